@@ -1,0 +1,70 @@
+//! Helpers shared by the integration tests: temporary checkouts, the
+//! experiment file that points at them, and running the real binaries.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
+pub const SIM: &str = env!("CARGO_BIN_EXE_cooperbench-sim");
+
+pub struct Checkout {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Checkout {
+    pub fn new() -> Checkout {
+        Checkout { tmp: tempfile::tempdir().unwrap() }
+    }
+
+    /// The CooperBench checkout.
+    pub fn cb(&self) -> PathBuf {
+        self.tmp.path().join("CooperBench")
+    }
+
+    pub fn pair_dir(&self, run: &str, pair: &str) -> PathBuf {
+        self.cb().join("logs").join(run).join("solo").join(pair)
+    }
+
+    pub fn experiment(&self) -> PathBuf {
+        self.tmp.path().join("experiment.toml")
+    }
+
+    /// Writes an experiment file for this checkout; `extra` lines are appended.
+    pub fn write_experiment(&self, extra: &str) {
+        let text = format!(
+            r#"name = "test"
+cooperbench_dir = "CooperBench"
+subset = "lite"
+expected_pairs = 100
+model = "command-a-03-2025"
+agent = "mini_swe_agent_v2"
+backend = "docker"
+run_concurrency = 4
+eval_concurrency = 10
+baseline_run = "command-a-solo"
+seeds = [1, 2]
+seed_run_name = "{{baseline}}-seed{{seed}}"
+{extra}
+"#
+        );
+        std::fs::write(self.experiment(), text).unwrap();
+    }
+
+    pub fn xtask(&self, args: &[&str]) -> duct::Expression {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.insert(1, "--experiment".into());
+        all.insert(2, self.experiment().display().to_string());
+        duct::cmd(XTASK, all).dir(self.tmp.path()).stdout_capture().stderr_capture().unchecked()
+    }
+}
+
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+pub fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}

@@ -1,0 +1,123 @@
+//! Synthetic CooperBench checkouts for tests, the demo and the benchmark:
+//! a dataset shaped like a real subset (no files from the real dataset), and
+//! runs written by the simulator, so fixtures have the CLI's own layout.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::sim;
+
+/// How big a synthetic subset is. `LITE` matches lite: 12 repos, 26 tasks, 100 pairs.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub repos: usize,
+    pub tasks: usize,
+    pub pairs: usize,
+}
+
+pub const LITE: Shape = Shape { repos: 12, tasks: 26, pairs: 100 };
+
+const REPO_NAMES: [&str; 12] = [
+    "amber_task",
+    "basalt_task",
+    "cedar_task",
+    "delta_task",
+    "ember_task",
+    "fjord_task",
+    "garnet_task",
+    "harbor_task",
+    "indigo_task",
+    "juniper_task",
+    "kelp_task",
+    "lumen_task",
+];
+
+/// Writes `dataset/subsets/<subset>.json` and the feature folders it names.
+pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    let mut left = shape.pairs;
+    for t in 0..shape.tasks {
+        let repo_index = t % shape.repos;
+        let repo = if repo_index < REPO_NAMES.len() {
+            REPO_NAMES[repo_index].to_string()
+        } else {
+            format!("repo{repo_index}_task")
+        };
+        let task_id = 1000 + 37 * t as u64;
+        // Spread the pairs as evenly as the shape allows.
+        let n = left.div_ceil(shape.tasks - t);
+        left -= n;
+        let features = (2..).find(|f| f * (f - 1) / 2 >= n).unwrap_or(2) as u32;
+        let mut pairs = Vec::new();
+        'outer: for a in 1..=features {
+            for b in a + 1..=features {
+                if pairs.len() == n {
+                    break 'outer;
+                }
+                pairs.push(json!([a, b]));
+            }
+        }
+        let task_dir = root.join("dataset").join(&repo).join(format!("task{task_id}"));
+        for f in 1..=features {
+            let fdir = task_dir.join(format!("feature{f}"));
+            std::fs::create_dir_all(&fdir)?;
+            std::fs::write(fdir.join("feature.md"), format!("# Feature {f} of {repo} task {task_id}\n\nSynthetic.\n"))?;
+            std::fs::write(fdir.join("tests.patch"), "")?;
+            std::fs::write(fdir.join("feature.patch"), "")?;
+        }
+        std::fs::write(task_dir.join("Dockerfile"), "FROM scratch\n")?;
+        tasks.push(json!({"repo": repo, "task_id": task_id, "pairs": pairs}));
+    }
+    let mut repos: Vec<&str> = tasks.iter().map(|t| t["repo"].as_str().unwrap_or("")).collect();
+    repos.sort();
+    repos.dedup();
+    let doc = json!({"name": subset, "description": format!("synthetic {subset}-shaped subset"),
+        "stats": {"tasks": shape.tasks, "pairs": shape.pairs, "repos": repos.len()}, "tasks": tasks});
+    let dir = root.join("dataset").join("subsets");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{subset}.json")), serde_json::to_string_pretty(&doc)?)?;
+    Ok(())
+}
+
+/// Runs and evaluates one run with the in-process simulator, no faults.
+pub fn sim_run(root: &Path, run: &str, subset: &str, setting: &str) -> anyhow::Result<()> {
+    let k = sim::Knobs::default();
+    let dirs = |mut v: Vec<String>| {
+        v.extend(["--dataset-dir".into(), root.join("dataset").display().to_string()]);
+        v.extend(["--log-dir".into(), root.join("logs").display().to_string()]);
+        v
+    };
+    let s = |x: &str| x.to_string();
+    let run_args = dirs(vec![
+        s("run"),
+        s("-n"),
+        s(run),
+        s("-m"),
+        s("command-a-03-2025"),
+        s("-a"),
+        s("mini_swe_agent_v2"),
+        s("-s"),
+        s(subset),
+        s("--setting"),
+        s(setting),
+        s("--backend"),
+        s("docker"),
+        s("--no-auto-eval"),
+    ]);
+    let eval_args = dirs(vec![s("eval"), s("-n"), s(run), s("--backend"), s("docker"), s("-s"), s(subset)]);
+    for args in [run_args, eval_args] {
+        let code = sim::invoke(&args, &k);
+        anyhow::ensure!(code == 0, "simulator failed ({code}) on {args:?}");
+    }
+    Ok(())
+}
+
+/// A checkout with the dataset and `runs` solo runs, all complete.
+pub fn solo_tree(root: &Path, subset: &str, shape: Shape, runs: &[&str]) -> anyhow::Result<()> {
+    write_dataset(root, subset, shape)?;
+    for run in runs {
+        sim_run(root, run, subset, "solo")?;
+    }
+    Ok(())
+}

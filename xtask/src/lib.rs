@@ -1,0 +1,32 @@
+//! The CooperBench seeds harness. `main.rs` parses flags and calls one module
+//! per subcommand; the rest are the study's nouns (pair, subset, result,
+//! difficulty) and the edges that touch processes and files.
+
+pub mod difficulty;
+pub mod experiment;
+pub mod fixture;
+pub mod json;
+pub mod logs;
+pub mod pair;
+pub mod problem;
+pub mod result;
+pub mod sim;
+pub mod subset;
+pub mod timestamp;
+pub mod verify;
+
+/// An error that means "you called it wrong" (exit 2), not "the data is bad".
+#[derive(Debug)]
+pub struct UsageError(pub anyhow::Error);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn usage(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(UsageError(e))
+}

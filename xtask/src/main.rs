@@ -1,0 +1,30 @@
+use clap::{Parser, Subcommand};
+
+use xtask::*;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "CooperBench seeds harness", version)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Prove the runs complete and consistent; name every problem
+    Verify(verify::VerifyFlags),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Verify(f) => verify::run(f),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(if e.downcast_ref::<UsageError>().is_some() { 2 } else { 1 });
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! `cargo xtask verify`: proves the runs complete and consistent (counts,
+//! pair overlap, difficulty) and names every problem with its file.
+//!
+//! [`check`] is pure: it takes what [`crate::logs`] read and returns a
+//! [`Report`]; [`run`] does the file system and printing around it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::difficulty::{self, Difficulty, EvalErrors, Outcome};
+use crate::experiment::CommonFlags;
+use crate::logs::RunLogs;
+use crate::pair::PairId;
+use crate::problem::{Problem, Severity};
+use crate::result::AgentStatus;
+use crate::subset::{self, Subset};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyFlags {
+    #[command(flatten)]
+    pub common: CommonFlags,
+    /// Runs to check [default: the baseline, the seeds and the coop runs]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    pub runs: Option<Vec<String>>,
+    /// Print the report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Warnings fail too
+    #[arg(long)]
+    pub strict: bool,
+    /// How eval errors count for difficulty
+    #[arg(long, value_enum, default_value_t = EvalErrors::Exclude)]
+    pub eval_errors: EvalErrors,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub name: String,
+    pub setting: String,
+    pub expected: usize,
+    pub results: usize,
+    pub evals: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub eval_errors: usize,
+    pub agent_status: BTreeMap<String, usize>,
+    pub missing_results: Vec<String>,
+    pub missing_evals: Vec<String>,
+    pub stale_evals: Vec<String>,
+    pub quarantined: Vec<String>,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverlapDifference {
+    pub run: String,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overlap {
+    /// The run the others are compared with (the first one listed).
+    pub reference: Option<String>,
+    pub identical: bool,
+    pub differences: Vec<OverlapDifference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub eval_errors: EvalErrors,
+    pub limits_exceeded: &'static str,
+    pub agent_errors: &'static str,
+}
+
+impl Policy {
+    pub fn new(eval_errors: EvalErrors) -> Policy {
+        Policy { eval_errors, limits_exceeded: "failure", agent_errors: "excluded" }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DifficultyReport {
+    pub seeds: Vec<String>,
+    pub policy: Policy,
+    pub distribution: Vec<difficulty::DistributionEntry>,
+    pub buckets: [usize; 10],
+    pub undefined_pairs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub subset: Subset,
+    pub runs: Vec<RunSummary>,
+    pub overlap: Overlap,
+    pub difficulty: DifficultyReport,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn failures(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Failure).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.problems.len() - self.failures()
+    }
+}
+
+pub fn run(flags: VerifyFlags) -> anyhow::Result<i32> {
+    let exp = flags.common.load()?;
+    let runs = match &flags.runs {
+        Some(r) => r.clone(),
+        None => {
+            let mut r = exp.solo_runs();
+            r.extend(exp.coop_runs.clone());
+            r
+        }
+    };
+    let report = load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict)?;
+    if flags.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render_text(&report));
+    }
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+/// Reads the subset and every run, then checks. A missing checkout or subset
+/// is a usage error (exit 2); everything inside the logs is a problem.
+pub fn load_and_check(
+    cooperbench_dir: &std::path::Path,
+    subset_name: &str,
+    runs: &[String],
+    eval_errors: EvalErrors,
+    strict: bool,
+) -> anyhow::Result<Report> {
+    subset::require_dir(cooperbench_dir).map_err(crate::usage)?;
+    let subset = Subset::load(cooperbench_dir, subset_name).map_err(crate::usage)?;
+    let logs: Vec<RunLogs> = runs.iter().map(|r| RunLogs::load(cooperbench_dir, r)).collect();
+    Ok(check(&subset, &logs, eval_errors, strict))
+}
+
+pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool) -> Report {
+    let mut problems = Vec::new();
+    let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
+    let overlap = check_overlap(runs, &mut problems);
+    let difficulty = difficulty_report(subset, runs, eval_errors);
+    problems.sort_by(|a, b| {
+        (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
+    });
+    let ok = !problems.iter().any(|p| p.severity == Severity::Failure || strict);
+    Report { ok, subset: subset.clone(), runs: summaries, overlap, difficulty, problems }
+}
+
+fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> RunSummary {
+    let name = run.name.as_str();
+    let mut s = RunSummary {
+        name: name.to_string(),
+        setting: run.setting.clone(),
+        expected: subset.pairs.len(),
+        results: 0,
+        evals: 0,
+        passed: 0,
+        failed: 0,
+        eval_errors: 0,
+        agent_status: BTreeMap::new(),
+        missing_results: Vec::new(),
+        missing_evals: Vec::new(),
+        stale_evals: Vec::new(),
+        quarantined: Vec::new(),
+        cost_usd: round6(run.total_cost()),
+    };
+    if !run.exists {
+        problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(format!("logs/{name}")));
+        s.missing_results = subset.pairs.iter().map(|p| p.to_string()).collect();
+        return s;
+    }
+    problems.extend(run.problems.iter().cloned());
+    for pair in &subset.pairs {
+        if !run.pairs.get(pair).is_some_and(|p| p.result_present) {
+            s.missing_results.push(pair.to_string());
+            let path = format!("logs/{name}/{}/{}/result.json", run.setting, pair.rel_dir());
+            problems.push(Problem::failure("missing_result", "no result.json").run(name).pair(pair).path(path));
+        }
+    }
+    for (pair, logs) in &run.pairs {
+        if !subset.contains(pair) {
+            problems.push(
+                Problem::failure("extra_pair", format!("pair is not in subset `{}`", subset.name))
+                    .run(name)
+                    .pair(pair)
+                    .path(logs.rel_dir.clone()),
+            );
+        }
+        for q in &logs.quarantined {
+            s.quarantined.push(q.clone());
+            problems.push(
+                Problem::warning("quarantined", "unreadable file moved aside by the harness")
+                    .run(name)
+                    .pair(pair)
+                    .path(q.clone()),
+            );
+        }
+        if logs.result_present {
+            s.results += 1;
+        }
+        let result_path = format!("{}/result.json", logs.rel_dir);
+        let eval_path = format!("{}/eval.json", logs.rel_dir);
+        if let Some(r) = &logs.result {
+            *s.agent_status.entry(r.status.name().to_string()).or_default() += 1;
+            match &r.status {
+                AgentStatus::Error => problems.push(
+                    Problem::failure("agent_error", r.error.clone().unwrap_or_else(|| "status Error".into()))
+                        .run(name)
+                        .pair(pair)
+                        .path(result_path.clone()),
+                ),
+                AgentStatus::LimitsExceeded => problems.push(
+                    Problem::warning("limits_exceeded", "agent hit its step or cost limit (counted as a failure)")
+                        .run(name)
+                        .pair(pair)
+                        .path(result_path.clone()),
+                ),
+                AgentStatus::Other(st) => problems.push(
+                    Problem::warning(
+                        "unknown_status",
+                        format!("agent status {st:?} is not one the CLI is known to write"),
+                    )
+                    .run(name)
+                    .pair(pair)
+                    .path(result_path.clone()),
+                ),
+                AgentStatus::Submitted => {}
+            }
+        }
+        if logs.eval_present {
+            s.evals += 1;
+        } else if logs.result_present {
+            s.missing_evals.push(pair.to_string());
+            problems.push(
+                Problem::failure("missing_eval", "result has no eval.json")
+                    .run(name)
+                    .pair(pair)
+                    .path(eval_path.clone()),
+            );
+        }
+        if let Some(e) = &logs.eval {
+            match &e.error {
+                Some(err) => {
+                    s.eval_errors += 1;
+                    problems.push(
+                        Problem::warning("eval_error", one_line(err)).run(name).pair(pair).path(eval_path.clone()),
+                    );
+                }
+                None if e.both_passed => s.passed += 1,
+                None => s.failed += 1,
+            }
+            if let Some(r) = &logs.result {
+                if e.evaluated_at < r.ended_at {
+                    s.stale_evals.push(pair.to_string());
+                    problems.push(
+                        Problem::failure(
+                            "stale_eval",
+                            "eval.json is older than result.json's ended_at; re-evaluate with --force",
+                        )
+                        .run(name)
+                        .pair(pair)
+                        .path(eval_path.clone()),
+                    );
+                }
+            }
+        }
+    }
+    let summary_path = format!("logs/{name}/eval_summary.json");
+    match &run.eval_summary {
+        None => {
+            problems.push(Problem::failure("eval_summary_missing", "no eval_summary.json").run(name).path(summary_path))
+        }
+        Some(Err(e)) => {
+            problems.push(Problem::failure("eval_summary_unreadable", e.clone()).run(name).path(summary_path))
+        }
+        Some(Ok(sum)) => {
+            let (p, f, e) = (s.passed as u64, s.failed as u64, s.eval_errors as u64);
+            if (sum.passed, sum.failed, sum.errors) != (p, f, e) {
+                problems.push(
+                    Problem::failure(
+                        "eval_summary_mismatch",
+                        format!(
+                            "says {} passed, {} failed, {} errors; the eval.json files say {p}, {f}, {e} (the CLI counts only its last invocation)",
+                            sum.passed, sum.failed, sum.errors
+                        ),
+                    )
+                    .run(name)
+                    .path(summary_path),
+                );
+            }
+        }
+    }
+    s
+}
+
+/// Every run must hold the same pairs as the first (the baseline).
+fn check_overlap(runs: &[RunLogs], problems: &mut Vec<Problem>) -> Overlap {
+    let sets: Vec<BTreeSet<&PairId>> =
+        runs.iter().map(|r| r.pairs.iter().filter(|(_, l)| l.result_present).map(|(p, _)| p).collect()).collect();
+    let mut overlap =
+        Overlap { reference: runs.first().map(|r| r.name.clone()), identical: true, differences: Vec::new() };
+    let Some(reference) = sets.first() else { return overlap };
+    for (run, set) in runs.iter().zip(&sets).skip(1) {
+        let missing: Vec<String> = reference.difference(set).map(|p| p.to_string()).collect();
+        let extra: Vec<String> = set.difference(reference).map(|p| p.to_string()).collect();
+        if missing.is_empty() && extra.is_empty() {
+            continue;
+        }
+        overlap.identical = false;
+        problems.push(
+            Problem::failure(
+                "pair_sets_differ",
+                format!("{} pair(s) of {} missing, {} extra", missing.len(), runs[0].name, extra.len()),
+            )
+            .run(&run.name),
+        );
+        overlap.differences.push(OverlapDifference { run: run.name.clone(), missing, extra });
+    }
+    overlap
+}
+
+/// Difficulty per subset pair over the solo runs among `runs`.
+pub fn pair_difficulties(
+    subset: &Subset,
+    solo: &[&RunLogs],
+    eval_errors: EvalErrors,
+) -> Vec<(PairId, Vec<Outcome>, Difficulty)> {
+    subset
+        .pairs
+        .iter()
+        .map(|pair| {
+            let outcomes: Vec<Outcome> = solo.iter().map(|r| Outcome::of(r.pairs.get(pair))).collect();
+            let d = Difficulty::from_outcomes(&outcomes, eval_errors);
+            (pair.clone(), outcomes, d)
+        })
+        .collect()
+}
+
+fn difficulty_report(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors) -> DifficultyReport {
+    let solo: Vec<&RunLogs> = runs.iter().filter(|r| r.setting == "solo").collect();
+    let values: Vec<Difficulty> =
+        pair_difficulties(subset, &solo, eval_errors).into_iter().map(|(_, _, d)| d).collect();
+    let dist = difficulty::distribution(&values);
+    DifficultyReport {
+        seeds: solo.iter().map(|r| r.name.clone()).collect(),
+        policy: Policy::new(eval_errors),
+        distribution: dist.entries,
+        buckets: dist.buckets,
+        undefined_pairs: dist.undefined_pairs,
+    }
+}
+
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn one_line(s: &str) -> String {
+    let first = s.lines().next().unwrap_or("").trim();
+    if first.chars().count() > 160 {
+        format!("{}...", first.chars().take(160).collect::<String>())
+    } else {
+        first.to_string()
+    }
+}
+
+/// How many lines of one check the readable report shows; `--json` has all.
+const LINES_PER_CHECK: usize = 12;
+
+pub fn render_text(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "subset {}: {} tasks, {} pairs", r.subset.name, r.subset.tasks, r.subset.pair_count);
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{:<28} {:<7} {:>9} {:>5} {:>5} {:>5} {:>5} {:>9} {:>6} {:>5} {:>9}",
+        "run", "setting", "results", "evals", "pass", "fail", "e.err", "Submitted", "Limits", "Error", "cost"
+    );
+    for s in &r.runs {
+        let st = |k: &str| s.agent_status.get(k).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "{:<28} {:<7} {:>9} {:>5} {:>5} {:>5} {:>5} {:>9} {:>6} {:>5} {:>9}",
+            s.name,
+            s.setting,
+            format!("{}/{}", s.results, s.expected),
+            s.evals,
+            s.passed,
+            s.failed,
+            s.eval_errors,
+            st("Submitted"),
+            st("LimitsExceeded"),
+            st("Error"),
+            format!("${:.2}", s.cost_usd)
+        );
+    }
+    let _ = writeln!(o);
+    if r.overlap.identical {
+        let _ = writeln!(o, "overlap: all {} runs hold the same pairs", r.runs.len());
+    } else {
+        let _ = writeln!(o, "overlap: pair sets differ from {}", r.overlap.reference.as_deref().unwrap_or("-"));
+        for d in &r.overlap.differences {
+            let _ = writeln!(o, "  {}: {} missing, {} extra", d.run, d.missing.len(), d.extra.len());
+            for p in d.missing.iter().take(LINES_PER_CHECK) {
+                let _ = writeln!(o, "    - {p}");
+            }
+            for p in d.extra.iter().take(LINES_PER_CHECK) {
+                let _ = writeln!(o, "    + {p}");
+            }
+        }
+    }
+    let _ = writeln!(o);
+    let d = &r.difficulty;
+    let policy = match d.policy.eval_errors {
+        EvalErrors::Exclude => "eval errors left out",
+        EvalErrors::Fail => "eval errors count as failures",
+    };
+    let _ = writeln!(o, "difficulty over {} solo seed(s) ({policy}; LimitsExceeded is a failure):", d.seeds.len());
+    for e in &d.distribution {
+        let _ = writeln!(o, "  {:>6}: {} pair{}", e.difficulty, e.pairs, if e.pairs == 1 { "" } else { "s" });
+    }
+    let _ = writeln!(o, "  undefined: {} pair{}", d.undefined_pairs, if d.undefined_pairs == 1 { "" } else { "s" });
+    let buckets: Vec<String> = d.buckets.iter().enumerate().map(|(i, n)| format!("{i}:{n}")).collect();
+    let _ = writeln!(o, "  buckets: {}", buckets.join(" "));
+    let _ = writeln!(o);
+    if r.problems.is_empty() {
+        let _ = writeln!(o, "problems: none");
+    } else {
+        let _ = writeln!(o, "problems: {} failure(s), {} warning(s)", r.failures(), r.warnings());
+        let mut shown: BTreeMap<(&Option<String>, &str), usize> = BTreeMap::new();
+        for p in &r.problems {
+            let n = shown.entry((&p.run, p.check)).or_default();
+            *n += 1;
+            if *n <= LINES_PER_CHECK {
+                let _ = writeln!(o, "  {}", p.line());
+            }
+        }
+        for ((run, check), n) in shown {
+            if n > LINES_PER_CHECK {
+                let _ = writeln!(
+                    o,
+                    "  ... {} more {check} in {} (see --json)",
+                    n - LINES_PER_CHECK,
+                    run.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}", if r.ok { "verify: OK" } else { "verify: FAILED" });
+    o
+}
