@@ -13,12 +13,15 @@ struct Cli {
 enum Cmd {
     /// Prove the runs complete and consistent; name every problem
     Verify(verify::VerifyFlags),
+    /// Run and evaluate the extra solo seeds through the cooperbench CLI
+    Seeds(seeds::SeedsFlags),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Verify(f) => verify::run(f),
+        Cmd::Seeds(f) => seeds::run(f),
     };
     match result {
         Ok(code) => std::process::exit(code),

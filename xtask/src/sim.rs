@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 
 use crate::timestamp::Timestamp;
 
-pub const AGENTS: [&str; 5] = ["mini_swe_agent_v2", "swe_agent", "openhands_sdk", "claude_code", "codex"];
+use crate::seeds::REGISTERED_AGENTS as AGENTS;
 
 const HELP: &str = "Usage: cooperbench [OPTIONS] COMMAND [ARGS]...
 
@@ -220,7 +220,8 @@ fn record_path(a: &Args, k: &Knobs) -> PathBuf {
 /// The simulator's own record of the work it did, one line per pair.
 fn record(a: &Args, k: &Knobs, kind: &str, key: &str) {
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(record_path(a, k)) {
-        let _ = writeln!(f, "{kind} {} {key}", a.name);
+        // One write per line: O_APPEND keeps lines whole across processes.
+        let _ = f.write_all(format!("{kind} {} {key}\n", a.name).as_bytes());
     }
 }
 
@@ -542,7 +543,7 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
     for (setting, j, dir) in &found {
         let key = j.key();
         let label = format!("{}/{} [{},{}]", j.repo, j.task_id, j.features.0, j.features.1);
-        let rank = order.iter().position(|k| k == &key).unwrap_or(usize::MAX);
+        let rank = order.iter().position(|x| x == &key).unwrap_or(usize::MAX);
         let first = attempts_before(a, k, "eval", &key) == 0;
         if slow > 0 {
             std::thread::sleep(std::time::Duration::from_millis(slow));

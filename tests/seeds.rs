@@ -1,0 +1,205 @@
+//! `cargo xtask seeds` end to end: the real binary drives the simulator
+//! (`cooperbench-sim`) in a lite-shaped checkout that has a baseline run.
+
+mod common;
+
+use common::*;
+use xtask::fixture::{self, LITE};
+
+const KEY: &str = "sk-test-not-a-real-key-7f3a9c";
+
+fn with_baseline() -> Checkout {
+    let c = Checkout::new();
+    fixture::solo_tree(&c.cb(), "lite", LITE, &["command-a-solo"]).unwrap();
+    c.write_experiment("");
+    c
+}
+
+fn seeds(c: &Checkout, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut all = vec!["seeds", "--cooperbench-bin", SIM];
+    all.extend_from_slice(args);
+    let mut e = c.xtask(&all).env("COHERE_API_KEY", KEY).stdin_null();
+    for (k, v) in env {
+        e = e.env(k, v);
+    }
+    e.run().unwrap()
+}
+
+/// The simulator's own record of the work it did.
+fn record(c: &Checkout) -> Vec<String> {
+    std::fs::read_to_string(c.cb().join("logs/.sim-record.log")).unwrap_or_default().lines().map(String::from).collect()
+}
+
+fn count(c: &Checkout, kind: &str, run: &str) -> usize {
+    record(c).iter().filter(|l| l.starts_with(&format!("{kind} {run} "))).count()
+}
+
+fn report(c: &Checkout, runs: &[&str]) -> xtask::verify::Report {
+    let runs: Vec<String> = runs.iter().map(|s| s.to_string()).collect();
+    xtask::verify::load_and_check(&c.cb(), "lite", &runs, xtask::difficulty::EvalErrors::Exclude, false).unwrap()
+}
+
+const SEED1: &str = "command-a-solo-seed1";
+const SEED2: &str = "command-a-solo-seed2";
+
+/// The verify report the command ends with.
+fn final_report(out: &std::process::Output) -> String {
+    let t = String::from_utf8_lossy(&out.stdout).into_owned();
+    t[t.rfind("\nverify\n").expect("no final verify") + 1..].to_string()
+}
+
+#[test]
+fn happy_path_two_clean_seeds() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = report(&c, &["command-a-solo", SEED1, SEED2]);
+    assert!(r.ok);
+    for run in [SEED1, SEED2] {
+        let s = r.runs.iter().find(|s| s.name == run).unwrap();
+        assert_eq!((s.results, s.evals), (100, 100), "{run}");
+        // Canary plus the rest: every pair run exactly once.
+        assert_eq!(count(&c, "run", run), 100);
+    }
+    let o = text(&out);
+    assert!(o.contains("[seed1] canary amber_task/1000/f1_f2: Submitted"), "{o}");
+    assert!(o.contains("[seed2] progress: "), "no progress line: {o}");
+    insta::assert_snapshot!("happy_path_final_report", final_report(&out));
+}
+
+#[test]
+fn unknown_agent_stops_at_the_canary() {
+    let c = with_baseline();
+    // Preflight knows the name is gone:
+    let out = seeds(&c, &["--yes", "--agent", "mini_swe_agent"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("use `mini_swe_agent_v2`"), "{}", text(&out));
+    assert_eq!(count(&c, "run", SEED1), 0, "preflight must start nothing");
+    // And if the harness's list is bypassed, the canary stops it after one pair:
+    let out = seeds(&c, &["--yes", "--agent", "mini_swe_agent", "--no-agent-check"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains("canary amber_task/1000/f1_f2 ended Error: Unknown agent: mini_swe_agent"), "{o}");
+    assert_eq!(count(&c, "run", SEED1), 1);
+    assert_eq!(count(&c, "run", SEED2), 0);
+}
+
+#[test]
+fn run_errors_are_retried_until_clean() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes"], &[("COOPERBENCH_SIM_RUN_ERRORS", "3")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains("[seed1] after run: 97 done, 0 to run, 3 to redo (Error)"), "{o}");
+    assert!(o.contains("[seed1] run (attempt 2)"), "{o}");
+    // 100 pairs, 3 of them twice: the CLI redid only the Error ones.
+    assert_eq!(count(&c, "run", SEED1), 103);
+    assert!(report(&c, &["command-a-solo", SEED1, SEED2]).ok);
+}
+
+#[test]
+fn persistent_run_errors_are_reported_by_pair() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes", "--attempts", "1", "--seeds", "1"], &[("COOPERBENCH_SIM_RUN_ERRORS", "2")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains("[seed1] still failing after 1 attempt(s):"), "{o}");
+    assert!(o.contains("lumen_task/1851/f2_f3: Container exited unexpectedly (simulated)"), "{o}");
+    assert!(o.contains("FAIL agent_error"), "{o}");
+}
+
+#[test]
+fn eval_errors_and_missing_evals_are_retried() {
+    let c = with_baseline();
+    let env = [("COOPERBENCH_SIM_EVAL_ERRORS", "4"), ("COOPERBENCH_SIM_EVAL_SKIPS", "2")];
+    let out = seeds(&c, &["--yes"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains("[seed1] eval retry (2 pairs without eval.json)"), "{o}");
+    assert!(o.contains("[seed1] eval --force amber_task/1000/f1_f4"), "{o}");
+    let r = report(&c, &[SEED1, SEED2]);
+    assert!(r.runs.iter().all(|s| s.evals == 100 && s.eval_errors == 0), "{}", xtask::verify::render_text(&r));
+    // Two plain evals for the skipped pairs, a forced one for the errored.
+    let rec = record(&c);
+    assert_eq!(rec.iter().filter(|l| *l == &format!("eval {SEED1} amber_task/1000/f1_f2")).count(), 2);
+    assert_eq!(rec.iter().filter(|l| *l == &format!("eval {SEED1} amber_task/1000/f2_f3")).count(), 2);
+}
+
+#[test]
+fn partial_eval_summary_is_rewritten() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes"], &[("COOPERBENCH_SIM_EVAL_SKIPS", "2")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = c.cb().join("logs").join(SEED1);
+    let cli: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("eval_summary.json.cli-last")).unwrap()).unwrap();
+    // The CLI's own file counts only its last invocation (the retry of 2):
+    assert_eq!(cli["total_runs"], 2);
+    let ours: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("eval_summary.json")).unwrap()).unwrap();
+    assert_eq!(ours["total_runs"], 100);
+    let s = &report(&c, &[SEED1]).runs[0];
+    assert_eq!((ours["passed"].as_u64(), ours["failed"].as_u64()), (Some(s.passed as u64), Some(s.failed as u64)));
+    assert_eq!(ours["results"].as_array().unwrap().len(), 100);
+}
+
+#[test]
+fn dry_run_starts_nothing() {
+    let c = with_baseline();
+    let before = record(&c).len();
+    let out = seeds(&c, &["--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains(&format!("seed 1 run:    {SIM} run -n command-a-solo-seed1 -m command-a-03-2025 -a mini_swe_agent_v2 -s lite --setting solo --backend docker -c 4 --no-auto-eval")), "{o}");
+    assert!(o.contains("seed 1 (command-a-solo-seed1): not started; new 100, redo 0, done 0"), "{o}");
+    assert!(o.contains("estimate: 200 pairs at $0.327"), "{o}");
+    assert!(o.contains("dry run: nothing was started"));
+    assert_eq!(record(&c).len(), before);
+    assert!(!c.cb().join("logs").join(SEED1).exists());
+    assert!(!o.contains(KEY));
+}
+
+#[test]
+fn no_terminal_and_no_yes_refuses() {
+    let c = with_baseline();
+    let out = seeds(&c, &[], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("pass --yes"));
+    assert!(!c.cb().join("logs").join(SEED1).exists());
+}
+
+#[test]
+fn max_cost_stops_before_the_full_run() {
+    let c = with_baseline();
+    // $0.33 per pair estimated: the canary fits in $20, 99 more pairs do not.
+    let out = seeds(&c, &["--yes", "--max-cost", "20"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains("--max-cost $20.00:"), "{o}");
+    assert!(o.contains("estimated for 99 pairs of seed 1 would pass it"), "{o}");
+    assert_eq!(count(&c, "run", SEED1), 1);
+    assert_eq!(count(&c, "run", SEED2), 0);
+}
+
+#[test]
+fn preflight_names_what_to_do() {
+    let c = with_baseline();
+    let out = c
+        .xtask(&["seeds", "--cooperbench-bin", "/nonexistent/cooperbench", "--yes"])
+        .env_remove("COHERE_API_KEY")
+        .run()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let o = text(&out);
+    assert!(o.contains("COHERE_API_KEY is missing: export it"), "{o}");
+    assert!(o.contains("FAIL command not found: `/nonexistent/cooperbench`"), "{o}");
+    assert!(o.contains("nothing was started"));
+    // A seed run made with another model is never mixed in.
+    let c = with_baseline();
+    fixture::sim_run(&c.cb(), SEED1, "lite", "solo").unwrap();
+    let cfg = c.cb().join("logs").join(SEED1).join("config.json");
+    edit_json(&cfg, |v| v["model"] = "gpt-4o".into());
+    let out = seeds(&c, &["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("exists with model gpt-4o: refusing to mix"), "{}", text(&out));
+}
