@@ -2,21 +2,26 @@
 //! per subcommand; the rest are the study's nouns (pair, subset, result,
 //! difficulty) and the edges that touch processes and files.
 
+pub mod clean_docker;
 pub mod cli;
 pub mod difficulty;
 pub mod docker;
 pub mod experiment;
+pub mod fig4;
 pub mod fixture;
 pub mod json;
 pub mod logs;
 pub mod pair;
 pub mod plan;
+pub mod plot;
 pub mod problem;
 pub mod quarantine;
+pub mod report;
 pub mod result;
 pub mod secrets;
 pub mod seeds;
 pub mod sim;
+pub mod status;
 pub mod subset;
 pub mod timestamp;
 pub mod verify;

@@ -15,6 +15,12 @@ enum Cmd {
     Verify(verify::VerifyFlags),
     /// Run and evaluate the extra solo seeds through the cooperbench CLI
     Seeds(seeds::SeedsFlags),
+    /// Where each run stands (results, errors, evals, cost); runs nothing
+    Status(status::StatusFlags),
+    /// Remove the Docker containers cooperbench left, and nothing else
+    CleanDocker(clean_docker::CleanDockerFlags),
+    /// Difficulty table, Figure 4 data and plot, REPORT.md
+    Report(report::ReportFlags),
 }
 
 fn main() {
@@ -22,6 +28,9 @@ fn main() {
     let result = match cli.cmd {
         Cmd::Verify(f) => verify::run(f),
         Cmd::Seeds(f) => seeds::run(f),
+        Cmd::Status(f) => status::run(f),
+        Cmd::CleanDocker(f) => clean_docker::run(f),
+        Cmd::Report(f) => report::run(f),
     };
     match result {
         Ok(code) => std::process::exit(code),

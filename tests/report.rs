@@ -1,0 +1,157 @@
+//! `cargo xtask report`: hand-worked numbers on a four-pair tree, snapshots
+//! of the four files on a lite-shaped tree with three solo seeds and two coop
+//! runs, and byte-identical output from run to run.
+
+mod common;
+
+use common::*;
+use xtask::difficulty::EvalErrors;
+use xtask::fixture::{self, Shape, LITE};
+use xtask::logs::RunLogs;
+use xtask::report::{self, Study};
+use xtask::subset::Subset;
+
+const SOLO: [&str; 3] = ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"];
+const COOP: [&str; 2] = ["command-a-coop-comm", "command-a-coop-nocomm"];
+
+fn study(c: &Checkout) -> Study {
+    Study {
+        name: "test".into(),
+        subset: Subset::load(&c.cb(), "lite").unwrap(),
+        solo: SOLO.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
+        coop: COOP.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
+        solo_curve: SOLO.iter().map(|s| s.to_string()).collect(),
+        eval_errors: EvalErrors::Exclude,
+    }
+}
+
+fn lite_with_coop() -> Checkout {
+    let c = Checkout::new();
+    fixture::solo_tree(&c.cb(), "lite", LITE, &SOLO).unwrap();
+    for run in COOP {
+        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
+    }
+    c.write_experiment(r#"coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]"#);
+    c
+}
+
+/// Sets one run's outcome for one pair: "pass", "fail", "limits" or "error".
+fn set(c: &Checkout, run: &str, setting: &str, pair: &str, outcome: &str) {
+    let dir = c.cb().join("logs").join(run).join(setting).join(pair);
+    edit_json(&dir.join("result.json"), |v| {
+        let status = if outcome == "limits" { "LimitsExceeded" } else { "Submitted" };
+        if setting == "solo" {
+            v["agent"]["status"] = status.into();
+        } else {
+            v["agents"]["agent1"]["status"] = status.into();
+            v["agents"]["agent2"]["status"] = "Submitted".into();
+        }
+    });
+    edit_json(&dir.join("eval.json"), |v| {
+        v["both_passed"] = (outcome == "pass").into();
+        v["error"] = if outcome == "error" { "Failed to write solo.patch".into() } else { serde_json::Value::Null };
+    });
+}
+
+#[test]
+fn numbers_agree_with_a_hand_calculation() {
+    let c = Checkout::new();
+    fixture::write_dataset(&c.cb(), "lite", Shape { repos: 1, tasks: 2, pairs: 4 }).unwrap();
+    for run in SOLO {
+        fixture::sim_run(&c.cb(), run, "lite", "solo").unwrap();
+    }
+    for run in COOP {
+        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
+    }
+    let pairs = ["amber_task/1000/f1_f2", "amber_task/1000/f1_f3", "amber_task/1037/f1_f2", "amber_task/1037/f1_f3"];
+    // Solo seeds: d = 0, 1/3, 2/3, and 1 (fail, limits, eval error left out).
+    let solo =
+        [["pass", "pass", "pass"], ["pass", "pass", "fail"], ["pass", "fail", "fail"], ["fail", "limits", "error"]];
+    for (pair, outcomes) in pairs.iter().zip(solo) {
+        for (run, o) in SOLO.iter().zip(outcomes) {
+            set(&c, run, "solo", pair, o);
+        }
+    }
+    let coop = [["pass", "pass"], ["pass", "fail"], ["pass", "fail"], ["fail", "fail"]];
+    for (pair, outcomes) in pairs.iter().zip(coop) {
+        for (run, o) in COOP.iter().zip(outcomes) {
+            set(&c, run, "coop", pair, o);
+        }
+    }
+    let (csv, fig, svg, md) = report::render(&study(&c)).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&fig).unwrap();
+    let b = |i: usize, s: &str, k: &str| fig["buckets"][i]["settings"][s][k].clone();
+    // Buckets 0, 3, 6, 9 hold one pair each.
+    let pops: Vec<u64> = (0..10).map(|i| fig["buckets"][i]["pairs"].as_u64().unwrap()).collect();
+    assert_eq!(pops, [1, 0, 0, 1, 0, 0, 1, 0, 0, 1]);
+    // Solo: 3/3, 2/3, 1/3, 0/2 (the eval error is not a trial).
+    assert_eq!((b(0, "solo", "successes"), b(0, "solo", "trials")), (3.into(), 3.into()));
+    assert_eq!((b(3, "solo", "successes"), b(3, "solo", "trials")), (2.into(), 3.into()));
+    assert_eq!((b(6, "solo", "successes"), b(6, "solo", "trials")), (1.into(), 3.into()));
+    assert_eq!((b(9, "solo", "successes"), b(9, "solo", "trials")), (0.into(), 2.into()));
+    assert_eq!(b(9, "solo", "ci_upper"), serde_json::json!(0.657628));
+    assert_eq!(b(5, "solo", "rate"), serde_json::Value::Null);
+    assert_eq!((b(5, "solo", "ci_lower"), b(5, "solo", "ci_upper")), (0.0.into(), 1.0.into()));
+    // AUC solo = 0.3*(1+2/3)/2 + 0.3*(2/3+1/3)/2 + 0.3*(1/3+0)/2 = 0.45
+    assert_eq!(fig["auc"]["solo"], serde_json::json!(0.45));
+    // comm: 1, 1, 1, 0 -> 0.3 + 0.3 + 0.15 = 0.75; retention 0.75/0.45
+    assert_eq!(fig["auc"]["command-a-coop-comm"], serde_json::json!(0.75));
+    assert_eq!(fig["retention"]["command-a-coop-comm"], serde_json::json!(1.666667));
+    // nocomm: 1, 0, 0, 0 -> 0.15; retention 1/3
+    assert_eq!(fig["auc"]["command-a-coop-nocomm"], serde_json::json!(0.15));
+    assert_eq!(fig["retention"]["command-a-coop-nocomm"], serde_json::json!(0.333333));
+    assert_eq!(fig["policy"]["eval_errors_left_out"], 1);
+    assert!(csv.contains("amber_task/1037/f1_f3,2,0,1/1,1.000000,9,fail,limits,error\n"), "{csv}");
+    assert!(md.contains("4 of 10 buckets populated; AUC is rough"), "{md}");
+    assert!(md.contains("![Figure 4"));
+    svg_has_one_curve_per_setting(&svg, 3);
+}
+
+/// The SVG parses as XML and has one coloured data line per setting.
+fn svg_has_one_curve_per_setting(svg: &str, settings: usize) {
+    let doc = roxmltree::Document::parse(svg).expect("fig4.svg is not XML");
+    let mut colours: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| n.attribute("stroke-width") == Some("2"))
+        .filter(|n| n.attribute("points").is_some_and(|p| p.split_whitespace().count() >= 2))
+        .filter_map(|n| n.attribute("stroke"))
+        .collect();
+    // Each setting draws its curve and its legend line in one colour.
+    colours.sort();
+    colours.dedup();
+    assert_eq!(colours.len(), settings, "{colours:?}");
+    let text: String = doc.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+    assert!(text.contains("pair difficulty") && text.contains("success rate"), "axes unlabelled");
+}
+
+#[test]
+fn lite_tree_with_two_coop_runs_snapshots() {
+    let c = lite_with_coop();
+    let (csv, fig, svg, md) = report::render(&study(&c)).unwrap();
+    insta::assert_snapshot!("difficulty.csv", csv);
+    insta::assert_snapshot!("fig4.json", fig);
+    insta::assert_snapshot!("REPORT.md", md);
+    svg_has_one_curve_per_setting(&svg, 3);
+}
+
+#[test]
+fn report_command_writes_identical_bytes_twice() {
+    let c = lite_with_coop();
+    let (a, b) = (c.tmp.path().join("a"), c.tmp.path().join("b"));
+    for out in [&a, &b] {
+        let o = c.xtask(&["report", "--out", out.to_str().unwrap()]).run().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    for f in ["difficulty.csv", "fig4.json", "fig4.svg", "REPORT.md"] {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert!(!x.is_empty(), "{f} is empty");
+        assert_eq!(x, y, "{f} differs between two runs");
+    }
+    let fig: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("fig4.json")).unwrap()).unwrap();
+    for key in ["policy", "buckets", "auc", "retention"] {
+        assert!(fig.get(key).is_some(), "fig4.json lacks {key}");
+    }
+    assert_eq!(fig["buckets"].as_array().unwrap().len(), 10);
+    assert!(fig["retention"].get("command-a-coop-comm").is_some());
+}
