@@ -64,6 +64,10 @@ fn happy_path_two_clean_seeds() {
     let o = text(&out);
     assert!(o.contains("[seed1] canary amber_task/1000/f1_f2: Submitted"), "{o}");
     assert!(o.contains("[seed2] progress: "), "no progress line: {o}");
+    assert!(o.contains("docker clean-up before evals: no cooperbench containers"), "{o}");
+    assert!(o.contains("docker clean-up after evals: no cooperbench containers"), "{o}");
+    let calls = std::fs::read_to_string(c.tmp.path().join("docker.log")).unwrap();
+    assert_eq!(calls.lines().filter(|l| l.starts_with("ps -a")).count(), 2, "{calls}");
     insta::assert_snapshot!("happy_path_final_report", final_report(&out));
 }
 

@@ -55,8 +55,19 @@ seed_run_name = "{{baseline}}-seed{{seed}}"
         let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         all.insert(1, "--experiment".into());
         all.insert(2, self.experiment().display().to_string());
-        duct::cmd(XTASK, all).dir(self.tmp.path()).stdout_capture().stderr_capture().unchecked()
+        duct::cmd(XTASK, all)
+            .dir(self.tmp.path())
+            .env("XTASK_DOCKER", fake_docker())
+            .env("FAKE_DOCKER_LOG", self.tmp.path().join("docker.log"))
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
     }
+}
+
+/// The stub that stands in for `docker` (see fixtures/fake-docker).
+pub fn fake_docker() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/fake-docker")
 }
 
 pub fn text(o: &Output) -> String {

@@ -37,10 +37,17 @@ pub fn parse_ps(text: &str) -> Vec<Container> {
         .collect()
 }
 
+/// The docker program; `XTASK_DOCKER` replaces it (the tests use a stub, so
+/// that running them never touches a real run's containers).
+pub fn program() -> String {
+    std::env::var("XTASK_DOCKER").unwrap_or_else(|_| "docker".into())
+}
+
 pub fn available() -> anyhow::Result<String> {
     let sh = xshell::Shell::new()?;
+    let docker = program();
     let format = "{{.ServerVersion}}";
-    let out = xshell::cmd!(sh, "docker info --format {format}").quiet().ignore_status().output()?;
+    let out = xshell::cmd!(sh, "{docker} info --format {format}").quiet().ignore_status().output()?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         anyhow::bail!("{}", err.lines().find(|l| !l.trim().is_empty()).unwrap_or("docker info failed").trim());
@@ -50,9 +57,10 @@ pub fn available() -> anyhow::Result<String> {
 
 pub fn cooperbench_containers() -> anyhow::Result<Vec<Container>> {
     let sh = xshell::Shell::new()?;
+    let docker = program();
     let format = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}";
     let text =
-        xshell::cmd!(sh, "docker ps -a --no-trunc --format {format}").quiet().read().context("docker ps failed")?;
+        xshell::cmd!(sh, "{docker} ps -a --no-trunc --format {format}").quiet().read().context("docker ps failed")?;
     Ok(parse_ps(&text).into_iter().filter(Container::is_cooperbench).collect())
 }
 
@@ -62,7 +70,8 @@ pub fn clean(dry_run: bool) -> anyhow::Result<Vec<Container>> {
     if !dry_run && !found.is_empty() {
         let sh = xshell::Shell::new()?;
         let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
-        xshell::cmd!(sh, "docker rm -f {ids...}").quiet().ignore_stdout().run().context("docker rm failed")?;
+        let docker = program();
+        xshell::cmd!(sh, "{docker} rm -f {ids...}").quiet().ignore_stdout().run().context("docker rm failed")?;
     }
     Ok(found)
 }

@@ -450,7 +450,12 @@ impl Job {
             "# Written by `cargo xtask seeds` from experiment.toml [model_kwargs].\nmodel:\n  model_kwargs:\n",
         );
         for (k, v) in &self.exp.model_kwargs {
-            yaml.push_str(&format!("    {}: {}\n", serde_json::to_string(k)?, yaml_value(v)?));
+            let key = if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                k.clone()
+            } else {
+                serde_json::to_string(k)?
+            };
+            yaml.push_str(&format!("    {key}: {}\n", yaml_value(v)?));
         }
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
         std::fs::write(path, yaml).with_context(|| format!("cannot write {}", path.display()))

@@ -15,6 +15,7 @@
 //! | `COOPERBENCH_SIM_CRASH_AFTER=N` | the process dies after N pairs of this invocation |
 //! | `COOPERBENCH_SIM_TRUNCATE_AFTER=N` | after N pairs, the next result.json is written half and the process dies |
 //! | `COOPERBENCH_SIM_SLOW_MS=MS` | each pair takes MS milliseconds |
+//! | `COOPERBENCH_SIM_LEAK_KEY=1` | prints `COHERE_API_KEY` in its output, as a careless library might |
 //! | `COOPERBENCH_SIM_RECORD=FILE` | where the record of work done goes (default `<log-dir>/.sim-record.log`) |
 //!
 //! A Cohere model (`command-*`) without `COHERE_API_KEY` set ends every
@@ -91,6 +92,7 @@ pub struct Knobs {
     pub record: Option<PathBuf>,
     /// `None`: do not check for an API key.
     pub api_key_present: Option<bool>,
+    pub leak_key: Option<String>,
 }
 
 impl Knobs {
@@ -105,6 +107,7 @@ impl Knobs {
             slow_ms: n("COOPERBENCH_SIM_SLOW_MS").unwrap_or(0) as u64,
             record: std::env::var_os("COOPERBENCH_SIM_RECORD").map(PathBuf::from),
             api_key_present: Some(std::env::var_os("COHERE_API_KEY").is_some_and(|v| !v.is_empty())),
+            leak_key: std::env::var("COOPERBENCH_SIM_LEAK_KEY").ok().and(std::env::var("COHERE_API_KEY").ok()),
         }
     }
 }
@@ -351,6 +354,9 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
     println!("tasks: {} concurrency: {}", jobs.len(), a.concurrency);
     println!("agent: {}", a.agent);
     println!("model: {}", a.model);
+    if let Some(key) = &k.leak_key {
+        println!("litellm: using api_key={key}");
+    }
     println!();
     let run_dir = a.log_dir.join(&a.name);
     std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
