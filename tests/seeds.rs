@@ -83,7 +83,7 @@ fn unknown_agent_stops_at_the_canary() {
     let out = seeds(&c, &["--yes", "--agent", "mini_swe_agent", "--no-agent-check"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let o = text(&out);
-    assert!(o.contains("canary amber_task/1000/f1_f2 ended Error: Unknown agent: mini_swe_agent"), "{o}");
+    assert!(o.contains("canary amber_task/1000/f1_f2 ended Error: Unknown agent: 'mini_swe_agent'. Available: claude_code, codex, mini_swe_agent_v2, openhands_sdk, swe_agent"), "{o}");
     assert_eq!(count(&c, "run", SEED1), 1);
     assert_eq!(count(&c, "run", SEED2), 0);
 }

@@ -2,13 +2,16 @@
 //! per subcommand; the rest are the study's nouns (pair, subset, result,
 //! difficulty) and the edges that touch processes and files.
 
+pub mod bench;
 pub mod clean_docker;
 pub mod cli;
+pub mod demo;
 pub mod difficulty;
 pub mod docker;
 pub mod experiment;
 pub mod fig4;
 pub mod fixture;
+pub mod install_cooperbench;
 pub mod json;
 pub mod logs;
 pub mod pair;

@@ -96,9 +96,6 @@ impl RunLogs {
         let pattern = format!("{}/*/*/*", glob::Pattern::escape(&sdir.to_string_lossy()));
         let Ok(entries) = glob::glob(&pattern) else { return };
         for dir in entries.flatten() {
-            if !dir.is_dir() {
-                continue;
-            }
             let rel = |p: &Path| -> String {
                 let tail = p.strip_prefix(sdir).unwrap_or(p).to_string_lossy().replace('\\', "/");
                 format!("logs/{}/{setting}/{tail}", self.name)
@@ -118,7 +115,8 @@ impl RunLogs {
                     continue;
                 }
             };
-            let logs = self.load_pair(&dir, &pair, rel_dir.clone());
+            // Not a folder (a stray file at pair depth): nothing to read.
+            let Some(logs) = self.load_pair(&dir, &pair, rel_dir.clone()) else { continue };
             if folder != &pair.folder() {
                 self.problems.push(
                     Problem::failure(
@@ -143,9 +141,9 @@ impl RunLogs {
         }
     }
 
-    fn load_pair(&mut self, dir: &Path, pair: &PairId, rel_dir: String) -> PairLogs {
+    fn load_pair(&mut self, dir: &Path, pair: &PairId, rel_dir: String) -> Option<PairLogs> {
         let mut logs = PairLogs { rel_dir, ..PairLogs::default() };
-        let Ok(read) = std::fs::read_dir(dir) else { return logs };
+        let read = std::fs::read_dir(dir).ok()?;
         for entry in read.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             match name.as_str() {
@@ -158,7 +156,7 @@ impl RunLogs {
         logs.quarantined.sort();
         if logs.result_present {
             let path = format!("{}/result.json", logs.rel_dir);
-            match read_json(&dir.join("result.json")).and_then(|v| RunResult::parse(&v)) {
+            match read_text(&dir.join("result.json")).and_then(|t| RunResult::from_text(&t)) {
                 Ok(r) => {
                     let (a, b) = r.features;
                     let said = PairId::new(&r.repo, r.task_id, a, b);
@@ -179,14 +177,14 @@ impl RunLogs {
         }
         if logs.eval_present {
             let path = format!("{}/eval.json", logs.rel_dir);
-            match read_json(&dir.join("eval.json")).and_then(|v| EvalResult::parse(&v)) {
+            match read_text(&dir.join("eval.json")).and_then(|t| EvalResult::from_text(&t)) {
                 Ok(e) => logs.eval = Some(e),
                 Err(e) => {
                     self.problems.push(Problem::failure("unreadable_eval", e).run(&self.name).pair(pair).path(path))
                 }
             }
         }
-        logs
+        Some(logs)
     }
 
     pub fn total_cost(&self) -> f64 {
@@ -194,7 +192,10 @@ impl RunLogs {
     }
 }
 
+pub fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
+}
+
 pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    json::parse(&text)
+    json::parse(&read_text(path)?)
 }

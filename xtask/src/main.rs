@@ -21,6 +21,12 @@ enum Cmd {
     CleanDocker(clean_docker::CleanDockerFlags),
     /// Difficulty table, Figure 4 data and plot, REPORT.md
     Report(report::ReportFlags),
+    /// The whole job on the bundled simulator, in a temporary checkout
+    Demo(demo::DemoFlags),
+    /// Install the real cooperbench CLI into a virtualenv (Python 3.11 workaround)
+    InstallCooperbench(install_cooperbench::InstallFlags),
+    /// Time verify --json on a full-benchmark-sized tree against the read floor
+    Bench(bench::BenchFlags),
 }
 
 fn main() {
@@ -31,6 +37,9 @@ fn main() {
         Cmd::Status(f) => status::run(f),
         Cmd::CleanDocker(f) => clean_docker::run(f),
         Cmd::Report(f) => report::run(f),
+        Cmd::Demo(f) => demo::run(f),
+        Cmd::InstallCooperbench(f) => install_cooperbench::run(f),
+        Cmd::Bench(f) => bench::run(f),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -197,9 +197,15 @@ fn parse_args(cmd: &str, argv: &[String]) -> Result<Option<Args>, String> {
                     return Err(format!("Agent config file not found: {p}"));
                 }
             }
-            "--eval-concurrency" if cmd == "run" => {
+            "--eval-concurrency" | "--redis" | "--base-url" | "--auth-token" if cmd == "run" => {
                 value()?;
             }
+            "--team-no-task-list"
+            | "--team-no-scratchpad"
+            | "--team-no-mcp"
+            | "--team-no-auto-refresh"
+            | "--team-no-protocol"
+                if cmd == "run" => {}
             "--no-auto-eval" | "--no-messaging" | "--git" if cmd == "run" => {}
             other => return Err(format!("No such option: {other}")),
         }
@@ -410,7 +416,9 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
         let rank = order.iter().position(|x| x == &key).unwrap_or(0);
         let in_last = rank + k.run_errors >= order.len();
         let error = if !AGENTS.contains(&a.agent.as_str()) {
-            Some(format!("Unknown agent: {}", a.agent))
+            let mut known = AGENTS.to_vec();
+            known.sort();
+            Some(format!("Unknown agent: '{}'. Available: {}", a.agent, known.join(", ")))
         } else if a.model.starts_with("command") && k.api_key_present == Some(false) {
             Some("litellm.AuthenticationError: CohereException - {\"message\":\"no api key supplied\"}".to_string())
         } else if first_attempt && in_last {

@@ -140,8 +140,32 @@ pub fn load_and_check(
 ) -> anyhow::Result<Report> {
     subset::require_dir(cooperbench_dir).map_err(crate::usage)?;
     let subset = Subset::load(cooperbench_dir, subset_name).map_err(crate::usage)?;
-    let logs: Vec<RunLogs> = runs.iter().map(|r| RunLogs::load(cooperbench_dir, r)).collect();
+    let logs = load_runs(cooperbench_dir, runs);
     Ok(check(&subset, &logs, eval_errors, strict))
+}
+
+/// Reads runs on every core: reading and parsing is nearly all of verify's time.
+pub fn load_runs(cooperbench_dir: &std::path::Path, runs: &[String]) -> Vec<RunLogs> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(runs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<(usize, RunLogs)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(run) = runs.get(i) else { break };
+                        mine.push((i, RunLogs::load(cooperbench_dir, run)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    loaded.sort_by_key(|(i, _)| *i);
+    loaded.into_iter().map(|(_, r)| r).collect()
 }
 
 pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool) -> Report {

@@ -1,0 +1,128 @@
+//! `cargo xtask bench`: `verify --json` on a tree the size of the full
+//! benchmark (652 pairs x 20 solo runs, a 1 MiB trajectory in every pair
+//! folder), timed against the floor of merely reading every result.json and
+//! eval.json. Aim: within 2x. A benchmark, never a timed test.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::difficulty::EvalErrors;
+use crate::fixture::{self, Shape};
+use crate::verify;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchFlags {
+    /// Solo runs in the tree
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Pairs per run
+    #[arg(long, default_value_t = 652)]
+    pub pairs: usize,
+    /// Timed repetitions; the best of each is reported
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Where to build the tree (removed afterwards) [default: a temporary folder]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
+    if cfg!(debug_assertions) {
+        // Timing a debug build says little; hand over to a release build.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut args: Vec<String> =
+            ["run", "--quiet", "--release", "--package", "xtask", "--bin", "xtask", "--", "bench"]
+                .map(String::from)
+                .into();
+        args.extend(std::env::args().skip(2));
+        let status = duct::cmd(cargo, args).dir(crate::experiment::project_root()).unchecked().run()?.status;
+        return Ok(status.code().unwrap_or(1));
+    }
+    let dir = flags
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("cooperbench-bench-{}", std::process::id())));
+    let cb = dir.join("CooperBench");
+    anyhow::ensure!(!cb.exists(), "{} exists already", cb.display());
+    let runs: Vec<String> = (0..flags.runs).map(|i| format!("solo-{i:02}")).collect();
+    let t = Instant::now();
+    let shape = Shape { repos: 12, tasks: flags.pairs.div_ceil(4).max(1), pairs: flags.pairs };
+    fixture::write_dataset(&cb, "full", shape)?;
+    let sim = crate::demo::simulator()?;
+    let mut files = Vec::new();
+    let trajectory = vec![b'x'; 1 << 20];
+    for run in &runs {
+        let run_args = [
+            "run",
+            "-n",
+            run,
+            "-m",
+            "command-a-03-2025",
+            "-a",
+            "mini_swe_agent_v2",
+            "-s",
+            "full",
+            "--setting",
+            "solo",
+            "--backend",
+            "docker",
+        ];
+        for args in [&run_args[..], &["eval", "-n", run, "-s", "full", "--backend", "docker"][..]] {
+            duct::cmd(&sim, args)
+                .dir(&cb)
+                .env("COHERE_API_KEY", "bench-not-a-real-key")
+                // The record of work done is for tests; here it would be quadratic.
+                .env("COOPERBENCH_SIM_RECORD", "/dev/null")
+                .stdout_null()
+                .run()?;
+        }
+        let pattern =
+            format!("{}/*/*/*", glob::Pattern::escape(&cb.join("logs").join(run).join("solo").to_string_lossy()));
+        for pair in glob::glob(&pattern)?.flatten() {
+            std::fs::write(pair.join("solo_traj.json"), &trajectory)?;
+            files.push(pair.join("result.json"));
+            files.push(pair.join("eval.json"));
+        }
+    }
+    println!(
+        "tree: {} runs x {} pairs, {} files to read, built in {:.1}s",
+        runs.len(),
+        flags.pairs,
+        files.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // Warm the page cache once so both sides read from memory.
+    floor(&files)?;
+    let floor_t = best(flags.repeat, || floor(&files).map(|_| ()))?;
+    let verify_t = best(flags.repeat, || {
+        let report = verify::load_and_check(&cb, "full", &runs, EvalErrors::Exclude, false)?;
+        let json = serde_json::to_string_pretty(&report)?;
+        anyhow::ensure!(report.runs.iter().all(|r| r.results == flags.pairs), "the tree is incomplete");
+        std::hint::black_box(json);
+        Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("floor (read every result.json and eval.json): {:.3}s", floor_t.as_secs_f64());
+    println!("verify --json:                                {:.3}s", verify_t.as_secs_f64());
+    println!("verify/floor ratio: {:.2}", verify_t.as_secs_f64() / floor_t.as_secs_f64());
+    Ok(0)
+}
+
+fn floor(files: &[PathBuf]) -> anyhow::Result<usize> {
+    let mut total = 0;
+    for f in files {
+        total += std::fs::read(f)?.len();
+    }
+    Ok(total)
+}
+
+fn best(n: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
+    let mut best = Duration::MAX;
+    for _ in 0..n.max(1) {
+        let t = Instant::now();
+        f()?;
+        best = best.min(t.elapsed());
+    }
+    Ok(best)
+}

@@ -1,0 +1,155 @@
+//! `cargo xtask demo`: the main job end to end on the bundled simulator, in
+//! a temporary lite-shaped checkout: a baseline and two coop runs made by the
+//! simulator, then `seeds`, `verify` and `report` exactly as against the
+//! real CLI. No API key, no Docker image, no money.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::experiment::{project_root, CommonFlags};
+use crate::fixture::{self, LITE};
+use crate::report::{self, ReportFlags};
+use crate::seeds::{self, SeedsFlags};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoFlags {
+    /// Where to build the checkout [default: a new temporary folder]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Write the report into results/demo/ (commit it) instead of <dir>/results
+    #[arg(long)]
+    pub write_results: bool,
+}
+
+const EXPERIMENT: &str = r#"# The demo's experiment: the study's, pointed at a synthetic checkout.
+name = "demo"
+cooperbench_dir = "CooperBench"
+subset = "lite"
+expected_pairs = 100
+model = "command-a-03-2025"
+agent = "mini_swe_agent_v2"
+backend = "docker"
+run_concurrency = 4
+eval_concurrency = 10
+baseline_run = "command-a-solo"
+seeds = [1, 2]
+seed_run_name = "{baseline}-seed{seed}"
+coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]
+"#;
+
+pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
+    let dir = match &flags.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("cooperbench-demo-{}", std::process::id())),
+    };
+    if dir.join("CooperBench").exists() {
+        return Err(crate::usage(anyhow::anyhow!("{} already holds a demo: pass another --dir", dir.display())));
+    }
+    let sim = simulator()?;
+    // The demo must never touch the machine's real containers.
+    if std::env::var_os("XTASK_DOCKER").is_none() {
+        std::env::set_var("XTASK_DOCKER", project_root().join("fixtures").join("fake-docker"));
+    }
+    let cb = dir.join("CooperBench");
+    println!("demo: building a lite-shaped checkout in {}", cb.display());
+    fixture::write_dataset(&cb, "lite", LITE)?;
+    for (run, setting) in
+        [("command-a-solo", "solo"), ("command-a-coop-comm", "coop"), ("command-a-coop-nocomm", "coop")]
+    {
+        sim_run(&sim, &cb, run, setting)?;
+        println!("demo: {run} ({setting}) made by the simulator");
+    }
+    // A key for the simulator's check, through .env as a user's would be.
+    std::fs::write(cb.join(".env"), "COHERE_API_KEY=demo-not-a-real-key\n")?;
+    let experiment = dir.join("experiment.toml");
+    std::fs::write(&experiment, EXPERIMENT)?;
+    let common = CommonFlags { experiment: Some(experiment), cooperbench_dir: None, subset: None };
+
+    println!("\ndemo: cargo xtask seeds --yes --cooperbench-bin {}\n", sim.display());
+    let code = seeds::run(SeedsFlags {
+        common: common.clone(),
+        cooperbench_bin: Some(sim.clone()),
+        seeds: None,
+        model: None,
+        agent: None,
+        backend: None,
+        attempts: None,
+        parallel_seeds: false,
+        serial_evals: false,
+        max_cost: None,
+        timeout: None,
+        dry_run: false,
+        yes: true,
+        no_agent_check: false,
+    })?;
+    anyhow::ensure!(code == 0, "seeds exited {code}");
+
+    let out = if flags.write_results { project_root().join("results").join("demo") } else { dir.join("results") };
+    println!("\ndemo: cargo xtask report --out {}", out.display());
+    report::run(ReportFlags {
+        common,
+        runs: None,
+        coop_runs: None,
+        solo_curve_runs: None,
+        eval_errors: Default::default(),
+        out: Some(out.clone()),
+    })?;
+    println!(
+        "\ndemo: done. This used the bundled simulator ({}), not the real cooperbench CLI:\n\
+         no model was called, no money was spent, and Docker calls went to a stub.\n\
+         The checkout is {}; the report is {}.",
+        sim.display(),
+        cb.display(),
+        out.join("REPORT.md").display()
+    );
+    Ok(0)
+}
+
+fn sim_run(sim: &Path, cb: &Path, run: &str, setting: &str) -> anyhow::Result<()> {
+    for args in [
+        vec![
+            "run",
+            "-n",
+            run,
+            "-m",
+            "command-a-03-2025",
+            "-a",
+            "mini_swe_agent_v2",
+            "-s",
+            "lite",
+            "--setting",
+            setting,
+            "--backend",
+            "docker",
+            "--no-auto-eval",
+        ],
+        vec!["eval", "-n", run, "-s", "lite", "--backend", "docker"],
+    ] {
+        let out = duct::cmd(sim, &args)
+            .dir(cb)
+            .env("COHERE_API_KEY", "demo-not-a-real-key")
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()?;
+        anyhow::ensure!(out.status.success(), "simulator failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// The simulator binary beside this one, built if `cargo run` did not.
+pub fn simulator() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let sim = exe.with_file_name("cooperbench-sim");
+    if !sim.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut args = vec!["build", "--quiet", "--package", "xtask", "--bin", "cooperbench-sim"];
+        if !cfg!(debug_assertions) {
+            args.push("--release");
+        }
+        duct::cmd(cargo, args).dir(project_root()).run().context("building the simulator failed")?;
+    }
+    anyhow::ensure!(sim.is_file(), "simulator not found at {}", sim.display());
+    Ok(sim)
+}
