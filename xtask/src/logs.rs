@@ -15,6 +15,10 @@ pub const SETTINGS: [&str; 3] = ["solo", "coop", "team"];
 /// `result.json.corrupt-1`; the CLI never looks at them.
 pub const QUARANTINE_TAG: &str = ".corrupt-";
 
+/// Each run's list of what the harness moved aside, one path (relative to
+/// the checkout) a line, so that verify need not list every pair folder.
+pub const QUARANTINE_LOG: &str = "quarantined.log";
+
 #[derive(Debug, Clone, Default)]
 pub struct PairLogs {
     /// `logs/<run>/<setting>/<repo>/<task>/<fA_fB>`, relative to the checkout.
@@ -23,7 +27,6 @@ pub struct PairLogs {
     pub result: Option<RunResult>,
     pub eval_present: bool,
     pub eval: Option<EvalResult>,
-    pub quarantined: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +46,8 @@ pub struct RunLogs {
     pub config: Option<RunConfig>,
     /// `None` when the file is absent, `Some(Err)` when unreadable.
     pub eval_summary: Option<Result<EvalSummary, String>>,
+    /// Files the harness moved aside, relative to the checkout.
+    pub quarantined: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -62,6 +67,12 @@ impl RunLogs {
             agent_framework: v.get("agent_framework").and_then(|m| m.as_str()).map(String::from),
             setting: v.get("setting").and_then(|m| m.as_str()).map(String::from),
         });
+        run.quarantined = std::fs::read_to_string(dir.join(QUARANTINE_LOG))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && cooperbench_dir.join(l.trim()).exists())
+            .map(|l| l.trim().to_string())
+            .collect();
         let summary = dir.join("eval_summary.json");
         if summary.exists() {
             run.eval_summary = Some(read_json(&summary).and_then(|v| EvalSummary::parse(&v)));
@@ -93,17 +104,9 @@ impl RunLogs {
     }
 
     fn load_setting(&mut self, sdir: &Path, setting: &str) {
-        let pattern = format!("{}/*/*/*", glob::Pattern::escape(&sdir.to_string_lossy()));
-        let Ok(entries) = glob::glob(&pattern) else { return };
-        for dir in entries.flatten() {
-            let rel = |p: &Path| -> String {
-                let tail = p.strip_prefix(sdir).unwrap_or(p).to_string_lossy().replace('\\', "/");
-                format!("logs/{}/{setting}/{tail}", self.name)
-            };
-            let rel_dir = rel(&dir);
-            let parts: Vec<String> =
-                dir.strip_prefix(sdir).unwrap_or(&dir).iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            let (repo, task, folder) = (&parts[0], &parts[1], &parts[2]);
+        for (dir, [repo, task, folder]) in pair_dirs(sdir) {
+            let rel_dir = format!("logs/{}/{setting}/{repo}/{task}/{folder}", self.name);
+            let (repo, task, folder) = (&repo, &task, &folder);
             let pair = match (task.parse::<u64>(), PairId::parse_folder(folder)) {
                 (Ok(task_id), Some((a, b))) => PairId::new(repo, task_id, a, b),
                 _ => {
@@ -115,8 +118,7 @@ impl RunLogs {
                     continue;
                 }
             };
-            // Not a folder (a stray file at pair depth): nothing to read.
-            let Some(logs) = self.load_pair(&dir, &pair, rel_dir.clone()) else { continue };
+            let logs = self.load_pair(&dir, &pair, rel_dir.clone());
             if folder != &pair.folder() {
                 self.problems.push(
                     Problem::failure(
@@ -141,22 +143,17 @@ impl RunLogs {
         }
     }
 
-    fn load_pair(&mut self, dir: &Path, pair: &PairId, rel_dir: String) -> Option<PairLogs> {
+    /// Opens the two files directly (no directory listing: this is the hot
+    /// loop of `verify`); a file that is absent is simply not present.
+    fn load_pair(&mut self, dir: &Path, pair: &PairId, rel_dir: String) -> PairLogs {
         let mut logs = PairLogs { rel_dir, ..PairLogs::default() };
-        let read = std::fs::read_dir(dir).ok()?;
-        for entry in read.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            match name.as_str() {
-                "result.json" => logs.result_present = true,
-                "eval.json" => logs.eval_present = true,
-                n if n.contains(QUARANTINE_TAG) => logs.quarantined.push(format!("{}/{n}", logs.rel_dir)),
-                _ => {}
-            }
-        }
-        logs.quarantined.sort();
-        if logs.result_present {
+        let result_text = read_if_present(&dir.join("result.json"));
+        let eval_text = read_if_present(&dir.join("eval.json"));
+        logs.result_present = result_text.is_some();
+        logs.eval_present = eval_text.is_some();
+        if let Some(text) = result_text {
             let path = format!("{}/result.json", logs.rel_dir);
-            match read_text(&dir.join("result.json")).and_then(|t| RunResult::from_text(&t)) {
+            match text.and_then(|t| RunResult::from_text(&t)) {
                 Ok(r) => {
                     let (a, b) = r.features;
                     let said = PairId::new(&r.repo, r.task_id, a, b);
@@ -175,21 +172,55 @@ impl RunLogs {
                 }
             }
         }
-        if logs.eval_present {
+        if let Some(text) = eval_text {
             let path = format!("{}/eval.json", logs.rel_dir);
-            match read_text(&dir.join("eval.json")).and_then(|t| EvalResult::from_text(&t)) {
+            match text.and_then(|t| EvalResult::from_text(&t)) {
                 Ok(e) => logs.eval = Some(e),
                 Err(e) => {
                     self.problems.push(Problem::failure("unreadable_eval", e).run(&self.name).pair(pair).path(path))
                 }
             }
         }
-        Some(logs)
+        logs
     }
 
     pub fn total_cost(&self) -> f64 {
         self.pairs.values().filter_map(|p| p.result.as_ref()).map(|r| r.total_cost).sum()
     }
+}
+
+/// `None` when the file does not exist; `Some(Err)` when it cannot be read.
+fn read_if_present(path: &Path) -> Option<Result<String, String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Some(Ok(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(Err(format!("cannot read: {e}"))),
+    }
+}
+
+/// The folders three levels under a setting folder (repo/task/pair), sorted,
+/// with the file type from the listing itself (no stat per entry).
+fn pair_dirs(sdir: &Path) -> Vec<(PathBuf, [String; 3])> {
+    fn subdirs(dir: &Path) -> Vec<(PathBuf, String)> {
+        let mut v: Vec<(PathBuf, String)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| (e.path(), e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    }
+    let mut out = Vec::new();
+    for (repo_dir, repo) in subdirs(sdir) {
+        for (task_dir, task) in subdirs(&repo_dir) {
+            for (pair_dir, folder) in subdirs(&task_dir) {
+                out.push((pair_dir, [repo.clone(), task.clone(), folder]));
+            }
+        }
+    }
+    out
 }
 
 pub fn read_text(path: &Path) -> Result<String, String> {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::logs::{self, QUARANTINE_TAG, SETTINGS};
+use crate::logs::{self, QUARANTINE_LOG, QUARANTINE_TAG, SETTINGS};
 
 /// Quarantines every unparseable `file_name` (result.json or eval.json) in a
 /// run; returns the new paths.
@@ -21,6 +21,15 @@ pub fn run(cooperbench_dir: &Path, run: &str, file_name: &str) -> anyhow::Result
                 moved.push(move_aside(&path)?);
             }
         }
+    }
+    if !moved.is_empty() {
+        let mut log =
+            std::fs::read_to_string(logs::run_dir(cooperbench_dir, run).join(QUARANTINE_LOG)).unwrap_or_default();
+        for p in &moved {
+            let rel = p.strip_prefix(cooperbench_dir).unwrap_or(p);
+            log.push_str(&format!("{}\n", rel.display()));
+        }
+        std::fs::write(logs::run_dir(cooperbench_dir, run).join(QUARANTINE_LOG), log)?;
     }
     Ok(moved)
 }

@@ -742,7 +742,7 @@ fn yaml_value(v: &toml::Value) -> anyhow::Result<String> {
 }
 
 /// The CLI's `eval_summary.json` counts only its last invocation; this one is
-/// recomputed from every eval.json, in the CLI's schema. The CLI's own file
+/// recomputed from every eval.json, in the CLI's schema. The file it replaces
 /// is kept beside it as `eval_summary.json.cli-last`.
 pub fn rewrite_eval_summary(cb: &Path, logs: &RunLogs) -> anyhow::Result<PathBuf> {
     let (mut passed, mut failed, mut errors) = (0u64, 0u64, 0u64);
@@ -774,16 +774,13 @@ pub fn rewrite_eval_summary(cb: &Path, logs: &RunLogs) -> anyhow::Result<PathBuf
         "skipped": 0,
         "pass_rate": passed as f64 / (passed + failed).max(1) as f64,
         "results": results,
-        "rewritten_by": "cargo xtask seeds (counts from every eval.json)",
     });
     let dir = logs::run_dir(cb, &logs.name);
     let path = dir.join("eval_summary.json");
-    if path.exists() {
-        let old = std::fs::read(&path)?;
-        if !String::from_utf8_lossy(&old).contains("\"rewritten_by\"") {
-            std::fs::write(dir.join("eval_summary.json.cli-last"), old)?;
-        }
+    let text = serde_json::to_string_pretty(&summary)?;
+    if std::fs::read(&path).is_ok_and(|old| old != text.as_bytes()) {
+        std::fs::rename(&path, dir.join("eval_summary.json.cli-last"))?;
     }
-    std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(&path, text)?;
     Ok(path)
 }

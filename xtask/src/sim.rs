@@ -489,9 +489,9 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
     let session = (Timestamp::now().0 - started.0) as f64 / 1e6;
     write_json(
         &run_dir.join("summary.json"),
-        &json!({"run_name": a.name, "completed_at": Timestamp::now().to_iso(), "total_tasks": jobs.len(),
-                "completed": completed, "skipped": skipped, "failed": failed, "total_cost": total_cost,
-                "session_time_seconds": session, "results": results}),
+        &json!({"run_name": a.name, "completed_at": Timestamp::now().to_iso(), "pass_rate": null,
+                "total_tasks": jobs.len(), "completed": completed, "skipped": skipped, "failed": failed,
+                "total_cost": total_cost, "total_time_seconds": session, "results": results}),
     )
     .map_err(|e| e.to_string())?;
     println!();
@@ -578,7 +578,18 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
             .or(result.pointer("/agents/agent1/status"))
             .and_then(|s| s.as_str())
             .unwrap_or("Error");
-        let error = (first && rank < eval_errors).then(|| "Failed to write solo.patch (simulated)".to_string());
+        let missing_tests = [j.features.0, j.features.1].into_iter().find_map(|f| {
+            let p = format!("dataset/{}/task{}/feature{f}/tests.patch", j.repo, j.task_id);
+            (!a.dataset_dir
+                .join(&j.repo)
+                .join(format!("task{}", j.task_id))
+                .join(format!("feature{f}"))
+                .join("tests.patch")
+                .exists())
+            .then(|| format!("Tests patch not found: {p}"))
+        });
+        let error = missing_tests
+            .or_else(|| (first && rank < eval_errors).then(|| "Failed to write solo.patch (simulated)".to_string()));
         let ok = error.is_none() && status == "Submitted" && passes(&a.name, &key);
         let f1 = ok || (error.is_none() && hash(&format!("f1:{}:{key}", a.name)).is_multiple_of(2));
         let (x, y) = sorted(j.features);

@@ -204,6 +204,12 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         return s;
     }
     problems.extend(run.problems.iter().cloned());
+    for q in &run.quarantined {
+        s.quarantined.push(q.clone());
+        problems.push(
+            Problem::warning("quarantined", "unreadable file moved aside by the harness").run(name).path(q.clone()),
+        );
+    }
     for pair in &subset.pairs {
         if !run.pairs.get(pair).is_some_and(|p| p.result_present) {
             s.missing_results.push(pair.to_string());
@@ -218,15 +224,6 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                     .run(name)
                     .pair(pair)
                     .path(logs.rel_dir.clone()),
-            );
-        }
-        for q in &logs.quarantined {
-            s.quarantined.push(q.clone());
-            problems.push(
-                Problem::warning("quarantined", "unreadable file moved aside by the harness")
-                    .run(name)
-                    .pair(pair)
-                    .path(q.clone()),
             );
         }
         if logs.result_present {

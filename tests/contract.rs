@@ -1,0 +1,146 @@
+//! The harness against the real cooperbench CLI (0.0.29, installed by
+//! `cargo xtask install-cooperbench`), with no model and no task image
+//! reachable; and the simulator, given the same scenario, writing the same
+//! files with the same JSON keys.
+//!
+//! The real CLI is found at $COOPERBENCH_REAL_BIN, else in
+//! target/cooperbench-venv. Without it the test says so and skips, except
+//! under CI=true (`.ci/run` installs it), where it must run.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use xtask::fixture::{self, LITE};
+
+const PAIR: &str = "amber_task/1000/f1_f2";
+
+fn real_cli() -> Option<PathBuf> {
+    let path = std::env::var_os("COOPERBENCH_REAL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cooperbench-venv/bin/cooperbench"));
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but the real CLI is not at {}: run `cargo xtask install-cooperbench --venv target/cooperbench-venv`",
+        path.display()
+    );
+    eprintln!("SKIPPED: the real cooperbench CLI is not installed at {}", path.display());
+    None
+}
+
+fn seeds(c: &Checkout, bin: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["seeds", "--cooperbench-bin", bin.to_str().unwrap(), "--yes"];
+    all.extend_from_slice(args);
+    c.xtask(&all).env("COHERE_API_KEY", "not-a-real-key-for-the-contract-test").stdin_null().run().unwrap()
+}
+
+fn results_in(c: &Checkout, run: &str) -> usize {
+    let pattern = format!("{}/logs/{run}/solo/*/*/*/result.json", c.cb().display());
+    glob::glob(&pattern).unwrap().count()
+}
+
+/// Every key path of a JSON document: `agent.status`, `feature1.passed`, ...
+fn keys(path: &Path) -> BTreeSet<String> {
+    fn walk(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
+        if let Some(map) = v.as_object() {
+            for (k, v) in map {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                out.insert(p.clone());
+                walk(v, &p, out);
+            }
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = BTreeSet::new();
+    walk(&v, "", &mut out);
+    out
+}
+
+fn files(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+}
+
+/// Runs the scenario with `bin`: the two canaries, then an eval of seed 2
+/// with one tests.patch removed, so that the CLI writes an eval.json.
+fn scenario(bin: &Path) -> (Checkout, std::process::Output, std::process::Output) {
+    let c = Checkout::new();
+    fixture::solo_tree(&c.cb(), "lite", LITE, &["command-a-solo"]).unwrap();
+    c.write_experiment("");
+    let bad_agent = seeds(&c, bin, &["--seeds", "1", "--agent", "mini_swe_agent", "--no-agent-check"]);
+    let no_model = seeds(&c, bin, &["--seeds", "2"]);
+    std::fs::remove_file(c.cb().join("dataset/amber_task/task1000/feature1/tests.patch")).unwrap();
+    let eval = duct::cmd(bin, ["eval", "-n", "command-a-solo-seed2", "-s", "lite", "--backend", "docker", "-c", "1"])
+        .dir(c.cb())
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .unwrap();
+    assert!(eval.status.success(), "{}", text(&eval));
+    (c, bad_agent, no_model)
+}
+
+#[test]
+fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
+    let Some(real) = real_cli() else { return };
+    let (c, bad_agent, no_model) = scenario(&real);
+
+    // (a) the old agent name: the canary stops with the CLI's own message.
+    assert_eq!(bad_agent.status.code(), Some(1), "{}", text(&bad_agent));
+    assert!(text(&bad_agent).contains("ended Error: Unknown agent: 'mini_swe_agent'"), "{}", text(&bad_agent));
+    assert_eq!(results_in(&c, "command-a-solo-seed1"), 1, "more than one pair attempted");
+
+    // (b) no model and no image: the canary stops with the CLI's error.
+    assert_eq!(no_model.status.code(), Some(1), "{}", text(&no_model));
+    let written: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(c.cb().join("logs/command-a-solo-seed2/solo").join(PAIR).join("result.json")).unwrap(),
+    )
+    .unwrap();
+    let cli_error = written["agent"]["error"].as_str().unwrap().to_string();
+    assert!(!cli_error.is_empty());
+    assert!(text(&no_model).contains(&format!("ended Error: {cli_error}")), "{}", text(&no_model));
+    assert_eq!(results_in(&c, "command-a-solo-seed2"), 1, "more than one pair attempted");
+
+    // (c) verify reads every file the real CLI wrote without a parse problem.
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo-seed1,command-a-solo-seed2"]).run().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parse_checks = ["unreadable_result", "unreadable_eval", "eval_summary_unreadable", "mismatched_result"];
+    for p in report["problems"].as_array().unwrap() {
+        assert!(!parse_checks.contains(&p["check"].as_str().unwrap()), "parse problem on a real file: {p}");
+    }
+    assert_eq!(report["runs"][1]["evals"], 1, "the real eval.json was not read");
+    assert_eq!(report["runs"][1]["eval_errors"], 1);
+
+    // (d) the simulator, same scenario: same files, same keys.
+    let sim = Path::new(SIM);
+    let (s, sim_bad, sim_no_model) = scenario(sim);
+    assert_eq!(sim_bad.status.code(), Some(1));
+    assert_eq!(sim_no_model.status.code(), Some(0), "the simulator has a model; its canary passes");
+    for run in ["command-a-solo-seed1", "command-a-solo-seed2"] {
+        let (r, m) = (c.cb().join("logs").join(run), s.cb().join("logs").join(run));
+        let run_files =
+            |d: &Path| -> BTreeSet<String> { files(d).into_iter().filter(|f| f.ends_with(".json")).collect() };
+        if run == "command-a-solo-seed1" {
+            assert_eq!(run_files(&r), run_files(&m), "{run}: run-level files differ");
+        }
+        for f in ["config.json", "summary.json"] {
+            assert_eq!(keys(&r.join(f)), keys(&m.join(f)), "{run}/{f}: keys differ");
+        }
+        let (rp, mp) = (r.join("solo").join(PAIR), m.join("solo").join(PAIR));
+        assert_eq!(files(&rp), files(&mp), "{run}/{PAIR}: files differ");
+        for f in files(&rp).iter().filter(|f| f.ends_with(".json") && !f.contains("traj")) {
+            assert_eq!(keys(&rp.join(f)), keys(&mp.join(f)), "{run}/{PAIR}/{f}: keys differ");
+        }
+    }
+    let real_summary = keys(&c.cb().join("logs/command-a-solo-seed2/eval_summary.json"));
+    for f in ["eval_summary.json", "eval_summary.json.cli-last"] {
+        // The simulator's own, and the one the harness rewrote from it.
+        assert_eq!(real_summary, keys(&s.cb().join("logs/command-a-solo-seed2").join(f)), "{f}: keys differ");
+    }
+}
