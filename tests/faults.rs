@@ -145,6 +145,32 @@ fn sigint_stops_everything_and_resume_works() {
 }
 
 #[test]
+fn a_second_sigint_leaves_no_orphans_either() {
+    let c = with_baseline("");
+    let handle = seeds_cmd(&c, &["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
+    let pid = handle.pids()[0] as i32;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runs_of(&c, SEED1).len() < 2 {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signals the harness process this test started, twice.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    std::thread::sleep(Duration::from_millis(30));
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let sent = Instant::now();
+    let out = loop {
+        if let Some(o) = handle.try_wait().unwrap() {
+            break o.clone();
+        }
+        assert!(sent.elapsed() < Duration::from_secs(15), "still running 15 s after SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
+}
+
+#[test]
 fn timeout_stops_a_hung_child() {
     let c = with_baseline("timeout_minutes = 0");
     let out = seeds_cmd(&c, &["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "2000")]).run().unwrap();

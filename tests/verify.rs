@@ -168,6 +168,18 @@ fn pair_not_in_subset() {
 }
 
 #[test]
+fn duplicated_pair() {
+    broken("duplicate_pair", "duplicate_pair", "seed1/solo/amber_task/1000/f2_f1", |c| {
+        let from = seed1(c);
+        let to = from.with_file_name("f2_f1");
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["result.json", "eval.json"] {
+            std::fs::copy(from.join(f), to.join(f)).unwrap();
+        }
+    });
+}
+
+#[test]
 fn partial_eval_summary() {
     broken("partial_eval_summary", "eval_summary_mismatch", "seed1/eval_summary.json", |c| {
         // What a resumed `cooperbench eval` leaves: counts of its last pass only.

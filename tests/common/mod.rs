@@ -32,22 +32,10 @@ impl Checkout {
 
     /// Writes an experiment file for this checkout; `extra` lines are appended.
     pub fn write_experiment(&self, extra: &str) {
-        let text = format!(
-            r#"name = "test"
-cooperbench_dir = "CooperBench"
-subset = "lite"
-expected_pairs = 100
-model = "command-a-03-2025"
-agent = "mini_swe_agent_v2"
-backend = "docker"
-run_concurrency = 4
-eval_concurrency = 10
-baseline_run = "command-a-solo"
-seeds = [1, 2]
-seed_run_name = "{{baseline}}-seed{{seed}}"
-{extra}
-"#
-        );
+        // The demo's experiment, without its coop runs.
+        let base: String =
+            xtask::demo::EXPERIMENT.lines().filter(|l| !l.starts_with("coop_runs")).map(|l| format!("{l}\n")).collect();
+        let text = format!("{}{extra}\n", base.replace("name = \"demo\"", "name = \"test\""));
         std::fs::write(self.experiment(), text).unwrap();
     }
 

@@ -52,30 +52,8 @@ pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
     let mut files = Vec::new();
     let trajectory = vec![b'x'; 1 << 20];
     for run in &runs {
-        let run_args = [
-            "run",
-            "-n",
-            run,
-            "-m",
-            "command-a-03-2025",
-            "-a",
-            "mini_swe_agent_v2",
-            "-s",
-            "full",
-            "--setting",
-            "solo",
-            "--backend",
-            "docker",
-        ];
-        for args in [&run_args[..], &["eval", "-n", run, "-s", "full", "--backend", "docker"][..]] {
-            duct::cmd(&sim, args)
-                .dir(&cb)
-                .env("COHERE_API_KEY", "bench-not-a-real-key")
-                // The record of work done is for tests; here it would be quadratic.
-                .env("COOPERBENCH_SIM_RECORD", "/dev/null")
-                .stdout_null()
-                .run()?;
-        }
+        // The record of work done is for tests; here it would be quadratic.
+        crate::demo::sim_run(&sim, &cb, "full", run, "solo", &[("COOPERBENCH_SIM_RECORD", "/dev/null")])?;
         let pattern =
             format!("{}/*/*/*", glob::Pattern::escape(&cb.join("logs").join(run).join("solo").to_string_lossy()));
         for pair in glob::glob(&pattern)?.flatten() {

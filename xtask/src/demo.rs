@@ -22,7 +22,8 @@ pub struct DemoFlags {
     pub write_results: bool,
 }
 
-const EXPERIMENT: &str = r#"# The demo's experiment: the study's, pointed at a synthetic checkout.
+/// Also the experiment the integration tests start from.
+pub const EXPERIMENT: &str = r#"# The demo's experiment: the study's, pointed at a synthetic checkout.
 name = "demo"
 cooperbench_dir = "CooperBench"
 subset = "lite"
@@ -57,7 +58,7 @@ pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
     for (run, setting) in
         [("command-a-solo", "solo"), ("command-a-coop-comm", "coop"), ("command-a-coop-nocomm", "coop")]
     {
-        sim_run(&sim, &cb, run, setting)?;
+        sim_run(&sim, &cb, "lite", run, setting, &[])?;
         println!("demo: {run} ({setting}) made by the simulator");
     }
     // A key for the simulator's check, through .env as a user's would be.
@@ -106,33 +107,26 @@ pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn sim_run(sim: &Path, cb: &Path, run: &str, setting: &str) -> anyhow::Result<()> {
-    for args in [
-        vec![
-            "run",
-            "-n",
-            run,
-            "-m",
-            "command-a-03-2025",
-            "-a",
-            "mini_swe_agent_v2",
-            "-s",
-            "lite",
-            "--setting",
-            setting,
-            "--backend",
-            "docker",
-            "--no-auto-eval",
-        ],
-        vec!["eval", "-n", run, "-s", "lite", "--backend", "docker"],
-    ] {
-        let out = duct::cmd(sim, &args)
-            .dir(cb)
-            .env("COHERE_API_KEY", "demo-not-a-real-key")
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()?;
+/// One run and its eval by the simulator binary, output discarded.
+pub fn sim_run(
+    sim: &Path,
+    cb: &Path,
+    subset: &str,
+    run: &str,
+    setting: &str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let model = ["-m", "command-a-03-2025", "-a", "mini_swe_agent_v2"];
+    let common = ["-n", run, "-s", subset, "--backend", "docker"];
+    let run_args: Vec<&str> =
+        ["run"].iter().chain(&common).chain(&model).chain(&["--setting", setting, "--no-auto-eval"]).copied().collect();
+    let eval_args: Vec<&str> = ["eval"].iter().chain(&common).copied().collect();
+    for args in [run_args, eval_args] {
+        let mut cmd = duct::cmd(sim, &args).dir(cb).env("COHERE_API_KEY", "demo-not-a-real-key");
+        for (k, v) in env {
+            cmd = cmd.env(k, v);
+        }
+        let out = cmd.stdout_null().stderr_capture().unchecked().run()?;
         anyhow::ensure!(out.status.success(), "simulator failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(())

@@ -179,25 +179,14 @@ impl CommonFlags {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
-name = "t"
-cooperbench_dir = "cb"
-subset = "lite"
-model = "command-a-03-2025"
-agent = "mini_swe_agent_v2"
-backend = "docker"
-run_concurrency = 4
-eval_concurrency = 10
-baseline_run = "command-a-solo"
-seeds = [1, 2]
-seed_run_name = "{baseline}-seed{seed}"
-"#;
+    const GOOD: &str = crate::demo::EXPERIMENT;
 
     #[test]
     fn names_seed_runs_and_secrets() {
         let exp: Experiment = toml::from_str(GOOD).unwrap();
         exp.validate().unwrap();
         assert_eq!(exp.solo_runs(), ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"]);
+        assert_eq!(exp.coop_runs, ["command-a-coop-comm", "command-a-coop-nocomm"]);
         assert_eq!(exp.secret_names(), ["COHERE_API_KEY"]);
         assert_eq!(exp.attempts, 3);
     }
