@@ -72,6 +72,23 @@ fn happy_path_two_clean_seeds() {
 }
 
 #[test]
+fn modal_seeds_run_at_once_and_never_touch_docker() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes", "--backend", "modal", "--parallel-seeds"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let o = text(&out);
+    assert!(o.contains("--backend modal"), "{o}");
+    assert!(!o.contains("docker"), "docker mentioned for a modal run: {o}");
+    assert!(!c.tmp.path().join("docker.log").exists(), "docker was called");
+    assert_eq!(count(&c, "run", SEED1), 100);
+    assert_eq!(count(&c, "run", SEED2), 100);
+    // Docker seeds share one host: running them at once is refused.
+    let out = seeds(&c, &["--yes", "--parallel-seeds"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--parallel-seeds is for modal and gcp"), "{}", text(&out));
+}
+
+#[test]
 fn unknown_agent_stops_at_the_canary() {
     let c = with_baseline();
     // Preflight knows the name is gone:

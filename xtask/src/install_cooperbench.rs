@@ -58,7 +58,11 @@ pub struct InstallFlags {
 pub fn run(flags: InstallFlags) -> anyhow::Result<i32> {
     let venv = match &flags.venv {
         Some(v) => v.clone(),
-        None => flags.common.load()?.cooperbench_dir.join(".venv"),
+        None => {
+            let dir = flags.common.load()?.cooperbench_dir;
+            crate::subset::require_dir(&dir).map_err(crate::usage)?;
+            dir.join(".venv")
+        }
     };
     let sh = xshell::Shell::new()?;
     let bin = venv.join("bin");
