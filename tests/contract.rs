@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use xtask::fixture::{self, LITE};
 
 const PAIR: &str = "amber_task/1000/f1_f2";
 
@@ -68,9 +67,7 @@ fn files(dir: &Path) -> BTreeSet<String> {
 /// Runs the scenario with `bin`: the two canaries, then an eval of seed 2
 /// with one tests.patch removed, so that the CLI writes an eval.json.
 fn scenario(bin: &Path) -> (Checkout, std::process::Output, std::process::Output) {
-    let c = Checkout::new();
-    fixture::solo_tree(&c.cb(), "lite", LITE, &["command-a-solo"]).unwrap();
-    c.write_experiment("");
+    let c = Checkout::with_baseline("");
     let bad_agent = seeds(&c, bin, &["--seeds", "1", "--agent", "mini_swe_agent", "--no-agent-check"]);
     let no_model = seeds(&c, bin, &["--seeds", "2"]);
     std::fs::remove_file(c.cb().join("dataset/amber_task/task1000/feature1/tests.patch")).unwrap();

@@ -6,37 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use xtask::fixture::{self, LITE};
-
-const KEY: &str = "sk-planted-secret-4d1b9e7a20";
-const SEED1: &str = "command-a-solo-seed1";
-const SEED2: &str = "command-a-solo-seed2";
-
-fn with_baseline(extra: &str) -> Checkout {
-    let c = Checkout::new();
-    fixture::solo_tree(&c.cb(), "lite", LITE, &["command-a-solo"]).unwrap();
-    c.write_experiment(extra);
-    c
-}
-
-fn seeds_cmd(c: &Checkout, args: &[&str], env: &[(&str, &str)]) -> duct::Expression {
-    let mut all = vec!["seeds", "--cooperbench-bin", SIM];
-    all.extend_from_slice(args);
-    let mut e = c.xtask(&all).env("COHERE_API_KEY", KEY).stdin_null();
-    for (k, v) in env {
-        e = e.env(k, v);
-    }
-    e
-}
-
-fn runs_of(c: &Checkout, run: &str) -> Vec<String> {
-    let rec = std::fs::read_to_string(c.cb().join("logs/.sim-record.log")).unwrap_or_default();
-    let prefix = format!("run {run} ");
-    rec.lines().filter_map(|l| l.strip_prefix(&prefix)).map(String::from).collect()
-}
 
 fn assert_each_pair_run_once(c: &Checkout, run: &str) {
-    let mut pairs = runs_of(c, run);
+    let mut pairs = c.sim_work("run", run);
     assert_eq!(pairs.len(), 100, "{run}: {} runs recorded", pairs.len());
     pairs.sort();
     pairs.dedup();
@@ -45,14 +17,14 @@ fn assert_each_pair_run_once(c: &Checkout, run: &str) {
 
 #[test]
 fn crash_then_resume_runs_no_pair_twice() {
-    let c = with_baseline("");
+    let c = Checkout::with_baseline("");
     // Every invocation dies after 30 pairs; three attempts leave 9 to do.
-    let out = seeds_cmd(&c, &["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_CRASH_AFTER", "30")]).run().unwrap();
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_CRASH_AFTER", "30")]).run().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("[seed1] still failing after 3 attempt(s):"), "{}", text(&out));
-    assert_eq!(runs_of(&c, SEED1).len(), 91);
+    assert_eq!(c.sim_work("run", SEED1).len(), 91);
     // The resume says where it stands up front, then does only the rest.
-    let out = seeds_cmd(&c, &["--yes"], &[]).run().unwrap();
+    let out = c.seeds(&["--yes"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let o = text(&out);
     assert!(o.contains("seed 1 (command-a-solo-seed1): 91 done, 9 to run"), "{o}");
@@ -65,8 +37,9 @@ fn crash_then_resume_runs_no_pair_twice() {
 
 #[test]
 fn truncated_result_is_quarantined_and_redone() {
-    let c = with_baseline("");
-    let out = seeds_cmd(&c, &["--yes", "--seeds", "1", "--attempts", "1"], &[("COOPERBENCH_SIM_TRUNCATE_AFTER", "5")])
+    let c = Checkout::with_baseline("");
+    let out = c
+        .seeds(&["--yes", "--seeds", "1", "--attempts", "1"], &[("COOPERBENCH_SIM_TRUNCATE_AFTER", "5")])
         .run()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -75,7 +48,7 @@ fn truncated_result_is_quarantined_and_redone() {
     // The 6th pair of the run (after the canary) was cut mid-write.
     let truncated = text(&v).lines().find(|l| l.contains("unreadable_result")).unwrap().to_string();
     let path = truncated.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_string();
-    let out = seeds_cmd(&c, &["--yes", "--seeds", "1"], &[]).run().unwrap();
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("quarantined unreadable"), "{}", text(&out));
     let moved = c.cb().join(format!("{path}.corrupt-1"));
@@ -84,6 +57,35 @@ fn truncated_result_is_quarantined_and_redone() {
     let v = c.xtask(&["verify", "--runs", SEED1]).run().unwrap();
     assert_eq!(v.status.code(), Some(0), "{}", text(&v));
     assert!(text(&v).contains("warn quarantined"), "{}", text(&v));
+}
+
+/// Waits until seed 1 has `n` pairs done.
+fn wait_for_pairs(c: &Checkout, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while c.sim_work("run", SEED1).len() < n {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends SIGINT `times` times, 30 ms apart, and waits for the harness to end.
+fn interrupt(handle: &duct::Handle, times: usize) -> std::process::Output {
+    let pid = handle.pids()[0] as i32;
+    for i in 0..times {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        // SAFETY: signals the harness process this test started.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+    }
+    let sent = Instant::now();
+    loop {
+        if let Some(o) = handle.try_wait().unwrap() {
+            break o.clone();
+        }
+        assert!(sent.elapsed() < Duration::from_secs(15), "still running 15 s after SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Processes of the simulator still running in this checkout.
@@ -104,26 +106,13 @@ fn sims_left(c: &Checkout) -> Vec<u32> {
 
 #[test]
 fn sigint_stops_everything_and_resume_works() {
-    let c = with_baseline("");
-    let handle = seeds_cmd(&c, &["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
-    let pid = handle.pids()[0] as i32;
+    let c = Checkout::with_baseline("");
+    let handle = c.seeds(&["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
     let seed_dir = c.cb().join("logs").join(SEED1).join("solo");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while runs_of(&c, SEED1).len() < 4 {
-        assert!(Instant::now() < deadline, "the run never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_pairs(&c, 4);
     assert!(seed_dir.exists());
     let sent = Instant::now();
-    // SAFETY: signals the harness process this test started.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let out = loop {
-        if let Some(o) = handle.try_wait().unwrap() {
-            break o.clone();
-        }
-        assert!(sent.elapsed() < Duration::from_secs(15), "still running 15 s after SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let out = interrupt(&handle, 1);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     assert!(sent.elapsed() < Duration::from_secs(10));
     let o = text(&out);
@@ -131,9 +120,9 @@ fn sigint_stops_everything_and_resume_works() {
     assert!(o.contains("resume with: cargo xtask seeds --yes"), "{o}");
     assert!(o.contains("docker clean-up after the interruption"), "{o}");
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
-    let done = runs_of(&c, SEED1).len();
+    let done = c.sim_work("run", SEED1).len();
     assert!(done < 100, "the run finished before the signal");
-    let out = seeds_cmd(&c, &["--yes"], &[]).run().unwrap();
+    let out = c.seeds(&["--yes"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         text(&out).contains(&format!("seed 1 (command-a-solo-seed1): {done} done, {} to run", 100 - done)),
@@ -146,34 +135,18 @@ fn sigint_stops_everything_and_resume_works() {
 
 #[test]
 fn a_second_sigint_leaves_no_orphans_either() {
-    let c = with_baseline("");
-    let handle = seeds_cmd(&c, &["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
-    let pid = handle.pids()[0] as i32;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while runs_of(&c, SEED1).len() < 2 {
-        assert!(Instant::now() < deadline, "the run never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // SAFETY: signals the harness process this test started, twice.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    std::thread::sleep(Duration::from_millis(30));
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let sent = Instant::now();
-    let out = loop {
-        if let Some(o) = handle.try_wait().unwrap() {
-            break o.clone();
-        }
-        assert!(sent.elapsed() < Duration::from_secs(15), "still running 15 s after SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let c = Checkout::with_baseline("");
+    let handle = c.seeds(&["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
+    wait_for_pairs(&c, 2);
+    let out = interrupt(&handle, 2);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
 }
 
 #[test]
 fn timeout_stops_a_hung_child() {
-    let c = with_baseline("timeout_minutes = 0");
-    let out = seeds_cmd(&c, &["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "2000")]).run().unwrap();
+    let c = Checkout::with_baseline("timeout_minutes = 0");
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "2000")]).run().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("ran past --timeout"), "{}", text(&out));
     assert!(sims_left(&c).is_empty());
@@ -198,11 +171,11 @@ fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn secret_appears_in_no_output_and_no_file() {
-    let c = with_baseline("[model_kwargs]\napi_base = \"https://example.invalid/v1\"\ntemperature = 0.0");
+    let c = Checkout::with_baseline("[model_kwargs]\napi_base = \"https://example.invalid/v1\"\ntemperature = 0.0");
     let leak = [("COOPERBENCH_SIM_LEAK_KEY", "1"), ("COOPERBENCH_SIM_EVAL_ERRORS", "1")];
     let mut outputs = Vec::new();
     for args in [&["--dry-run"][..], &["--yes"][..]] {
-        outputs.push(seeds_cmd(&c, args, &leak).run().unwrap());
+        outputs.push(c.seeds(args, &leak).run().unwrap());
     }
     assert_eq!(outputs[1].status.code(), Some(0), "{}", text(&outputs[1]));
     assert!(text(&outputs[1]).contains("using api_key=[redacted]"), "the leak was not exercised");
@@ -229,7 +202,7 @@ fn secret_appears_in_no_output_and_no_file() {
 
 #[test]
 fn dotenv_in_the_checkout_is_honoured() {
-    let c = with_baseline("");
+    let c = Checkout::with_baseline("");
     std::fs::write(c.cb().join(".env"), format!("COHERE_API_KEY={KEY}\n")).unwrap();
     let out = c
         .xtask(&["seeds", "--cooperbench-bin", SIM, "--yes", "--seeds", "1"])
@@ -244,8 +217,8 @@ fn dotenv_in_the_checkout_is_honoured() {
 
 #[test]
 fn model_kwargs_holding_a_key_are_refused() {
-    let c = with_baseline("[model_kwargs]\napi_key = \"sk-oops\"");
-    let out = seeds_cmd(&c, &["--yes"], &[]).run().unwrap();
+    let c = Checkout::with_baseline("[model_kwargs]\napi_key = \"sk-oops\"");
+    let out = c.seeds(&["--yes"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("model_kwargs.api_key looks like a secret"), "{}", text(&out));
     assert!(!c.cb().join(".harness").exists());

@@ -4,43 +4,24 @@
 mod common;
 
 use common::*;
-use xtask::fixture::{self, LITE};
-
-const KEY: &str = "sk-test-not-a-real-key-7f3a9c";
+use xtask::fixture;
 
 fn with_baseline() -> Checkout {
-    let c = Checkout::new();
-    fixture::solo_tree(&c.cb(), "lite", LITE, &["command-a-solo"]).unwrap();
-    c.write_experiment("");
-    c
+    Checkout::with_baseline("")
 }
 
 fn seeds(c: &Checkout, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut all = vec!["seeds", "--cooperbench-bin", SIM];
-    all.extend_from_slice(args);
-    let mut e = c.xtask(&all).env("COHERE_API_KEY", KEY).stdin_null();
-    for (k, v) in env {
-        e = e.env(k, v);
-    }
-    e.run().unwrap()
-}
-
-/// The simulator's own record of the work it did.
-fn record(c: &Checkout) -> Vec<String> {
-    std::fs::read_to_string(c.cb().join("logs/.sim-record.log")).unwrap_or_default().lines().map(String::from).collect()
+    c.seeds(args, env).run().unwrap()
 }
 
 fn count(c: &Checkout, kind: &str, run: &str) -> usize {
-    record(c).iter().filter(|l| l.starts_with(&format!("{kind} {run} "))).count()
+    c.sim_work(kind, run).len()
 }
 
 fn report(c: &Checkout, runs: &[&str]) -> xtask::verify::Report {
     let runs: Vec<String> = runs.iter().map(|s| s.to_string()).collect();
     xtask::verify::load_and_check(&c.cb(), "lite", &runs, xtask::difficulty::EvalErrors::Exclude, false).unwrap()
 }
-
-const SEED1: &str = "command-a-solo-seed1";
-const SEED2: &str = "command-a-solo-seed2";
 
 /// The verify report the command ends with.
 fn final_report(out: &std::process::Output) -> String {
@@ -141,7 +122,7 @@ fn eval_errors_and_missing_evals_are_retried() {
     let r = report(&c, &[SEED1, SEED2]);
     assert!(r.runs.iter().all(|s| s.evals == 100 && s.eval_errors == 0), "{}", xtask::verify::render_text(&r));
     // Two plain evals for the skipped pairs, a forced one for the errored.
-    let rec = record(&c);
+    let rec = c.sim_record();
     assert_eq!(rec.iter().filter(|l| *l == &format!("eval {SEED1} amber_task/1000/f1_f2")).count(), 2);
     assert_eq!(rec.iter().filter(|l| *l == &format!("eval {SEED1} amber_task/1000/f2_f3")).count(), 2);
 }
@@ -167,7 +148,7 @@ fn partial_eval_summary_is_rewritten() {
 #[test]
 fn dry_run_starts_nothing() {
     let c = with_baseline();
-    let before = record(&c).len();
+    let before = c.sim_record().len();
     let out = seeds(&c, &["--dry-run"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let o = text(&out);
@@ -175,7 +156,7 @@ fn dry_run_starts_nothing() {
     assert!(o.contains("seed 1 (command-a-solo-seed1): not started; new 100, redo 0, done 0"), "{o}");
     assert!(o.contains("estimate: 200 pairs at $0.327"), "{o}");
     assert!(o.contains("dry run: nothing was started"));
-    assert_eq!(record(&c).len(), before);
+    assert_eq!(c.sim_record().len(), before);
     assert!(!c.cb().join("logs").join(SEED1).exists());
     assert!(!o.contains(KEY));
 }

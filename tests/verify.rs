@@ -82,6 +82,17 @@ fn seed1(c: &Checkout) -> std::path::PathBuf {
     c.pair_dir(RUNS[1], PAIR)
 }
 
+/// Copies seed 1's first pair (result and eval) into a sibling folder.
+fn copy_pair(c: &Checkout, folder: &str) -> std::path::PathBuf {
+    let from = seed1(c);
+    let to = from.with_file_name(folder);
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["result.json", "eval.json"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    to
+}
+
 #[test]
 fn missing_result() {
     broken("missing_result", "missing_result", "seed1/solo/amber_task/1000/f1_f2/result.json", |c| {
@@ -157,12 +168,7 @@ fn result_in_wrong_folder() {
 #[test]
 fn pair_not_in_subset() {
     broken("extra_pair", "extra_pair", "seed1/solo/amber_task/1000/f7_f8", |c| {
-        let from = seed1(c);
-        let to = from.with_file_name("f7_f8");
-        std::fs::create_dir_all(&to).unwrap();
-        for f in ["result.json", "eval.json"] {
-            std::fs::copy(from.join(f), to.join(f)).unwrap();
-        }
+        let to = copy_pair(c, "f7_f8");
         edit_json(&to.join("result.json"), |v| v["features"] = serde_json::json!([7, 8]));
     });
 }
@@ -170,12 +176,7 @@ fn pair_not_in_subset() {
 #[test]
 fn duplicated_pair() {
     broken("duplicate_pair", "duplicate_pair", "seed1/solo/amber_task/1000/f2_f1", |c| {
-        let from = seed1(c);
-        let to = from.with_file_name("f2_f1");
-        std::fs::create_dir_all(&to).unwrap();
-        for f in ["result.json", "eval.json"] {
-            std::fs::copy(from.join(f), to.join(f)).unwrap();
-        }
+        copy_pair(c, "f2_f1");
     });
 }
 

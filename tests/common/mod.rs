@@ -8,6 +8,11 @@ use std::process::Output;
 pub const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
 pub const SIM: &str = env!("CARGO_BIN_EXE_cooperbench-sim");
 
+/// The API key the tests hand the harness; no output or file may show it.
+pub const KEY: &str = "sk-planted-secret-4d1b9e7a20";
+pub const SEED1: &str = "command-a-solo-seed1";
+pub const SEED2: &str = "command-a-solo-seed2";
+
 pub struct Checkout {
     pub tmp: tempfile::TempDir,
 }
@@ -15,6 +20,41 @@ pub struct Checkout {
 impl Checkout {
     pub fn new() -> Checkout {
         Checkout { tmp: tempfile::tempdir().unwrap() }
+    }
+
+    /// A lite-shaped checkout with a complete baseline run; `extra` lines
+    /// go into its experiment file.
+    pub fn with_baseline(extra: &str) -> Checkout {
+        let c = Checkout::new();
+        xtask::fixture::solo_tree(&c.cb(), "lite", xtask::fixture::LITE, &["command-a-solo"]).unwrap();
+        c.write_experiment(extra);
+        c
+    }
+
+    /// `cargo xtask seeds` on the simulator, with [`KEY`] set and no terminal.
+    pub fn seeds(&self, args: &[&str], env: &[(&str, &str)]) -> duct::Expression {
+        let mut all = vec!["seeds", "--cooperbench-bin", SIM];
+        all.extend_from_slice(args);
+        let mut e = self.xtask(&all).env("COHERE_API_KEY", KEY).stdin_null();
+        for (k, v) in env {
+            e = e.env(k, v);
+        }
+        e
+    }
+
+    /// The simulator's own record of the work it did, a line per pair.
+    pub fn sim_record(&self) -> Vec<String> {
+        std::fs::read_to_string(self.cb().join("logs/.sim-record.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    /// The pairs the simulator did `kind` ("run" or "eval") for in `run`.
+    pub fn sim_work(&self, kind: &str, run: &str) -> Vec<String> {
+        let prefix = format!("{kind} {run} ");
+        self.sim_record().iter().filter_map(|l| l.strip_prefix(&prefix)).map(String::from).collect()
     }
 
     /// The CooperBench checkout.

@@ -107,7 +107,8 @@ pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// One run and its eval by the simulator binary, output discarded.
+/// One run and its eval by the simulator binary (a process of its own, as
+/// the real CLI would be), output discarded.
 pub fn sim_run(
     sim: &Path,
     cb: &Path,
@@ -116,12 +117,7 @@ pub fn sim_run(
     setting: &str,
     env: &[(&str, &str)],
 ) -> anyhow::Result<()> {
-    let model = ["-m", "command-a-03-2025", "-a", "mini_swe_agent_v2"];
-    let common = ["-n", run, "-s", subset, "--backend", "docker"];
-    let run_args: Vec<&str> =
-        ["run"].iter().chain(&common).chain(&model).chain(&["--setting", setting, "--no-auto-eval"]).copied().collect();
-    let eval_args: Vec<&str> = ["eval"].iter().chain(&common).copied().collect();
-    for args in [run_args, eval_args] {
+    for args in fixture::sim_argv(cb, subset, run, setting) {
         let mut cmd = duct::cmd(sim, &args).dir(cb).env("COHERE_API_KEY", "demo-not-a-real-key");
         for (k, v) in env {
             cmd = cmd.env(k, v);

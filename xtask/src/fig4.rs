@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use crate::json::round6;
+
 /// z for a 95% interval.
 const Z: f64 = 1.96;
 
@@ -105,15 +107,6 @@ pub fn setting_auc(buckets: &[Bucket], setting: &str) -> Option<f64> {
         .filter_map(|b| b.settings.get(setting).and_then(|c| c.rate).map(|r| (center(b.bucket), r)))
         .collect();
     auc(&points).map(round6)
-}
-
-pub fn round6(x: f64) -> f64 {
-    let r = (x * 1e6).round() / 1e6;
-    if r == 0.0 {
-        0.0
-    } else {
-        r
-    }
 }
 
 #[cfg(test)]

@@ -80,33 +80,27 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
     Ok(())
 }
 
+/// The two simulator invocations that make one complete run of `root`:
+/// `run` (the baseline's model and agent) then `eval`.
+pub fn sim_argv(root: &Path, subset: &str, run: &str, setting: &str) -> [Vec<String>; 2] {
+    let dirs = [
+        "--dataset-dir".to_string(),
+        root.join("dataset").display().to_string(),
+        "--log-dir".into(),
+        root.join("logs").display().to_string(),
+    ];
+    let common = ["-n", run, "-s", subset, "--backend", "docker"];
+    let model = ["-m", "command-a-03-2025", "-a", "mini_swe_agent_v2", "--setting", setting, "--no-auto-eval"];
+    let argv = |cmd: &str, extra: &[&str]| -> Vec<String> {
+        std::iter::once(cmd).chain(common).chain(extra.iter().copied()).map(String::from).chain(dirs.clone()).collect()
+    };
+    [argv("run", &model), argv("eval", &[])]
+}
+
 /// Runs and evaluates one run with the in-process simulator, no faults.
 pub fn sim_run(root: &Path, run: &str, subset: &str, setting: &str) -> anyhow::Result<()> {
     let k = sim::Knobs::default();
-    let dirs = |mut v: Vec<String>| {
-        v.extend(["--dataset-dir".into(), root.join("dataset").display().to_string()]);
-        v.extend(["--log-dir".into(), root.join("logs").display().to_string()]);
-        v
-    };
-    let s = |x: &str| x.to_string();
-    let run_args = dirs(vec![
-        s("run"),
-        s("-n"),
-        s(run),
-        s("-m"),
-        s("command-a-03-2025"),
-        s("-a"),
-        s("mini_swe_agent_v2"),
-        s("-s"),
-        s(subset),
-        s("--setting"),
-        s(setting),
-        s("--backend"),
-        s("docker"),
-        s("--no-auto-eval"),
-    ]);
-    let eval_args = dirs(vec![s("eval"), s("-n"), s(run), s("--backend"), s("docker"), s("-s"), s(subset)]);
-    for args in [run_args, eval_args] {
+    for args in sim_argv(root, subset, run, setting) {
         let code = sim::invoke(&args, &k);
         anyhow::ensure!(code == 0, "simulator failed ({code}) on {args:?}");
     }

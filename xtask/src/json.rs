@@ -1,5 +1,6 @@
 //! Field-by-field reading of the CLI's JSON files, so that every error names
-//! the field (`agent.status`) and reading goes on past it.
+//! the field (`agent.status`) and reading goes on past it; and the rounding
+//! of numbers the harness writes.
 
 use serde_json::Value;
 
@@ -137,4 +138,14 @@ pub fn parse(text: &str) -> Result<Value, String> {
             format!("invalid JSON: {e}")
         }
     })
+}
+
+/// Six decimals and no `-0`, so that written numbers diff only when they change.
+pub fn round6(x: f64) -> f64 {
+    let r = (x * 1e6).round() / 1e6;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
 }

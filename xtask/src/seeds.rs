@@ -509,13 +509,7 @@ impl Job {
     fn execute(&self, parallel: bool, serial_evals: bool) -> anyhow::Result<i32> {
         let seeds = self.exp.seeds.clone();
         let outcomes: Vec<Result<(), Stop>> = if parallel {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = seeds.iter().map(|seed| s.spawn(move || self.run_seed(*seed))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or(Err(Stop::Failed("seed thread panicked".into()))))
-                    .collect()
-            })
+            at_once(&seeds, |seed| self.run_seed(*seed))
         } else {
             let mut v = Vec::new();
             for seed in &seeds {
@@ -539,13 +533,7 @@ impl Job {
         let outcomes: Vec<Result<(), Stop>> = if serial_evals {
             runs.iter().map(|r| self.eval_seed(r)).collect()
         } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = runs.iter().map(|r| s.spawn(move || self.eval_seed(r))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or(Err(Stop::Failed("eval thread panicked".into()))))
-                    .collect()
-            })
+            at_once(&runs, |r| self.eval_seed(r))
         };
         if self.exp.backend == Backend::Docker {
             self.clean_docker("after evals");
@@ -706,6 +694,14 @@ impl Job {
             Err(e) => println!("quarantine of {run} failed: {e:#}"),
         }
     }
+}
+
+/// `f` on every item in a thread of its own; results in item order.
+fn at_once<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<(), Stop> + Sync) -> Vec<Result<(), Stop>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.iter().map(|item| s.spawn(|| f(item))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(Err(Stop::Failed("a worker thread panicked".into())))).collect()
+    })
 }
 
 fn fail(e: anyhow::Error) -> Stop {

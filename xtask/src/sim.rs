@@ -65,6 +65,11 @@ struct Job {
 }
 
 impl Job {
+    /// How the CLI's summaries name a pair: `repo/task/a,b`, subset order.
+    fn label(&self) -> String {
+        format!("{}/{}/{},{}", self.repo, self.task_id, self.features.0, self.features.1)
+    }
+
     fn key(&self) -> String {
         let (a, b) = sorted(self.features);
         format!("{}/{}/f{a}_f{b}", self.repo, self.task_id)
@@ -390,7 +395,7 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
                 _ => {
                     failed += 1;
                     println!("✗ failed {label}");
-                    results.push(json!({"task": format!("{}/{}/{},{}", j.repo, j.task_id, j.features.0, j.features.1), "status": "failed", "cost": 0}));
+                    results.push(json!({"task": j.label(), "status": "failed", "cost": 0}));
                     continue;
                 }
             };
@@ -400,7 +405,7 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
                 let cost = prev["total_cost"].as_f64().unwrap_or(0.0);
                 total_cost += cost;
                 println!("→ done {label}");
-                results.push(json!({"task": format!("{}/{}/{},{}", j.repo, j.task_id, j.features.0, j.features.1), "status": "skip", "cost": cost}));
+                results.push(json!({"task": j.label(), "status": "skip", "cost": cost}));
                 continue;
             }
         }
@@ -484,7 +489,7 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
         completed += 1;
         total_cost += result["total_cost"].as_f64().unwrap_or(0.0);
         println!("✓ done {label}");
-        results.push(json!({"task": format!("{}/{}/{},{}", j.repo, j.task_id, j.features.0, j.features.1), "status": "done", "cost": result["total_cost"]}));
+        results.push(json!({"task": j.label(), "status": "done", "cost": result["total_cost"]}));
     }
     let session = (Timestamp::now().0 - started.0) as f64 / 1e6;
     write_json(
@@ -566,7 +571,7 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
         if first && rank < eval_skips {
             errors += 1;
             println!("✗ error {label} Failed to create container (simulated)");
-            results.push(json!({"run": format!("{}/{}/{},{}", j.repo, j.task_id, j.features.0, j.features.1), "status": "error"}));
+            results.push(json!({"run": j.label(), "status": "error"}));
             continue;
         }
         let result: Value = std::fs::read_to_string(dir.join("result.json"))
@@ -620,8 +625,7 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
                 _ => "✗ error",
             }
         );
-        results
-            .push(json!({"run": format!("{}/{}/{},{}", j.repo, j.task_id, j.features.0, j.features.1), "status": st}));
+        results.push(json!({"run": j.label(), "status": st}));
     }
     let pass_rate = passed as f64 / ((passed + failed).max(1)) as f64;
     write_json(

@@ -196,7 +196,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         missing_evals: Vec::new(),
         stale_evals: Vec::new(),
         quarantined: Vec::new(),
-        cost_usd: round6(run.total_cost()),
+        cost_usd: crate::json::round6(run.total_cost()),
     };
     if !run.exists {
         problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(format!("logs/{name}")));
@@ -379,10 +379,6 @@ fn difficulty_report(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors)
         buckets: dist.buckets,
         undefined_pairs: dist.undefined_pairs,
     }
-}
-
-pub fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 fn one_line(s: &str) -> String {
