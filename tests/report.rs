@@ -5,23 +5,31 @@
 mod common;
 
 use common::*;
-use xtask::difficulty::EvalErrors;
+use xtask::fig4::DifficultyMode;
 use xtask::fixture::{self, Shape, LITE};
 use xtask::logs::RunLogs;
-use xtask::report::{self, Study};
+use xtask::report::{self, Options, Study};
 use xtask::subset::Subset;
 
 const SOLO: [&str; 3] = ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"];
 const COOP: [&str; 2] = ["command-a-coop-comm", "command-a-coop-nocomm"];
 
 fn study(c: &Checkout) -> Study {
+    study_with(c, Options::default())
+}
+
+fn in_sample() -> Options {
+    Options { difficulty: DifficultyMode::InSample, ..Options::default() }
+}
+
+fn study_with(c: &Checkout, options: Options) -> Study {
     Study {
         name: "test".into(),
         subset: Subset::load(&c.cb(), "lite").unwrap(),
         solo: SOLO.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
         coop: COOP.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
         solo_curve: SOLO.iter().map(|s| s.to_string()).collect(),
-        eval_errors: EvalErrors::Exclude,
+        options,
     }
 }
 
@@ -53,8 +61,8 @@ fn set(c: &Checkout, run: &str, setting: &str, pair: &str, outcome: &str) {
     });
 }
 
-#[test]
-fn numbers_agree_with_a_hand_calculation() {
+/// Four pairs, three solo seeds, two coop runs, outcomes set by hand.
+fn four_pairs() -> Checkout {
     let c = Checkout::new();
     fixture::write_dataset(&c.cb(), "lite", Shape { repos: 1, tasks: 2, pairs: 4 }).unwrap();
     for run in SOLO {
@@ -78,9 +86,17 @@ fn numbers_agree_with_a_hand_calculation() {
             set(&c, run, "coop", pair, o);
         }
     }
-    let (csv, fig, svg, md) = report::render(&study(&c)).unwrap();
-    let fig: serde_json::Value = serde_json::from_str(&fig).unwrap();
+    c
+}
+
+#[test]
+fn in_sample_numbers_agree_with_a_hand_calculation() {
+    let c = four_pairs();
+    let r = report::render(&study_with(&c, in_sample())).unwrap();
+    let (csv, md) = (r.difficulty_csv, r.report_md);
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
     let b = |i: usize, s: &str, k: &str| fig["buckets"][i]["settings"][s][k].clone();
+    assert_eq!(fig["difficulty_mode"], "in-sample");
     // Buckets 0, 3, 6, 9 hold one pair each.
     let pops: Vec<u64> = (0..10).map(|i| fig["buckets"][i]["pairs"].as_u64().unwrap()).collect();
     assert_eq!(pops, [1, 0, 0, 1, 0, 0, 1, 0, 0, 1]);
@@ -89,9 +105,10 @@ fn numbers_agree_with_a_hand_calculation() {
     assert_eq!((b(3, "solo", "successes"), b(3, "solo", "trials")), (2.into(), 3.into()));
     assert_eq!((b(6, "solo", "successes"), b(6, "solo", "trials")), (1.into(), 3.into()));
     assert_eq!((b(9, "solo", "successes"), b(9, "solo", "trials")), (0.into(), 2.into()));
-    assert_eq!(b(9, "solo", "ci_upper"), serde_json::json!(0.657628));
+    assert_eq!(b(9, "solo", "wilson_upper"), serde_json::json!(0.657628));
     assert_eq!(b(5, "solo", "rate"), serde_json::Value::Null);
     assert_eq!((b(5, "solo", "ci_lower"), b(5, "solo", "ci_upper")), (0.0.into(), 1.0.into()));
+    assert_eq!(fig["auc_grid"], serde_json::json!([0, 3, 6, 9]));
     // AUC solo = 0.3*(1+2/3)/2 + 0.3*(2/3+1/3)/2 + 0.3*(1/3+0)/2 = 0.45
     assert_eq!(fig["auc"]["solo"], serde_json::json!(0.45));
     // comm: 1, 1, 1, 0 -> 0.3 + 0.3 + 0.15 = 0.75; retention 0.75/0.45
@@ -103,8 +120,64 @@ fn numbers_agree_with_a_hand_calculation() {
     assert_eq!(fig["policy"]["eval_errors_left_out"], 1);
     assert!(csv.contains("amber_task/1037/f1_f3,2,0,1/1,1.000000,9,fail,limits,error\n"), "{csv}");
     assert!(md.contains("4 of 10 buckets populated; AUC is rough"), "{md}");
+    assert!(md.contains("the solo curve is drawn by the seeds that define difficulty"), "{md}");
     assert!(md.contains("![Figure 4"));
-    svg_has_one_curve_per_setting(&svg, 3);
+    svg_has_one_curve_per_setting(&r.fig4_svg, 3);
+}
+
+#[test]
+fn held_out_numbers_agree_with_a_hand_calculation() {
+    let c = four_pairs();
+    let r = report::render(&study(&c)).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    let b = |i: usize, s: &str, k: &str| fig["buckets"][i]["settings"][s][k].clone();
+    assert_eq!(fig["difficulty_mode"], "held-out");
+    // Each seed sits at the difficulty of the other two:
+    //   pair 1 (P P P): three passes at 0            -> bucket 0: 3/3
+    //   pair 2 (P P F): passes at 1/2, the fail at 0 -> bucket 5: 2/2, bucket 0: 0/1
+    //   pair 3 (P F F): the pass at 1, fails at 1/2  -> bucket 9: 1/1, bucket 5: 0/2
+    //   pair 4 (F L e): both fails at 1/1            -> bucket 9: 0/2
+    assert_eq!((b(0, "solo", "successes"), b(0, "solo", "trials")), (3.into(), 4.into()));
+    assert_eq!((b(5, "solo", "successes"), b(5, "solo", "trials")), (2.into(), 4.into()));
+    assert_eq!((b(9, "solo", "successes"), b(9, "solo", "trials")), (1.into(), 3.into()));
+    let pops: Vec<u64> = (0..10).map(|i| fig["buckets"][i]["pairs"].as_u64().unwrap()).collect();
+    assert_eq!(pops, [2, 0, 0, 0, 0, 2, 0, 0, 0, 2]);
+    // Coop trials weigh 1/3 at each held-out difficulty. comm (P P P F):
+    // bucket 0: 1 + 1/3 of 4/3; bucket 5: 4/3 of 4/3; bucket 9: 1/3 of 4/3.
+    assert_eq!(b(0, "command-a-coop-comm", "rate"), serde_json::json!(1.0));
+    assert_eq!(b(5, "command-a-coop-comm", "trials"), serde_json::json!(1.333333));
+    assert_eq!(b(9, "command-a-coop-comm", "rate"), serde_json::json!(0.25));
+    // nocomm (P F F F): 1 of 4/3 at bucket 0, nothing passes elsewhere.
+    assert_eq!(b(0, "command-a-coop-nocomm", "rate"), serde_json::json!(0.75));
+    assert_eq!(b(5, "command-a-coop-nocomm", "rate"), serde_json::json!(0.0));
+    assert_eq!(fig["auc_grid"], serde_json::json!([0, 5, 9]));
+    // Solo 0.75, 0.5, 1/3 at 0.05, 0.55, 0.95: 0.5*1.25/2 + 0.4*(5/6)/2.
+    assert_eq!(fig["auc"]["solo"], serde_json::json!(0.479167));
+    // comm 1, 1, 0.25: 0.5 + 0.25 = 0.75; nocomm 0.75, 0, 0: 0.1875.
+    assert_eq!(fig["auc"]["command-a-coop-comm"], serde_json::json!(0.75));
+    // 0.75 / 0.479167 (retention divides the AUCs as printed).
+    assert_eq!(fig["retention"]["command-a-coop-comm"], serde_json::json!(1.565216));
+    assert_eq!(fig["auc"]["command-a-coop-nocomm"], serde_json::json!(0.1875));
+    // Paired: comm 0, +1/3, +2/3, 0 -> 0.25; nocomm 0, -2/3, -1/3, 0 -> -0.25,
+    // solo alone passing on pairs 2 and 3.
+    let p = &fig["paired_difference"];
+    assert_eq!(p["command-a-coop-comm"]["mean"], serde_json::json!(0.25));
+    assert_eq!(p["command-a-coop-nocomm"]["mean"], serde_json::json!(-0.25));
+    assert_eq!(p["command-a-coop-nocomm"]["solo_only"], 2);
+    assert_eq!(p["command-a-coop-nocomm"]["pairs"], 4);
+    // Noise: pairs 2 and 3 of 4 flip; pass@1 = mean(1, 2/3, 1/3, 0).
+    assert_eq!(fig["noise"]["flip_rate"], serde_json::json!(0.5));
+    assert_eq!(fig["pass_at_k"]["1"], serde_json::json!(0.5));
+    assert_eq!(fig["per_repo"][0]["pairs"], 4);
+    assert_eq!(fig["per_repo"][0]["solo"]["successes"], 6);
+    let warnings: Vec<&str> = fig["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.contains(&"command-a-coop-comm: retention 1.565 is outside [0, 1.5]"), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.starts_with("bucket 0 holds 2 pair(s)")), "{warnings:?}");
+    // The intervals come from a fixed seed: the same bytes twice, others for another seed.
+    assert_eq!(report::render(&study(&c)).unwrap().fig4_json, r.fig4_json);
+    let other =
+        Options { bootstrap: xtask::fig4::Bootstrap { seed: 1, ..Options::default().bootstrap }, ..Options::default() };
+    assert_ne!(report::render(&study_with(&c, other)).unwrap().fig4_json, r.fig4_json);
 }
 
 /// The SVG parses as XML and has one coloured data line per setting.
@@ -128,11 +201,14 @@ fn svg_has_one_curve_per_setting(svg: &str, settings: usize) {
 #[test]
 fn lite_tree_with_two_coop_runs_snapshots() {
     let c = lite_with_coop();
-    let (csv, fig, svg, md) = report::render(&study(&c)).unwrap();
-    insta::assert_snapshot!("difficulty.csv", csv);
-    insta::assert_snapshot!("fig4.json", fig);
-    insta::assert_snapshot!("REPORT.md", md);
-    svg_has_one_curve_per_setting(&svg, 3);
+    let r = report::render(&study(&c)).unwrap();
+    insta::assert_snapshot!("difficulty.csv", r.difficulty_csv);
+    insta::assert_snapshot!("fig4.json", r.fig4_json);
+    insta::assert_snapshot!("REPORT.md", r.report_md);
+    svg_has_one_curve_per_setting(&r.fig4_svg, 3);
+    // The paper's construction, pinned too, so a change to it shows in review.
+    let r = report::render(&study_with(&c, in_sample())).unwrap();
+    insta::assert_snapshot!("fig4_in_sample.json", r.fig4_json);
 }
 
 #[test]
@@ -143,13 +219,13 @@ fn report_command_writes_identical_bytes_twice() {
         let o = c.xtask(&["report", "--out", out.to_str().unwrap()]).run().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     }
-    for f in ["difficulty.csv", "fig4.json", "fig4.svg", "REPORT.md"] {
+    for f in report::FILES {
         let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
         assert!(!x.is_empty(), "{f} is empty");
         assert_eq!(x, y, "{f} differs between two runs");
     }
     let fig: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("fig4.json")).unwrap()).unwrap();
-    for key in ["policy", "buckets", "auc", "retention"] {
+    for key in ["policy", "buckets", "auc", "retention", "difficulty_mode", "auc_grid", "auc_ci", "retention_ci"] {
         assert!(fig.get(key).is_some(), "fig4.json lacks {key}");
     }
     assert_eq!(fig["buckets"].as_array().unwrap().len(), 10);

@@ -88,14 +88,7 @@ pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
 
     let out = if flags.write_results { project_root().join("results").join("demo") } else { dir.join("results") };
     println!("\ndemo: cargo xtask report --out {}", out.display());
-    report::run(ReportFlags {
-        common,
-        runs: None,
-        coop_runs: None,
-        solo_curve_runs: None,
-        eval_errors: Default::default(),
-        out: Some(out.clone()),
-    })?;
+    report::run(ReportFlags { out: Some(out.clone()), ..ReportFlags::new(common) })?;
     println!(
         "\ndemo: done. This used the bundled simulator ({}), not the real cooperbench CLI:\n\
          no model was called, no money was spent, and Docker calls went to a stub.\n\

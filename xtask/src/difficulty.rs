@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::logs::PairLogs;
+use crate::outcomes::{EvalVerdict, Row, RowStatus};
 use crate::result::AgentStatus;
 
 /// What one seed says about one pair.
@@ -27,21 +28,27 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn of(pair: Option<&PairLogs>) -> Outcome {
-        let Some(result) = pair.and_then(|p| p.result.as_ref()) else { return Outcome::Missing };
-        match result.status {
-            AgentStatus::LimitsExceeded => return Outcome::Limits,
-            AgentStatus::Error => return Outcome::AgentError,
-            _ => {}
+        match pair {
+            Some(p) => Row::of(p).outcome(),
+            None => Outcome::Missing,
         }
-        let Some(eval) = pair.and_then(|p| p.eval.as_ref()) else { return Outcome::Missing };
-        if eval.evaluated_at < result.ended_at {
-            Outcome::Stale
-        } else if eval.error.is_some() {
-            Outcome::EvalError
-        } else if eval.both_passed {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
+    }
+
+    /// The study's one classification of a (run, pair): what its result
+    /// and eval say, in this order of precedence.
+    pub fn classify(status: &RowStatus, eval: EvalVerdict, stale: bool) -> Outcome {
+        match status {
+            RowStatus::Missing | RowStatus::Unreadable => return Outcome::Missing,
+            RowStatus::Agent(AgentStatus::LimitsExceeded) => return Outcome::Limits,
+            RowStatus::Agent(AgentStatus::Error) => return Outcome::AgentError,
+            RowStatus::Agent(_) => {}
+        }
+        match eval {
+            EvalVerdict::Missing | EvalVerdict::Unreadable => Outcome::Missing,
+            _ if stale => Outcome::Stale,
+            EvalVerdict::Error => Outcome::EvalError,
+            EvalVerdict::Pass => Outcome::Pass,
+            EvalVerdict::Fail => Outcome::Fail,
         }
     }
 

@@ -14,6 +14,8 @@ pub mod fixture;
 pub mod install_cooperbench;
 pub mod json;
 pub mod logs;
+pub mod noise;
+pub mod outcomes;
 pub mod pair;
 pub mod plan;
 pub mod plot;

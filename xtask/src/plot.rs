@@ -1,5 +1,6 @@
 //! Drawing Figure 4 as SVG with plotters: success rate against difficulty,
-//! one line per setting with its Wilson band, pair counts per bucket.
+//! one line per setting with its bootstrap band, pair counts per bucket, and
+//! the legend in a margin of its own so that it never covers data.
 
 use plotters::prelude::*;
 
@@ -17,9 +18,10 @@ const COLORS: [RGBColor; 6] = [
 pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 480)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (900, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
+        let (plot_area, legend_area) = root.split_horizontally(680);
+        let mut chart = ChartBuilder::on(&plot_area)
             .caption(title, ("sans-serif", 20))
             .margin(16)
             .x_label_area_size(44)
@@ -54,9 +56,10 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str) -> anyhow:
             chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15)))).map_err(err)?;
             chart
                 .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
-                .map_err(err)?
-                .label(setting.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .map_err(err)?;
+            let y = 60 + 24 * i as i32;
+            legend_area.draw(&PathElement::new(vec![(8, y), (32, y)], color.stroke_width(2))).map_err(err)?;
+            legend_area.draw(&Text::new(setting.clone(), (38, y - 7), ("sans-serif", 13).into_font())).map_err(err)?;
             chart.draw_series(points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map_err(err)?;
         }
         // Bucket populations along the top, so sparse buckets are visible.
@@ -65,13 +68,9 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str) -> anyhow:
                 Text::new(format!("n={}", b.pairs), (center(b.bucket) - 0.03, 1.065), ("sans-serif", 12).into_font())
             }))
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::MiddleRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        let note = ("sans-serif", 11).into_font();
+        let y = 70 + 24 * settings.len() as i32;
+        legend_area.draw(&Text::new("bands: cluster-bootstrap 95%", (8, y), note.clone())).map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(svg)

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::difficulty::{self, Difficulty, EvalErrors, Outcome};
 use crate::experiment::CommonFlags;
 use crate::logs::RunLogs;
+use crate::outcomes::{Counts, Row};
 use crate::pair::PairId;
 use crate::problem::{Problem, Severity};
 use crate::result::AgentStatus;
@@ -196,7 +197,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         missing_evals: Vec::new(),
         stale_evals: Vec::new(),
         quarantined: Vec::new(),
-        cost_usd: crate::json::round6(run.total_cost()),
+        cost_usd: 0.0,
     };
     if !run.exists {
         problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(format!("logs/{name}")));
@@ -204,6 +205,10 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         return s;
     }
     problems.extend(run.problems.iter().cloned());
+    let counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
+    (s.results, s.evals, s.passed, s.failed, s.eval_errors) =
+        (counts.results, counts.evals, counts.passed, counts.failed, counts.eval_errors);
+    (s.agent_status, s.cost_usd) = (counts.agent_status, counts.cost_usd);
     for q in &run.quarantined {
         s.quarantined.push(q.clone());
         problems.push(
@@ -226,13 +231,9 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                     .path(logs.rel_dir.clone()),
             );
         }
-        if logs.result_present {
-            s.results += 1;
-        }
         let result_path = format!("{}/result.json", logs.rel_dir);
         let eval_path = format!("{}/eval.json", logs.rel_dir);
         if let Some(r) = &logs.result {
-            *s.agent_status.entry(r.status.name().to_string()).or_default() += 1;
             match &r.status {
                 AgentStatus::Error => problems.push(
                     Problem::failure("agent_error", r.error.clone().unwrap_or_else(|| "status Error".into()))
@@ -258,9 +259,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                 AgentStatus::Submitted => {}
             }
         }
-        if logs.eval_present {
-            s.evals += 1;
-        } else if logs.result_present {
+        if !logs.eval_present && logs.result_present {
             s.missing_evals.push(pair.to_string());
             problems.push(
                 Problem::failure("missing_eval", "result has no eval.json")
@@ -270,15 +269,9 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
             );
         }
         if let Some(e) = &logs.eval {
-            match &e.error {
-                Some(err) => {
-                    s.eval_errors += 1;
-                    problems.push(
-                        Problem::warning("eval_error", one_line(err)).run(name).pair(pair).path(eval_path.clone()),
-                    );
-                }
-                None if e.both_passed => s.passed += 1,
-                None => s.failed += 1,
+            if let Some(err) = &e.error {
+                problems
+                    .push(Problem::warning("eval_error", one_line(err)).run(name).pair(pair).path(eval_path.clone()));
             }
             if let Some(r) = &logs.result {
                 if e.evaluated_at < r.ended_at {
@@ -326,12 +319,20 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
 
 /// Every run must hold the same pairs as the first (the baseline).
 fn check_overlap(runs: &[RunLogs], problems: &mut Vec<Problem>) -> Overlap {
-    let sets: Vec<BTreeSet<&PairId>> =
-        runs.iter().map(|r| r.pairs.iter().filter(|(_, l)| l.result_present).map(|(p, _)| p).collect()).collect();
+    let sets: Vec<(&str, BTreeSet<&PairId>)> = runs
+        .iter()
+        .map(|r| (r.name.as_str(), r.pairs.iter().filter(|(_, l)| l.result_present).map(|(p, _)| p).collect()))
+        .collect();
+    overlap(&sets, problems)
+}
+
+/// Pair sets of runs, each compared with the first's: the one overlap rule,
+/// used on logs here and on `outcomes.csv` by the study summary.
+pub fn overlap(sets: &[(&str, BTreeSet<&PairId>)], problems: &mut Vec<Problem>) -> Overlap {
     let mut overlap =
-        Overlap { reference: runs.first().map(|r| r.name.clone()), identical: true, differences: Vec::new() };
-    let Some(reference) = sets.first() else { return overlap };
-    for (run, set) in runs.iter().zip(&sets).skip(1) {
+        Overlap { reference: sets.first().map(|(r, _)| r.to_string()), identical: true, differences: Vec::new() };
+    let Some((first, reference)) = sets.first() else { return overlap };
+    for (run, set) in sets.iter().skip(1) {
         let missing: Vec<String> = reference.difference(set).map(|p| p.to_string()).collect();
         let extra: Vec<String> = set.difference(reference).map(|p| p.to_string()).collect();
         if missing.is_empty() && extra.is_empty() {
@@ -341,11 +342,11 @@ fn check_overlap(runs: &[RunLogs], problems: &mut Vec<Problem>) -> Overlap {
         problems.push(
             Problem::failure(
                 "pair_sets_differ",
-                format!("{} pair(s) of {} missing, {} extra", missing.len(), runs[0].name, extra.len()),
+                format!("{} pair(s) of {first} missing, {} extra", missing.len(), extra.len()),
             )
-            .run(&run.name),
+            .run(run),
         );
-        overlap.differences.push(OverlapDifference { run: run.name.clone(), missing, extra });
+        overlap.differences.push(OverlapDifference { run: run.to_string(), missing, extra });
     }
     overlap
 }
