@@ -15,7 +15,7 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(23, 190, 207),
 ];
 
-pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str) -> anyhow::Result<String> {
+pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str, x_desc: &str) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 480)).into_drawing_area();
@@ -30,7 +30,7 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str) -> anyhow:
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("pair difficulty d = 1 - mean solo success over seeds")
+            .x_desc(x_desc)
             .y_desc("success rate (both features pass)")
             .light_line_style(WHITE)
             .x_labels(11)

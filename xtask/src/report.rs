@@ -297,7 +297,15 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
         difficulty_csv: difficulty_csv(study, &per_pair),
         outcomes_csv: table.to_csv(),
         fig4_json: serde_json::to_string_pretty(&fig)? + "\n",
-        fig4_svg: plot::fig4_svg(&fig.buckets, &settings, &title)?,
+        fig4_svg: plot::fig4_svg(
+            &fig.buckets,
+            &settings,
+            &title,
+            match fig.difficulty_mode {
+                DifficultyMode::HeldOut => "pair difficulty d = 1 - mean solo success over the other seeds (held out)",
+                DifficultyMode::InSample => "pair difficulty d = 1 - mean solo success over all seeds (in-sample)",
+            },
+        )?,
         report_md: report_md(&fig, &check, &settings),
     })
 }
