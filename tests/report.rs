@@ -231,3 +231,41 @@ fn report_command_writes_identical_bytes_twice() {
     assert_eq!(fig["buckets"].as_array().unwrap().len(), 10);
     assert!(fig["retention"].get("command-a-coop-comm").is_some());
 }
+
+#[test]
+fn report_flags_choose_the_construction_and_are_checked() {
+    let c = lite_with_coop();
+    let out = c.tmp.path().join("o");
+    let args =
+        ["report", "--difficulty", "in-sample", "--cluster", "task", "--bootstrap", "50", "--bootstrap-seed", "5"];
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--out", out.to_str().unwrap()]);
+    let o = c.xtask(&all).run().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let fig: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("fig4.json")).unwrap()).unwrap();
+    assert_eq!(fig["difficulty_mode"], "in-sample");
+    assert_eq!(fig["bootstrap"], serde_json::json!({"replicates": 50, "seed": 5, "cluster": "task"}));
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(md.contains("resamples whole tasks with all their seeds (50 replicates, seed 5)"), "{md}");
+    for bad in
+        [&["report", "--bootstrap", "0"][..], &["report", "--mean-se-target", "0"], &["report", "--difficulty", "both"]]
+    {
+        let o = c.xtask(bad).run().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn one_solo_run_places_nothing_held_out_and_says_so() {
+    let c = lite_with_coop();
+    let mut s = study(&c);
+    s.solo.truncate(1);
+    s.solo_curve.truncate(1);
+    let r = report::render(&s).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    assert_eq!(fig["undefined_pairs"], 100);
+    assert_eq!(fig["auc_grid"], serde_json::json!([]));
+    let w = fig["warnings"].to_string();
+    assert!(w.contains("100 pair(s) have no valid solo seed to place them by"), "{w}");
+    assert!(w.contains("no AUC or retention"), "{w}");
+}
