@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::difficulty::Outcome;
 use crate::logs::{PairLogs, RunLogs};
 use crate::pair::PairId;
-use crate::result::AgentStatus;
+use crate::result::{AgentStatus, EvalResult, RunResult};
 use crate::subset::Subset;
 
 /// What the pair's `result.json` says.
@@ -58,6 +58,12 @@ impl EvalVerdict {
     }
 }
 
+/// The study's one staleness rule: an eval that predates the end of the run
+/// it judges (the pair was re-run after it) says nothing about that run.
+pub fn is_stale(result: &RunResult, eval: &EvalResult) -> bool {
+    eval.evaluated_at < result.ended_at
+}
+
 /// One run's record of one pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -94,7 +100,7 @@ impl Row {
             (None, false) => EvalVerdict::Missing,
         };
         let stale = match (&p.result, &p.eval) {
-            (Some(r), Some(e)) => e.evaluated_at < r.ended_at,
+            (Some(r), Some(e)) => is_stale(r, e),
             _ => false,
         };
         Row { status, eval, stale, cost: p.result.as_ref().map(|r| r.total_cost), cooperbench_version: None }

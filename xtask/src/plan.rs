@@ -54,7 +54,7 @@ impl RunState {
                             if e.error.is_some() {
                                 s.eval_errors += 1;
                             }
-                            if e.evaluated_at < r.ended_at {
+                            if crate::outcomes::is_stale(r, e) {
                                 s.stale_evals += 1;
                             }
                         }

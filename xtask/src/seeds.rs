@@ -665,7 +665,7 @@ impl Job {
             .pairs
             .iter()
             .filter(|(_, p)| match (&p.result, &p.eval) {
-                (Some(r), Some(e)) => e.error.is_some() || e.evaluated_at < r.ended_at,
+                (Some(r), Some(e)) => e.error.is_some() || crate::outcomes::is_stale(r, e),
                 _ => false,
             })
             .map(|(id, _)| id.clone())

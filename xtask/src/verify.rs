@@ -274,7 +274,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                     .push(Problem::warning("eval_error", one_line(err)).run(name).pair(pair).path(eval_path.clone()));
             }
             if let Some(r) = &logs.result {
-                if e.evaluated_at < r.ended_at {
+                if crate::outcomes::is_stale(r, e) {
                     s.stale_evals.push(pair.to_string());
                     problems.push(
                         Problem::failure(
