@@ -269,3 +269,27 @@ fn one_solo_run_places_nothing_held_out_and_says_so() {
     assert!(w.contains("100 pair(s) have no valid solo seed to place them by"), "{w}");
     assert!(w.contains("no AUC or retention"), "{w}");
 }
+
+#[test]
+fn a_run_plays_one_part_and_only_the_one_its_files_allow() {
+    let c = lite_with_coop();
+    let cases: [(&[&str], &str); 3] = [
+        (&["report", "--runs", "command-a-solo,command-a-solo,command-a-solo-seed1"], "run `command-a-solo` is named twice"),
+        (&["report", "--coop-runs", "command-a-solo"], "run `command-a-solo` is named twice"),
+        (&["report", "--runs", "command-a-solo,command-a-coop-comm", "--coop-runs", "command-a-coop-nocomm"], "run `command-a-coop-comm` holds coop results (logs/command-a-coop-comm/coop/): it cannot define difficulty"),
+    ];
+    for (args, want) in cases {
+        let o = c.xtask(args).run().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
+    }
+    let o = c.xtask(&["report", "--runs", "command-a-solo-seed1", "--coop-runs", "command-a-solo"]).run().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "run `command-a-solo` holds solo results (logs/command-a-solo/solo/): it cannot draw a coop curve"
+        ),
+        "{}",
+        text(&o)
+    );
+}

@@ -242,6 +242,7 @@ pub fn run(flags: ReportFlags) -> anyhow::Result<i32> {
             )));
         }
     }
+    check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
     let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options };
     let out = flags.out.clone().unwrap_or_else(|| project_root().join("results").join(&exp.name));
     let written = write(&study, &out)?;
@@ -249,6 +250,27 @@ pub fn run(flags: ReportFlags) -> anyhow::Result<i32> {
         println!("wrote {}", p.display());
     }
     Ok(0)
+}
+
+/// A run plays one part, and only the part its own files allow: a run named
+/// twice would count twice, a coop run would define difficulty, a solo run
+/// would draw a coop curve. Runs with no folder are left to verify.
+pub fn check_roles(solo: &[RunLogs], coop: &[RunLogs]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for r in solo.iter().chain(coop) {
+        if !seen.insert(r.name.as_str()) {
+            return Err(format!("run `{}` is named twice: each run counts once", r.name));
+        }
+    }
+    for (runs, want, part) in [(solo, "solo", "define difficulty"), (coop, "coop", "draw a coop curve")] {
+        if let Some(r) = runs.iter().find(|r| r.exists && r.setting != want) {
+            return Err(format!(
+                "run `{}` holds {} results (logs/{}/{}/): it cannot {part}",
+                r.name, r.setting, r.name, r.setting
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub const FILES: [&str; 5] = ["difficulty.csv", "outcomes.csv", "fig4.json", "fig4.svg", "REPORT.md"];
