@@ -113,6 +113,15 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     assert_eq!(report["runs"][1]["evals"], 1, "the real eval.json was not read");
     assert_eq!(report["runs"][1]["eval_errors"], 1);
 
+    // (c2) report turns the real files into outcomes.csv rows as they are.
+    let out_dir = c.tmp.path().join("report");
+    let runs = ["report", "--runs", "command-a-solo-seed1,command-a-solo-seed2", "--bootstrap", "20"];
+    let out = c.xtask(&[&runs[..], &["--out", out_dir.to_str().unwrap()]].concat()).run().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let outcomes = std::fs::read_to_string(out_dir.join("outcomes.csv")).unwrap();
+    assert!(outcomes.contains(&format!("\ncommand-a-solo-seed1,solo,{PAIR},Error,")), "{outcomes}");
+    assert!(outcomes.contains(&format!("\ncommand-a-solo-seed2,solo,{PAIR},Error,error,false,")), "{outcomes}");
+
     // (d) the simulator, same scenario: same files, same keys.
     let sim = Path::new(SIM);
     let (s, sim_bad, sim_no_model) = scenario(sim);

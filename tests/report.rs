@@ -283,6 +283,9 @@ fn a_run_plays_one_part_and_only_the_one_its_files_allow() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
     }
+    let o = c.xtask(&["report", "--coop-runs", ""]).run().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("an empty run name"), "{}", text(&o));
     let o = c.xtask(&["report", "--runs", "command-a-solo-seed1", "--coop-runs", "command-a-solo"]).run().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(

@@ -258,6 +258,9 @@ pub fn run(flags: ReportFlags) -> anyhow::Result<i32> {
 pub fn check_roles(solo: &[RunLogs], coop: &[RunLogs]) -> Result<(), String> {
     let mut seen = std::collections::BTreeSet::new();
     for r in solo.iter().chain(coop) {
+        if r.name.trim().is_empty() {
+            return Err("an empty run name: name each run".into());
+        }
         if !seen.insert(r.name.as_str()) {
             return Err(format!("run `{}` is named twice: each run counts once", r.name));
         }
