@@ -93,8 +93,17 @@ pub struct Difficulty {
 
 impl Difficulty {
     pub fn from_outcomes(outcomes: &[Outcome], policy: EvalErrors) -> Difficulty {
-        let trials: Vec<bool> = outcomes.iter().filter_map(|o| o.trial(policy)).collect();
-        Difficulty { failures: trials.iter().filter(|ok| !**ok).count() as u32, valid: trials.len() as u32 }
+        Difficulty::from_trials(outcomes.iter().map(|o| o.trial(policy)))
+    }
+
+    /// From trials already judged (`None` is no trial).
+    pub fn from_trials(trials: impl IntoIterator<Item = Option<bool>>) -> Difficulty {
+        let (mut failures, mut valid) = (0, 0);
+        for ok in trials.into_iter().flatten() {
+            valid += 1;
+            failures += u32::from(!ok);
+        }
+        Difficulty { failures, valid }
     }
 
     pub fn is_defined(self) -> bool {

@@ -85,6 +85,13 @@ pub struct PairTrials {
     pub coop: Vec<Option<bool>>,
 }
 
+impl PairTrials {
+    /// The trials of the solo runs that draw the solo curve.
+    pub fn solo_curve_trials<'a>(&'a self, design: &'a Design) -> impl Iterator<Item = bool> + 'a {
+        self.solo.iter().zip(&design.solo_curve).filter(|(_, on)| **on).filter_map(|(t, _)| *t)
+    }
+}
+
 /// How trials become the figure.
 #[derive(Debug, Clone)]
 pub struct Design {
@@ -98,15 +105,6 @@ impl Design {
     fn settings(&self) -> usize {
         1 + self.coop_runs
     }
-}
-
-fn difficulty(trials: impl Iterator<Item = Option<bool>>) -> Difficulty {
-    let (mut failures, mut valid) = (0, 0);
-    for ok in trials.flatten() {
-        valid += 1;
-        failures += u32::from(!ok);
-    }
-    Difficulty { failures, valid }
 }
 
 /// One pair's share of the figure. Difficulty depends on the pair's own seeds
@@ -151,16 +149,15 @@ pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
         }
     };
     match design.mode {
-        DifficultyMode::InSample => add(&mut c, difficulty(p.solo.iter().copied()), 1.0, None),
+        DifficultyMode::InSample => add(&mut c, Difficulty::from_trials(p.solo.iter().copied()), 1.0, None),
         DifficultyMode::HeldOut => {
             for left_out in 0..k {
                 let others = p.solo.iter().enumerate().filter(|(i, _)| *i != left_out).map(|(_, t)| *t);
-                add(&mut c, difficulty(others), 1.0 / k as f64, Some(left_out));
+                add(&mut c, Difficulty::from_trials(others), 1.0 / k as f64, Some(left_out));
             }
         }
     }
-    let solo: Vec<bool> =
-        p.solo.iter().zip(&design.solo_curve).filter(|(_, on)| **on).filter_map(|(t, _)| *t).collect();
+    let solo: Vec<bool> = p.solo_curve_trials(design).collect();
     c.paired = p
         .coop
         .iter()

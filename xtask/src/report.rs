@@ -57,10 +57,10 @@ pub struct ReportFlags {
     #[arg(long, value_enum, default_value_t = Cluster::Pair)]
     pub cluster: Cluster,
     /// Target standard error of one pair's difficulty, for "seeds needed"
-    #[arg(long, default_value_t = 0.1, value_name = "SE")]
+    #[arg(long, default_value_t = DEFAULT_DIFFICULTY_SE_TARGET, value_name = "SE")]
     pub difficulty_se_target: f64,
     /// Target standard error of the mean success rate, for "seeds needed"
-    #[arg(long, default_value_t = 0.01, value_name = "SE")]
+    #[arg(long, default_value_t = DEFAULT_MEAN_SE_TARGET, value_name = "SE")]
     pub mean_se_target: f64,
     /// Where to write [default: results/<experiment name>/]
     #[arg(long, value_name = "DIR")]
@@ -90,6 +90,8 @@ impl ReportFlags {
 
 pub const DEFAULT_REPLICATES: usize = 2000;
 pub const DEFAULT_BOOTSTRAP_SEED: u64 = 20_260_401;
+pub const DEFAULT_DIFFICULTY_SE_TARGET: f64 = 0.1;
+pub const DEFAULT_MEAN_SE_TARGET: f64 = 0.01;
 
 /// How the numbers are made, beyond which runs: one value per choice.
 #[derive(Debug, Clone, Copy)]
@@ -111,8 +113,8 @@ impl Default for Options {
                 seed: DEFAULT_BOOTSTRAP_SEED,
                 cluster: Cluster::Pair,
             },
-            difficulty_se_target: 0.1,
-            mean_se_target: 0.01,
+            difficulty_se_target: DEFAULT_DIFFICULTY_SE_TARGET,
+            mean_se_target: DEFAULT_MEAN_SE_TARGET,
         }
     }
 }
@@ -389,7 +391,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     for p in &pairs {
         let e = per_repo.entry(&p.pair.repo).or_insert_with(|| (0, Vec::new(), vec![Vec::new(); coop_names.len()]));
         e.0 += 1;
-        e.1.extend(p.solo.iter().zip(&design.solo_curve).filter(|(_, on)| **on).filter_map(|(t, _)| *t));
+        e.1.extend(p.solo_curve_trials(&design));
         for (acc, t) in e.2.iter_mut().zip(&p.coop) {
             acc.extend(t);
         }
