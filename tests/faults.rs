@@ -46,8 +46,12 @@ fn truncated_result_is_quarantined_and_redone() {
     let v = c.xtask(&["verify", "--runs", SEED1]).run().unwrap();
     assert!(text(&v).contains("FAIL unreadable_result"), "{}", text(&v));
     // The 6th pair of the run (after the canary) was cut mid-write.
-    let truncated = text(&v).lines().find(|l| l.contains("unreadable_result")).unwrap().to_string();
-    let path = truncated.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_string();
+    // The text report lists instances under their class: "    logs/...json: why".
+    let report = text(&v);
+    let lines: Vec<&str> = report.lines().collect();
+    let heading = lines.iter().position(|l| l.contains("FAIL unreadable_result in")).unwrap();
+    let truncated = lines[heading + 1];
+    let path = truncated.trim().split(": ").next().unwrap().to_string();
     let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("quarantined unreadable"), "{}", text(&out));

@@ -20,7 +20,15 @@ fn count(c: &Checkout, kind: &str, run: &str) -> usize {
 
 fn report(c: &Checkout, runs: &[&str]) -> xtask::verify::Report {
     let runs: Vec<String> = runs.iter().map(|s| s.to_string()).collect();
-    xtask::verify::load_and_check(&c.cb(), "lite", &runs, xtask::difficulty::EvalErrors::Exclude, false).unwrap()
+    xtask::verify::load_and_check(
+        &c.cb(),
+        "lite",
+        &runs,
+        xtask::difficulty::EvalErrors::Exclude,
+        false,
+        xtask::logs::DEFAULT_MAX_FILE_BYTES,
+    )
+    .unwrap()
 }
 
 /// The verify report the command ends with.

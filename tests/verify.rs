@@ -1,6 +1,9 @@
 //! `cargo xtask verify` over generated trees: one clean lite-shaped tree,
-//! one broken tree per failure, and a 10-seed tree. Each case snapshots the
-//! readable report and the JSON report.
+//! one broken tree per failure, and a 10-seed tree. The clean tree's
+//! readable and JSON reports are snapshotted whole; each broken tree
+//! snapshots only what changed against the clean report (a diff of the
+//! readable report) and its problems as JSON, so one behaviour change moves
+//! one snapshot.
 
 mod common;
 
@@ -20,11 +23,29 @@ fn clean() -> Checkout {
     c
 }
 
-fn snapshot(name: &str, c: &Checkout) -> verify::Report {
+fn check(c: &Checkout) -> verify::Report {
     let runs: Vec<String> = RUNS.iter().map(|s| s.to_string()).collect();
-    let report = verify::load_and_check(&c.cb(), "lite", &runs, EvalErrors::Exclude, false).unwrap();
-    insta::assert_snapshot!(format!("{name}.txt"), verify::render_text(&report));
-    insta::assert_json_snapshot!(format!("{name}.json"), report);
+    verify::load_and_check(&c.cb(), "lite", &runs, EvalErrors::Exclude, false, xtask::logs::DEFAULT_MAX_FILE_BYTES)
+        .unwrap()
+}
+
+/// The clean tree's readable report, made once.
+fn clean_text() -> &'static str {
+    static CLEAN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CLEAN.get_or_init(|| verify::render_text(&check(&clean())))
+}
+
+/// What a broken tree changes in the readable report, and its problems.
+fn snapshot(name: &str, c: &Checkout) -> verify::Report {
+    let report = check(c);
+    let text = verify::render_text(&report);
+    let diff = similar::TextDiff::from_lines(clean_text(), &text)
+        .unified_diff()
+        .context_radius(1)
+        .header("clean", name)
+        .to_string();
+    insta::assert_snapshot!(format!("{name}.diff"), diff);
+    insta::assert_json_snapshot!(format!("{name}.problems"), report.problems);
     report
 }
 
@@ -35,8 +56,14 @@ fn has(report: &verify::Report, check: &str, path_part: &str) -> bool {
 #[test]
 fn clean_three_seed_lite_tree() {
     let c = clean();
-    let r = snapshot("clean", &c);
+    let r = check(&c);
+    insta::assert_snapshot!("clean.txt", verify::render_text(&r));
+    insta::assert_json_snapshot!("clean.json", r);
     assert!(r.ok, "{}", verify::render_text(&r));
+    // LimitsExceeded is an outcome, not a problem: a clean tree passes --strict.
+    assert!(r.runs.iter().any(|s| s.agent_status.get("LimitsExceeded").is_some_and(|n| *n > 0)));
+    let out = c.xtask(&["verify", "--strict"]).run().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(r.subset.tasks, 26);
     assert_eq!(r.subset.pair_count, 100);
     assert!(r.runs.iter().all(|s| s.results == 100 && s.evals == 100));
@@ -218,7 +245,9 @@ fn ten_seeds_with_a_nine_of_ten_pair() {
         edit_json(&dir.join("result.json"), |v| v["agent"]["status"] = "Submitted".into());
         edit_json(&dir.join("eval.json"), |v| v["both_passed"] = (i != 0).into());
     }
-    let report = verify::load_and_check(&c.cb(), "lite", &runs, EvalErrors::Exclude, false).unwrap();
+    let report =
+        verify::load_and_check(&c.cb(), "lite", &runs, EvalErrors::Exclude, false, xtask::logs::DEFAULT_MAX_FILE_BYTES)
+            .unwrap();
     let logs: Vec<xtask::logs::RunLogs> = runs.iter().map(|r| xtask::logs::RunLogs::load(&c.cb(), r)).collect();
     let refs: Vec<&xtask::logs::RunLogs> = logs.iter().collect();
     let subset = xtask::subset::Subset::load(&c.cb(), "lite").unwrap();
@@ -247,4 +276,200 @@ fn usage_errors_exit_2() {
     let out = c.xtask(&["verify"]).run().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("unknown field `concurency`"), "{}", text(&out));
+}
+
+/// A warning, not a failure: verify passes, `--strict` does not.
+fn warned(name: &str, check: &str, path_part: &str, mutate: impl FnOnce(&Checkout)) {
+    let c = clean();
+    mutate(&c);
+    let r = snapshot(name, &c);
+    assert!(r.ok, "{name}: a warning failed verify");
+    assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render_text(&r));
+    assert_eq!(c.xtask(&["verify"]).run().unwrap().status.code(), Some(0));
+    assert_eq!(c.xtask(&["verify", "--strict"]).run().unwrap().status.code(), Some(1));
+}
+
+fn detail(r: &verify::Report, check: &str) -> String {
+    r.problems.iter().filter(|p| p.check == check).map(|p| p.detail.clone()).collect::<Vec<_>>().join("\n")
+}
+
+const SEED1_RESULT: &str = "seed1/solo/amber_task/1000/f1_f2/result.json";
+const SEED1_EVAL: &str = "seed1/solo/amber_task/1000/f1_f2/eval.json";
+
+#[test]
+fn seed_that_is_a_copy_of_the_baseline() {
+    broken("copied_seed", "provenance", SEED1_RESULT, |c| {
+        let (base, seed) = (c.cb().join("logs").join(RUNS[0]), c.cb().join("logs").join(RUNS[1]));
+        std::fs::remove_dir_all(&seed).unwrap();
+        let ok = std::process::Command::new("cp").arg("-a").arg(&base).arg(&seed).status().unwrap();
+        assert!(ok.success());
+    });
+}
+
+#[test]
+fn result_from_another_model() {
+    let c = clean();
+    edit_json(&seed1(&c).join("result.json"), |v| v["model"] = "gpt-4o".into());
+    let r = snapshot("other_model", &c);
+    assert!(!r.ok && has(&r, "provenance", SEED1_RESULT));
+    assert!(detail(&r, "provenance").contains(r#"field `model` says "gpt-4o", expected "command-a-03-2025""#));
+}
+
+#[test]
+fn eval_copied_from_another_pair() {
+    broken("copied_eval", "mismatched_eval", SEED1_EVAL, |c| {
+        let other = c.pair_dir(RUNS[1], "amber_task/1000/f1_f3");
+        std::fs::copy(other.join("eval.json"), seed1(c).join("eval.json")).unwrap();
+    });
+}
+
+#[test]
+fn offsets_without_a_colon_are_hours() {
+    // ended 10:00-0500 is 15:00 UTC: an eval at 16:00Z is fresh, at 14:00Z stale.
+    let c = clean();
+    edit_json(&seed1(&c).join("result.json"), |v| v["ended_at"] = "2026-01-15T10:00:00-0500".into());
+    edit_json(&seed1(&c).join("eval.json"), |v| v["evaluated_at"] = "2026-01-15T16:00:00Z".into());
+    assert!(!has(&check(&c), "stale_eval", SEED1_EVAL));
+    broken("stale_offset", "stale_eval", SEED1_EVAL, |c| {
+        edit_json(&seed1(c).join("result.json"), |v| v["ended_at"] = "2026-01-15T10:00:00-0500".into());
+        edit_json(&seed1(c).join("eval.json"), |v| v["evaluated_at"] = "2026-01-15T14:00:00+0000".into());
+    });
+}
+
+#[test]
+fn impossible_date() {
+    let c = clean();
+    edit_json(&seed1(&c).join("eval.json"), |v| v["evaluated_at"] = "2026-02-31T10:00:00".into());
+    let r = snapshot("impossible_date", &c);
+    assert!(!r.ok && has(&r, "unreadable_eval", SEED1_EVAL));
+    assert!(detail(&r, "unreadable_eval").starts_with("field `evaluated_at`: \"2026-02-31T10:00:00\""));
+}
+
+#[test]
+fn feature_number_out_of_range() {
+    let c = clean();
+    edit_json(&seed1(&c).join("result.json"), |v| v["features"] = serde_json::json!([4294967298u64, 2]));
+    let r = snapshot("feature_out_of_range", &c);
+    assert!(!r.ok && has(&r, "unreadable_result", SEED1_RESULT));
+    assert!(detail(&r, "unreadable_result").starts_with("field `features[0]`: invalid value: integer `4294967298`"));
+}
+
+#[test]
+fn negative_cost() {
+    broken("negative_cost", "bad_cost", SEED1_RESULT, |c| {
+        edit_json(&seed1(c).join("result.json"), |v| v["total_cost"] = (-1.5).into());
+    });
+}
+
+#[test]
+fn costs_that_overflow() {
+    broken("overflowing_cost", "bad_cost", "logs/command-a-solo-seed1", |c| {
+        for pair in [PAIR, "amber_task/1000/f1_f3"] {
+            edit_json(&c.pair_dir(RUNS[1], pair).join("result.json"), |v| v["total_cost"] = 1e308.into());
+        }
+    });
+}
+
+#[test]
+fn null_cost_is_counted_and_reported() {
+    warned("null_cost", "null_cost", SEED1_RESULT, |c| {
+        edit_json(&seed1(c).join("result.json"), |v| v["total_cost"] = serde_json::Value::Null);
+    });
+}
+
+#[test]
+fn result_linked_to_dev_zero_is_refused_unread() {
+    let c = clean();
+    let p = seed1(&c).join("result.json");
+    std::fs::remove_file(&p).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+    let r = snapshot("dev_zero", &c);
+    assert!(has(&r, "unreadable_result", SEED1_RESULT));
+    assert!(detail(&r, "unreadable_result").starts_with("larger than 8 MiB"), "{}", detail(&r, "unreadable_result"));
+}
+
+#[test]
+fn symlinked_pair_folder_is_followed() {
+    let c = clean();
+    let (d, away) = (seed1(&c), c.tmp.path().join("elsewhere"));
+    std::fs::rename(&d, &away).unwrap();
+    std::os::unix::fs::symlink(&away, &d).unwrap();
+    let r = check(&c);
+    assert!(r.ok, "{}", verify::render_text(&r));
+    assert_eq!(r.runs[1].results, 100);
+}
+
+#[test]
+fn symlink_loops_are_reported() {
+    broken("symlink_loop", "symlink_loop", "seed1/solo/amber_task/1000/f1_f9", |c| {
+        let task = seed1(c).parent().unwrap().to_path_buf();
+        std::os::unix::fs::symlink("f1_f9", task.join("f1_f9")).unwrap();
+        std::os::unix::fs::symlink(".", task.join("f2_f9")).unwrap();
+    });
+}
+
+#[test]
+fn bad_subsets_name_the_pair() {
+    let c = clean();
+    let file = c.cb().join("dataset/subsets/lite.json");
+    for (edit, want) in [
+        (serde_json::json!([3, 3]), "field `tasks[0].pairs[0]`: [3, 3] pairs feature 3 with itself"),
+        (serde_json::json!([4294967297u64, 2]), "field `tasks[0].pairs[0][0]`: invalid value: integer `4294967297`"),
+        (serde_json::json!([2, 1]), "pair amber_task/1000/f1_f2 is listed twice"),
+    ] {
+        edit_json(&file, |v| {
+            let pairs = v["tasks"][0]["pairs"].as_array_mut().unwrap();
+            if edit == serde_json::json!([2, 1]) {
+                pairs.push(edit.clone());
+            } else {
+                pairs[0] = edit.clone();
+            }
+        });
+        let out = c.xtask(&["verify"]).run().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("lite.json") && text(&out).contains(want), "{}", text(&out));
+        fixture::write_dataset(&c.cb(), "lite", LITE).unwrap();
+    }
+}
+
+#[test]
+fn runs_named_twice_and_coop_runs_in_difficulty() {
+    let c = clean();
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,command-a-solo-seed1,command-a-solo"]).run().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("run `command-a-solo` is named twice"), "{}", text(&out));
+    // A coop run among the runs is checked but never defines difficulty.
+    fixture::sim_run(&c.cb(), "coopy", "lite", "coop").unwrap();
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo,coopy"]).run().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["difficulty"]["seeds"], serde_json::json!(["command-a-solo"]));
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,coopy"]).run().unwrap();
+    assert!(text(&out).contains("not in difficulty (their setting is not solo): coopy"), "{}", text(&out));
+}
+
+#[test]
+fn a_path_too_long_says_so() {
+    let c = clean();
+    let long = format!("/{}", "x".repeat(5000));
+    let out = c.xtask(&["verify", "--cooperbench-dir", &long]).run().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("File name too long"), "{}", text(&out));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let c = clean();
+    let cmd = format!("'{}' verify --json --experiment '{}' | head -c 10 >/dev/null", XTASK, c.experiment().display());
+    let out = duct::cmd!("sh", "-c", cmd).stderr_capture().unchecked().run().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+}
+
+#[test]
+fn status_does_not_call_an_unreadable_eval_complete() {
+    let c = clean();
+    std::fs::write(seed1(&c).join("eval.json"), "{\"repo\": ").unwrap();
+    let out = c.xtask(&["status"]).run().unwrap();
+    let line = text(&out).lines().find(|l| l.contains(RUNS[1])).unwrap_or_default().to_string();
+    assert!(line.contains("1 eval.json unreadable") && !line.contains("complete"), "{}", text(&out));
 }

@@ -74,7 +74,14 @@ pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
     floor(&files)?;
     let floor_t = best(flags.repeat, || floor(&files).map(|_| ()))?;
     let verify_t = best(flags.repeat, || {
-        let report = verify::load_and_check(&cb, "full", &runs, EvalErrors::Exclude, false)?;
+        let report = verify::load_and_check(
+            &cb,
+            "full",
+            &runs,
+            EvalErrors::Exclude,
+            false,
+            crate::logs::DEFAULT_MAX_FILE_BYTES,
+        )?;
         let json = serde_json::to_string_pretty(&report)?;
         anyhow::ensure!(report.runs.iter().all(|r| r.results == flags.pairs), "the tree is incomplete");
         std::hint::black_box(json);

@@ -55,8 +55,18 @@ pub fn run_dir(cooperbench_dir: &Path, run: &str) -> PathBuf {
     cooperbench_dir.join("logs").join(run)
 }
 
+/// result.json and eval.json are a few KiB; anything past this is not one
+/// (a file linked to /dev/zero, a trajectory saved in the wrong place) and
+/// is refused before it is read whole.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
+
 impl RunLogs {
     pub fn load(cooperbench_dir: &Path, name: &str) -> RunLogs {
+        RunLogs::load_limited(cooperbench_dir, name, DEFAULT_MAX_FILE_BYTES)
+    }
+
+    /// As [`RunLogs::load`], refusing per-pair files over `max_bytes`.
+    pub fn load_limited(cooperbench_dir: &Path, name: &str, max_bytes: u64) -> RunLogs {
         let dir = run_dir(cooperbench_dir, name);
         let mut run = RunLogs { name: name.to_string(), exists: dir.is_dir(), ..RunLogs::default() };
         if !run.exists {
@@ -75,14 +85,14 @@ impl RunLogs {
             .collect();
         let summary = dir.join("eval_summary.json");
         if summary.exists() {
-            run.eval_summary = Some(read_json(&summary).and_then(|v| EvalSummary::parse(&v)));
+            run.eval_summary = Some(read_text(&summary).and_then(|t| EvalSummary::from_text(&t)));
         }
         let mut settings_seen = Vec::new();
         for setting in SETTINGS {
             let sdir = dir.join(setting);
             if sdir.is_dir() {
                 settings_seen.push(setting);
-                run.load_setting(&sdir, setting);
+                run.load_setting(&sdir, setting, max_bytes);
             }
         }
         run.setting = match settings_seen.as_slice() {
@@ -103,8 +113,14 @@ impl RunLogs {
         run
     }
 
-    fn load_setting(&mut self, sdir: &Path, setting: &str) {
-        for (dir, [repo, task, folder]) in pair_dirs(sdir) {
+    fn load_setting(&mut self, sdir: &Path, setting: &str, max_bytes: u64) {
+        let rel_setting = format!("logs/{}/{setting}", self.name);
+        let (dirs, trouble) = pair_dirs(sdir);
+        for (rel, problem) in trouble {
+            let path = if rel.is_empty() { rel_setting.clone() } else { format!("{rel_setting}/{rel}") };
+            self.problems.push(problem.run(&self.name).path(path));
+        }
+        for (dir, [repo, task, folder]) in dirs {
             let rel_dir = format!("logs/{}/{setting}/{repo}/{task}/{folder}", self.name);
             let (repo, task, folder) = (&repo, &task, &folder);
             let pair = match (task.parse::<u64>(), PairId::parse_folder(folder)) {
@@ -118,7 +134,7 @@ impl RunLogs {
                     continue;
                 }
             };
-            let logs = self.load_pair(&dir, &pair, rel_dir.clone());
+            let logs = self.load_pair(&dir, &pair, setting, rel_dir.clone(), max_bytes);
             if folder != &pair.folder() {
                 self.problems.push(
                     Problem::failure(
@@ -145,10 +161,10 @@ impl RunLogs {
 
     /// Opens the two files directly (no directory listing: this is the hot
     /// loop of `verify`); a file that is absent is simply not present.
-    fn load_pair(&mut self, dir: &Path, pair: &PairId, rel_dir: String) -> PairLogs {
+    fn load_pair(&mut self, dir: &Path, pair: &PairId, setting: &str, rel_dir: String, max_bytes: u64) -> PairLogs {
         let mut logs = PairLogs { rel_dir, ..PairLogs::default() };
-        let result_text = read_if_present(&dir.join("result.json"));
-        let eval_text = read_if_present(&dir.join("eval.json"));
+        let result_text = read_if_present(&dir.join("result.json"), max_bytes);
+        let eval_text = read_if_present(&dir.join("eval.json"), max_bytes);
         logs.result_present = result_text.is_some();
         logs.eval_present = eval_text.is_some();
         if let Some(text) = result_text {
@@ -162,8 +178,27 @@ impl RunLogs {
                             Problem::failure("mismatched_result", format!("result.json says it is {said}"))
                                 .run(&self.name)
                                 .pair(pair)
-                                .path(path),
+                                .path(path.clone()),
                         );
+                    }
+                    // Where it sits must be what it says: a copied folder
+                    // keeps the name of the run that made it.
+                    let mut disagree = |field: &str, says: &str, expected: &str| {
+                        self.problems.push(
+                            Problem::failure(
+                                "provenance",
+                                format!("field `{field}` says {says:?}, expected {expected:?} (from its folder)"),
+                            )
+                            .run(&self.name)
+                            .pair(pair)
+                            .path(path.clone()),
+                        )
+                    };
+                    if r.setting != setting {
+                        disagree("setting", &r.setting, setting);
+                    }
+                    if let Some(run_name) = r.run_name.as_deref().filter(|n| *n != self.name) {
+                        disagree("run_name", run_name, &self.name);
                     }
                     logs.result = Some(r);
                 }
@@ -175,7 +210,18 @@ impl RunLogs {
         if let Some(text) = eval_text {
             let path = format!("{}/eval.json", logs.rel_dir);
             match text.and_then(|t| EvalResult::from_text(&t)) {
-                Ok(e) => logs.eval = Some(e),
+                Ok(e) => {
+                    let said = PairId::new(&e.repo, e.task_id, e.features.0, e.features.1);
+                    if &said != pair {
+                        self.problems.push(
+                            Problem::failure("mismatched_eval", format!("eval.json says it is {said}"))
+                                .run(&self.name)
+                                .pair(pair)
+                                .path(path),
+                        );
+                    }
+                    logs.eval = Some(e)
+                }
                 Err(e) => {
                     self.problems.push(Problem::failure("unreadable_eval", e).run(&self.name).pair(pair).path(path))
                 }
@@ -185,42 +231,103 @@ impl RunLogs {
     }
 
     pub fn total_cost(&self) -> f64 {
-        self.pairs.values().filter_map(|p| p.result.as_ref()).map(|r| r.total_cost).sum()
+        self.pairs.values().filter_map(|p| p.result.as_ref()).map(|r| r.cost()).sum()
     }
 }
 
-/// `None` when the file does not exist; `Some(Err)` when it cannot be read.
-fn read_if_present(path: &Path) -> Option<Result<String, String>> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Some(Ok(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => Some(Err(format!("cannot read: {e}"))),
-    }
+/// `None` when the file does not exist; `Some(Err)` when it cannot be read
+/// (the error says why: permissions, size, not UTF-8).
+fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<String, String>> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("cannot read: {e}"))),
+    };
+    let mut text = String::new();
+    // Reading one byte past the limit tells "too large" without reading it
+    // all, also for files whose size the file system does not know.
+    Some(match file.take(max_bytes + 1).read_to_string(&mut text) {
+        Ok(n) if n as u64 > max_bytes => {
+            Err(format!("larger than {} MiB: not a result or eval file (limit: --max-file-mib)", max_bytes >> 20))
+        }
+        Ok(_) => Ok(text),
+        Err(e) => Err(format!("cannot read: {e}")),
+    })
 }
+
+type PairDir = (PathBuf, [String; 3]);
 
 /// The folders three levels under a setting folder (repo/task/pair), sorted,
-/// with the file type from the listing itself (no stat per entry).
-fn pair_dirs(sdir: &Path) -> Vec<(PathBuf, [String; 3])> {
-    fn subdirs(dir: &Path) -> Vec<(PathBuf, String)> {
-        let mut v: Vec<(PathBuf, String)> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| (e.path(), e.file_name().to_string_lossy().into_owned()))
-            .collect();
+/// following symbolic links. Folders that cannot be listed and link loops
+/// come back as problems with their path relative to the setting folder.
+fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
+    let mut trouble = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let root = std::fs::canonicalize(sdir).ok();
+    let mut subdirs = |dir: &Path, rel: &str, trouble: &mut Vec<(String, Problem)>| -> Vec<(PathBuf, String)> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                trouble.push((rel.to_string(), Problem::failure("unreadable_dir", format!("cannot list folder: {e}"))));
+                return Vec::new();
+            }
+        };
+        let mut v: Vec<(PathBuf, String)> = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let (is_dir, linked) = match entry.file_type() {
+                Ok(t) if t.is_dir() => (true, false),
+                // A link is followed; what it points to decides.
+                Ok(t) if t.is_symlink() => match std::fs::metadata(entry.path()) {
+                    Ok(m) => (m.is_dir(), true),
+                    Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                        trouble.push((child_rel.clone(), Problem::failure("symlink_loop", "symbolic link loops")));
+                        (false, true)
+                    }
+                    Err(_) => (false, true),
+                },
+                _ => (false, false),
+            };
+            if !is_dir {
+                continue;
+            }
+            // A linked folder inside this run, or reached by two links, would
+            // count twice. Only links are resolved: the hot loop stays cheap.
+            if linked {
+                if let Ok(real) = std::fs::canonicalize(entry.path()) {
+                    let inside = root.as_ref().is_some_and(|r| real.starts_with(r));
+                    if inside || !seen.insert(real.clone()) {
+                        // Relative to the setting folder when inside it, so
+                        // reports read the same on every machine.
+                        let target = match root.as_ref().and_then(|r| real.strip_prefix(r).ok()) {
+                            Some(rel) if rel.as_os_str().is_empty() => "the setting folder itself".to_string(),
+                            Some(rel) => format!("{} of this run", rel.display()),
+                            None => real.display().to_string(),
+                        };
+                        trouble.push((
+                            child_rel,
+                            Problem::failure("symlink_loop", format!("links to {target}, which is counted already")),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            v.push((entry.path(), name));
+        }
         v.sort_by(|a, b| a.1.cmp(&b.1));
         v
-    }
+    };
     let mut out = Vec::new();
-    for (repo_dir, repo) in subdirs(sdir) {
-        for (task_dir, task) in subdirs(&repo_dir) {
-            for (pair_dir, folder) in subdirs(&task_dir) {
+    for (repo_dir, repo) in subdirs(sdir, "", &mut trouble) {
+        for (task_dir, task) in subdirs(&repo_dir, &repo, &mut trouble) {
+            for (pair_dir, folder) in subdirs(&task_dir, &format!("{repo}/{task}"), &mut trouble) {
                 out.push((pair_dir, [repo.clone(), task.clone(), folder]));
             }
         }
     }
-    out
+    (out, trouble)
 }
 
 pub fn read_text(path: &Path) -> Result<String, String> {

@@ -31,6 +31,16 @@ enum Cmd {
 
 fn main() {
     let cli = Cli::parse();
+    // Read-only commands end quietly when their reader goes away
+    // (`verify --json | head`), as Unix tools do; `seeds` keeps the default
+    // so that its own clean-up runs.
+    if matches!(cli.cmd, Cmd::Verify(_) | Cmd::Status(_) | Cmd::Report(_)) {
+        // SAFETY: restoring the default disposition of one signal at start-up,
+        // before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match cli.cmd {
         Cmd::Verify(f) => verify::run(f),
         Cmd::Seeds(f) => seeds::run(f),

@@ -103,7 +103,13 @@ impl Row {
             (Some(r), Some(e)) => is_stale(r, e),
             _ => false,
         };
-        Row { status, eval, stale, cost: p.result.as_ref().map(|r| r.total_cost), cooperbench_version: None }
+        Row {
+            status,
+            eval,
+            stale,
+            cost: p.result.as_ref().and_then(|r| r.total_cost).filter(|c| c.is_finite() && *c >= 0.0),
+            cooperbench_version: None,
+        }
     }
 
     pub fn outcome(&self) -> Outcome {

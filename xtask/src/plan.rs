@@ -23,6 +23,8 @@ pub struct RunState {
     pub eval_errors: usize,
     pub missing_evals: usize,
     pub stale_evals: usize,
+    /// eval.json files that cannot be read: the run is not complete.
+    pub unreadable_evals: usize,
     pub cost: f64,
 }
 
@@ -58,7 +60,10 @@ impl RunState {
                                 s.stale_evals += 1;
                             }
                         }
-                        None if p.eval_present => s.evals += 1,
+                        None if p.eval_present => {
+                            s.evals += 1;
+                            s.unreadable_evals += 1;
+                        }
                         None => s.missing_evals += 1,
                     }
                 }
@@ -78,6 +83,9 @@ impl RunState {
             return "not started".into();
         }
         if self.to_run() == 0 {
+            if self.unreadable_evals > 0 {
+                return format!("{} done, {} eval.json unreadable (see verify)", self.done, self.unreadable_evals);
+            }
             return format!("{} done, complete", self.done);
         }
         let mut parts = vec![format!("{} done", self.done), format!("{} to run", self.new.len())];
@@ -108,7 +116,7 @@ impl Estimate {
         }
         let n = results.len() as f64;
         Some(Estimate {
-            cost_per_pair: results.iter().map(|r| r.total_cost).sum::<f64>() / n,
+            cost_per_pair: results.iter().map(|r| r.cost()).sum::<f64>() / n,
             seconds_per_pair: results.iter().map(|r| r.duration_seconds).sum::<f64>() / n,
             from_pairs: results.len(),
         })

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::json::Fields;
 use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -52,156 +51,105 @@ pub struct RunResult {
     pub task_id: u64,
     pub features: (u32, u32),
     pub setting: String,
+    /// The run that wrote it, as the file says (older files have none).
+    pub run_name: Option<String>,
     pub model: Option<String>,
     pub agent_framework: Option<String>,
     pub status: AgentStatus,
     /// The agent's (or first failing agent's) error message.
     pub error: Option<String>,
-    pub total_cost: f64,
+    /// As written: `None` for a `null` cost (the CLI could not track it);
+    /// negative or infinite values are kept for verify to name.
+    pub total_cost: Option<f64>,
     pub duration_seconds: f64,
     pub ended_at: Timestamp,
 }
 
-/// The shape a well-formed result.json has. Deserialising straight into it
-/// is several times faster than building a `Value`; anything it does not
-/// accept goes the slow way, which names the field at fault.
+impl RunResult {
+    /// The cost that counts toward spend: a missing or impossible cost is 0
+    /// here, and verify reports it.
+    pub fn cost(&self) -> f64 {
+        self.total_cost.filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0)
+    }
+}
+
+/// The one model of result.json (solo and coop). Unknown keys are ignored
+/// (the CLI adds some between releases); every error names its field path.
 #[derive(Deserialize)]
-struct FastResult {
+struct RawResult {
     repo: String,
     task_id: u64,
     features: (u32, u32),
     setting: String,
+    #[serde(default)]
+    run_name: Option<String>,
+    #[serde(default)]
     model: Option<String>,
+    #[serde(default)]
     agent_framework: Option<String>,
+    /// Required, but may be null.
+    #[serde(deserialize_with = "nullable")]
     total_cost: Option<f64>,
+    #[serde(default)]
     duration_seconds: Option<f64>,
     ended_at: String,
-    agent: Option<FastAgent>,
-    agents: Option<std::collections::BTreeMap<String, FastAgent>>,
+    #[serde(default)]
+    agent: Option<RawAgent>,
+    #[serde(default)]
+    agents: Option<std::collections::BTreeMap<String, RawAgent>>,
 }
 
 #[derive(Deserialize)]
-struct FastAgent {
+struct RawAgent {
     status: String,
-    error: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
 }
 
-#[derive(Deserialize)]
-struct FastEval {
-    repo: String,
-    task_id: u64,
-    features: (u32, u32),
-    both_passed: bool,
-    error: Option<String>,
-    evaluated_at: String,
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)
+}
+
+/// The CLI stores `str(e)`; anything else is still worth showing.
+fn message(v: Option<Value>) -> Option<String> {
+    match v? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
 }
 
 impl RunResult {
-    /// Parses result.json text: the fast typed path, else the field-by-field one.
     pub fn from_text(text: &str) -> Result<RunResult, String> {
-        if let Ok(f) = serde_json::from_str::<FastResult>(text) {
-            let ended_at = Timestamp::parse(&f.ended_at);
-            let agent = if f.setting == "solo" || f.agent.is_some() {
-                f.agent.map(|a| (AgentStatus::parse(&a.status), a.error))
-            } else {
-                f.agents.and_then(|m| {
-                    m.into_values().map(|a| (AgentStatus::parse(&a.status), a.error)).reduce(|w, x| {
-                        if x.0.badness() > w.0.badness() {
-                            x
-                        } else {
-                            w
-                        }
-                    })
-                })
-            };
-            if let (Some(ended_at), Some((status, error)), Some(total_cost)) = (ended_at, agent, f.total_cost) {
-                return Ok(RunResult {
-                    repo: f.repo,
-                    task_id: f.task_id,
-                    features: f.features,
-                    setting: f.setting,
-                    model: f.model,
-                    agent_framework: f.agent_framework,
-                    status,
-                    error,
-                    total_cost,
-                    duration_seconds: f.duration_seconds.unwrap_or(0.0),
-                    ended_at,
-                });
-            }
-        }
-        RunResult::parse(&crate::json::parse(text)?)
-    }
-
-    pub fn parse(v: &Value) -> Result<RunResult, String> {
-        let mut f = Fields::new(v);
-        let repo = f.str("repo");
-        let task_id = f.u64("task_id");
-        let features = f.features("features");
-        let setting = f.str("setting");
-        let model = f.opt_str("model");
-        let agent_framework = f.opt_str("agent_framework");
-        let total_cost = f.f64("total_cost");
-        let duration_seconds = f.opt_f64("duration_seconds").unwrap_or(0.0);
-        let ended_at = timestamp(&mut f, "ended_at");
-        let (status, error) = if setting.as_deref() == Some("solo") || f.get("agent").is_some() {
-            let status = f.str("agent.status").map(|s| AgentStatus::parse(&s));
-            (status, f.opt_str("agent.error"))
+        let r: RawResult = crate::json::from_str(text)?;
+        let ended_at = Timestamp::parse(&r.ended_at).map_err(|e| format!("field `ended_at`: {e}"))?;
+        let (status, error) = if r.setting == "solo" || r.agent.is_some() {
+            let a = r.agent.ok_or("missing field `agent`")?;
+            (AgentStatus::parse(&a.status), message(a.error))
         } else {
-            worst_agent(&mut f)
+            let agents = r.agents.ok_or("missing field `agents`")?;
+            // Coop takes the worst of its agents; ties go to the first by name.
+            agents
+                .into_values()
+                .map(|a| (AgentStatus::parse(&a.status), message(a.error)))
+                .reduce(|w, x| if x.0.badness() > w.0.badness() { x } else { w })
+                .ok_or("field `agents`: no agent has a status")?
         };
-        let value = (|| {
-            Some(RunResult {
-                repo: repo?,
-                task_id: task_id?,
-                features: features?,
-                setting: setting?,
-                model,
-                agent_framework,
-                status: status?,
-                error,
-                total_cost: total_cost?,
-                duration_seconds,
-                ended_at: ended_at?,
-            })
-        })();
-        f.finish(value)
+        Ok(RunResult {
+            repo: r.repo,
+            task_id: r.task_id,
+            features: r.features,
+            setting: r.setting,
+            run_name: r.run_name,
+            model: r.model,
+            agent_framework: r.agent_framework,
+            status,
+            error,
+            total_cost: r.total_cost,
+            duration_seconds: r.duration_seconds.unwrap_or(0.0),
+            ended_at,
+        })
     }
-}
-
-fn worst_agent(f: &mut Fields) -> (Option<AgentStatus>, Option<String>) {
-    let Some(agents) = f.get("agents").and_then(|a| a.as_object()) else {
-        f.str("agents");
-        return (None, None);
-    };
-    let mut keys: Vec<&String> = agents.keys().collect();
-    keys.sort();
-    let mut worst: Option<(AgentStatus, Option<String>)> = None;
-    for key in keys {
-        let status = f.str(&format!("agents.{key}.status")).map(|s| AgentStatus::parse(&s));
-        let error = f.opt_str(&format!("agents.{key}.error"));
-        if let Some(status) = status {
-            if worst.as_ref().is_none_or(|(w, _)| status.badness() > w.badness()) {
-                worst = Some((status, error));
-            }
-        }
-    }
-    match worst {
-        Some((s, e)) => (Some(s), e),
-        None => {
-            f.errors.push("field `agents`: no agent has a status".into());
-            (None, None)
-        }
-    }
-}
-
-fn timestamp(f: &mut Fields, path: &str) -> Option<Timestamp> {
-    let s = f.str(path)?;
-    let t = Timestamp::parse(&s);
-    if t.is_none() {
-        f.errors.push(format!("field `{path}`: not an ISO timestamp: {s:?}"));
-    }
-    t
 }
 
 #[derive(Debug, Clone)]
@@ -215,47 +163,33 @@ pub struct EvalResult {
     pub evaluated_at: Timestamp,
 }
 
+#[derive(Deserialize)]
+struct RawEval {
+    repo: String,
+    task_id: u64,
+    features: (u32, u32),
+    both_passed: bool,
+    #[serde(default)]
+    error: Option<Value>,
+    evaluated_at: String,
+}
+
 impl EvalResult {
     pub fn from_text(text: &str) -> Result<EvalResult, String> {
-        if let Ok(f) = serde_json::from_str::<FastEval>(text) {
-            if let Some(evaluated_at) = Timestamp::parse(&f.evaluated_at) {
-                return Ok(EvalResult {
-                    repo: f.repo,
-                    task_id: f.task_id,
-                    features: f.features,
-                    both_passed: f.both_passed,
-                    error: f.error,
-                    evaluated_at,
-                });
-            }
-        }
-        EvalResult::parse(&crate::json::parse(text)?)
-    }
-
-    pub fn parse(v: &Value) -> Result<EvalResult, String> {
-        let mut f = Fields::new(v);
-        let repo = f.str("repo");
-        let task_id = f.u64("task_id");
-        let features = f.features("features");
-        let both_passed = f.bool("both_passed");
-        let error = f.opt_str("error");
-        let evaluated_at = timestamp(&mut f, "evaluated_at");
-        let value = (|| {
-            Some(EvalResult {
-                repo: repo?,
-                task_id: task_id?,
-                features: features?,
-                both_passed: both_passed?,
-                error,
-                evaluated_at: evaluated_at?,
-            })
-        })();
-        f.finish(value)
+        let e: RawEval = crate::json::from_str(text)?;
+        Ok(EvalResult {
+            evaluated_at: Timestamp::parse(&e.evaluated_at).map_err(|x| format!("field `evaluated_at`: {x}"))?,
+            repo: e.repo,
+            task_id: e.task_id,
+            features: e.features,
+            both_passed: e.both_passed,
+            error: message(e.error),
+        })
     }
 }
 
 /// `logs/<run>/eval_summary.json`; only the counts matter here.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct EvalSummary {
     pub passed: u64,
     pub failed: u64,
@@ -263,13 +197,8 @@ pub struct EvalSummary {
 }
 
 impl EvalSummary {
-    pub fn parse(v: &Value) -> Result<EvalSummary, String> {
-        let mut f = Fields::new(v);
-        let passed = f.u64("passed");
-        let failed = f.u64("failed");
-        let errors = f.u64("errors");
-        let value = (|| Some(EvalSummary { passed: passed?, failed: failed?, errors: errors? }))();
-        f.finish(value)
+    pub fn from_text(text: &str) -> Result<EvalSummary, String> {
+        crate::json::from_str(text)
     }
 }
 
@@ -285,22 +214,62 @@ mod tests {
                "some_future_field": [1, 2, 3]})
     }
 
+    fn parse(v: &Value) -> Result<RunResult, String> {
+        RunResult::from_text(&v.to_string())
+    }
+
     #[test]
     fn reads_solo_result_and_ignores_unknown_fields() {
-        let r = RunResult::parse(&solo()).unwrap();
+        let r = parse(&solo()).unwrap();
         assert_eq!(r.features, (4, 3));
         assert_eq!(r.status, AgentStatus::Submitted);
-        assert_eq!(r.total_cost, 0.2);
+        assert_eq!(r.total_cost, Some(0.2));
+        assert_eq!(r.duration_seconds, 12.5);
     }
 
     #[test]
     fn names_missing_and_mistyped_fields() {
         let mut v = solo();
         v["agent"].as_object_mut().unwrap().remove("status");
+        assert_eq!(parse(&v).unwrap_err(), "missing field `agent.status`");
+        let mut v = solo();
         v["total_cost"] = json!("0.2");
-        let err = RunResult::parse(&v).unwrap_err();
-        assert_eq!(err, "field `total_cost`: expected a number, found a string; missing field `agent.status`");
-        assert_eq!(RunResult::parse(&json!([1])).unwrap_err(), "expected a JSON object, found an array");
+        assert_eq!(parse(&v).unwrap_err(), "field `total_cost`: invalid type: string \"0.2\", expected a number");
+        let mut v = solo();
+        v.as_object_mut().unwrap().remove("total_cost");
+        assert_eq!(parse(&v).unwrap_err(), "missing field `total_cost`");
+        assert_eq!(RunResult::from_text("[1]").unwrap_err(), "expected a JSON object, found an array");
+        assert_eq!(RunResult::from_text("{\"repo\": ").unwrap_err(), "truncated JSON (ends at line 1, column 9)");
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_errors_not_truncations() {
+        let mut v = solo();
+        v["features"] = json!([4294967298u64, 3]);
+        assert_eq!(
+            parse(&v).unwrap_err(),
+            "field `features[0]`: invalid value: integer `4294967298`, expected a feature number (0 to 4294967295)"
+        );
+        let mut v = solo();
+        v["task_id"] = json!(-1);
+        assert!(parse(&v).unwrap_err().starts_with("field `task_id`: invalid value: integer `-1`"));
+    }
+
+    #[test]
+    fn impossible_times_name_the_field() {
+        let mut v = solo();
+        v["ended_at"] = json!("2026-02-31T10:00:00");
+        assert!(parse(&v).unwrap_err().starts_with("field `ended_at`: \"2026-02-31T10:00:00\" is not an ISO 8601"));
+    }
+
+    #[test]
+    fn null_cost_is_kept_as_none() {
+        let mut v = solo();
+        v["total_cost"] = Value::Null;
+        let r = parse(&v).unwrap();
+        assert_eq!((r.total_cost, r.cost()), (None, 0.0));
+        v["total_cost"] = json!(-1.0);
+        assert_eq!(parse(&v).unwrap().cost(), 0.0);
     }
 
     #[test]
@@ -308,25 +277,15 @@ mod tests {
         let v = json!({"repo": "r", "task_id": 1, "features": [1, 2], "setting": "coop",
             "ended_at": "2026-01-01T10:00:00", "total_cost": 1.0,
             "agents": {"agent1": {"status": "Submitted"}, "agent2": {"status": "LimitsExceeded", "error": "steps"}}});
-        let r = RunResult::parse(&v).unwrap();
+        let r = parse(&v).unwrap();
         assert_eq!(r.status, AgentStatus::LimitsExceeded);
         assert_eq!(r.error.as_deref(), Some("steps"));
-    }
-
-    #[test]
-    fn fast_and_slow_paths_agree() {
-        let coop = json!({"repo": "r", "task_id": 1, "features": [2, 1], "setting": "coop",
-            "ended_at": "2026-01-01T10:00:00", "total_cost": null, "duration_seconds": 3.5,
-            "agents": {"agent1": {"status": "Error", "error": "boom"}, "agent2": {"status": "LimitsExceeded"}}});
-        for v in [solo(), coop] {
-            let fast = RunResult::from_text(&v.to_string()).unwrap();
-            let slow = RunResult::parse(&v).unwrap();
-            assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
-        }
         let mut bad = solo();
         bad["agent"]["error"] = json!({"code": 3});
-        assert_eq!(RunResult::from_text(&bad.to_string()).unwrap().error.as_deref(), Some("{\"code\":3}"));
-        assert_eq!(RunResult::from_text("{\"repo\": ").unwrap_err(), "truncated JSON (ends at line 1, column 9)");
+        assert_eq!(parse(&bad).unwrap().error.as_deref(), Some("{\"code\":3}"));
+        let empty = json!({"repo": "r", "task_id": 1, "features": [1, 2], "setting": "coop",
+            "ended_at": "2026-01-01T10:00:00", "total_cost": 1.0, "agents": {}});
+        assert_eq!(parse(&empty).unwrap_err(), "field `agents`: no agent has a status");
     }
 
     #[test]
@@ -334,11 +293,13 @@ mod tests {
         let v = json!({"repo": "r", "task_id": 1, "features": [1, 2], "setting": "solo", "merge": null,
             "feature1": {"passed": true}, "feature2": {"passed": false}, "both_passed": false,
             "error": null, "evaluated_at": "2026-01-01T11:00:00"});
-        let e = EvalResult::parse(&v).unwrap();
+        let e = EvalResult::from_text(&v.to_string()).unwrap();
         assert!(!e.both_passed && e.error.is_none());
-        assert_eq!(format!("{:?}", EvalResult::from_text(&v.to_string()).unwrap()), format!("{e:?}"));
         let mut bad = v.clone();
         bad["both_passed"] = json!(1);
-        assert_eq!(EvalResult::parse(&bad).unwrap_err(), "field `both_passed`: expected true or false, found a number");
+        assert_eq!(
+            EvalResult::from_text(&bad.to_string()).unwrap_err(),
+            "field `both_passed`: invalid type: integer `1`, expected a boolean"
+        );
     }
 }

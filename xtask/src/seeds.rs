@@ -182,7 +182,14 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
         return Ok(code);
     }
     println!("\nverify");
-    let report = verify::load_and_check(&job.cb, &job.subset.name, &job.exp.solo_runs(), EvalErrors::Exclude, false)?;
+    let report = verify::load_and_check(
+        &job.cb,
+        &job.subset.name,
+        &job.exp.solo_runs(),
+        EvalErrors::Exclude,
+        false,
+        crate::logs::DEFAULT_MAX_FILE_BYTES,
+    )?;
     print!("{}", verify::render_text(&report));
     Ok(if code != 0 {
         code
@@ -616,7 +623,7 @@ impl Job {
                         self.subset.pairs.len()
                     )))
                 }
-                Some(r) => println!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.total_cost),
+                Some(r) => println!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost()),
             }
         }
         for attempt in 1..=self.exp.attempts {

@@ -442,7 +442,7 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
         } else {
             String::new()
         };
-        let end = Timestamp(Timestamp::now().0.max(start.0 + 1));
+        let end = Timestamp::now().max(start.plus_micros(1));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let log_dir = dir.to_string_lossy().into_owned();
         let agent = |feature: Option<u32>| {
@@ -455,9 +455,9 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
             v
         };
         let mut result = json!({"repo": j.repo, "task_id": j.task_id, "setting": a.setting,
-            "run_id": format!("{:08x}", hash(&format!("id:{run_key}:{}", start.0)) as u32), "run_name": a.name,
+            "run_id": format!("{:08x}", hash(&format!("id:{run_key}:{}", start.to_iso())) as u32), "run_name": a.name,
             "agent_framework": a.agent, "model": a.model, "started_at": start.to_iso(), "ended_at": end.to_iso(),
-            "duration_seconds": (end.0 - start.0) as f64 / 1e6, "total_cost": cost * if a.setting == "solo" { 1.0 } else { 2.0 },
+            "duration_seconds": end.seconds_since(start), "total_cost": cost * if a.setting == "solo" { 1.0 } else { 2.0 },
             "total_steps": steps, "log_dir": log_dir});
         if a.setting == "solo" {
             result["features"] = json!([j.features.0, j.features.1]);
@@ -491,7 +491,7 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
         println!("✓ done {label}");
         results.push(json!({"task": j.label(), "status": "done", "cost": result["total_cost"]}));
     }
-    let session = (Timestamp::now().0 - started.0) as f64 / 1e6;
+    let session = Timestamp::now().seconds_since(started);
     write_json(
         &run_dir.join("summary.json"),
         &json!({"run_name": a.name, "completed_at": Timestamp::now().to_iso(), "pass_rate": null,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::json::{self, Fields};
+use crate::json;
 use crate::pair::PairId;
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,6 +18,18 @@ pub struct Subset {
     pub pairs: Vec<PairId>,
     #[serde(rename = "pairs")]
     pub pair_count: usize,
+}
+
+#[derive(serde::Deserialize)]
+struct RawSubset {
+    tasks: Vec<RawTask>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawTask {
+    repo: String,
+    task_id: u64,
+    pairs: Vec<(u32, u32)>,
 }
 
 pub fn path(cooperbench_dir: &Path, name: &str) -> PathBuf {
@@ -33,43 +45,33 @@ impl Subset {
     }
 
     pub fn parse(name: &str, text: &str) -> Result<Subset, String> {
-        let v = json::parse(text)?;
-        let Some(tasks) = v.get("tasks").and_then(|t| t.as_array()) else {
-            return Err("missing field `tasks` (an array)".into());
-        };
-        let mut pairs = Vec::new();
+        let raw: RawSubset = json::from_str(text)?;
+        let mut pairs: Vec<PairId> = Vec::new();
+        let mut first_seen: std::collections::BTreeMap<PairId, String> = std::collections::BTreeMap::new();
         let mut repos = std::collections::BTreeSet::new();
-        for (i, task) in tasks.iter().enumerate() {
-            let mut f = Fields::new(task);
-            let repo = f.str("repo");
-            let task_id = f.u64("task_id");
-            let list = f.get("pairs").and_then(|p| p.as_array()).cloned();
-            let (Some(repo), Some(task_id), Some(list)) = (repo, task_id, list) else {
-                let mut errs = f.errors;
-                if task.get("pairs").and_then(|p| p.as_array()).is_none() {
-                    errs.push("missing field `pairs` (an array)".into());
+        for (i, task) in raw.tasks.iter().enumerate() {
+            repos.insert(task.repo.clone());
+            for (j, &(a, b)) in task.pairs.iter().enumerate() {
+                let here = format!("tasks[{i}].pairs[{j}]");
+                if a == b {
+                    return Err(format!("field `{here}`: [{a}, {b}] pairs feature {a} with itself"));
                 }
-                return Err(format!("tasks[{i}]: {}", errs.join("; ")));
-            };
-            repos.insert(repo.clone());
-            for (j, p) in list.iter().enumerate() {
-                let ab = p.as_array().and_then(|a| match a.as_slice() {
-                    [x, y] => Some((x.as_u64()? as u32, y.as_u64()? as u32)),
-                    _ => None,
-                });
-                let Some((a, b)) = ab else {
-                    return Err(format!("field `tasks[{i}].pairs[{j}]`: expected two feature numbers, found {p}"));
-                };
-                pairs.push(PairId::new(&repo, task_id, a, b));
+                let pair = PairId::new(&task.repo, task.task_id, a, b);
+                if let Some(first) = first_seen.get(&pair) {
+                    return Err(format!("field `{here}`: pair {pair} is listed twice (first at `{first}`)"));
+                }
+                first_seen.insert(pair.clone(), here);
+                pairs.push(pair);
             }
         }
         pairs.sort();
-        let before = pairs.len();
-        pairs.dedup();
-        if pairs.len() != before {
-            return Err(format!("{} pair(s) listed twice", before - pairs.len()));
-        }
-        Ok(Subset { name: name.to_string(), tasks: tasks.len(), repos: repos.len(), pair_count: pairs.len(), pairs })
+        Ok(Subset {
+            name: name.to_string(),
+            tasks: raw.tasks.len(),
+            repos: repos.len(),
+            pair_count: pairs.len(),
+            pairs,
+        })
     }
 
     /// The subset's pair list for one task, in the order the file gives them
@@ -80,11 +82,40 @@ impl Subset {
 }
 
 pub fn require_dir(cooperbench_dir: &Path) -> anyhow::Result<()> {
-    if !cooperbench_dir.join("dataset").is_dir() {
-        bail!(
+    let dataset = cooperbench_dir.join("dataset");
+    match std::fs::metadata(&dataset) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            // Permissions, a path too long: say what it is, not "missing".
+            bail!("cannot look at {}: {e}", dataset.display())
+        }
+        _ => bail!(
             "{} is not a CooperBench checkout (no dataset/ folder); pass --cooperbench-dir or set cooperbench_dir in the experiment file",
             cooperbench_dir.display()
-        );
+        ),
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subset(pairs: &str) -> Result<Subset, String> {
+        Subset::parse("t", &format!(r#"{{"tasks": [{{"repo": "a_task", "task_id": 1, "pairs": {pairs}}}]}}"#))
+    }
+
+    #[test]
+    fn pairs_are_checked_and_named() {
+        assert_eq!(subset("[[1, 2], [2, 3]]").unwrap().pairs.len(), 2);
+        assert_eq!(subset("[[3, 3]]").unwrap_err(), "field `tasks[0].pairs[0]`: [3, 3] pairs feature 3 with itself");
+        assert_eq!(
+            subset("[[1, 2], [2, 1]]").unwrap_err(),
+            "field `tasks[0].pairs[1]`: pair a_task/1/f1_f2 is listed twice (first at `tasks[0].pairs[0]`)"
+        );
+        assert_eq!(
+            subset("[[4294967297, 2]]").unwrap_err(),
+            "field `tasks[0].pairs[0][0]`: invalid value: integer `4294967297`, expected a feature number (0 to 4294967295)"
+        );
+        assert_eq!(Subset::parse("t", "{}").unwrap_err(), "missing field `tasks`");
+    }
 }

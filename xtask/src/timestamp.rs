@@ -1,120 +1,166 @@
-//! The CLI writes Python `datetime.now().isoformat()`: local time, no zone,
-//! microseconds omitted when zero. Parsed into a comparable number so that
-//! stale evals can be found without a date crate.
+//! Times in the CLI's files. It writes Python `datetime.now().isoformat()`:
+//! naive local time, no zone, microseconds left out when zero. Other tools
+//! (or a hand edit) may add an offset: `Z`, `+02:00`, `-0500`. Parsing is
+//! chrono's, so an impossible date (31 February, 25:99) is refused, and
+//! times are compared like with like: two naive times as they are (both
+//! are this machine's local clock), two offset times as instants, and a
+//! naive time against an offset one by reading the naive one as local time.
 
-/// Microseconds since 1970-01-01 in whatever clock the CLI used. An explicit
-/// offset (`Z`, `+02:00`) is honoured when present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Timestamp(pub i64);
+use std::cmp::Ordering;
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    Naive(NaiveDateTime),
+    Offset(DateTime<FixedOffset>),
+}
+
+const NAIVE: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
 impl Timestamp {
-    pub fn parse(s: &str) -> Option<Timestamp> {
-        let s = s.trim();
-        let (date, rest) = s.split_at_checked(10)?;
-        let mut d = date.split('-');
-        let year: i64 = d.next()?.parse().ok()?;
-        let month: i64 = d.next()?.parse().ok()?;
-        let day: i64 = d.next()?.parse().ok()?;
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-            return None;
-        }
-        let rest = rest.strip_prefix(['T', ' '])?;
-        let (clock, offset_min) = split_offset(rest)?;
-        let (hms, frac) = match clock.split_once('.') {
-            Some((hms, frac)) => (hms, frac),
-            None => (clock, ""),
+    /// `Err` says why, for a message that names the field.
+    pub fn parse(s: &str) -> Result<Timestamp, String> {
+        let t = s.trim();
+        // Python's isoformat(sep=" ") is as valid as the default "T".
+        let t = match t.char_indices().nth(10) {
+            Some((i, ' ')) => format!("{}T{}", &t[..i], &t[i + 1..]),
+            _ => t.to_string(),
         };
-        let mut t = hms.split(':');
-        let h: i64 = t.next()?.parse().ok()?;
-        let m: i64 = t.next()?.parse().ok()?;
-        let sec: i64 = t.next().unwrap_or("0").parse().ok()?;
-        let mut micros: i64 = 0;
-        if !frac.is_empty() {
-            if !frac.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+        if let Some(clock) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
+            return NaiveDateTime::parse_from_str(clock, NAIVE)
+                .map(|n| Timestamp::Offset(n.and_utc().fixed_offset()))
+                .map_err(|e| why(s, e));
+        }
+        let mut first_err = None;
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+            match DateTime::parse_from_str(&t, fmt) {
+                Ok(d) => return Ok(Timestamp::Offset(d)),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
             }
-            let padded = format!("{frac:0<6}");
-            micros = padded[..6].parse().ok()?;
         }
-        let days = days_from_civil(year, month, day);
-        let secs = days * 86_400 + h * 3600 + m * 60 + sec - offset_min * 60;
-        Some(Timestamp(secs * 1_000_000 + micros))
-    }
-
-    pub fn from_unix_micros(us: i64) -> Timestamp {
-        Timestamp(us)
-    }
-
-    /// Formats like Python's `isoformat()` of a naive datetime.
-    pub fn to_iso(self) -> String {
-        let secs = self.0.div_euclid(1_000_000);
-        let micros = self.0.rem_euclid(1_000_000);
-        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-        let s = secs.rem_euclid(86_400);
-        let base = format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-        if micros == 0 {
-            base
-        } else {
-            format!("{base}.{micros:06}")
+        match NaiveDateTime::parse_from_str(&t, NAIVE) {
+            Ok(n) => Ok(Timestamp::Naive(n)),
+            // "trailing input" on the naive form means an offset was there
+            // and was bad: the offset parse's message says more.
+            Err(e) if e.kind() == chrono::format::ParseErrorKind::TooLong => Err(why(s, first_err.unwrap_or(e))),
+            Err(e) => Err(why(s, e)),
         }
     }
 
+    /// This machine's local clock, naive, as the CLI writes it.
     pub fn now() -> Timestamp {
-        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Timestamp(d.as_micros() as i64)
+        Timestamp::Naive(Local::now().naive_local())
+    }
+
+    /// Formats like Python's `isoformat()`: microseconds only when non-zero.
+    pub fn to_iso(self) -> String {
+        let (naive, offset) = match self {
+            Timestamp::Naive(n) => (n, String::new()),
+            Timestamp::Offset(d) => (d.naive_local(), d.format("%:z").to_string()),
+        };
+        let fmt =
+            if naive.and_utc().timestamp_subsec_micros() == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
+        format!("{}{offset}", naive.format(fmt))
+    }
+
+    /// `micros` microseconds later.
+    pub fn plus_micros(self, micros: i64) -> Timestamp {
+        let d = chrono::Duration::microseconds(micros);
+        match self {
+            Timestamp::Naive(n) => Timestamp::Naive(n + d),
+            Timestamp::Offset(o) => Timestamp::Offset(o + d),
+        }
+    }
+
+    /// Seconds from `earlier` to `self`, compared like with like.
+    pub fn seconds_since(self, earlier: Timestamp) -> f64 {
+        let (a, b) = like_with_like(self, earlier);
+        (a - b).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
     }
 }
 
-fn split_offset(s: &str) -> Option<(&str, i64)> {
-    if let Some(clock) = s.strip_suffix('Z') {
-        return Some((clock, 0));
-    }
-    if let Some(pos) = s.rfind(['+', '-']) {
-        let (clock, off) = s.split_at(pos);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (h, m) = off[1..].split_once(':').unwrap_or((&off[1..], "0"));
-        return Some((clock, sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?)));
-    }
-    Some((s, 0))
+fn why(s: &str, e: chrono::ParseError) -> String {
+    format!("{s:?} is not an ISO 8601 date-time ({e})")
 }
 
-// Howard Hinnant's civil-date algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Both as naive local times, the CLI's own clock.
+fn like_with_like(a: Timestamp, b: Timestamp) -> (NaiveDateTime, NaiveDateTime) {
+    match (a, b) {
+        (Timestamp::Naive(x), Timestamp::Naive(y)) => (x, y),
+        (Timestamp::Offset(x), Timestamp::Offset(y)) => (x.naive_utc(), y.naive_utc()),
+        (Timestamp::Naive(x), Timestamp::Offset(y)) => (local_to_utc(x), y.naive_utc()),
+        (Timestamp::Offset(x), Timestamp::Naive(y)) => (x.naive_utc(), local_to_utc(y)),
+    }
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+fn local_to_utc(n: NaiveDateTime) -> NaiveDateTime {
+    // An ambiguous local time (the hour a clock goes back) takes its first
+    // reading; a skipped one is taken as it stands.
+    Local.from_local_datetime(&n).earliest().map(|d| d.naive_utc()).unwrap_or(n)
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Timestamp) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Timestamp) -> Ordering {
+        let (a, b) = like_with_like(*self, *other);
+        a.cmp(&b)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
     #[test]
     fn parses_python_isoformat() {
-        let a = Timestamp::parse("2026-01-15T10:23:45.123456").unwrap();
-        let b = Timestamp::parse("2026-01-15T10:23:46").unwrap();
+        let a = t("2026-01-15T10:23:45.123456");
+        let b = t("2026-01-15T10:23:46");
         assert!(a < b);
         assert_eq!(a.to_iso(), "2026-01-15T10:23:45.123456");
         assert_eq!(b.to_iso(), "2026-01-15T10:23:46");
-        assert_eq!(Timestamp::parse("2026-01-15T12:00:00+02:00"), Timestamp::parse("2026-01-15T10:00:00"));
-        assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
-        assert_eq!(Timestamp::parse("yesterday"), None);
-        assert_eq!(Timestamp::parse("2026-13-01T00:00:00"), None);
+        assert_eq!(t("2026-01-15 10:23:46"), b);
+        assert_eq!(t("2026-01-15T10:23:45.5").to_iso(), "2026-01-15T10:23:45.500000");
+    }
+
+    #[test]
+    fn offsets_with_and_without_colon_and_z() {
+        let utc = t("2026-01-15T10:00:00Z");
+        assert_eq!(t("2026-01-15T12:00:00+02:00").cmp(&utc), Ordering::Equal);
+        assert_eq!(t("2026-01-15T12:00:00+0200").cmp(&utc), Ordering::Equal);
+        assert_eq!(t("2026-01-15T05:00:00-0500").cmp(&utc), Ordering::Equal);
+        // -0500 is five hours, not five hundred: 04:59-0500 is before 10:00Z.
+        assert!(t("2026-01-15T04:59:00-0500") < utc);
+        assert_eq!(t("2026-01-15T12:00:00+02:00").to_iso(), "2026-01-15T12:00:00+02:00");
+    }
+
+    #[test]
+    fn impossible_times_are_refused_with_a_reason() {
+        for bad in
+            ["2026-02-31T10:00:00", "2026-01-15T25:99:99", "2026-13-01T00:00:00", "yesterday", "2026-01-15T10:00:00+99"]
+        {
+            let e = Timestamp::parse(bad).unwrap_err();
+            assert!(e.starts_with(&format!("{bad:?} is not an ISO 8601 date-time (")), "{e}");
+        }
+    }
+
+    #[test]
+    fn naive_times_compare_as_they_are() {
+        assert!(t("2026-01-15T10:00:00") < t("2026-01-15T10:00:00.000001"));
+        assert_eq!(t("2026-01-15T10:00:00").plus_micros(1_500_000).to_iso(), "2026-01-15T10:00:01.500000");
+        assert_eq!(t("2026-01-15T10:00:02").seconds_since(t("2026-01-15T10:00:00.5")), 1.5);
+        // now() is naive local time, like the CLI's own stamps.
+        assert!(matches!(Timestamp::now(), Timestamp::Naive(_)));
     }
 }

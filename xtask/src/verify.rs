@@ -34,6 +34,9 @@ pub struct VerifyFlags {
     /// How eval errors count for difficulty
     #[arg(long, value_enum, default_value_t = EvalErrors::Exclude)]
     pub eval_errors: EvalErrors,
+    /// Refuse result.json and eval.json files larger than this
+    #[arg(long, value_name = "MiB", default_value_t = crate::logs::DEFAULT_MAX_FILE_BYTES >> 20)]
+    pub max_file_mib: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +124,11 @@ pub fn run(flags: VerifyFlags) -> anyhow::Result<i32> {
             r
         }
     };
-    let report = load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict)?;
+    let max_bytes =
+        flags.max_file_mib.checked_mul(1 << 20).filter(|b| *b > 0).ok_or_else(|| {
+            crate::usage(anyhow::anyhow!("--max-file-mib: {} is not a size in MiB", flags.max_file_mib))
+        })?;
+    let report = load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?;
     if flags.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -138,15 +145,25 @@ pub fn load_and_check(
     runs: &[String],
     eval_errors: EvalErrors,
     strict: bool,
+    max_bytes: u64,
 ) -> anyhow::Result<Report> {
     subset::require_dir(cooperbench_dir).map_err(crate::usage)?;
+    let mut seen = BTreeSet::new();
+    for r in runs {
+        if r.trim().is_empty() {
+            return Err(crate::usage(anyhow::anyhow!("an empty run name: name each run")));
+        }
+        if !seen.insert(r) {
+            return Err(crate::usage(anyhow::anyhow!("run `{r}` is named twice: each run counts once")));
+        }
+    }
     let subset = Subset::load(cooperbench_dir, subset_name).map_err(crate::usage)?;
-    let logs = load_runs(cooperbench_dir, runs);
+    let logs = load_runs(cooperbench_dir, runs, max_bytes);
     Ok(check(&subset, &logs, eval_errors, strict))
 }
 
 /// Reads runs on every core: reading and parsing is nearly all of verify's time.
-pub fn load_runs(cooperbench_dir: &std::path::Path, runs: &[String]) -> Vec<RunLogs> {
+pub fn load_runs(cooperbench_dir: &std::path::Path, runs: &[String], max_bytes: u64) -> Vec<RunLogs> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(runs.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut loaded: Vec<(usize, RunLogs)> = std::thread::scope(|s| {
@@ -157,7 +174,7 @@ pub fn load_runs(cooperbench_dir: &std::path::Path, runs: &[String]) -> Vec<RunL
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(run) = runs.get(i) else { break };
-                        mine.push((i, RunLogs::load(cooperbench_dir, run)));
+                        mine.push((i, RunLogs::load_limited(cooperbench_dir, run, max_bytes)));
                     }
                     mine
                 })
@@ -234,6 +251,27 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         let result_path = format!("{}/result.json", logs.rel_dir);
         let eval_path = format!("{}/eval.json", logs.rel_dir);
         if let Some(r) = &logs.result {
+            match r.total_cost {
+                None => problems.push(
+                    Problem::warning(
+                        "null_cost",
+                        "field `total_cost` is null: this pair's spend is unknown and counted as 0",
+                    )
+                    .run(name)
+                    .pair(pair)
+                    .path(result_path.clone()),
+                ),
+                Some(c) if !c.is_finite() || c < 0.0 => problems.push(
+                    Problem::failure(
+                        "bad_cost",
+                        format!("field `total_cost` is {c}: a cost is finite and not negative"),
+                    )
+                    .run(name)
+                    .pair(pair)
+                    .path(result_path.clone()),
+                ),
+                Some(_) => {}
+            }
             match &r.status {
                 AgentStatus::Error => problems.push(
                     Problem::failure("agent_error", r.error.clone().unwrap_or_else(|| "status Error".into()))
@@ -241,12 +279,8 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                         .pair(pair)
                         .path(result_path.clone()),
                 ),
-                AgentStatus::LimitsExceeded => problems.push(
-                    Problem::warning("limits_exceeded", "agent hit its step or cost limit (counted as a failure)")
-                        .run(name)
-                        .pair(pair)
-                        .path(result_path.clone()),
-                ),
+                // An outcome (a failure), counted in the table: not a defect in the data.
+                AgentStatus::LimitsExceeded => {}
                 AgentStatus::Other(st) => problems.push(
                     Problem::warning(
                         "unknown_status",
@@ -289,6 +323,15 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
             }
         }
     }
+    let total: f64 = run.pairs.values().filter_map(|p| p.result.as_ref()?.total_cost).filter(|c| *c >= 0.0).sum();
+    if !total.is_finite() {
+        problems.push(
+            Problem::failure("bad_cost", "the costs of this run add up to more than a number can hold")
+                .run(name)
+                .path(format!("logs/{name}")),
+        );
+    }
+    check_configuration(run, problems);
     let summary_path = format!("logs/{name}/eval_summary.json");
     match &run.eval_summary {
         None => {
@@ -315,6 +358,52 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         }
     }
     s
+}
+
+/// Every result of a run was made by one model and one agent: those of the
+/// run's config.json when it names them, else those most of its results say.
+fn check_configuration(run: &RunLogs, problems: &mut Vec<Problem>) {
+    type Get = fn(&crate::result::RunResult) -> Option<&String>;
+    let fields: [(&str, Get, Option<&String>); 2] = [
+        ("model", |r| r.model.as_ref(), run.config.as_ref().and_then(|c| c.model.as_ref())),
+        (
+            "agent_framework",
+            |r| r.agent_framework.as_ref(),
+            run.config.as_ref().and_then(|c| c.agent_framework.as_ref()),
+        ),
+    ];
+    for (field, get, configured) in fields {
+        let expected = match configured {
+            Some(v) => v.clone(),
+            None => {
+                let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
+                for r in run.pairs.values().filter_map(|p| p.result.as_ref()) {
+                    if let Some(v) = get(r) {
+                        *votes.entry(v).or_default() += 1;
+                    }
+                }
+                match votes.into_iter().max_by_key(|(v, n)| (*n, std::cmp::Reverse(*v))) {
+                    Some((v, _)) => v.clone(),
+                    None => continue,
+                }
+            }
+        };
+        let source = if configured.is_some() { "config.json" } else { "most of the run's results" };
+        for (pair, logs) in &run.pairs {
+            let Some(says) = logs.result.as_ref().and_then(get) else { continue };
+            if *says != expected {
+                problems.push(
+                    Problem::failure(
+                        "provenance",
+                        format!("field `{field}` says {says:?}, expected {expected:?} (from {source})"),
+                    )
+                    .run(&run.name)
+                    .pair(pair)
+                    .path(format!("{}/result.json", logs.rel_dir)),
+                );
+            }
+        }
+    }
 }
 
 /// Every run must hold the same pairs as the first (the baseline).
@@ -392,7 +481,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// How many lines of one check the readable report shows; `--json` has all.
-const LINES_PER_CHECK: usize = 12;
+const LINES_PER_CHECK: usize = 5;
 
 pub fn render_text(r: &Report) -> String {
     let mut o = String::new();
@@ -442,7 +531,16 @@ pub fn render_text(r: &Report) -> String {
         EvalErrors::Exclude => "eval errors left out",
         EvalErrors::Fail => "eval errors count as failures",
     };
-    let _ = writeln!(o, "difficulty over {} solo seed(s) ({policy}; LimitsExceeded is a failure):", d.seeds.len());
+    let _ = writeln!(
+        o,
+        "difficulty over {} solo seed(s) ({policy}; LimitsExceeded is a failure): {}",
+        d.seeds.len(),
+        d.seeds.join(", ")
+    );
+    let others: Vec<&str> = r.runs.iter().filter(|s| s.setting != "solo").map(|s| s.name.as_str()).collect();
+    if !others.is_empty() {
+        let _ = writeln!(o, "  not in difficulty (their setting is not solo): {}", others.join(", "));
+    }
     for e in &d.distribution {
         let _ = writeln!(o, "  {:>6}: {} pair{}", e.difficulty, e.pairs, if e.pairs == 1 { "" } else { "s" });
     }
@@ -454,22 +552,25 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(o, "problems: none");
     } else {
         let _ = writeln!(o, "problems: {} failure(s), {} warning(s)", r.failures(), r.warnings());
-        let mut shown: BTreeMap<(&Option<String>, &str), usize> = BTreeMap::new();
-        for p in &r.problems {
-            let n = shown.entry((&p.run, p.check)).or_default();
-            *n += 1;
-            if *n <= LINES_PER_CHECK {
-                let _ = writeln!(o, "  {}", p.line());
-            }
-        }
-        for ((run, check), n) in shown {
-            if n > LINES_PER_CHECK {
+        // One heading per class and run with its count, then a few
+        // instances; `--json` has every one.
+        // Problems are sorted by severity, run and check, so each class of
+        // a run is one contiguous group.
+        for items in r.problems.chunk_by(|a, b| (a.severity, &a.run, a.check) == (b.severity, &b.run, b.check)) {
+            let (sev, check, run) = (items[0].severity, items[0].check, items[0].run.as_deref().unwrap_or("-"));
+            let sev = if sev == Severity::Failure { "FAIL" } else { "warn" };
+            let _ = writeln!(o, "  {sev} {check} in {run}: {}", items.len());
+            for p in items.iter().take(LINES_PER_CHECK) {
+                let place = p.path.clone().unwrap_or_default();
                 let _ = writeln!(
                     o,
-                    "  ... {} more {check} in {} (see --json)",
-                    n - LINES_PER_CHECK,
-                    run.as_deref().unwrap_or("-")
+                    "    {}{}",
+                    if place.is_empty() { String::new() } else { format!("{place}: ") },
+                    p.detail
                 );
+            }
+            if items.len() > LINES_PER_CHECK {
+                let _ = writeln!(o, "    ... {} more (see --json)", items.len() - LINES_PER_CHECK);
             }
         }
     }
