@@ -106,7 +106,14 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     // (c) verify reads every file the real CLI wrote without a parse problem.
     let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo-seed1,command-a-solo-seed2"]).run().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let parse_checks = ["unreadable_result", "unreadable_eval", "eval_summary_unreadable", "mismatched_result"];
+    let parse_checks = [
+        "unreadable_result",
+        "unreadable_eval",
+        "eval_summary_unreadable",
+        "mismatched_result",
+        "mismatched_eval",
+        "provenance",
+    ];
     for p in report["problems"].as_array().unwrap() {
         assert!(!parse_checks.contains(&p["check"].as_str().unwrap()), "parse problem on a real file: {p}");
     }

@@ -473,3 +473,12 @@ fn status_does_not_call_an_unreadable_eval_complete() {
     let line = text(&out).lines().find(|l| l.contains(RUNS[1])).unwrap_or_default().to_string();
     assert!(line.contains("1 eval.json unreadable") && !line.contains("complete"), "{}", text(&out));
 }
+
+#[test]
+fn a_dangling_link_is_not_a_missing_pair() {
+    broken("broken_link", "broken_link", "seed1/solo/amber_task/1000/f1_f2", |c| {
+        let d = seed1(c);
+        std::fs::remove_dir_all(&d).unwrap();
+        std::os::unix::fs::symlink("/nonexistent-xtask-target", &d).unwrap();
+    });
+}

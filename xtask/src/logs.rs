@@ -286,7 +286,14 @@ fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
                         trouble.push((child_rel.clone(), Problem::failure("symlink_loop", "symbolic link loops")));
                         (false, true)
                     }
-                    Err(_) => (false, true),
+                    Err(e) => {
+                        // A dangling link would otherwise pass for a missing pair.
+                        trouble.push((
+                            child_rel.clone(),
+                            Problem::failure("broken_link", format!("symbolic link leads nowhere: {e}")),
+                        ));
+                        (false, true)
+                    }
                 },
                 _ => (false, false),
             };
