@@ -482,3 +482,12 @@ fn a_dangling_link_is_not_a_missing_pair() {
         std::os::unix::fs::symlink("/nonexistent-xtask-target", &d).unwrap();
     });
 }
+
+#[test]
+fn a_solo_run_listed_as_coop_is_refused() {
+    let c = clean();
+    c.write_experiment(r#"coop_runs = ["command-a-solo"]"#);
+    let out = c.xtask(&["verify"]).run().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("run `command-a-solo` is named twice"), "{}", text(&out));
+}

@@ -344,3 +344,35 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
     json::parse(&read_text(path)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder that cannot be listed is a problem with its path, not an
+    /// empty folder. (Permissions cannot be provoked as root, so this uses
+    /// a path that is not a folder at all.)
+    #[test]
+    fn an_unlistable_folder_is_a_problem() {
+        let file = tempfile_path();
+        let (dirs, trouble) = pair_dirs(&file);
+        assert!(dirs.is_empty());
+        assert_eq!(trouble.len(), 1);
+        assert_eq!(trouble[0].1.check, "unreadable_dir");
+        assert!(trouble[0].1.detail.starts_with("cannot list folder: "), "{}", trouble[0].1.detail);
+        std::fs::remove_file(file).unwrap();
+    }
+
+    fn tempfile_path() -> PathBuf {
+        let p = std::env::temp_dir().join(format!("xtask-logs-test-{}", std::process::id()));
+        std::fs::write(&p, "not a folder").unwrap();
+        p
+    }
+
+    #[test]
+    fn oversized_files_are_refused_without_reading_them_whole() {
+        let r = read_if_present(Path::new("/dev/zero"), 1 << 20).unwrap();
+        assert_eq!(r.unwrap_err(), "larger than 1 MiB: not a result or eval file (limit: --max-file-mib)");
+        assert!(read_if_present(Path::new("/nonexistent/xtask"), 1).is_none());
+    }
+}
