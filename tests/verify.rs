@@ -44,8 +44,11 @@ fn snapshot(name: &str, c: &Checkout) -> verify::Report {
         .context_radius(1)
         .header("clean", name)
         .to_string();
-    insta::assert_snapshot!(format!("{name}.diff"), diff);
-    insta::assert_json_snapshot!(format!("{name}.problems"), report.problems);
+    // Where a cut file ends depends on the simulator's timestamps and costs.
+    insta::with_settings!({filters => vec![(r"line \d+, column \d+", "line [L], column [C]")]}, {
+        insta::assert_snapshot!(format!("{name}.diff"), diff);
+        insta::assert_json_snapshot!(format!("{name}.problems"), report.problems);
+    });
     report
 }
 
