@@ -149,7 +149,7 @@ fn a_second_sigint_leaves_no_orphans_either() {
 
 #[test]
 fn timeout_stops_a_hung_child() {
-    let c = Checkout::with_baseline("timeout_minutes = 0");
+    let c = Checkout::with_baseline("timeout_minutes = 0.02");
     let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "2000")]).run().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("ran past --timeout"), "{}", text(&out));
@@ -226,4 +226,97 @@ fn model_kwargs_holding_a_key_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("model_kwargs.api_key looks like a secret"), "{}", text(&out));
     assert!(!c.cb().join(".harness").exists());
+}
+
+/// A key pasted with `$(cat keyfile)` ends with a newline; one with a line
+/// break in it would be printed in halves. Neither is shown, the CLI gets
+/// the trimmed key, and preflight says what it did.
+#[test]
+fn keys_with_line_breaks_are_never_printed() {
+    let c = Checkout::with_baseline("");
+    // Not `Checkout::seeds`: it sets the planted key itself.
+    let seeds = |args: &[&str], key: &str| {
+        let mut all = vec!["seeds", "--cooperbench-bin", SIM];
+        all.extend_from_slice(args);
+        c.xtask(&all).env("COHERE_API_KEY", key).env("COOPERBENCH_SIM_LEAK_KEY", "1").stdin_null().run().unwrap()
+    };
+    let out = seeds(&["--yes", "--seeds", "1"], &format!("{KEY}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("warn COHERE_API_KEY ended with a line break"), "{}", text(&out));
+    assert!(!text(&out).contains(KEY), "{}", text(&out));
+    let (a, b) = KEY.split_at(KEY.len() / 2);
+    let out = seeds(&["--dry-run", "--seeds", "2"], &format!("{a}\n{b}"));
+    assert!(text(&out).contains("COHERE_API_KEY holds a line break"), "{}", text(&out));
+    assert!(!text(&out).contains(a) && !text(&out).contains(b), "{}", text(&out));
+}
+
+#[test]
+fn a_variable_that_reroutes_model_calls_is_warned_about() {
+    let c = Checkout::with_baseline("");
+    let out = c.seeds(&["--dry-run"], &[("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")]).run().unwrap();
+    assert!(text(&out).contains("warn AZURE_OPENAI_ENDPOINT is set"), "{}", text(&out));
+}
+
+#[test]
+fn secret_looking_model_kwargs_are_refused_at_any_depth() {
+    for (toml, key) in [
+        ("[model_kwargs]\napi_token = \"t\"", "api_token"),
+        ("[model_kwargs]\nauthorization = \"Bearer x\"", "authorization"),
+        ("[model_kwargs.extra_headers]\nX-Api-Secret = \"s\"", "extra_headers.X-Api-Secret"),
+    ] {
+        let c = Checkout::with_baseline(toml);
+        let out = c.seeds(&["--yes"], &[]).run().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(&format!("model_kwargs.{key} looks like a secret")), "{}", text(&out));
+        assert!(!c.cb().join(".harness").exists());
+    }
+}
+
+#[test]
+fn flags_go_through_the_files_rules() {
+    let c = Checkout::with_baseline("");
+    for (args, want) in [
+        (&["--seeds", "3,3"][..], "a seed is listed twice"),
+        (&["--attempts", "0"], "field `attempts`: must be at least 1"),
+        (&["--timeout", "0"], "field `timeout_minutes`: 0 is not a positive number of minutes"),
+    ] {
+        let mut all = vec!["--dry-run"];
+        all.extend_from_slice(args);
+        let out = c.seeds(&all, &[]).run().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(want), "{args:?}: {}", text(&out));
+    }
+    c.write_experiment("timeout_minutes = 0");
+    let out = c.seeds(&["--dry-run"], &[]).run().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+/// `bench --dir D` removes the tree it made, never the rest of D, also when
+/// it fails (here: at once, since D/CooperBench is not a folder it can use).
+#[test]
+fn bench_removes_only_what_it_made() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("mine.txt"), "keep me").unwrap();
+    let out = duct::cmd(
+        XTASK,
+        ["bench", "--dir", d.path().to_str().unwrap(), "--runs", "1", "--pairs", "4", "--repeat", "1"],
+    )
+    .stdout_capture()
+    .stderr_capture()
+    .unchecked()
+    .run()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("verify/floor ratio"), "{}", text(&out));
+    assert!(d.path().join("mine.txt").exists(), "bench removed a file it did not make");
+    assert!(!d.path().join("CooperBench").exists(), "bench left its tree");
+    std::fs::write(d.path().join("CooperBench"), "in the way").unwrap();
+    let out = duct::cmd(XTASK, ["bench", "--dir", d.path().to_str().unwrap(), "--runs", "1", "--pairs", "4"])
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(d.path().join("mine.txt").exists() && d.path().join("CooperBench").is_file());
 }

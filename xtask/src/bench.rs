@@ -21,7 +21,7 @@ pub struct BenchFlags {
     /// Timed repetitions; the best of each is reported
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
-    /// Where to build the tree (removed afterwards) [default: a temporary folder]
+    /// Where to build the tree; only the tree it makes there is removed [default: a temporary folder]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
@@ -44,6 +44,11 @@ pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
         .unwrap_or_else(|| std::env::temp_dir().join(format!("cooperbench-bench-{}", std::process::id())));
     let cb = dir.join("CooperBench");
     anyhow::ensure!(!cb.exists(), "{} exists already", cb.display());
+    // Only what this run made is removed, also when it fails: the tree, and
+    // the folder itself only if it did not exist before.
+    let made_dir = !dir.exists();
+    std::fs::create_dir_all(&dir)?;
+    let _cleanup = Cleanup { tree: cb.clone(), dir: made_dir.then(|| dir.clone()) };
     let runs: Vec<String> = (0..flags.runs).map(|i| format!("solo-{i:02}")).collect();
     let t = Instant::now();
     let shape = Shape { repos: 12, tasks: flags.pairs.div_ceil(4).max(1), pairs: flags.pairs };
@@ -87,11 +92,25 @@ pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
         std::hint::black_box(json);
         Ok(())
     })?;
-    let _ = std::fs::remove_dir_all(&dir);
     println!("floor (read every result.json and eval.json): {:.3}s", floor_t.as_secs_f64());
     println!("verify --json:                                {:.3}s", verify_t.as_secs_f64());
     println!("verify/floor ratio: {:.2}", verify_t.as_secs_f64() / floor_t.as_secs_f64());
     Ok(0)
+}
+
+struct Cleanup {
+    tree: PathBuf,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.tree);
+        if let Some(d) = &self.dir {
+            // Empty unless someone else wrote there meanwhile: then it stays.
+            let _ = std::fs::remove_dir(d);
+        }
+    }
 }
 
 fn floor(files: &[PathBuf]) -> anyhow::Result<usize> {

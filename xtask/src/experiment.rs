@@ -54,7 +54,8 @@ pub struct Experiment {
     #[serde(default)]
     pub model_kwargs: toml::Table,
     /// Per CLI invocation, in minutes; none by default.
-    pub timeout_minutes: Option<u64>,
+    /// Fractions are allowed (0.5 is thirty seconds); zero is refused.
+    pub timeout_minutes: Option<f64>,
 }
 
 fn default_attempts() -> u32 {
@@ -92,6 +93,12 @@ impl Experiment {
         }
         if self.attempts == 0 {
             bail!("field `attempts`: must be at least 1");
+        }
+        if let Some(t) = self.timeout_minutes.filter(|t| !(t.is_finite() && *t > 0.0 && *t < 1e6)) {
+            bail!("field `timeout_minutes`: {t} is not a positive number of minutes (leave it out for no timeout)");
+        }
+        if self.seeds.is_empty() {
+            bail!("field `seeds`: name at least one seed");
         }
         let mut seeds = self.seeds.clone();
         seeds.sort();

@@ -68,7 +68,7 @@ pub struct SeedsFlags {
     pub max_cost: Option<f64>,
     /// Per CLI invocation, in minutes: a hung child is stopped like Ctrl-C
     #[arg(long, value_name = "MINUTES")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<f64>,
     /// Print the plan and the exact commands; start nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -114,6 +114,9 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
     if let Some(t) = flags.timeout {
         exp.timeout_minutes = Some(t);
     }
+    // Flags go through the same rules as the file: `--seeds 3,3` or
+    // `--attempts 0` are refused whichever side they come from.
+    exp.validate().map_err(|e| crate::usage(anyhow::anyhow!("after the flags: {e:#}")))?;
     if flags.parallel_seeds && exp.backend == Backend::Docker {
         return Err(crate::usage(anyhow::anyhow!(
             "--parallel-seeds is for modal and gcp: docker seeds share one host"
@@ -124,7 +127,17 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
     println!("preflight");
     let (checks, job) = preflight(&flags, exp);
     for c in &checks {
-        println!("  {} {}", if c.ok { "ok  " } else { "FAIL" }, c.line);
+        println!(
+            "  {} {}",
+            if !c.ok {
+                "FAIL"
+            } else if c.warn {
+                "warn"
+            } else {
+                "ok  "
+            },
+            c.line
+        );
     }
     let Some(job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
         println!("\npreflight failed: nothing was started, nothing was spent");
@@ -202,11 +215,13 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
 
 struct Check {
     ok: bool,
+    /// Passes, but the user should read it.
+    warn: bool,
     line: String,
 }
 
 fn check(ok: bool, good: impl Into<String>, bad: impl Into<String>) -> Check {
-    Check { ok, line: if ok { good.into() } else { bad.into() } }
+    Check { ok, warn: false, line: if ok { good.into() } else { bad.into() } }
 }
 
 fn preflight(flags: &SeedsFlags, exp: Experiment) -> (Vec<Check>, Option<Job>) {
@@ -301,14 +316,15 @@ fn preflight(flags: &SeedsFlags, exp: Experiment) -> (Vec<Check>, Option<Job>) {
             REGISTERED_AGENTS.join(", ")
         ),
     ));
-    for key in exp.model_kwargs.keys() {
-        if key.to_ascii_lowercase().contains("key") {
-            checks.push(check(
-                false,
-                "",
-                format!("model_kwargs.{key} looks like a secret: keys go in the environment, never in a file"),
-            ));
-        }
+    for key in crate::secrets::secret_looking_keys(&exp.model_kwargs) {
+        checks.push(check(
+            false,
+            "",
+            format!("model_kwargs.{key} looks like a secret: keys go in the environment, never in a file"),
+        ));
+    }
+    for w in &secrets.warnings {
+        checks.push(Check { ok: true, warn: true, line: w.clone() });
     }
 
     if let Some(subset) = &subset {
@@ -371,7 +387,7 @@ fn preflight(flags: &SeedsFlags, exp: Experiment) -> (Vec<Check>, Option<Job>) {
 
     let job = match (program, subset) {
         (Some(program), Some(subset)) => Some(Job {
-            timeout: exp.timeout_minutes.map(|m| Duration::from_secs(m * 60)),
+            timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
             agent_config: (!exp.model_kwargs.is_empty()).then(|| cb.join(".harness").join("agent-config.yaml")),
             exp,
             cb,
