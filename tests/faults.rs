@@ -225,7 +225,8 @@ fn model_kwargs_holding_a_key_are_refused() {
     let out = c.seeds(&["--yes"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("model_kwargs.api_key looks like a secret"), "{}", text(&out));
-    assert!(!c.cb().join(".harness").exists());
+    // No agent-config YAML was written (the folder itself holds the lock).
+    assert!(!c.cb().join(".harness/agent-config.yaml").exists());
 }
 
 /// A key pasted with `$(cat keyfile)` ends with a newline; one with a line
@@ -268,7 +269,8 @@ fn secret_looking_model_kwargs_are_refused_at_any_depth() {
         let out = c.seeds(&["--yes"], &[]).run().unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         assert!(text(&out).contains(&format!("model_kwargs.{key} looks like a secret")), "{}", text(&out));
-        assert!(!c.cb().join(".harness").exists());
+        // No agent-config YAML was written (the folder itself holds the lock).
+        assert!(!c.cb().join(".harness/agent-config.yaml").exists());
     }
 }
 
@@ -319,4 +321,45 @@ fn bench_removes_only_what_it_made() {
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
     assert!(d.path().join("mine.txt").exists() && d.path().join("CooperBench").is_file());
+}
+
+/// Two `seeds` at once on one checkout: the second is refused and names the
+/// holder; the first finishes; every pair is paid once.
+#[test]
+fn two_seeds_at_once_pay_each_pair_once() {
+    let c = Checkout::with_baseline("");
+    let first = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "30")]).start().unwrap();
+    wait_for_pairs(&c, 2);
+    let second = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(text(&second).contains("another `cargo xtask seeds` on this checkout is running"), "{}", text(&second));
+    assert!(text(&second).contains(&format!("pid {} started", first.pids()[0])), "{}", text(&second));
+    let out = first.wait().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(out));
+    assert_each_pair_run_once(&c, SEED1);
+    // Once it has ended, the lock is free again.
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// kill -9 gives the harness no chance to clean up: the CLI must die with
+/// it (no orphan to pay for a pair a rerun pays for again).
+#[test]
+fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
+    let c = Checkout::with_baseline("");
+    let handle = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
+    wait_for_pairs(&c, 4);
+    // SAFETY: signals the harness process this test started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
+    let _ = handle.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sims_left(&c).is_empty() {
+        assert!(Instant::now() < deadline, "the CLI outlived the harness: {:?}", sims_left(&c));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let done = c.sim_work("run", SEED1).len();
+    assert!(done < 100, "the run finished before the kill");
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_each_pair_run_once(&c, SEED1);
 }

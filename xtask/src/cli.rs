@@ -87,6 +87,24 @@ impl Invocation<'_> {
             .before_spawn(|cmd| {
                 use std::os::unix::process::CommandExt;
                 cmd.process_group(0);
+                let parent = std::process::id() as i32;
+                // SAFETY: async-signal-safe calls only, in the child before exec.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        // The CLI never outlives the harness, however the
+                        // harness dies (kill -9 included). The signal comes
+                        // when the spawning thread ends; `run` waits on the
+                        // child in that thread, so it outlives the child.
+                        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        if libc::getppid() != parent {
+                            // The harness died before the prctl took hold.
+                            libc::_exit(1);
+                        }
+                        Ok(())
+                    });
+                }
                 Ok(())
             });
         for (k, v) in self.secrets.env() {

@@ -13,6 +13,7 @@ pub mod fig4;
 pub mod fixture;
 pub mod install_cooperbench;
 pub mod json;
+pub mod lock;
 pub mod logs;
 pub mod noise;
 pub mod outcomes;

@@ -123,6 +123,12 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
         )));
     }
     cli::interrupted();
+    // Two `seeds` at once on one checkout would pay for every pair twice.
+    let _lock = if flags.dry_run {
+        None
+    } else {
+        Some(crate::lock::Lock::acquire(&exp.cooperbench_dir).map_err(crate::usage)?)
+    };
 
     println!("preflight");
     let (checks, job) = preflight(&flags, exp);
