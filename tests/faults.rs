@@ -363,3 +363,47 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_each_pair_run_once(&c, SEED1);
 }
+
+/// A closed terminal (SIGHUP) is handled like Ctrl-C.
+#[test]
+fn sighup_stops_everything_like_ctrl_c() {
+    let c = Checkout::with_baseline("");
+    let handle = c.seeds(&["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
+    wait_for_pairs(&c, 2);
+    // SAFETY: signals the harness process this test started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGHUP) };
+    let out = handle.wait().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(out));
+    assert!(text(out).contains("resume with: cargo xtask seeds --yes"), "{}", text(out));
+    assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
+}
+
+/// `seeds --yes | head`: when our output goes away the run stops like
+/// Ctrl-C, no panic, and the summary with the resume command goes to stderr.
+#[test]
+fn a_closed_output_pipe_stops_the_run_cleanly() {
+    let c = Checkout::with_baseline("");
+    let err = c.tmp.path().join("stderr.txt");
+    let line = format!(
+        "'{XTASK}' seeds --experiment '{}' --cooperbench-bin '{SIM}' --yes 2>'{}' | head -n 3 >/dev/null",
+        c.experiment().display(),
+        err.display()
+    );
+    let out = duct::cmd!("sh", "-c", line)
+        .dir(c.tmp.path())
+        .env("XTASK_DOCKER", fake_docker())
+        .env("FAKE_DOCKER_LOG", c.tmp.path().join("docker.log"))
+        .env("COHERE_API_KEY", KEY)
+        .env("COOPERBENCH_SIM_SLOW_MS", "100")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .unwrap();
+    assert!(out.status.success(), "head failed");
+    let err = std::fs::read_to_string(err).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("resume with: cargo xtask seeds --yes"), "{err}");
+    assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
+    assert!(c.sim_work("run", SEED1).len() < 100, "the run went on after its output closed");
+}

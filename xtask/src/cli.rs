@@ -40,18 +40,45 @@ pub fn shell_line(program: &Path, args: &[String]) -> String {
         .join(" ")
 }
 
-/// Set by SIGINT or SIGTERM; every long wait checks it.
+/// Set by SIGINT, SIGTERM or SIGHUP (a closed terminal), or when our own
+/// output can no longer be written (`seeds --yes | head`); every long wait
+/// checks it, and all of them lead to the same clean-up.
 pub fn interrupted() -> &'static Arc<AtomicBool> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
             // Replaces the default action, so a second Ctrl-C cannot kill the
             // harness half-way through its clean-up.
             let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
         }
         flag
     })
+}
+
+static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes one line of the harness's own output. When standard output is
+/// gone (a closed pipe), the run is stopped as by Ctrl-C and everything
+/// after, the summary and the resume command among it, goes to stderr.
+pub fn say_line(line: &str) {
+    use std::io::Write;
+    if !OUTPUT_CLOSED.load(Ordering::SeqCst) {
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|_| out.flush()).is_ok() {
+            return;
+        }
+        OUTPUT_CLOSED.store(true, Ordering::SeqCst);
+        interrupted().store(true, Ordering::SeqCst);
+    }
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// `println!` for the harness's output; see [`say_line`].
+#[macro_export]
+macro_rules! say {
+    () => { $crate::cli::say_line("") };
+    ($($t:tt)*) => { $crate::cli::say_line(&format!($($t)*)) };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +105,10 @@ impl Invocation<'_> {
     /// second and once at the end (for the progress line). Never returns while the child lives.
     pub fn run(&self, mut tick: impl FnMut()) -> anyhow::Result<Ended> {
         let flag = interrupted();
+        // Stopped already (a signal, a closed output): start nothing more.
+        if flag.load(Ordering::SeqCst) {
+            return Ok(Ended::Interrupted);
+        }
         let mut expr = duct::cmd(self.program, &self.args)
             .dir(self.dir)
             .stderr_to_stdout()
@@ -127,7 +158,7 @@ impl Invocation<'_> {
         let mut ended = None;
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) => println!("{}{}", self.prefix, self.secrets.redact(&line)),
+                Ok(line) => crate::say!("{}{}", self.prefix, self.secrets.redact(&line)),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
             }

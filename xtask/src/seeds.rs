@@ -130,10 +130,10 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
         Some(crate::lock::Lock::acquire(&exp.cooperbench_dir).map_err(crate::usage)?)
     };
 
-    println!("preflight");
+    crate::say!("preflight");
     let (checks, job) = preflight(&flags, exp);
     for c in &checks {
-        println!(
+        crate::say!(
             "  {} {}",
             if !c.ok {
                 "FAIL"
@@ -146,15 +146,15 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
         );
     }
     let Some(job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
-        println!("\npreflight failed: nothing was started, nothing was spent");
+        crate::say!("\npreflight failed: nothing was started, nothing was spent");
         return Ok(1);
     };
 
     let states = job.states();
-    println!("\nplan ({} seed(s), {} pairs each)", states.len(), job.subset.pairs.len());
+    crate::say!("\nplan ({} seed(s), {} pairs each)", states.len(), job.subset.pairs.len());
     let mut to_run = 0;
     for (seed, st) in job.exp.seeds.iter().zip(&states) {
-        println!(
+        crate::say!(
             "  seed {seed} ({}): {}; new {}, redo {}, done {}",
             st.run,
             st.headline(),
@@ -165,7 +165,7 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
         to_run += st.to_run();
     }
     match job.estimate {
-        Some(e) => println!(
+        Some(e) => crate::say!(
             "  estimate: {to_run} pairs at ${:.3} and {} each (from {} pairs of {}): about ${:.2} and {} of agent time at -c {}",
             e.cost_per_pair,
             human_duration(e.seconds_per_pair),
@@ -175,23 +175,23 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
             human_duration(e.seconds(to_run, job.exp.run_concurrency) ),
             job.exp.run_concurrency
         ),
-        None => println!("  estimate: unknown (the baseline run `{}` has no results)", job.exp.baseline_run),
+        None => crate::say!("  estimate: unknown (the baseline run `{}` has no results)", job.exp.baseline_run),
     }
-    println!("\ncommands");
+    crate::say!("\ncommands");
     for (seed, st) in job.exp.seeds.iter().zip(&states) {
         if let Some(pair) = canary_pair(st) {
-            println!("  seed {seed} canary: {}", cli::shell_line(&job.program, &job.run_args(&st.run, Some(pair))));
+            crate::say!("  seed {seed} canary: {}", cli::shell_line(&job.program, &job.run_args(&st.run, Some(pair))));
         }
-        println!("  seed {seed} run:    {}", cli::shell_line(&job.program, &job.run_args(&st.run, None)));
-        println!("  seed {seed} eval:   {}", cli::shell_line(&job.program, &job.eval_args(&st.run, None)));
+        crate::say!("  seed {seed} run:    {}", cli::shell_line(&job.program, &job.run_args(&st.run, None)));
+        crate::say!("  seed {seed} eval:   {}", cli::shell_line(&job.program, &job.eval_args(&st.run, None)));
     }
-    println!("  (run in {}; retries repeat the run; forced re-evals add -r -t -f --force)", job.cb.display());
+    crate::say!("  (run in {}; retries repeat the run; forced re-evals add -r -t -f --force)", job.cb.display());
     if flags.dry_run {
-        println!("\ndry run: nothing was started");
+        crate::say!("\ndry run: nothing was started");
         return Ok(0);
     }
     if to_run > 0 && !flags.yes && !confirm(&job, to_run)? {
-        println!("not started");
+        crate::say!("not started");
         return Ok(1);
     }
     job.write_agent_config()?;
@@ -200,7 +200,7 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
     if code == INTERRUPTED {
         return Ok(code);
     }
-    println!("\nverify");
+    crate::say!("\nverify");
     let report = verify::load_and_check(
         &job.cb,
         &job.subset.name,
@@ -209,7 +209,7 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
         false,
         crate::logs::DEFAULT_MAX_FILE_BYTES,
     )?;
-    print!("{}", verify::render_text(&report));
+    crate::say!("{}", verify::render_text(&report).trim_end());
     Ok(if code != 0 {
         code
     } else if report.ok {
@@ -500,20 +500,20 @@ impl Job {
             secrets: &self.secrets,
             timeout: self.timeout,
         };
-        println!("{prefix}{what}: {}", inv.line());
+        crate::say!("{prefix}{what}: {}", inv.line());
         let mut last = None;
         let ended = inv.run(|| {
             if what.starts_with("run") {
                 let st = RunState::of(&self.subset, &RunLogs::load(&self.cb, run));
                 let now = (st.done + st.errors, st.cost);
                 if last != Some(now) {
-                    println!("{prefix}progress: {}/{} results, ${:.2} spent", now.0, st.expected, now.1);
+                    crate::say!("{prefix}progress: {}/{} results, ${:.2} spent", now.0, st.expected, now.1);
                     last = Some(now);
                 }
             }
         })?;
         if ended == Ended::TimedOut {
-            println!("{prefix}{what} ran past --timeout and was stopped");
+            crate::say!("{prefix}{what} ran past --timeout and was stopped");
         }
         Ok(ended)
     }
@@ -585,9 +585,9 @@ impl Job {
         if failures.is_empty() {
             return None;
         }
-        println!();
+        crate::say!();
         for f in failures {
-            println!("stopped: {}", self.secrets.redact(f));
+            crate::say!("stopped: {}", self.secrets.redact(f));
         }
         if self.exp.backend == Backend::Docker {
             self.clean_docker("after the stop");
@@ -596,27 +596,27 @@ impl Job {
     }
 
     fn abort(&self) {
-        println!("\ninterrupted: the cooperbench process group was stopped");
+        crate::say!("\ninterrupted: the cooperbench process group was stopped");
         if self.exp.backend == Backend::Docker {
             self.clean_docker("after the interruption");
         }
-        println!("finished so far:");
+        crate::say!("finished so far:");
         for st in self.states() {
-            println!("  {}: {}", st.run, st.headline());
+            crate::say!("  {}: {}", st.run, st.headline());
         }
-        println!("resume with: cargo xtask seeds --yes (it does only the missing work)");
+        crate::say!("resume with: cargo xtask seeds --yes (it does only the missing work)");
     }
 
     fn clean_docker(&self, when: &str) {
         match docker::clean(false) {
-            Ok(gone) if gone.is_empty() => println!("docker clean-up {when}: no cooperbench containers"),
+            Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no cooperbench containers"),
             Ok(gone) => {
-                println!("docker clean-up {when}: removed {}", gone.len());
+                crate::say!("docker clean-up {when}: removed {}", gone.len());
                 for c in gone {
-                    println!("  {}", docker::describe(&c));
+                    crate::say!("  {}", docker::describe(&c));
                 }
             }
-            Err(e) => println!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
+            Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
         }
     }
 
@@ -626,7 +626,7 @@ impl Job {
         let state = || RunState::of(&self.subset, &RunLogs::load(&self.cb, &run));
         self.quarantine(&run, "result.json");
         let st = state();
-        println!("[{label}] {}", st.headline());
+        crate::say!("[{label}] {}", st.headline());
         if let Some(pair) = canary_pair(&st).cloned() {
             self.within_budget(1, &format!("the seed {seed} canary"))?;
             let ended = self.invoke(&run, self.run_args(&run, Some(&pair)), "canary").map_err(fail)?;
@@ -645,7 +645,7 @@ impl Job {
                         self.subset.pairs.len()
                     )))
                 }
-                Some(r) => println!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost()),
+                Some(r) => crate::say!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost()),
             }
         }
         for attempt in 1..=self.exp.attempts {
@@ -659,12 +659,12 @@ impl Job {
             let ended = self.invoke(&run, self.run_args(&run, None), &what).map_err(fail)?;
             check_ended(ended)?;
             let st = state();
-            println!("[{label}] after {what}: {}", st.headline());
+            crate::say!("[{label}] after {what}: {}", st.headline());
         }
         let st = state();
         if st.to_run() > 0 {
             let logs = RunLogs::load(&self.cb, &run);
-            println!("[{label}] still failing after {} attempt(s):", self.exp.attempts);
+            crate::say!("[{label}] still failing after {} attempt(s):", self.exp.attempts);
             for p in st.new.iter().chain(&st.redo).chain(&st.unreadable) {
                 let why = logs
                     .pairs
@@ -672,7 +672,7 @@ impl Job {
                     .and_then(|l| l.result.as_ref())
                     .and_then(|r| r.error.clone())
                     .unwrap_or_else(|| "no result.json".into());
-                println!("[{label}]   {p}: {}", self.secrets.redact(&why));
+                crate::say!("[{label}]   {p}: {}", self.secrets.redact(&why));
             }
         }
         Ok(())
@@ -707,7 +707,7 @@ impl Job {
         }
         let logs = RunLogs::load(&self.cb, run);
         match rewrite_eval_summary(&self.cb, &logs) {
-            Ok(path) => println!("[{label}] wrote {} from every eval.json", path.display()),
+            Ok(path) => crate::say!("[{label}] wrote {} from every eval.json", path.display()),
             Err(e) => return Err(Stop::Failed(format!("cannot write eval_summary.json for {run}: {e:#}"))),
         }
         Ok(())
@@ -717,10 +717,10 @@ impl Job {
         match quarantine::run(&self.cb, run, file) {
             Ok(moved) => {
                 for p in moved {
-                    println!("[{}] quarantined unreadable {}", seed_label(&self.exp, run), p.display());
+                    crate::say!("[{}] quarantined unreadable {}", seed_label(&self.exp, run), p.display());
                 }
             }
-            Err(e) => println!("quarantine of {run} failed: {e:#}"),
+            Err(e) => crate::say!("quarantine of {run} failed: {e:#}"),
         }
     }
 }
