@@ -407,3 +407,25 @@ fn a_closed_output_pipe_stops_the_run_cleanly() {
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
     assert!(c.sim_work("run", SEED1).len() < 100, "the run went on after its output closed");
 }
+
+/// The estimate checked before a start can be wrong; the live spend, read
+/// every second, stops the CLI as soon as it passes `--max-cost`.
+#[test]
+fn max_cost_stops_the_cli_as_soon_as_the_live_spend_passes_it() {
+    let c = Checkout::with_baseline("");
+    // The baseline's costs make the estimate: make it far too low.
+    let pattern = format!("{}/logs/command-a-solo/solo/*/*/*/result.json", c.cb().display());
+    for f in glob::glob(&pattern).unwrap().flatten() {
+        edit_json(&f, |v| v["total_cost"] = 0.001.into());
+    }
+    let out =
+        c.seeds(&["--yes", "--seeds", "1", "--max-cost", "2"], &[("COOPERBENCH_SIM_SLOW_MS", "100")]).run().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("spent; stopping the CLI's process group now"), "{}", text(&out));
+    assert!(text(&out).contains("the spend passed --max-cost"), "{}", text(&out));
+    let done = c.sim_work("run", SEED1).len();
+    // About $0.33 a pair: past $2 after 7 pairs; the spend is read once a
+    // second (about 20 pairs at this pace), so the stop comes well before 100.
+    assert!((6..70).contains(&done), "{done} pairs run");
+    assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
+}

@@ -86,6 +86,8 @@ pub enum Ended {
     Exited(Option<i32>),
     Interrupted,
     TimedOut,
+    /// `tick` asked for a stop (the live spend passed `--max-cost`).
+    Stopped,
 }
 
 /// One CLI invocation.
@@ -102,8 +104,9 @@ pub struct Invocation<'a> {
 
 impl Invocation<'_> {
     /// Runs to the end, streaming output; `tick` is called about once a
-    /// second and once at the end (for the progress line). Never returns while the child lives.
-    pub fn run(&self, mut tick: impl FnMut()) -> anyhow::Result<Ended> {
+    /// second and once at the end (for the progress line), and stops the
+    /// child's whole group by returning true. Never returns while the child lives.
+    pub fn run(&self, mut tick: impl FnMut() -> bool) -> anyhow::Result<Ended> {
         let flag = interrupted();
         // Stopped already (a signal, a closed output): start nothing more.
         if flag.load(Ordering::SeqCst) {
@@ -162,12 +165,15 @@ impl Invocation<'_> {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
+            let mut stop = false;
             if last_tick.elapsed() >= Duration::from_secs(1) {
-                tick();
+                stop = tick();
                 last_tick = Instant::now();
             }
             if ended.is_none() {
-                if flag.load(Ordering::SeqCst) {
+                if stop {
+                    ended = Some(Ended::Stopped);
+                } else if flag.load(Ordering::SeqCst) {
                     ended = Some(Ended::Interrupted);
                 } else if self.timeout.is_some_and(|t| start.elapsed() > t) {
                     ended = Some(Ended::TimedOut);

@@ -502,6 +502,7 @@ impl Job {
         };
         crate::say!("{prefix}{what}: {}", inv.line());
         let mut last = None;
+        let mut over = false;
         let ended = inv.run(|| {
             if what.starts_with("run") {
                 let st = RunState::of(&self.subset, &RunLogs::load(&self.cb, run));
@@ -511,6 +512,18 @@ impl Job {
                     last = Some(now);
                 }
             }
+            // The estimate checked before the start can be wrong: the live
+            // spend, read every second, stops the CLI as soon as it passes.
+            if let (Some(max), false) = (self.max_cost, over) {
+                let spent = self.spent();
+                if spent > max {
+                    crate::say!(
+                        "{prefix}--max-cost ${max:.2}: ${spent:.2} spent; stopping the CLI's process group now"
+                    );
+                    over = true;
+                }
+            }
+            over
         })?;
         if ended == Ended::TimedOut {
             crate::say!("{prefix}{what} ran past --timeout and was stopped");
@@ -741,6 +754,9 @@ fn check_ended(ended: Ended) -> Result<(), Stop> {
     match ended {
         Ended::Interrupted => Err(Stop::Interrupted),
         Ended::TimedOut => Err(Stop::Failed("a CLI invocation ran past --timeout".into())),
+        Ended::Stopped => {
+            Err(Stop::Failed("the spend passed --max-cost during a CLI invocation, which was stopped".into()))
+        }
         // The CLI's exit code says nothing about the work (exit 0 when every
         // pair failed); the files are checked instead.
         Ended::Exited(_) => Ok(()),
