@@ -120,6 +120,14 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     assert_eq!(report["runs"][1]["evals"], 1, "the real eval.json was not read");
     assert_eq!(report["runs"][1]["eval_errors"], 1);
 
+    // (c1) the seed manifest records the real package's version (the CLI
+    // has no --version; the harness asks its Python package).
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(c.cb().join("logs/command-a-solo-seed2/harness-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["cooperbench_version"], "0.0.29", "{manifest}");
+
     // (c2) report turns the real files into outcomes.csv rows as they are.
     let out_dir = c.tmp.path().join("report");
     let runs = ["report", "--runs", "command-a-solo-seed1,command-a-solo-seed2", "--bootstrap", "20"];

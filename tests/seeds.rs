@@ -213,3 +213,61 @@ fn preflight_names_what_to_do() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("exists with model gpt-4o: refusing to mix"), "{}", text(&out));
 }
+
+/// Each seed run gets a manifest of what made it; a seed made by another
+/// cooperbench or configuration is refused, and verify and outcomes.csv use it.
+#[test]
+fn seed_manifest_records_and_guards_the_configuration() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("cooperbench version 0.0.29+sim"), "{}", text(&out));
+    let file = c.cb().join("logs/command-a-solo-seed1/harness-manifest.json");
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(m["cooperbench_version"], "0.0.29+sim");
+    assert_eq!(
+        (m["model"].as_str(), m["agent"].as_str(), m["subset"].as_str()),
+        (Some("command-a-03-2025"), Some("mini_swe_agent_v2"), Some("lite"))
+    );
+    // The same configuration resumes it.
+    let out = seeds(&c, &["--dry-run", "--seeds", "1"], &[]);
+    assert!(text(&out).contains("seed 1 run `command-a-solo-seed1` was made by this configuration"), "{}", text(&out));
+    // Another cooperbench version made it: refused before anything runs.
+    edit_json(&file, |v| v["cooperbench_version"] = "0.0.28".into());
+    let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("was made by another configuration (cooperbench_version: was 0.0.28, now 0.0.29+sim)"),
+        "{}",
+        text(&out)
+    );
+    // outcomes.csv carries the version of the run that made each row.
+    let dir = c.tmp.path().join("r");
+    let o = c
+        .xtask(&[
+            "report",
+            "--runs",
+            "command-a-solo,command-a-solo-seed1",
+            "--bootstrap",
+            "10",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .run()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let csv = std::fs::read_to_string(dir.join("outcomes.csv")).unwrap();
+    assert!(csv.lines().filter(|l| l.starts_with("command-a-solo-seed1,")).all(|l| l.ends_with(",0.0.28")), "{csv}");
+    assert!(csv.lines().filter(|l| l.starts_with("command-a-solo,")).all(|l| l.ends_with(',')), "{csv}");
+    // verify holds the results to the manifest.
+    edit_json(&file, |v| v["model"] = "gpt-4o".into());
+    let r = report(&c, &["command-a-solo-seed1"]);
+    assert!(
+        r.problems.iter().any(|p| p.check == "provenance" && p.detail.contains("from harness-manifest.json")),
+        "{}",
+        xtask::verify::render_text(&r)
+    );
+    std::fs::write(&file, "{").unwrap();
+    let r = report(&c, &["command-a-solo-seed1"]);
+    assert!(r.problems.iter().any(|p| p.check == "unreadable_manifest"), "{}", xtask::verify::render_text(&r));
+}

@@ -15,6 +15,7 @@ pub mod install_cooperbench;
 pub mod json;
 pub mod lock;
 pub mod logs;
+pub mod manifest;
 pub mod noise;
 pub mod outcomes;
 pub mod pair;

@@ -48,6 +48,8 @@ pub struct RunLogs {
     pub eval_summary: Option<Result<EvalSummary, String>>,
     /// Files the harness moved aside, relative to the checkout.
     pub quarantined: Vec<String>,
+    /// What made the run, when `seeds` made it (`None`: absent).
+    pub manifest: Option<Result<crate::manifest::Manifest, String>>,
     pub problems: Vec<Problem>,
 }
 
@@ -83,6 +85,7 @@ impl RunLogs {
             .filter(|l| !l.trim().is_empty() && cooperbench_dir.join(l.trim()).exists())
             .map(|l| l.trim().to_string())
             .collect();
+        run.manifest = crate::manifest::Manifest::load(cooperbench_dir, name);
         let summary = dir.join("eval_summary.json");
         if summary.exists() {
             run.eval_summary = Some(read_text(&summary).and_then(|t| EvalSummary::from_text(&t)));

@@ -156,14 +156,20 @@ impl Table {
     pub fn from_logs(subset: &Subset, runs: &[RunLogs]) -> Table {
         let runs = runs
             .iter()
-            .map(|r| RunOutcomes {
-                name: r.name.clone(),
-                setting: r.setting.clone(),
-                rows: subset
-                    .pairs
-                    .iter()
-                    .map(|p| (p.clone(), r.pairs.get(p).map(Row::of).unwrap_or_else(Row::missing)))
-                    .collect(),
+            .map(|r| {
+                let version = r.manifest.as_ref().and_then(|m| m.as_ref().ok()?.cooperbench_version.clone());
+                let row = |p: &PairId| {
+                    let mut row = r.pairs.get(p).map(Row::of).unwrap_or_else(Row::missing);
+                    if row.status != RowStatus::Missing {
+                        row.cooperbench_version = version.clone();
+                    }
+                    row
+                };
+                RunOutcomes {
+                    name: r.name.clone(),
+                    setting: r.setting.clone(),
+                    rows: subset.pairs.iter().map(|p| (p.clone(), row(p))).collect(),
+                }
             })
             .collect();
         Table { pairs: subset.pairs.clone(), runs }

@@ -23,6 +23,7 @@ use crate::difficulty::EvalErrors;
 use crate::docker;
 use crate::experiment::{Backend, CommonFlags, Experiment};
 use crate::logs::{self, RunLogs};
+use crate::manifest::{self, Manifest};
 use crate::pair::PairId;
 use crate::plan::{human_duration, Estimate, RunState};
 use crate::quarantine;
@@ -92,6 +93,8 @@ struct Job {
     estimate: Option<Estimate>,
     timeout: Option<Duration>,
     max_cost: Option<f64>,
+    /// Written beside each seed run before the CLI first touches it.
+    manifest: Option<Manifest>,
 }
 
 pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
@@ -402,9 +405,44 @@ fn preflight(flags: &SeedsFlags, exp: Experiment) -> (Vec<Check>, Option<Job>) {
             secrets,
             estimate,
             max_cost: flags.max_cost,
+            manifest: None,
         }),
         _ => None,
     };
+    // A seed made by another cooperbench (grading changed between releases)
+    // or another configuration is never resumed into this one.
+    let job = job.map(|mut job| {
+        match job.manifest() {
+            Ok(now) => {
+                checks.push(check(
+                    now.cooperbench_version.is_some(),
+                    format!("cooperbench version {}", now.cooperbench_version.clone().unwrap_or_default()),
+                    "the cooperbench version cannot be told: reinstall with `cargo xtask install-cooperbench`",
+                ));
+                for seed in &job.exp.seeds {
+                    let run = job.exp.seed_run(*seed);
+                    match Manifest::load(&job.cb, &run) {
+                        None => {}
+                        Some(Err(e)) => checks.push(check(false, "", format!("logs/{run}/{}: {e}", manifest::FILE))),
+                        Some(Ok(was)) => {
+                            let d = was.differences(&now);
+                            checks.push(check(
+                                d.is_empty(),
+                                format!("seed {seed} run `{run}` was made by this configuration"),
+                                format!(
+                                    "seed {seed} run `{run}` was made by another configuration ({}): refusing to mix; choose other --seeds or move logs/{run} aside",
+                                    d.join("; ")
+                                ),
+                            ));
+                        }
+                    }
+                }
+                job.manifest = Some(now);
+            }
+            Err(e) => checks.push(check(false, "", format!("{e:#}"))),
+        }
+        job
+    });
     (checks, job)
 }
 
@@ -474,7 +512,15 @@ impl Job {
     /// The CLI cannot take an API base or sampling settings as flags, and
     /// ignores MSWEA_MODEL_API_BASE: they go in an --agent-config YAML.
     fn write_agent_config(&self) -> anyhow::Result<()> {
-        let Some(path) = &self.agent_config else { return Ok(()) };
+        let (Some(path), Some(yaml)) = (&self.agent_config, self.agent_config_text()?) else { return Ok(()) };
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(path, yaml).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    fn agent_config_text(&self) -> anyhow::Result<Option<String>> {
+        if self.agent_config.is_none() {
+            return Ok(None);
+        }
         let mut yaml = String::from(
             "# Written by `cargo xtask seeds` from experiment.toml [model_kwargs].\nmodel:\n  model_kwargs:\n",
         );
@@ -486,8 +532,20 @@ impl Job {
             };
             yaml.push_str(&format!("    {key}: {}\n", yaml_value(v)?));
         }
-        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-        std::fs::write(path, yaml).with_context(|| format!("cannot write {}", path.display()))
+        Ok(Some(yaml))
+    }
+
+    /// What this invocation of `seeds` would make a seed run with.
+    fn manifest(&self) -> anyhow::Result<Manifest> {
+        Ok(Manifest {
+            cooperbench_version: manifest::cooperbench_version(&self.program),
+            model: self.exp.model.clone(),
+            agent: self.exp.agent.clone(),
+            subset: self.subset.name.clone(),
+            backend: self.exp.backend.name().to_string(),
+            agent_config_sha256: self.agent_config_text()?.map(|t| manifest::digest(t.as_bytes())),
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        })
     }
 
     fn invoke(&self, run: &str, args: Vec<String>, what: &str) -> anyhow::Result<Ended> {
@@ -637,6 +695,9 @@ impl Job {
         let run = self.exp.seed_run(seed);
         let label = seed_label(&self.exp, &run);
         let state = || RunState::of(&self.subset, &RunLogs::load(&self.cb, &run));
+        if let (Some(m), None) = (&self.manifest, Manifest::load(&self.cb, &run)) {
+            m.write(&self.cb, &run).map_err(fail)?;
+        }
         self.quarantine(&run, "result.json");
         let st = state();
         crate::say!("[{label}] {}", st.headline());

@@ -131,6 +131,12 @@ pub fn invoke(argv: &[String], k: &Knobs) -> i32 {
             print!("{HELP}");
             0
         }
+        // The real CLI has no --version (the harness asks its Python package
+        // instead); the simulator answers this, marked as itself.
+        "--version" => {
+            println!("cooperbench-sim 0.0.29+sim");
+            0
+        }
         "run" | "eval" => match parse_args(cmd, &argv[1..]) {
             Ok(None) => 0,
             Ok(Some(args)) => {

@@ -361,15 +361,29 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
 }
 
 /// Every result of a run was made by one model and one agent: those of the
-/// run's config.json when it names them, else those most of its results say.
+/// harness's manifest when there is one, else of the run's config.json when
+/// it names them, else those most of its results say.
 fn check_configuration(run: &RunLogs, problems: &mut Vec<Problem>) {
+    let manifest = match &run.manifest {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            problems.push(Problem::failure("unreadable_manifest", e.clone()).run(&run.name).path(format!(
+                "logs/{}/{}",
+                run.name,
+                crate::manifest::FILE
+            )));
+            None
+        }
+        None => None,
+    };
     type Get = fn(&crate::result::RunResult) -> Option<&String>;
+    let config = run.config.as_ref();
     let fields: [(&str, Get, Option<&String>); 2] = [
-        ("model", |r| r.model.as_ref(), run.config.as_ref().and_then(|c| c.model.as_ref())),
+        ("model", |r| r.model.as_ref(), manifest.map(|m| &m.model).or(config.and_then(|c| c.model.as_ref()))),
         (
             "agent_framework",
             |r| r.agent_framework.as_ref(),
-            run.config.as_ref().and_then(|c| c.agent_framework.as_ref()),
+            manifest.map(|m| &m.agent).or(config.and_then(|c| c.agent_framework.as_ref())),
         ),
     ];
     for (field, get, configured) in fields {
@@ -388,7 +402,11 @@ fn check_configuration(run: &RunLogs, problems: &mut Vec<Problem>) {
                 }
             }
         };
-        let source = if configured.is_some() { "config.json" } else { "most of the run's results" };
+        let source = match (manifest, configured) {
+            (Some(_), _) => crate::manifest::FILE,
+            (None, Some(_)) => "config.json",
+            (None, None) => "most of the run's results",
+        };
         for (pair, logs) in &run.pairs {
             let Some(says) = logs.result.as_ref().and_then(get) else { continue };
             if *says != expected {
