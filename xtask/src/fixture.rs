@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::sim;
+use cooperbench_sim as sim;
 
 /// How big a synthetic subset is. `LITE` matches lite: 12 repos, 26 tasks, 100 pairs.
 #[derive(Debug, Clone, Copy)]

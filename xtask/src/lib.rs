@@ -27,7 +27,6 @@ pub mod report;
 pub mod result;
 pub mod secrets;
 pub mod seeds;
-pub mod sim;
 pub mod status;
 pub mod subset;
 pub mod timestamp;

@@ -26,9 +26,41 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::timestamp::Timestamp;
+/// The agents the CLI registers (CONTRACT.md "Agents"), written out here
+/// and not taken from the harness: the double must not agree with the code
+/// it checks by construction.
+const AGENTS: [&str; 5] = ["mini_swe_agent_v2", "swe_agent", "openhands_sdk", "claude_code", "codex"];
 
-use crate::seeds::REGISTERED_AGENTS as AGENTS;
+/// The CLI's clock: naive local time, formatted by Python's `isoformat()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timestamp(chrono::NaiveDateTime);
+
+impl Timestamp {
+    fn now() -> Timestamp {
+        Timestamp(chrono::Local::now().naive_local())
+    }
+
+    /// Microseconds only when non-zero, as `isoformat()` does.
+    fn to_iso(self) -> String {
+        use chrono::Timelike;
+        let fmt = if self.0.nanosecond() / 1000 == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
+        self.0.format(fmt).to_string()
+    }
+
+    fn plus_micros(self, micros: i64) -> Timestamp {
+        Timestamp(self.0 + chrono::Duration::microseconds(micros))
+    }
+
+    fn seconds_since(self, earlier: Timestamp) -> f64 {
+        (self.0 - earlier.0).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+    }
+}
+
+/// `fA_fB` as the two numbers.
+fn parse_folder(name: &str) -> Option<(u32, u32)> {
+    let (x, y) = name.split_once('_')?;
+    Some((x.strip_prefix('f')?.parse().ok()?, y.strip_prefix('f')?.parse().ok()?))
+}
 
 const HELP: &str = "Usage: cooperbench [OPTIONS] COMMAND [ARGS]...
 
@@ -524,7 +556,7 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
             let dir = path.parent().unwrap().to_path_buf();
             let rel: Vec<String> =
                 dir.strip_prefix(&base).unwrap().iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            let (Ok(task_id), Some((x, y))) = (rel[1].parse::<u64>(), crate::pair::PairId::parse_folder(&rel[2]))
+            let (Ok(task_id), Some((x, y))) = (rel[1].parse::<u64>(), parse_folder(&rel[2]))
             else {
                 continue;
             };
