@@ -54,7 +54,7 @@ fn truncated_result_is_quarantined_and_redone() {
     let path = truncated.trim().split(": ").next().unwrap().to_string();
     let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("quarantined unreadable"), "{}", text(&out));
+    assert!(text(&out).contains("quarantined (Python cannot read it)"), "{}", text(&out));
     let moved = c.cb().join(format!("{path}.corrupt-1"));
     assert!(moved.exists(), "{} was not kept", moved.display());
     assert!(c.cb().join(&path).exists(), "the pair was not redone");
@@ -343,12 +343,23 @@ fn two_seeds_at_once_pay_each_pair_once() {
 }
 
 /// kill -9 gives the harness no chance to clean up: the CLI must die with
-/// it (no orphan to pay for a pair a rerun pays for again).
+/// it (no orphan to pay for a pair a rerun pays for again), and the
+/// containers it saw appear are removed by the rerun, and only those.
 #[test]
 fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     let c = Checkout::with_baseline("");
-    let handle = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
-    wait_for_pairs(&c, 4);
+    let state = c.tmp.path().join("docker.state");
+    let foreign = "foreign01\tminisweagent-0f0f0f0f\takhatua/cooperbench-amber:task1000\trunning\n";
+    std::fs::write(&state, foreign).unwrap();
+    let docker = fake_docker();
+    let env = [
+        ("COOPERBENCH_SIM_SLOW_MS", "150"),
+        ("COOPERBENCH_SIM_LEAVE_CONTAINER", "1"),
+        ("COOPERBENCH_SIM_DOCKER", docker.to_str().unwrap()),
+    ];
+    let handle = c.seeds(&["--yes", "--seeds", "1"], &env).start().unwrap();
+    // Long enough for a look at Docker (once a second) in the full run.
+    wait_for_pairs(&c, 16);
     // SAFETY: signals the harness process this test started.
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
     let _ = handle.wait();
@@ -359,8 +370,19 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     }
     let done = c.sim_work("run", SEED1).len();
     assert!(done < 100, "the run finished before the kill");
+    let made = c.sim_work("container", SEED1);
+    assert_eq!(made.len(), 2, "{made:?}");
+    let ledger = std::fs::read_to_string(c.cb().join(".harness/containers.jsonl")).unwrap();
+    assert!(made.iter().all(|m| ledger.contains(m.as_str())), "not all recorded: {ledger}");
+
     let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("docker clean-up left by an earlier seeds: removed 2 container(s) of ours"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), foreign, "only the look-alike may remain");
     assert_each_pair_run_once(&c, SEED1);
 }
 

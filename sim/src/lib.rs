@@ -16,6 +16,8 @@
 //! | `COOPERBENCH_SIM_TRUNCATE_AFTER=N` | after N pairs, the next result.json is written half and the process dies |
 //! | `COOPERBENCH_SIM_SLOW_MS=MS` | each pair takes MS milliseconds |
 //! | `COOPERBENCH_SIM_LEAK_KEY=1` | prints `COHERE_API_KEY` in its output, as a careless library might |
+//! | `COOPERBENCH_SIM_LEAVE_CONTAINER=1` | the first pair of each `run` invocation leaves an agent container (`minisweagent-<8 hex>`, on the task's image), as a killed agent does |
+//! | `COOPERBENCH_SIM_DOCKER=PROGRAM` | the docker program for that container (default `docker`) |
 //! | `COOPERBENCH_SIM_RECORD=FILE` | where the record of work done goes (default `<log-dir>/.sim-record.log`) |
 //!
 //! A Cohere model (`command-*`) without `COHERE_API_KEY` set ends every
@@ -130,6 +132,8 @@ pub struct Knobs {
     /// `None`: do not check for an API key.
     pub api_key_present: Option<bool>,
     pub leak_key: Option<String>,
+    /// The docker program, when each `run` invocation leaves a container.
+    pub leave_container: Option<String>,
 }
 
 impl Knobs {
@@ -145,6 +149,8 @@ impl Knobs {
             record: std::env::var_os("COOPERBENCH_SIM_RECORD").map(PathBuf::from),
             api_key_present: Some(std::env::var_os("COHERE_API_KEY").is_some_and(|v| !v.is_empty())),
             leak_key: std::env::var("COOPERBENCH_SIM_LEAK_KEY").ok().and(std::env::var("COHERE_API_KEY").ok()),
+            leave_container: std::env::var_os("COOPERBENCH_SIM_LEAVE_CONTAINER")
+                .map(|_| std::env::var("COOPERBENCH_SIM_DOCKER").unwrap_or_else(|_| "docker".into())),
         }
     }
 }
@@ -275,6 +281,49 @@ fn record(a: &Args, k: &Knobs, kind: &str, key: &str) {
         // One write per line: O_APPEND keeps lines whole across processes.
         let _ = f.write_all(format!("{kind} {} {key}\n", a.name).as_bytes());
     }
+}
+
+/// An agent container as mini-swe-agent starts one (CONTRACT.md), left
+/// behind; named in the record as `container <run> <name>`.
+fn leave_container(a: &Args, k: &Knobs, docker: &str, j: &Job) {
+    let name = format!("minisweagent-{:08x}", hash(&format!("{}:{}:{:?}", a.name, j.key(), Timestamp::now())) as u32);
+    let image = format!(
+        "akhatua/cooperbench-{}:task{}",
+        j.repo.strip_suffix("_task").unwrap_or(&j.repo).replace('_', "-"),
+        j.task_id
+    );
+    let made = std::process::Command::new(docker)
+        .args(["create", "--name", &name, &image, "sleep", "7200"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        record(a, k, "container", &name);
+    }
+}
+
+/// Python's json reads bare `NaN`, `Infinity` and `-Infinity`; serde_json
+/// does not. Outside strings they become `null`, which is all the
+/// simulator needs to read an old result as the CLI would.
+fn python_json(text: &str) -> String {
+    let (mut out, mut rest) = (String::with_capacity(text.len()), text);
+    let (mut in_string, mut escaped) = (false, false);
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(t) = ["-Infinity", "Infinity", "NaN"].iter().find(|t| rest.starts_with(**t)) {
+            out.push_str("null");
+            rest = &rest[t.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// How often this kind of work was already done for the pair.
@@ -427,16 +476,18 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
         let result_file = dir.join("result.json");
         let label = format!("{}/{} [{},{}]", j.repo, j.task_id, j.features.0, j.features.1);
         if result_file.exists() && !a.force {
-            // The real CLI json.load()s the old result and dies on a bad one.
-            let prev: Value = match std::fs::read_to_string(&result_file).map(|t| serde_json::from_str(&t)) {
-                Ok(Ok(v)) => v,
-                _ => {
-                    failed += 1;
-                    println!("✗ failed {label}");
-                    results.push(json!({"task": j.label(), "status": "failed", "cost": 0}));
-                    continue;
-                }
-            };
+            // The real CLI json.load()s the old result and dies on a bad one;
+            // Python's json reads NaN and the infinities, so this does too.
+            let prev: Value =
+                match std::fs::read_to_string(&result_file).map(|t| serde_json::from_str(&python_json(&t))) {
+                    Ok(Ok(v)) => v,
+                    _ => {
+                        failed += 1;
+                        println!("✗ failed {label}");
+                        results.push(json!({"task": j.label(), "status": "failed", "cost": 0}));
+                        continue;
+                    }
+                };
             let status = prev.pointer("/agent/status").or(prev.pointer("/agents/agent1/status"));
             if status.and_then(|s| s.as_str()) != Some("Error") {
                 skipped += 1;
@@ -450,6 +501,11 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
         if crash_after == Some(done_here) {
             eprintln!("Killed");
             std::process::exit(137);
+        }
+        if done_here == 0 {
+            if let Some(docker) = &k.leave_container {
+                leave_container(a, k, docker, j);
+            }
         }
         let start = Timestamp::now();
         if slow > 0 {
@@ -556,8 +612,7 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
             let dir = path.parent().unwrap().to_path_buf();
             let rel: Vec<String> =
                 dir.strip_prefix(&base).unwrap().iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            let (Ok(task_id), Some((x, y))) = (rel[1].parse::<u64>(), parse_folder(&rel[2]))
-            else {
+            let (Ok(task_id), Some((x, y))) = (rel[1].parse::<u64>(), parse_folder(&rel[2])) else {
                 continue;
             };
             let j = Job { repo: rel[0].clone(), task_id, features: (x, y) };

@@ -87,6 +87,7 @@ impl Checkout {
             .dir(self.tmp.path())
             .env("XTASK_DOCKER", fake_docker())
             .env("FAKE_DOCKER_LOG", self.tmp.path().join("docker.log"))
+            .env("FAKE_DOCKER_STATE", self.tmp.path().join("docker.state"))
             .stdout_capture()
             .stderr_capture()
             .unchecked()

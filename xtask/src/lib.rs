@@ -2,12 +2,15 @@
 //! per subcommand; the rest are the study's nouns (pair, subset, result,
 //! difficulty) and the edges that touch processes and files.
 
+pub mod agent_config;
 pub mod bench;
 pub mod clean_docker;
 pub mod cli;
+pub mod command;
 pub mod demo;
 pub mod difficulty;
 pub mod docker;
+pub mod eval_summary;
 pub mod experiment;
 pub mod fig4;
 pub mod fixture;
@@ -21,6 +24,7 @@ pub mod outcomes;
 pub mod pair;
 pub mod plan;
 pub mod plot;
+pub mod preflight;
 pub mod problem;
 pub mod quarantine;
 pub mod report;

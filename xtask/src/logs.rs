@@ -25,8 +25,64 @@ pub struct PairLogs {
     pub rel_dir: String,
     pub result_present: bool,
     pub result: Option<RunResult>,
+    /// Why a present result.json has no model.
+    pub result_trouble: Option<Trouble>,
     pub eval_present: bool,
     pub eval: Option<EvalResult>,
+    pub eval_trouble: Option<Trouble>,
+}
+
+/// Why a file that is there could not be read into its model. The kind
+/// decides what `seeds` may do about it: only what the CLI itself cannot
+/// read is ever moved aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trouble {
+    /// The harness cannot read the bytes (permissions, I/O, too large):
+    /// the CLI may well read it, so nothing moves it; the user must look.
+    Unreadable(String),
+    /// Python's `json` cannot parse it either (truncated, not UTF-8): the
+    /// CLI fails on it forever, so `seeds` quarantines it and redoes the pair.
+    NotJson(String),
+    /// Python parses it, so the CLI trusts it and skips the pair, but a
+    /// field is wrong: named, left in place, for the user to fix or move.
+    BadField(String),
+}
+
+impl Trouble {
+    pub fn message(&self) -> &str {
+        match self {
+            Trouble::Unreadable(m) | Trouble::NotJson(m) | Trouble::BadField(m) => m,
+        }
+    }
+
+    /// The whole sentence a report shows, with what to do.
+    pub fn explained(&self) -> String {
+        match self {
+            Trouble::Unreadable(m) => format!("{m}; nothing was moved: fix the file's permissions or disk and rerun"),
+            Trouble::NotJson(m) => format!("{m} (Python's json cannot read it either, so the CLI fails on it)"),
+            Trouble::BadField(m) => format!(
+                "{m}: Python's json reads this file, so the CLI counts the pair as done; fix the field, or move the file aside to have the pair redone"
+            ),
+        }
+    }
+}
+
+/// Reads one present file's bytes into a model (and its text), classifying
+/// any trouble.
+fn classify<T>(
+    bytes: Result<Vec<u8>, String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<(T, String), Trouble> {
+    let bytes = bytes.map_err(Trouble::Unreadable)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return Err(Trouble::NotJson(format!("not UTF-8 text ({})", e.utf8_error()))),
+    };
+    match parse(&text) {
+        Ok(v) => Ok((v, text)),
+        Err(m) if json::python_reads(text.as_bytes()) => Err(Trouble::BadField(m)),
+        Err(m) => Err(Trouble::NotJson(m)),
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -166,14 +222,15 @@ impl RunLogs {
     /// loop of `verify`); a file that is absent is simply not present.
     fn load_pair(&mut self, dir: &Path, pair: &PairId, setting: &str, rel_dir: String, max_bytes: u64) -> PairLogs {
         let mut logs = PairLogs { rel_dir, ..PairLogs::default() };
-        let result_text = read_if_present(&dir.join("result.json"), max_bytes);
-        let eval_text = read_if_present(&dir.join("eval.json"), max_bytes);
-        logs.result_present = result_text.is_some();
-        logs.eval_present = eval_text.is_some();
-        if let Some(text) = result_text {
+        let result_bytes = read_if_present(&dir.join("result.json"), max_bytes);
+        let eval_bytes = read_if_present(&dir.join("eval.json"), max_bytes);
+        logs.result_present = result_bytes.is_some();
+        logs.eval_present = eval_bytes.is_some();
+        if let Some(bytes) = result_bytes {
             let path = format!("{}/result.json", logs.rel_dir);
-            match text.and_then(|t| RunResult::from_text(&t)) {
-                Ok(r) => {
+            match classify(bytes, RunResult::from_text) {
+                Ok((r, text)) => {
+                    self.flag_nonfinite(&text, pair, &path);
                     let (a, b) = r.features;
                     let said = PairId::new(&r.repo, r.task_id, a, b);
                     if &said != pair {
@@ -205,15 +262,18 @@ impl RunLogs {
                     }
                     logs.result = Some(r);
                 }
-                Err(e) => {
-                    self.problems.push(Problem::failure("unreadable_result", e).run(&self.name).pair(pair).path(path))
+                Err(t) => {
+                    self.problems.push(
+                        Problem::failure("unreadable_result", t.explained()).run(&self.name).pair(pair).path(path),
+                    );
+                    logs.result_trouble = Some(t);
                 }
             }
         }
-        if let Some(text) = eval_text {
+        if let Some(bytes) = eval_bytes {
             let path = format!("{}/eval.json", logs.rel_dir);
-            match text.and_then(|t| EvalResult::from_text(&t)) {
-                Ok(e) => {
+            match classify(bytes, EvalResult::from_text) {
+                Ok((e, _)) => {
                     let said = PairId::new(&e.repo, e.task_id, e.features.0, e.features.1);
                     if &said != pair {
                         self.problems.push(
@@ -225,12 +285,30 @@ impl RunLogs {
                     }
                     logs.eval = Some(e)
                 }
-                Err(e) => {
-                    self.problems.push(Problem::failure("unreadable_eval", e).run(&self.name).pair(pair).path(path))
+                Err(t) => {
+                    self.problems
+                        .push(Problem::failure("unreadable_eval", t.explained()).run(&self.name).pair(pair).path(path));
+                    logs.eval_trouble = Some(t);
                 }
             }
         }
         logs
+    }
+
+    /// `NaN` and the infinities: Python reads them, so they stay; each is
+    /// named (a `total_cost` one is verify's `bad_cost` already).
+    fn flag_nonfinite(&mut self, text: &str, pair: &PairId, path: &str) {
+        for (field, token) in json::nonfinite_numbers(text).into_iter().filter(|(f, _)| f != "total_cost") {
+            self.problems.push(
+                Problem::warning(
+                    "nonfinite_number",
+                    format!("field `{field}` is {token}: Python's json (and so the CLI) reads it; kept, but it is not a number to use"),
+                )
+                .run(&self.name)
+                .pair(pair)
+                .path(path.to_string()),
+            );
+        }
     }
 
     pub fn total_cost(&self) -> f64 {
@@ -239,22 +317,22 @@ impl RunLogs {
 }
 
 /// `None` when the file does not exist; `Some(Err)` when it cannot be read
-/// (the error says why: permissions, size, not UTF-8).
-fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<String, String>> {
+/// (the error says why: permissions, I/O, size).
+fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String>> {
     use std::io::Read;
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => return Some(Err(format!("cannot read: {e}"))),
     };
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     // Reading one byte past the limit tells "too large" without reading it
     // all, also for files whose size the file system does not know.
-    Some(match file.take(max_bytes + 1).read_to_string(&mut text) {
+    Some(match file.take(max_bytes + 1).read_to_end(&mut bytes) {
         Ok(n) if n as u64 > max_bytes => {
             Err(format!("larger than {} MiB: not a result or eval file (limit: --max-file-mib)", max_bytes >> 20))
         }
-        Ok(_) => Ok(text),
+        Ok(_) => Ok(bytes),
         Err(e) => Err(format!("cannot read: {e}")),
     })
 }

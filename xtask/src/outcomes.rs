@@ -36,7 +36,18 @@ pub enum EvalVerdict {
 }
 
 impl EvalVerdict {
-    fn label(self) -> &'static str {
+    /// The study's one verdict of an eval.json that could be read.
+    pub fn of(e: &EvalResult) -> EvalVerdict {
+        if e.error.is_some() {
+            EvalVerdict::Error
+        } else if e.both_passed {
+            EvalVerdict::Pass
+        } else {
+            EvalVerdict::Fail
+        }
+    }
+
+    pub fn label(self) -> &'static str {
         match self {
             EvalVerdict::Missing => "missing",
             EvalVerdict::Unreadable => "unreadable",
@@ -93,9 +104,7 @@ impl Row {
             (None, false) => RowStatus::Missing,
         };
         let eval = match (&p.eval, p.eval_present) {
-            (Some(e), _) if e.error.is_some() => EvalVerdict::Error,
-            (Some(e), _) if e.both_passed => EvalVerdict::Pass,
-            (Some(_), _) => EvalVerdict::Fail,
+            (Some(e), _) => EvalVerdict::of(e),
             (None, true) => EvalVerdict::Unreadable,
             (None, false) => EvalVerdict::Missing,
         };

@@ -1,35 +1,35 @@
-//! Moving unreadable result.json / eval.json aside (never deleting them), so
-//! that the CLI, which would otherwise fail on or skip that pair forever,
-//! redoes it. The file keeps its name plus `.corrupt-N`.
+//! Moving aside (never deleting) the result.json and eval.json files the CLI
+//! itself cannot read, so that it redoes the pair instead of failing on it,
+//! or skipping it, forever. Which files: the plan says (`plan::Step::Quarantine`);
+//! each is read once more here and left alone if Python's json reads it.
+//! The file keeps its name plus `.corrupt-N`.
 
 use std::path::{Path, PathBuf};
 
-use crate::logs::{self, QUARANTINE_LOG, QUARANTINE_TAG, SETTINGS};
+use crate::logs::{self, QUARANTINE_LOG, QUARANTINE_TAG};
 
-/// Quarantines every unparseable `file_name` (result.json or eval.json) in a
-/// run; returns the new paths.
-pub fn run(cooperbench_dir: &Path, run: &str, file_name: &str) -> anyhow::Result<Vec<PathBuf>> {
+/// Moves these files (relative to the checkout) aside and lists them in
+/// the run's quarantine log; returns the new paths. A file that cannot be
+/// read, or that Python reads, is not moved: that is an error.
+pub fn aside(cooperbench_dir: &Path, run: &str, rel_paths: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     let mut moved = Vec::new();
-    for setting in SETTINGS {
-        let base = logs::run_dir(cooperbench_dir, run).join(setting);
-        let pattern = format!("{}/*/*/*/{file_name}", glob::Pattern::escape(&base.to_string_lossy()));
-        for path in glob::glob(&pattern)?.flatten() {
-            let readable = std::fs::read_to_string(&path)
-                .ok()
-                .is_some_and(|t| serde_json::from_str::<serde_json::Value>(&t).is_ok_and(|v| v.is_object()));
-            if !readable {
-                moved.push(move_aside(&path)?);
-            }
-        }
+    for rel in rel_paths {
+        let path = cooperbench_dir.join(rel);
+        let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{rel}: cannot read: {e}; nothing was moved"))?;
+        anyhow::ensure!(
+            !crate::json::python_reads(&bytes),
+            "{rel}: Python's json reads it, so the CLI does: not moved"
+        );
+        moved.push(move_aside(&path)?);
     }
     if !moved.is_empty() {
-        let mut log =
-            std::fs::read_to_string(logs::run_dir(cooperbench_dir, run).join(QUARANTINE_LOG)).unwrap_or_default();
+        let log_path = logs::run_dir(cooperbench_dir, run).join(QUARANTINE_LOG);
+        let mut log = std::fs::read_to_string(&log_path).unwrap_or_default();
         for p in &moved {
             let rel = p.strip_prefix(cooperbench_dir).unwrap_or(p);
             log.push_str(&format!("{}\n", rel.display()));
         }
-        std::fs::write(logs::run_dir(cooperbench_dir, run).join(QUARANTINE_LOG), log)?;
+        std::fs::write(log_path, log)?;
     }
     Ok(moved)
 }
