@@ -323,11 +323,25 @@ fn bench_removes_only_what_it_made() {
     assert!(d.path().join("mine.txt").exists() && d.path().join("CooperBench").is_file());
 }
 
+/// Another job's container, exactly like the ones cooperbench leaves, in
+/// the fake Docker's state before `seeds` starts; see [`assert_foreign_kept`].
+fn plant_foreign(c: &Checkout) -> String {
+    let line = "foreign01\tminisweagent-0f0f0f0f\takhatua/cooperbench-amber:task1000\trunning\n".to_string();
+    std::fs::write(c.tmp.path().join("docker.state"), &line).unwrap();
+    line
+}
+
+fn assert_foreign_kept(c: &Checkout, foreign: &str) {
+    let state = std::fs::read_to_string(c.tmp.path().join("docker.state")).unwrap();
+    assert_eq!(state, foreign, "a container that was not ours was removed");
+}
+
 /// Two `seeds` at once on one checkout: the second is refused and names the
 /// holder; the first finishes; every pair is paid once.
 #[test]
 fn two_seeds_at_once_pay_each_pair_once() {
     let c = Checkout::with_baseline("");
+    let foreign = plant_foreign(&c);
     let first = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "30")]).start().unwrap();
     wait_for_pairs(&c, 2);
     let second = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
@@ -340,6 +354,7 @@ fn two_seeds_at_once_pay_each_pair_once() {
     // Once it has ended, the lock is free again.
     let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_foreign_kept(&c, &foreign);
 }
 
 /// kill -9 gives the harness no chance to clean up: the CLI must die with
@@ -348,9 +363,7 @@ fn two_seeds_at_once_pay_each_pair_once() {
 #[test]
 fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     let c = Checkout::with_baseline("");
-    let state = c.tmp.path().join("docker.state");
-    let foreign = "foreign01\tminisweagent-0f0f0f0f\takhatua/cooperbench-amber:task1000\trunning\n";
-    std::fs::write(&state, foreign).unwrap();
+    let foreign = plant_foreign(&c);
     let docker = fake_docker();
     let env = [
         ("COOPERBENCH_SIM_SLOW_MS", "150"),
@@ -382,7 +395,7 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
         "{}",
         text(&out)
     );
-    assert_eq!(std::fs::read_to_string(&state).unwrap(), foreign, "only the look-alike may remain");
+    assert_foreign_kept(&c, &foreign);
     assert_each_pair_run_once(&c, SEED1);
 }
 
@@ -390,6 +403,7 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
 #[test]
 fn sighup_stops_everything_like_ctrl_c() {
     let c = Checkout::with_baseline("");
+    let foreign = plant_foreign(&c);
     let handle = c.seeds(&["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
     wait_for_pairs(&c, 2);
     // SAFETY: signals the harness process this test started.
@@ -398,6 +412,11 @@ fn sighup_stops_everything_like_ctrl_c() {
     assert_eq!(out.status.code(), Some(130), "{}", text(out));
     assert!(text(out).contains("resume with: cargo xtask seeds --yes"), "{}", text(out));
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
+    // The resume pays for what is left, once.
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_each_pair_run_once(&c, SEED1);
+    assert_foreign_kept(&c, &foreign);
 }
 
 /// `seeds --yes | head`: when our output goes away the run stops like

@@ -474,7 +474,7 @@ fn status_does_not_call_an_unreadable_eval_complete() {
     std::fs::write(seed1(&c).join("eval.json"), "{\"repo\": ").unwrap();
     let out = c.xtask(&["status"]).run().unwrap();
     let line = text(&out).lines().find(|l| l.contains(RUNS[1])).unwrap_or_default().to_string();
-    assert!(line.contains("1 eval.json unreadable") && !line.contains("complete"), "{}", text(&out));
+    assert!(line.contains("1 eval.json corrupt") && !line.contains("complete"), "{}", text(&out));
 }
 
 #[test]

@@ -593,9 +593,34 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
                 "total_cost": total_cost, "total_time_seconds": session, "results": results}),
     )
     .map_err(|e| e.to_string())?;
+    // The real CLI prints its time totals over every result.json of the run
+    // with int(): a NaN or infinite duration anywhere ends every later `run`
+    // in a traceback, after the work and summary.json (0.0.29, observed).
+    if let Some(bad) = nonfinite_duration(&run_dir.join(&a.setting)) {
+        eprintln!("Traceback (most recent call last):");
+        eprintln!("  File \"cooperbench/runner/core.py\", line 668, in fmt_time");
+        return Err(format!("ValueError: cannot convert float {bad} to integer"));
+    }
     println!();
     println!("completed: {completed} skipped: {skipped} failed: {failed} cost: ${total_cost:.2}");
     Ok(())
+}
+
+/// `NaN` or `infinity` when some result.json under `dir` has such a duration.
+fn nonfinite_duration(dir: &Path) -> Option<&'static str> {
+    let pattern = format!("{}/*/*/*/result.json", glob::Pattern::escape(&dir.to_string_lossy()));
+    for path in glob::glob(&pattern).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let Some(at) = text.find("\"duration_seconds\"") else { continue };
+        let value = text[at + 18..].trim_start_matches([':', ' ']);
+        if value.starts_with("NaN") {
+            return Some("NaN");
+        }
+        if value.starts_with("Infinity") || value.starts_with("-Infinity") {
+            return Some("infinity");
+        }
+    }
+    None
 }
 
 fn eval(a: &Args, k: &Knobs) -> Result<(), String> {

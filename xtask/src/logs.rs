@@ -58,10 +58,12 @@ impl Trouble {
     /// The whole sentence a report shows, with what to do.
     pub fn explained(&self) -> String {
         match self {
-            Trouble::Unreadable(m) => format!("{m}; nothing was moved: fix the file's permissions or disk and rerun"),
+            Trouble::Unreadable(m) => {
+                format!("{m}; nothing was moved: the CLI may well read it, so look at the file, then rerun")
+            }
             Trouble::NotJson(m) => format!("{m} (Python's json cannot read it either, so the CLI fails on it)"),
             Trouble::BadField(m) => format!(
-                "{m}: Python's json reads this file, so the CLI counts the pair as done; fix the field, or move the file aside to have the pair redone"
+                "{m}: Python's json reads this file, so the CLI trusts it and will not redo it; fix the field, or move the file aside to have it redone"
             ),
         }
     }

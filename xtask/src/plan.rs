@@ -40,6 +40,9 @@ pub struct RunState {
     /// result.json Python reads but with a wrong field: the CLI counts the
     /// pair as done; named for the user, never moved.
     pub bad: Vec<FileTrouble>,
+    /// result.json with a `NaN` or infinite `duration_seconds`: read and
+    /// kept, but every later `cooperbench run` of the run ends in a traceback.
+    pub nonfinite: Vec<FileTrouble>,
     pub done: usize,
     pub errors: usize,
     pub evals: usize,
@@ -74,6 +77,16 @@ impl RunState {
                 path: format!("{}/{name}", p.rel_dir),
                 why: t.explained(),
             };
+            if let Some(r) = p.result.as_ref().filter(|r| !r.duration_seconds.is_finite()) {
+                s.nonfinite.push(FileTrouble {
+                    pair: pair.clone(),
+                    path: format!("{}/result.json", p.rel_dir),
+                    why: format!(
+                        "field `duration_seconds` is {}: Python reads it, so the pair stays done, but every later `cooperbench run` of this run ends in a ValueError traceback after its work (the harness reads the files, not the exit code); write a number there to silence it",
+                        r.duration_seconds
+                    ),
+                });
+            }
             match (&p.result, &p.result_trouble) {
                 (Some(r), _) if r.status == AgentStatus::Error => {
                     s.errors += 1;
@@ -136,7 +149,12 @@ impl RunState {
 
     /// Files that need a person: unreadable or with a bad field.
     pub fn for_the_user(&self) -> impl Iterator<Item = &FileTrouble> {
-        self.unreadable.iter().chain(&self.bad).chain(&self.unreadable_evals).chain(&self.bad_evals)
+        self.unreadable
+            .iter()
+            .chain(&self.bad)
+            .chain(&self.nonfinite)
+            .chain(&self.unreadable_evals)
+            .chain(&self.bad_evals)
     }
 
     /// "63 done, 37 to run" / "not started" / "complete".
@@ -155,11 +173,14 @@ impl RunState {
         if !self.corrupt.is_empty() {
             parts.push(format!("{} corrupt (to quarantine and redo)", self.corrupt.len()));
         }
+        if !self.corrupt_evals.is_empty() {
+            parts.push(format!("{} eval.json corrupt (to quarantine and redo)", self.corrupt_evals.len()));
+        }
         let user = self.for_the_user().count();
         if user > 0 {
             parts.push(format!("{user} file(s) to look at (see verify)"));
         }
-        if self.to_run() == 0 && user == 0 {
+        if self.to_run() == 0 && user == 0 && self.corrupt_evals.is_empty() {
             parts.push("complete".into());
         }
         parts.join(", ")
@@ -314,7 +335,9 @@ impl Estimate {
         let n = results.len() as f64;
         Some(Estimate {
             cost_per_pair: results.iter().map(|r| r.cost()).sum::<f64>() / n,
-            seconds_per_pair: results.iter().map(|r| r.duration_seconds).sum::<f64>() / n,
+            // A NaN duration (Python writes and reads them) says nothing.
+            seconds_per_pair: results.iter().map(|r| r.duration_seconds).filter(|d| d.is_finite()).sum::<f64>()
+                / results.iter().filter(|r| r.duration_seconds.is_finite()).count().max(1) as f64,
             from_pairs: results.len(),
         })
     }
