@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::logs::{PairLogs, RunLogs, Trouble};
-use crate::outcomes::is_stale;
+use crate::outcomes::{is_stale, EvalVerdict};
 use crate::pair::PairId;
 use crate::result::AgentStatus;
 use crate::subset::Subset;
@@ -117,9 +117,10 @@ impl RunState {
             (Some(e), _) => {
                 self.evals += 1;
                 let stale = is_stale(r, e);
-                self.eval_errors += usize::from(e.error.is_some());
+                let errored = EvalVerdict::of(e) == EvalVerdict::Error;
+                self.eval_errors += usize::from(errored);
                 self.stale_evals += usize::from(stale);
-                if e.error.is_some() || stale {
+                if errored || stale {
                     self.eval_redo.push(pair.clone());
                 }
             }
@@ -189,7 +190,7 @@ impl RunState {
 
 /// What `seeds` may spend and how often it retries, fixed after preflight.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Policy {
+pub struct SpendPolicy {
     /// Plain `run` invocations per seed while pairs remain to run.
     pub attempts: u32,
     /// No CLI invocation starts whose estimate would take the seeds' spend past this.
@@ -238,7 +239,7 @@ pub enum Step {
 }
 
 /// The next step of a seed's run phase.
-pub fn next_run_step(seed: u32, st: &RunState, h: &History, p: &Policy, spent: f64) -> Step {
+pub fn next_run_step(seed: u32, st: &RunState, h: &History, p: &SpendPolicy, spent: f64) -> Step {
     if let Some(f) = st.unreadable.first() {
         return Step::Stop(format!("seed {seed}: {}: {}", f.path, f.why));
     }
@@ -307,7 +308,7 @@ pub fn next_eval_step(st: &RunState, h: &History) -> Step {
 
 /// The budget rule, once: a step whose estimate would take the spend past
 /// `--max-cost` is not started.
-fn over_budget(p: &Policy, spent: f64, pairs: usize, what: &str) -> Option<Step> {
+fn over_budget(p: &SpendPolicy, spent: f64, pairs: usize, what: &str) -> Option<Step> {
     let (max, e) = (p.max_cost?, p.estimate?);
     let next = e.cost(pairs);
     (spent + next > max).then(|| {
@@ -388,7 +389,7 @@ mod tests {
         FileTrouble { pair: pair(n), path: format!("logs/seed1/solo/amber_task/{n}/f1_f2/{file}"), why: "why".into() }
     }
 
-    const POLICY: Policy = Policy { attempts: 3, max_cost: None, estimate: None };
+    const POLICY: SpendPolicy = SpendPolicy { attempts: 3, max_cost: None, estimate: None };
 
     fn finish(st: &mut RunState, n: u64) {
         st.new.retain(|p| p != &pair(n));
@@ -462,7 +463,7 @@ mod tests {
     #[test]
     fn the_budget_stops_before_the_step_that_would_pass_it() {
         let e = Estimate { cost_per_pair: 0.5, seconds_per_pair: 60.0, from_pairs: 100 };
-        let p = Policy { attempts: 3, max_cost: Some(10.0), estimate: Some(e) };
+        let p = SpendPolicy { attempts: 3, max_cost: Some(10.0), estimate: Some(e) };
         // $9.60 spent: the canary ($0.50) would pass $10.
         let step = next_run_step(2, &state(100, 0), &History::default(), &p, 9.6);
         assert_eq!(

@@ -10,7 +10,7 @@ use crate::docker;
 use crate::experiment::{Backend, Experiment};
 use crate::logs::RunLogs;
 use crate::manifest::{self, Manifest};
-use crate::plan::{Estimate, Policy};
+use crate::plan::{Estimate, SpendPolicy};
 use crate::secrets::Secrets;
 use crate::seeds::{Job, SeedsFlags, REGISTERED_AGENTS};
 use crate::subset::{self, Subset};
@@ -241,7 +241,7 @@ pub fn run(flags: &SeedsFlags, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     });
     let job = Job {
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
-        policy: Policy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
+        policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
         agent_config,
         exp,
         cb,

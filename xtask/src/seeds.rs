@@ -29,7 +29,7 @@ use crate::docker;
 use crate::experiment::{Backend, CommonFlags, Experiment};
 use crate::logs::RunLogs;
 use crate::manifest::Manifest;
-use crate::plan::{self, human_duration, History, Policy, RunState, Step};
+use crate::plan::{self, human_duration, History, RunState, SpendPolicy, Step};
 use crate::preflight;
 use crate::quarantine;
 use crate::secrets::Secrets;
@@ -95,7 +95,7 @@ pub struct Job {
     pub secrets: Secrets,
     /// The `--agent-config` file and its text, when `[model_kwargs]` has settings.
     pub agent_config: Option<(PathBuf, String)>,
-    pub policy: Policy,
+    pub policy: SpendPolicy,
     pub timeout: Option<Duration>,
     /// Written beside each seed run before the CLI first touches it.
     pub manifest: Manifest,
