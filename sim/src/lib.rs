@@ -287,11 +287,7 @@ fn record(a: &Args, k: &Knobs, kind: &str, key: &str) {
 /// behind; named in the record as `container <run> <name>`.
 fn leave_container(a: &Args, k: &Knobs, docker: &str, j: &Job) {
     let name = format!("minisweagent-{:08x}", hash(&format!("{}:{}:{:?}", a.name, j.key(), Timestamp::now())) as u32);
-    let image = format!(
-        "akhatua/cooperbench-{}:task{}",
-        j.repo.strip_suffix("_task").unwrap_or(&j.repo).replace('_', "-"),
-        j.task_id
-    );
+    let image = format!("akhatua/cooperbench-{}:task{}", j.repo.replace("_task", "").replace('_', "-"), j.task_id);
     let made = std::process::Command::new(docker)
         .args(["create", "--name", &name, &image, "sleep", "7200"])
         .stdout(std::process::Stdio::null())

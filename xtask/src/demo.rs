@@ -20,6 +20,10 @@ pub struct DemoFlags {
     /// Write the report into results/demo/ (commit it) instead of <dir>/results
     #[arg(long)]
     pub write_results: bool,
+    /// The study's flow on the real cooperbench CLI, offline and keyless
+    /// (the world of `cargo xtask e2e`; needs Docker; about 4 minutes)
+    #[arg(long)]
+    pub real_cli: bool,
 }
 
 /// Also the experiment the integration tests start from.
@@ -40,6 +44,9 @@ coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]
 "#;
 
 pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
+    if flags.real_cli {
+        return crate::e2e::demo();
+    }
     let dir = match &flags.dir {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("cooperbench-demo-{}", std::process::id())),

@@ -83,7 +83,8 @@ pub fn remove(ids: &[&str]) -> anyhow::Result<()> {
 /// The image the CLI runs a task in, agent and eval alike (CONTRACT.md):
 /// `akhatua/cooperbench-<repo without _task, _ as ->:task<id>`.
 pub fn task_image(repo: &str, task_id: u64) -> String {
-    let name = repo.strip_suffix("_task").unwrap_or(repo).replace('_', "-");
+    // As the CLI's get_image_name: every `_task`, not only a suffix.
+    let name = repo.replace("_task", "").replace('_', "-");
     format!("{IMAGE_PREFIX}{name}:task{task_id}")
 }
 

@@ -10,6 +10,7 @@ pub mod command;
 pub mod demo;
 pub mod difficulty;
 pub mod docker;
+pub mod e2e;
 pub mod eval_summary;
 pub mod experiment;
 pub mod fig4;
@@ -35,6 +36,7 @@ pub mod status;
 pub mod subset;
 pub mod timestamp;
 pub mod verify;
+pub mod world;
 
 /// An error that means "you called it wrong" (exit 2), not "the data is bad".
 #[derive(Debug)]

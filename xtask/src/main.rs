@@ -17,7 +17,7 @@ enum Cmd {
     Seeds(seeds::SeedsFlags),
     /// Where each run stands (results, errors, evals, cost); runs nothing
     Status(status::StatusFlags),
-    /// Remove the Docker containers cooperbench left, and nothing else
+    /// Remove the containers this harness saw appear during its own CLI invocations
     CleanDocker(clean_docker::CleanDockerFlags),
     /// Difficulty table, Figure 4 data and plot, REPORT.md
     Report(report::ReportFlags),
@@ -25,6 +25,8 @@ enum Cmd {
     Demo(demo::DemoFlags),
     /// Install the real cooperbench CLI into a virtualenv (Python 3.11 workaround)
     InstallCooperbench(install_cooperbench::InstallFlags),
+    /// The harness against the real CLI, succeeding, offline: world, seeds, verify, report, faults
+    E2e(e2e::E2eFlags),
     /// Time verify --json on a full-benchmark-sized tree against the read floor
     Bench(bench::BenchFlags),
 }
@@ -50,6 +52,7 @@ fn main() {
         Cmd::Demo(f) => demo::run(f),
         Cmd::InstallCooperbench(f) => install_cooperbench::run(f),
         Cmd::Bench(f) => bench::run(f),
+        Cmd::E2e(f) => e2e::run(f),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -414,6 +414,7 @@ impl Job {
             }
         };
         let (mut last, mut over) = (None, false);
+        let started = std::time::Instant::now();
         let ended = inv
             .run(|| {
                 watch();
@@ -441,6 +442,9 @@ impl Job {
             .map_err(fail)?;
         // A container made after the last look, before the CLI ended.
         watch();
+        // Its span, for time accounting (`cargo xtask e2e` sums their union).
+        let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        crate::say!("{prefix}{what}: ended after {:.1}s, at {:.1}", started.elapsed().as_secs_f64(), end.as_secs_f64());
         match ended {
             Ended::Interrupted => Err(Stop::Interrupted),
             Ended::TimedOut => {
