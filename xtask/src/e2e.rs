@@ -509,6 +509,7 @@ fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let sc = Scenario::new(root, "two-seeds", cli, Some(&s))?;
     let t = Instant::now();
     // The baseline run, as the study's was made: by the CLI itself.
+    println!("\ntwo seeds: the baseline, by `cooperbench run` and `eval` (about a minute) in {}", sc.cb.display());
     let baseline_cli = baseline(&sc, cli)?;
     // Kept for the fault scenarios, whose checkouts need a baseline too.
     copy_dir(&sc.cb.join("logs").join(RUNS[0]), &baseline_copy(root))?;
@@ -518,6 +519,7 @@ fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let tests = sc.cb.join("dataset/e2ecalc_task/task1/feature2/tests.patch");
     let held = sc.dir.join("tests.patch.held");
     std::fs::rename(&tests, &held)?;
+    println!("two seeds: `cargo xtask seeds --yes` with two seeds (about three minutes)");
     let handle = sc.seeds(cli, &[], &[]).start()?;
     let errored = sc.cb.join("logs/e2e-solo-seed1/solo/e2ecalc_task/1/f1_f2/eval.json");
     let mut restored = false;
