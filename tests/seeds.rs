@@ -419,3 +419,25 @@ fn docker_clean_up_removes_only_what_appeared_during_our_invocations() {
     assert!(o.contains("removing 1 cooperbench-looking container(s) not seen by this harness"), "{o}");
     assert_eq!(std::fs::read_to_string(&state).unwrap(), format!("{unrelated}\n"));
 }
+
+/// A task image missing, as the real CLI words it (seen in `cargo xtask
+/// e2e`): the agent's `docker run` fails, the canary ends Error with that
+/// message, and nothing more is spent.
+#[test]
+fn a_missing_task_image_stops_the_canary_with_the_clis_words() {
+    let c = with_baseline();
+    let out = seeds(&c, &["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_MISSING_IMAGES", "amber_task/1000")]);
+    let o = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{o}");
+    assert!(
+        o.contains(
+            "canary amber_task/1000/f1_f2 ended Error: Command '['docker', 'run', '-d', '--name', 'minisweagent-"
+        ),
+        "{o}"
+    );
+    assert!(
+        o.contains("'akhatua/cooperbench-amber:task1000', '-c', 'sleep 2h']' returned non-zero exit status 125."),
+        "{o}"
+    );
+    assert_eq!(count(&c, "run", SEED1), 1, "more than the canary was spent");
+}

@@ -17,6 +17,7 @@
 //! | `COOPERBENCH_SIM_SLOW_MS=MS` | each pair takes MS milliseconds |
 //! | `COOPERBENCH_SIM_LEAK_KEY=1` | prints `COHERE_API_KEY` in its output, as a careless library might |
 //! | `COOPERBENCH_SIM_LEAVE_CONTAINER=1` | the first pair of each `run` invocation leaves an agent container (`minisweagent-<8 hex>`, on the task's image), as a killed agent does |
+//! | `COOPERBENCH_SIM_MISSING_IMAGES=repo_task/ID,..` | these tasks have no image: `run` ends their pairs `Error` with the agent's failed `docker run` (as 0.0.29 words it), `eval` writes no eval.json for them |
 //! | `COOPERBENCH_SIM_DOCKER=PROGRAM` | the docker program for that container (default `docker`) |
 //! | `COOPERBENCH_SIM_RECORD=FILE` | where the record of work done goes (default `<log-dir>/.sim-record.log`) |
 //!
@@ -134,6 +135,8 @@ pub struct Knobs {
     pub leak_key: Option<String>,
     /// The docker program, when each `run` invocation leaves a container.
     pub leave_container: Option<String>,
+    /// Tasks (`repo/task_id`) whose image is missing.
+    pub missing_images: Vec<String>,
 }
 
 impl Knobs {
@@ -149,6 +152,9 @@ impl Knobs {
             record: std::env::var_os("COOPERBENCH_SIM_RECORD").map(PathBuf::from),
             api_key_present: Some(std::env::var_os("COHERE_API_KEY").is_some_and(|v| !v.is_empty())),
             leak_key: std::env::var("COOPERBENCH_SIM_LEAK_KEY").ok().and(std::env::var("COHERE_API_KEY").ok()),
+            missing_images: std::env::var("COOPERBENCH_SIM_MISSING_IMAGES")
+                .map(|v| v.split(',').filter(|t| !t.is_empty()).map(String::from).collect())
+                .unwrap_or_default(),
             leave_container: std::env::var_os("COOPERBENCH_SIM_LEAVE_CONTAINER")
                 .map(|_| std::env::var("COOPERBENCH_SIM_DOCKER").unwrap_or_else(|_| "docker".into())),
         }
@@ -287,7 +293,7 @@ fn record(a: &Args, k: &Knobs, kind: &str, key: &str) {
 /// behind; named in the record as `container <run> <name>`.
 fn leave_container(a: &Args, k: &Knobs, docker: &str, j: &Job) {
     let name = format!("minisweagent-{:08x}", hash(&format!("{}:{}:{:?}", a.name, j.key(), Timestamp::now())) as u32);
-    let image = format!("akhatua/cooperbench-{}:task{}", j.repo.replace("_task", "").replace('_', "-"), j.task_id);
+    let image = image_of(j);
     let made = std::process::Command::new(docker)
         .args(["create", "--name", &name, &image, "sleep", "7200"])
         .stdout(std::process::Stdio::null())
@@ -297,6 +303,11 @@ fn leave_container(a: &Args, k: &Knobs, docker: &str, j: &Job) {
     if made {
         record(a, k, "container", &name);
     }
+}
+
+/// The task's image, named as the CLI names it (every `_task` dropped).
+fn image_of(j: &Job) -> String {
+    format!("akhatua/cooperbench-{}:task{}", j.repo.replace("_task", "").replace('_', "-"), j.task_id)
 }
 
 /// Python's json reads bare `NaN`, `Infinity` and `-Infinity`; serde_json
@@ -516,6 +527,13 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
             Some(format!("Unknown agent: '{}'. Available: {}", a.agent, known.join(", ")))
         } else if a.model.starts_with("command") && k.api_key_present == Some(false) {
             Some("litellm.AuthenticationError: CohereException - {\"message\":\"no api key supplied\"}".to_string())
+        } else if k.missing_images.contains(&format!("{}/{}", j.repo, j.task_id)) {
+            // What the real 0.0.29 records when the agent's container cannot start.
+            let name = format!("minisweagent-{:08x}", hash(&format!("{}:{key}:{}", a.name, start.to_iso())) as u32);
+            Some(format!(
+                "Command '['docker', 'run', '-d', '--name', '{name}', '-w', '/workspace/repo', '--entrypoint', '/bin/bash', '--rm', '{}', '-c', 'sleep 2h']' returned non-zero exit status 125.",
+                image_of(j)
+            ))
         } else if first_attempt && in_last {
             Some("Container exited unexpectedly (simulated)".to_string())
         } else {
@@ -682,6 +700,13 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
             std::thread::sleep(std::time::Duration::from_millis(slow));
         }
         record(a, k, "eval", &key);
+        if k.missing_images.contains(&format!("{}/{}", j.repo, j.task_id)) {
+            // The container cannot be created: no eval.json (CONTRACT.md).
+            errors += 1;
+            println!("✗ error {label} 500 Server Error for images/create?fromImage={} (simulated)", image_of(j));
+            results.push(json!({"run": j.label(), "status": "error"}));
+            continue;
+        }
         if first && rank < eval_skips {
             errors += 1;
             println!("✗ error {label} Failed to create container (simulated)");
