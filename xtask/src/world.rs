@@ -236,7 +236,7 @@ fn inputs_digest(task: &Task, programs: &[PathBuf]) -> anyhow::Result<String> {
     for f in task.features {
         h.update(format!("{}|{}|{}|{}\n", f.n, f.body, f.input, f.output));
     }
-    h.update("layout 2");
+    h.update("layout 3");
     Ok(format!("{:x}", h.finalize())[..16].to_string())
 }
 
@@ -313,6 +313,16 @@ fn our_image(image: &str) -> anyhow::Result<Option<String>> {
     }
 }
 
+fn image_id(image: &str) -> Option<String> {
+    let out = duct::cmd!(crate::docker::program(), "image", "inspect", "--format", "{{.Id}}", image)
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 /// Every task image, built or reused; returns (image, "built" | "reused").
 pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> {
     let programs: Vec<PathBuf> = PROGRAMS.iter().map(|p| which(p)).collect::<anyhow::Result<_>>()?;
@@ -322,10 +332,16 @@ pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> 
     for task in &TASKS {
         let image = crate::docker::task_image(task.repo, task.id);
         let digest = inputs_digest(task, &programs)?;
-        if our_image(&image)?.as_deref() == Some(digest.as_str()) {
+        let old = our_image(&image)?;
+        if old.as_deref() == Some(digest.as_str()) {
             done.push((image, "reused"));
             continue;
         }
+        // Ours, from other inputs: removed once the new one has its name.
+        let replaced = match old {
+            Some(_) => image_id(&image),
+            None => None,
+        };
         if !base_made {
             base_rootfs(&base, &programs)?;
             base_made = true;
@@ -386,6 +402,9 @@ pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> 
             bail!("docker import of {image} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
         }
         std::fs::remove_file(&tar).ok();
+        if let Some(id) = replaced {
+            let _ = duct::cmd!(crate::docker::program(), "rmi", id).stdout_null().stderr_null().unchecked().run();
+        }
         done.push((image, "built"));
     }
     Ok(done)
