@@ -775,7 +775,7 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let t = Instant::now();
     let handle = sc.seeds(cli, &["--seeds", "1"], &[]).start()?;
     let deadline = Instant::now() + Duration::from_secs(300);
-    while results_in(&sc.cb, "e2e-solo-seed1") < 2 {
+    while results_in(&sc.cb, RUNS[1]) < 2 {
         if handle.try_wait()?.is_some() || Instant::now() > deadline {
             bail!("seeds ended (or hung) before two pairs were done");
         }
@@ -807,7 +807,7 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     if rerun.status.code() != Some(0) {
         failures.push(format!("the rerun exited {:?}, expected 0", rerun.status.code()));
     }
-    if results_in(&sc.cb, "e2e-solo-seed1") != world::pairs().len() {
+    if results_in(&sc.cb, RUNS[1]) != world::pairs().len() {
         failures.push("the rerun did not finish every pair".into());
     }
     let conversations = world::conversations(&sc.stand_in.as_ref().map(|s| s.requests()).unwrap_or_default());
@@ -829,6 +829,23 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let wall = t.elapsed().as_secs_f64();
     sc.finish(keep);
     Ok(Outcome { failures, summary, wall, cli: cli_time })
+}
+
+/// What a fault that the canary must catch leaves: `seeds` exits 1, the
+/// canary `pair` ended Error, and it was the only pair attempted.
+fn canary_stopped(out: &std::process::Output, sc: &Scenario, pair: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    if out.status.code() != Some(1) {
+        failures.push(format!("seeds exited {:?}, expected 1", out.status.code()));
+    }
+    if !text(out).contains(&format!("canary {pair} ended Error:")) {
+        failures.push("the canary did not stop with the pair's Error".into());
+    }
+    let attempted = results_in(&sc.cb, RUNS[1]);
+    if attempted != 1 {
+        failures.push(format!("{attempted} pairs were attempted, expected 1"));
+    }
+    failures
 }
 
 /// A task whose image does not exist: the canary stops after one pair and
@@ -856,21 +873,13 @@ fn image_missing(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> 
     let out = sc.seeds(cli, &["--seeds", "1"], &[]).run()?;
     let o = text(&out);
     echo("seeds (image missing)", &o);
-    let mut failures = Vec::new();
-    if out.status.code() != Some(1) {
-        failures.push(format!("seeds exited {:?}, expected 1", out.status.code()));
-    }
-    if !o.contains("canary e2eabsent_task/9/f1_f2 ended Error:") {
-        failures.push("the canary did not stop with the pair's Error".into());
-    }
+    let mut failures = canary_stopped(&out, &sc, "e2eabsent_task/9/f1_f2");
     let image = crate::docker::task_image("e2eabsent_task", 9);
-    // The CLI tries to pull it: "500 Server Error for .../images/create?tag=task9&fromImage=akhatua%2Fcooperbench-e2eabsent".
+    // The agent's own words: "Command '['docker', 'run', ..., 'akhatua/cooperbench-e2eabsent:task9', ...]'
+    // returned non-zero exit status 125."
     let named = image.split(':').next().unwrap_or(&image).trim_start_matches("akhatua/").to_string();
     if !o.lines().any(|l| l.contains("ended Error:") && l.contains(&named)) {
         failures.push(format!("the stop does not show the CLI's error about {image}"));
-    }
-    if results_in(&sc.cb, "e2e-solo-seed1") != 1 {
-        failures.push(format!("{} pairs were attempted, expected 1", results_in(&sc.cb, "e2e-solo-seed1")));
     }
     let spent = sc.stand_in.as_ref().map(|s| s.requests().len()).unwrap_or(0);
     if spent != 0 {
@@ -895,16 +904,7 @@ fn endpoint_down(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> 
     let out = sc.seeds(cli, &["--seeds", "1"], &[("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", "1")]).run()?;
     let o = text(&out);
     echo("seeds (endpoint down)", &o);
-    let mut failures = Vec::new();
-    if out.status.code() != Some(1) {
-        failures.push(format!("seeds exited {:?}, expected 1", out.status.code()));
-    }
-    if !o.contains("canary e2ecalc_task/1/f1_f2 ended Error:") {
-        failures.push("the canary did not stop with the pair's Error".into());
-    }
-    if results_in(&sc.cb, "e2e-solo-seed1") != 1 {
-        failures.push(format!("{} pairs were attempted, expected 1", results_in(&sc.cb, "e2e-solo-seed1")));
-    }
+    let mut failures = canary_stopped(&out, &sc, "e2ecalc_task/1/f1_f2");
     for c in settled_containers() {
         failures.push(format!("container left: {c}"));
     }
