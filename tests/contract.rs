@@ -281,6 +281,6 @@ fn python_reads_agrees_with_the_clis_python() {
             .unwrap()
             .status
             .success();
-        assert_eq!(xtask::json::python_reads(bytes), py, "sample {:?}", String::from_utf8_lossy(bytes));
+        assert_eq!(xtask::study::json::python_reads(bytes), py, "sample {:?}", String::from_utf8_lossy(bytes));
     }
 }

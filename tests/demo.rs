@@ -20,7 +20,7 @@ fn demo_runs_and_committed_results_are_fresh() {
     assert!(o.contains("verify: OK"), "{o}");
     assert!(o.contains("This used the bundled simulator"), "{o}");
     let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/demo");
-    for f in xtask::report::FILES {
+    for f in xtask::commands::report::FILES {
         let fresh = std::fs::read(tmp.path().join("results").join(f)).unwrap();
         let old = std::fs::read(committed.join(f)).unwrap_or_default();
         assert!(fresh == old, "results/demo/{f} is stale: run `cargo xtask demo --write-results` and commit");

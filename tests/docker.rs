@@ -47,7 +47,7 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
     let tag = format!("{:08x}", std::process::id());
     // The canary and the first pair of the run are both amber_task/1000: the
     // simulator leaves an agent container on that task's image each time.
-    let image = xtask::docker::task_image("amber_task", 1000);
+    let image = xtask::edges::docker::task_image("amber_task", 1000);
     let label = format!("xtask-test={tag}");
     let image_was_there = docker(&["image", "inspect", &image]).status.success();
     let foreign = format!("minisweagent-{tag}");

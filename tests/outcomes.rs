@@ -6,8 +6,8 @@
 //! the effect as a diff of `tests/snapshots/outcomes__*.snap`; under
 //! `CI=true` an unreviewed change fails.
 
-use xtask::outcomes::Table;
-use xtask::report::{self, Options};
+use xtask::commands::report::{self, Options};
+use xtask::study::table::Table;
 
 #[test]
 fn committed_outcomes_recompute_to_their_snapshots() {
@@ -47,7 +47,7 @@ fn one_changed_outcome_changes_the_summary() {
     let line = text.lines().find(|l| l.contains(",Submitted,fail,")).unwrap();
     let changed = text.replacen(line, &line.replace(",Submitted,fail,", ",Submitted,pass,"), 1);
     let opts = Options {
-        bootstrap: xtask::fig4::Bootstrap { replicates: 50, ..Options::default().bootstrap },
+        bootstrap: xtask::study::fig4::Bootstrap { replicates: 50, ..Options::default().bootstrap },
         ..Options::default()
     };
     let a = report::summarise("demo", "lite", &Table::from_csv(&text, "a").unwrap(), &opts);

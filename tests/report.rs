@@ -5,11 +5,10 @@
 mod common;
 
 use common::*;
-use xtask::fig4::DifficultyMode;
-use xtask::fixture::{self, Shape, LITE};
-use xtask::logs::RunLogs;
-use xtask::report::{self, Options, Study};
-use xtask::subset::Subset;
+use xtask::commands::report::{self, Options, Study};
+use xtask::study::fig4::DifficultyMode;
+use xtask::study::run::RunLogs;
+use xtask::support::fixture::{self, Shape, LITE};
 
 const SOLO: [&str; 3] = ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"];
 const COOP: [&str; 2] = ["command-a-coop-comm", "command-a-coop-nocomm"];
@@ -25,7 +24,7 @@ fn in_sample() -> Options {
 fn study_with(c: &Checkout, options: Options) -> Study {
     Study {
         name: "test".into(),
-        subset: Subset::load(&c.cb(), "lite").unwrap(),
+        subset: xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap(),
         solo: SOLO.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
         coop: COOP.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
         solo_curve: SOLO.iter().map(|s| s.to_string()).collect(),
@@ -175,8 +174,10 @@ fn held_out_numbers_agree_with_a_hand_calculation() {
     assert!(warnings.iter().any(|w| w.starts_with("bucket 0 holds 2 pair(s)")), "{warnings:?}");
     // The intervals come from a fixed seed: the same bytes twice, others for another seed.
     assert_eq!(report::render(&study(&c)).unwrap().fig4_json, r.fig4_json);
-    let other =
-        Options { bootstrap: xtask::fig4::Bootstrap { seed: 1, ..Options::default().bootstrap }, ..Options::default() };
+    let other = Options {
+        bootstrap: xtask::study::fig4::Bootstrap { seed: 1, ..Options::default().bootstrap },
+        ..Options::default()
+    };
     assert_ne!(report::render(&study_with(&c, other)).unwrap().fig4_json, r.fig4_json);
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use xtask::fixture;
+use xtask::support::fixture;
 
 fn with_baseline() -> Checkout {
     Checkout::with_baseline("")
@@ -18,15 +18,15 @@ fn count(c: &Checkout, kind: &str, run: &str) -> usize {
     c.sim_work(kind, run).len()
 }
 
-fn report(c: &Checkout, runs: &[&str]) -> xtask::verify::Report {
+fn report(c: &Checkout, runs: &[&str]) -> xtask::commands::verify::Report {
     let runs: Vec<String> = runs.iter().map(|s| s.to_string()).collect();
-    xtask::verify::load_and_check(
+    xtask::commands::verify::load_and_check(
         &c.cb(),
         "lite",
         &runs,
-        xtask::difficulty::EvalErrors::Exclude,
+        xtask::study::outcome::EvalErrors::Exclude,
         false,
-        xtask::logs::DEFAULT_MAX_FILE_BYTES,
+        xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
     )
     .unwrap()
 }
@@ -129,7 +129,11 @@ fn eval_errors_and_missing_evals_are_retried() {
     assert!(o.contains("[seed1] eval retry (2 pairs without eval.json)"), "{o}");
     assert!(o.contains("[seed1] eval --force amber_task/1000/f1_f4"), "{o}");
     let r = report(&c, &[SEED1, SEED2]);
-    assert!(r.runs.iter().all(|s| s.evals == 100 && s.eval_errors == 0), "{}", xtask::verify::render_text(&r));
+    assert!(
+        r.runs.iter().all(|s| s.evals == 100 && s.eval_errors == 0),
+        "{}",
+        xtask::commands::verify::render_text(&r)
+    );
     // Two plain evals for the skipped pairs, a forced one for the errored.
     let rec = c.sim_record();
     assert_eq!(rec.iter().filter(|l| *l == &format!("eval {SEED1} amber_task/1000/f1_f2")).count(), 2);
@@ -266,11 +270,15 @@ fn seed_manifest_records_and_guards_the_configuration() {
     assert!(
         r.problems.iter().any(|p| p.check == "provenance" && p.detail.contains("from harness-manifest.json")),
         "{}",
-        xtask::verify::render_text(&r)
+        xtask::commands::verify::render_text(&r)
     );
     std::fs::write(&file, "{").unwrap();
     let r = report(&c, &["command-a-solo-seed1"]);
-    assert!(r.problems.iter().any(|p| p.check == "unreadable_manifest"), "{}", xtask::verify::render_text(&r));
+    assert!(
+        r.problems.iter().any(|p| p.check == "unreadable_manifest"),
+        "{}",
+        xtask::commands::verify::render_text(&r)
+    );
 }
 
 /// The result.json of `pair` in `run`.

@@ -8,9 +8,9 @@
 mod common;
 
 use common::*;
-use xtask::difficulty::EvalErrors;
-use xtask::fixture::{self, LITE};
-use xtask::verify;
+use xtask::commands::verify;
+use xtask::study::outcome::EvalErrors;
+use xtask::support::fixture::{self, LITE};
 
 const RUNS: [&str; 3] = ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"];
 /// The first pair of the synthetic subset; most mutations hit it.
@@ -25,8 +25,15 @@ fn clean() -> Checkout {
 
 fn check(c: &Checkout) -> verify::Report {
     let runs: Vec<String> = RUNS.iter().map(|s| s.to_string()).collect();
-    verify::load_and_check(&c.cb(), "lite", &runs, EvalErrors::Exclude, false, xtask::logs::DEFAULT_MAX_FILE_BYTES)
-        .unwrap()
+    verify::load_and_check(
+        &c.cb(),
+        "lite",
+        &runs,
+        EvalErrors::Exclude,
+        false,
+        xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
+    )
+    .unwrap()
 }
 
 /// The clean tree's readable report, made once.
@@ -248,12 +255,19 @@ fn ten_seeds_with_a_nine_of_ten_pair() {
         edit_json(&dir.join("result.json"), |v| v["agent"]["status"] = "Submitted".into());
         edit_json(&dir.join("eval.json"), |v| v["both_passed"] = (i != 0).into());
     }
-    let report =
-        verify::load_and_check(&c.cb(), "lite", &runs, EvalErrors::Exclude, false, xtask::logs::DEFAULT_MAX_FILE_BYTES)
-            .unwrap();
-    let logs: Vec<xtask::logs::RunLogs> = runs.iter().map(|r| xtask::logs::RunLogs::load(&c.cb(), r)).collect();
-    let refs: Vec<&xtask::logs::RunLogs> = logs.iter().collect();
-    let subset = xtask::subset::Subset::load(&c.cb(), "lite").unwrap();
+    let report = verify::load_and_check(
+        &c.cb(),
+        "lite",
+        &runs,
+        EvalErrors::Exclude,
+        false,
+        xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
+    )
+    .unwrap();
+    let logs: Vec<xtask::study::run::RunLogs> =
+        runs.iter().map(|r| xtask::study::run::RunLogs::load(&c.cb(), r)).collect();
+    let refs: Vec<&xtask::study::run::RunLogs> = logs.iter().collect();
+    let subset = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap();
     let per_pair = verify::pair_difficulties(&subset, &refs, EvalErrors::Exclude);
     let (_, _, d) = per_pair.iter().find(|(p, _, _)| p.to_string() == PAIR).unwrap();
     assert_eq!(d.fraction(), "1/10");

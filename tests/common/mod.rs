@@ -26,7 +26,8 @@ impl Checkout {
     /// go into its experiment file.
     pub fn with_baseline(extra: &str) -> Checkout {
         let c = Checkout::new();
-        xtask::fixture::solo_tree(&c.cb(), "lite", xtask::fixture::LITE, &["command-a-solo"]).unwrap();
+        xtask::support::fixture::solo_tree(&c.cb(), "lite", xtask::support::fixture::LITE, &["command-a-solo"])
+            .unwrap();
         c.write_experiment(extra);
         c
     }
@@ -73,8 +74,11 @@ impl Checkout {
     /// Writes an experiment file for this checkout; `extra` lines are appended.
     pub fn write_experiment(&self, extra: &str) {
         // The demo's experiment, without its coop runs.
-        let base: String =
-            xtask::demo::EXPERIMENT.lines().filter(|l| !l.starts_with("coop_runs")).map(|l| format!("{l}\n")).collect();
+        let base: String = xtask::edges::experiment::DEMO
+            .lines()
+            .filter(|l| !l.starts_with("coop_runs"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         let text = format!("{}{extra}\n", base.replace("name = \"demo\"", "name = \"test\""));
         std::fs::write(self.experiment(), text).unwrap();
     }

@@ -1,42 +1,18 @@
-//! The CooperBench seeds harness. `main.rs` parses flags and calls one module
-//! per subcommand; the rest are the study's nouns (pair, subset, result,
-//! difficulty) and the edges that touch processes and files.
+//! The CooperBench seeds harness, in four folders by layer:
+//!
+//! - `commands/`: one module per `cargo xtask` subcommand;
+//! - `study/`: the study's nouns and rules, pure (no process, file or clock);
+//! - `edges/`: everything that touches a process, a file or Docker;
+//! - `support/`: the simulator checkout and the offline world tests run in.
+//!
+//! Imports run downwards only: `commands` may use everything, `edges` and
+//! `support` use `study`, and `study` uses nothing of the harness but itself.
+//! `tests/layers.rs` checks it.
 
-pub mod agent_config;
-pub mod bench;
-pub mod clean_docker;
-pub mod cli;
-pub mod command;
-pub mod demo;
-pub mod difficulty;
-pub mod docker;
-pub mod e2e;
-pub mod eval_summary;
-pub mod experiment;
-pub mod fig4;
-pub mod fixture;
-pub mod install_cooperbench;
-pub mod json;
-pub mod lock;
-pub mod logs;
-pub mod manifest;
-pub mod noise;
-pub mod outcomes;
-pub mod pair;
-pub mod plan;
-pub mod plot;
-pub mod preflight;
-pub mod problem;
-pub mod quarantine;
-pub mod report;
-pub mod result;
-pub mod secrets;
-pub mod seeds;
-pub mod status;
-pub mod subset;
-pub mod timestamp;
-pub mod verify;
-pub mod world;
+pub mod commands;
+pub mod edges;
+pub mod study;
+pub mod support;
 
 /// An error that means "you called it wrong" (exit 2), not "the data is bad".
 #[derive(Debug)]

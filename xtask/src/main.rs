@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 
-use xtask::*;
+use xtask::commands::*;
+use xtask::UsageError;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "CooperBench seeds harness", version)]

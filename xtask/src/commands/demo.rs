@@ -1,0 +1,129 @@
+//! `cargo xtask demo`: the main job end to end on the bundled simulator, in
+//! a temporary lite-shaped checkout: a baseline and two coop runs made by the
+//! simulator, then `seeds`, `verify` and `report` exactly as against the
+//! real CLI. No API key, no Docker image, no money.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::commands::report::{self, ReportFlags};
+use crate::commands::seeds::{self, SeedsFlags};
+use crate::edges::experiment::CommonFlags;
+use crate::edges::layout::project_root;
+use crate::support::fixture::{self, LITE};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoFlags {
+    /// Where to build the checkout [default: a new temporary folder]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Write the report into results/demo/ (commit it) instead of <dir>/results
+    #[arg(long)]
+    pub write_results: bool,
+    /// The study's flow on the real cooperbench CLI, offline and keyless
+    /// (the world of `cargo xtask e2e`; needs Docker; about 4 minutes)
+    #[arg(long)]
+    pub real_cli: bool,
+}
+
+pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
+    if flags.real_cli {
+        return crate::commands::e2e::demo();
+    }
+    let dir = match &flags.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("cooperbench-demo-{}", std::process::id())),
+    };
+    if dir.join("CooperBench").exists() {
+        return Err(crate::usage(anyhow::anyhow!("{} already holds a demo: pass another --dir", dir.display())));
+    }
+    let sim = simulator()?;
+    // The demo must never touch the machine's real containers.
+    if std::env::var_os("XTASK_DOCKER").is_none() {
+        std::env::set_var("XTASK_DOCKER", project_root().join("fixtures").join("fake-docker"));
+    }
+    let cb = dir.join("CooperBench");
+    println!("demo: building a lite-shaped checkout in {}", cb.display());
+    fixture::write_dataset(&cb, "lite", LITE)?;
+    for (run, setting) in
+        [("command-a-solo", "solo"), ("command-a-coop-comm", "coop"), ("command-a-coop-nocomm", "coop")]
+    {
+        sim_run(&sim, &cb, "lite", run, setting, &[])?;
+        println!("demo: {run} ({setting}) made by the simulator");
+    }
+    // A key for the simulator's check, through .env as a user's would be.
+    std::fs::write(cb.join(".env"), "COHERE_API_KEY=demo-not-a-real-key\n")?;
+    let experiment = dir.join("experiment.toml");
+    std::fs::write(&experiment, crate::edges::experiment::DEMO)?;
+    let common = CommonFlags { experiment: Some(experiment), cooperbench_dir: None, subset: None };
+
+    println!("\ndemo: cargo xtask seeds --yes --cooperbench-bin {}\n", sim.display());
+    let code = seeds::run(SeedsFlags {
+        common: common.clone(),
+        cooperbench_bin: Some(sim.clone()),
+        seeds: None,
+        model: None,
+        agent: None,
+        backend: None,
+        attempts: None,
+        parallel_seeds: false,
+        serial_evals: false,
+        max_cost: None,
+        timeout: None,
+        dry_run: false,
+        yes: true,
+        no_agent_check: false,
+    })?;
+    anyhow::ensure!(code == 0, "seeds exited {code}");
+
+    let out = if flags.write_results { project_root().join("results").join("demo") } else { dir.join("results") };
+    println!("\ndemo: cargo xtask report --out {}", out.display());
+    report::run(ReportFlags { out: Some(out.clone()), ..ReportFlags::new(common) })?;
+    println!(
+        "\ndemo: done. This used the bundled simulator ({}), not the real cooperbench CLI:\n\
+         no model was called, no money was spent, and Docker calls went to a stub.\n\
+         The checkout is {}; the report is {}.",
+        sim.display(),
+        cb.display(),
+        out.join("REPORT.md").display()
+    );
+    Ok(0)
+}
+
+/// One run and its eval by the simulator binary (a process of its own, as
+/// the real CLI would be), output discarded.
+pub fn sim_run(
+    sim: &Path,
+    cb: &Path,
+    subset: &str,
+    run: &str,
+    setting: &str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    for args in fixture::sim_argv(cb, subset, run, setting) {
+        let mut cmd = duct::cmd(sim, &args).dir(cb).env("COHERE_API_KEY", "demo-not-a-real-key");
+        for (k, v) in env {
+            cmd = cmd.env(k, v);
+        }
+        let out = cmd.stdout_null().stderr_capture().unchecked().run()?;
+        anyhow::ensure!(out.status.success(), "simulator failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// The simulator binary beside this one, built if `cargo run` did not.
+pub fn simulator() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let sim = exe.with_file_name("cooperbench-sim");
+    if !sim.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut args = vec!["build", "--quiet", "--package", "xtask", "--bin", "cooperbench-sim"];
+        if !cfg!(debug_assertions) {
+            args.push("--release");
+        }
+        duct::cmd(cargo, args).dir(project_root()).run().context("building the simulator failed")?;
+    }
+    anyhow::ensure!(sim.is_file(), "simulator not found at {}", sim.display());
+    Ok(sim)
+}

@@ -1,0 +1,1015 @@
+//! `cargo xtask e2e`: the harness's own commands against the real
+//! cooperbench CLI, succeeding, offline and for free (the world of
+//! `world.rs`). In order:
+//!
+//! 1. Docker and the real CLI (`install-cooperbench`), the world's dataset
+//!    and task images, the model stand-in;
+//! 2. `seeds` with two seeds (preflight, canary, runs, the retry of an
+//!    `Error` pair, evals, the forced re-eval of an eval that errored, the
+//!    `eval_summary.json` rewrite, verify), then `verify` and `report`;
+//! 3. the checks ([`check`], pure): every pair has a real result.json and an
+//!    eval.json from tests that ran in a container, each outcome is the
+//!    script's, the stand-in was reached with the key from the environment
+//!    (never in a file or on a command line), no pair was paid twice, no
+//!    container or process is left;
+//! 4. faults: Ctrl-C in the middle of a seed, a task image missing, the model
+//!    endpoint down;
+//! 5. a table and the times: wall time, time inside the CLI, the harness's
+//!    own overhead.
+//!
+//! Each scenario works in a folder of its own under `target/e2e/`, removed
+//! at the end unless `--keep`. The images are kept (rebuilt when their
+//! inputs change); `--remove-images` removes them (ours, by label) and exits.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use crate::study::pair::PairId;
+use crate::support::world::{self, StandIn};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct E2eFlags {
+    /// Keep the scenario folders under target/e2e/
+    #[arg(long)]
+    pub keep: bool,
+    /// Only the two-seed run and its checks, no faults
+    #[arg(long)]
+    pub no_faults: bool,
+    /// Remove the world's task images (ours, by label) and exit
+    #[arg(long)]
+    pub remove_images: bool,
+}
+
+/// The key the harness hands the CLI; the checks look for it everywhere.
+const KEY_PREFIX: &str = "sk-e2e-stand-in-";
+
+/// What the stand-in does for each conversation of each pair, in order (see
+/// `fixtures/world/stand_in.py`). Chosen so that the two seeds disagree on
+/// four pairs (difficulty 0, 1/2 and 1), the canary passes, one pair needs
+/// the harness's retry, and one ends `LimitsExceeded`.
+pub fn script() -> BTreeMap<String, Vec<&'static str>> {
+    // Entry 1 is the baseline run (made by the CLI directly, no retry),
+    // then seed 1, then seed 2.
+    [
+        ("e2ecalc_task/1/f1_f2", vec!["solve", "solve", "solve"]),
+        ("e2ecalc_task/1/f1_f3", vec!["half", "http_error", "solve", "half"]),
+        ("e2ecalc_task/1/f2_f3", vec!["half", "half", "half"]),
+        ("e2etext_task/2/f1_f2", vec!["solve", "limits", "solve"]),
+        ("e2elist_task/3/f1_f2", vec!["solve", "solve", "half"]),
+        ("e2elist_task/3/f1_f3", vec!["half", "half", "solve"]),
+    ]
+    .into_iter()
+    .map(|(p, b)| (p.to_string(), b))
+    .collect()
+}
+
+/// The runs of the two-seed scenario, in the order they consume the script.
+pub const RUNS: [&str; 3] = ["e2e-baseline", "e2e-solo-seed1", "e2e-solo-seed2"];
+
+/// What one seed should end with for one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Pass,
+    Fail,
+    Limits,
+}
+
+/// Per pair, the outcome of each run and the conversations it costs: a run
+/// takes entries until one that is not `http_error` (the harness retries an
+/// `Error` pair within a seed; the baseline's entry is never one).
+pub fn expected(script: &BTreeMap<String, Vec<&str>>, seeds: usize) -> BTreeMap<String, (Vec<Expected>, usize)> {
+    script
+        .iter()
+        .map(|(pair, plan)| {
+            let (mut outcomes, mut used) = (Vec::new(), 0);
+            for _ in 0..seeds {
+                loop {
+                    let b = plan.get(used).copied().unwrap_or("solve");
+                    used += 1;
+                    let o = match b {
+                        "http_error" => continue,
+                        "half" => Expected::Fail,
+                        "limits" => Expected::Limits,
+                        _ => Expected::Pass,
+                    };
+                    outcomes.push(o);
+                    break;
+                }
+            }
+            (pair.clone(), (outcomes, used))
+        })
+        .collect()
+}
+
+/// What one seed run left for one pair, as read from its files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PairSeen {
+    pub status: Option<String>,
+    pub both_passed: Option<bool>,
+    pub eval_error: Option<String>,
+    /// The runner's "N passed, M failed" line is in both features' test output.
+    pub tests_ran: bool,
+    /// Written by the real CLI (the seed's manifest names 0.0.29, not the simulator).
+    pub real_cli: bool,
+}
+
+/// Everything the checks look at, gathered by the thin layer.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// (seed index, pair) -> what its files say.
+    pub pairs: BTreeMap<(usize, String), PairSeen>,
+    pub conversations: BTreeMap<String, u64>,
+    /// (path, model, header names) of every request.
+    pub requests: Vec<(String, String, Vec<String>)>,
+    /// Files or outputs that hold the key.
+    pub key_seen_in: Vec<String>,
+    pub containers_left: Vec<String>,
+    pub processes_left: Vec<String>,
+    pub exit_codes: Vec<(String, Option<i32>)>,
+}
+
+/// The checks, pure: every failure, named; empty when all hold.
+pub fn check(expect: &BTreeMap<String, (Vec<Expected>, usize)>, o: &Observed, model: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (what, code) in &o.exit_codes {
+        if *code != Some(0) {
+            bad.push(format!("`{what}` exited {code:?}, expected 0"));
+        }
+    }
+    for (pair, (outcomes, conversations)) in expect {
+        for (i, want) in outcomes.iter().enumerate() {
+            let Some(seen) = o.pairs.get(&(i, pair.clone())) else {
+                bad.push(format!("seed {}: {pair}: no result.json", i + 1));
+                continue;
+            };
+            let got = match (seen.status.as_deref(), seen.both_passed) {
+                (Some("LimitsExceeded"), _) => Some(Expected::Limits),
+                (Some("Submitted"), Some(true)) => Some(Expected::Pass),
+                (Some("Submitted"), Some(false)) => Some(Expected::Fail),
+                _ => None,
+            };
+            if got != Some(*want) {
+                bad.push(format!(
+                    "seed {}: {pair}: expected {want:?}, the files say status {:?}, both_passed {:?}",
+                    i + 1,
+                    seen.status,
+                    seen.both_passed
+                ));
+            }
+            if !seen.real_cli {
+                bad.push(format!("seed {}: {pair}: not written by the real CLI", i + 1));
+            }
+            if *want != Expected::Limits && !seen.tests_ran {
+                bad.push(format!("seed {}: {pair}: eval.json shows no test run in a container", i + 1));
+            }
+            if let Some(e) = &seen.eval_error {
+                bad.push(format!("seed {}: {pair}: eval.json still has an error: {e}", i + 1));
+            }
+        }
+        let had = o.conversations.get(pair).copied().unwrap_or(0);
+        if had != *conversations as u64 {
+            bad.push(format!("{pair}: the stand-in had {had} conversation(s), the script pays for {conversations}"));
+        }
+    }
+    if o.requests.is_empty() {
+        bad.push("the stand-in received no request: the [model_kwargs] api_base route did not take effect".into());
+    }
+    let want_model = model.split_once('/').map(|(_, m)| m).unwrap_or(model);
+    for (path, m, headers) in &o.requests {
+        if path != "/v1/chat/completions" || m != want_model {
+            bad.push(format!("a request to {path} for model {m:?}, expected /v1/chat/completions for {want_model:?}"));
+        }
+        if !headers.iter().any(|h| h.eq_ignore_ascii_case("authorization")) {
+            bad.push(format!("a request to {path} without an Authorization header: the key did not reach the CLI"));
+        }
+    }
+    for f in &o.key_seen_in {
+        bad.push(format!("the key is written in {f}"));
+    }
+    for c in &o.containers_left {
+        bad.push(format!("container left: {c}"));
+    }
+    for p in &o.processes_left {
+        bad.push(format!("process left: {p}"));
+    }
+    bad.sort();
+    bad.dedup();
+    bad
+}
+
+/// One scenario: a checkout of the world, its experiment file, a stand-in.
+struct Scenario {
+    dir: PathBuf,
+    cb: PathBuf,
+    experiment: PathBuf,
+    key: String,
+    stand_in: Option<StandIn>,
+}
+
+/// The real CLI, the Python beside it.
+struct Cli {
+    bin: PathBuf,
+    python: PathBuf,
+}
+
+pub fn run(flags: E2eFlags) -> anyhow::Result<i32> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if let Err(e) = crate::edges::docker::available() {
+        let msg = format!("e2e needs a Docker engine, and `docker info` failed: {e:#}");
+        if ci {
+            bail!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg} (under CI=true this is a failure)");
+        return Ok(SKIPPED);
+    }
+    if flags.remove_images {
+        for i in world::remove_images()? {
+            println!("removed {i}");
+        }
+        return Ok(0);
+    }
+    let wall = Instant::now();
+    let root = crate::edges::layout::project_root().join("target/e2e");
+    std::fs::create_dir_all(&root)?;
+    let cli = install()?;
+
+    let t = Instant::now();
+    let images = world::build_images(&root.join("world"))?;
+    for (image, how) in &images {
+        println!("image {image}: {how}");
+    }
+    println!("world ready in {:.1}s", t.elapsed().as_secs_f64());
+
+    let mut failures = Vec::new();
+    let mut rows: Vec<(String, String, f64, f64)> = Vec::new();
+
+    let main = two_seeds(&root, &cli, flags.keep)?;
+    println!("\ntwo seeds: {}", if main.failures.is_empty() { "ok" } else { "FAILED" });
+    for f in &main.failures {
+        println!("  FAIL {f}");
+    }
+    failures.extend(main.failures.iter().map(|f| format!("two seeds: {f}")));
+    rows.push(("two seeds".into(), main.summary, main.wall, main.cli));
+
+    if !flags.no_faults {
+        for (name, outcome) in [
+            ("ctrl-c mid-seed", ctrl_c(&root, &cli, flags.keep)),
+            ("task image missing", image_missing(&root, &cli, flags.keep)),
+            ("endpoint down", endpoint_down(&root, &cli, flags.keep)),
+        ] {
+            let outcome = outcome.with_context(|| format!("scenario `{name}`"))?;
+            println!("\n{name}: {}", if outcome.failures.is_empty() { "ok" } else { "FAILED" });
+            for f in &outcome.failures {
+                println!("  FAIL {f}");
+            }
+            failures.extend(outcome.failures.iter().map(|f| format!("{name}: {f}")));
+            rows.push((name.into(), outcome.summary, outcome.wall, outcome.cli));
+        }
+    }
+
+    let _ = std::fs::remove_dir_all(baseline_copy(&root));
+    println!("\n{:<20} {:>8} {:>8} {:>9}  what happened", "scenario", "wall", "in CLI", "harness");
+    for (name, summary, w, c) in &rows {
+        println!("{name:<20} {w:>7.1}s {c:>7.1}s {:>8.1}s  {summary}", w - c);
+    }
+    println!("whole e2e: {:.1}s", wall.elapsed().as_secs_f64());
+    if failures.is_empty() {
+        println!("e2e: OK");
+        Ok(0)
+    } else {
+        println!("e2e: FAILED ({} check(s))", failures.len());
+        Ok(1)
+    }
+}
+
+/// `cargo xtask demo --real-cli`: the two-seed scenario, its outputs in
+/// full, kept for the reader. Docker is required (no skip: it was asked for).
+pub fn demo() -> anyhow::Result<i32> {
+    crate::edges::docker::available().map_err(|e| anyhow::anyhow!("demo --real-cli needs a Docker engine: {e:#}"))?;
+    let root = crate::edges::layout::project_root().join("target/e2e");
+    let cli = install()?;
+    for (image, how) in world::build_images(&root.join("world"))? {
+        println!("image {image}: {how}");
+    }
+    SHOW_ALL.store(true, std::sync::atomic::Ordering::SeqCst);
+    let t = Instant::now();
+    let outcome = two_seeds(&root, &cli, true)?;
+    let _ = std::fs::remove_dir_all(baseline_copy(&root));
+    println!(
+        "\ndemo --real-cli: the real cooperbench {} ran a baseline and two seeds of {} pairs offline, for free, in {:.0}s ({:.0}s inside the CLI).",
+        crate::commands::install_cooperbench::VERSION,
+        world::pairs().len(),
+        t.elapsed().as_secs_f64(),
+        outcome.cli
+    );
+    println!("{}", outcome.summary);
+    println!(
+        "The model was a scripted stand-in (fixtures/world/stand_in.py): the outcomes show the harness and the CLI working, not a model's skill."
+    );
+    for f in &outcome.failures {
+        println!("  FAIL {f}");
+    }
+    Ok(if outcome.failures.is_empty() { 0 } else { 1 })
+}
+
+/// Print harness outputs whole (the demo) instead of their last lines.
+static SHOW_ALL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn install() -> anyhow::Result<Cli> {
+    let venv = crate::edges::layout::project_root().join("target/cooperbench-venv");
+    let code = crate::commands::install_cooperbench::run(crate::commands::install_cooperbench::InstallFlags {
+        common: crate::edges::experiment::CommonFlags { experiment: None, cooperbench_dir: None, subset: None },
+        venv: Some(venv.clone()),
+        python: "python3".into(),
+        force: false,
+    })?;
+    if code != 0 {
+        bail!("install-cooperbench failed");
+    }
+    Ok(Cli { bin: venv.join("bin/cooperbench"), python: venv.join("bin/python") })
+}
+
+/// Exit status for "skipped" (automake's convention): never 0.
+pub const SKIPPED: i32 = 77;
+
+struct Outcome {
+    failures: Vec<String>,
+    summary: String,
+    wall: f64,
+    cli: f64,
+}
+
+impl Scenario {
+    fn new(
+        root: &Path,
+        name: &str,
+        cli: &Cli,
+        script: Option<&BTreeMap<String, Vec<&str>>>,
+    ) -> anyhow::Result<Scenario> {
+        let dir = root.join(format!("{name}-{}", std::process::id()));
+        if dir.exists() {
+            bail!("{} exists already: another e2e of this process? move it aside", dir.display());
+        }
+        let cb = dir.join("CooperBench");
+        world::write_dataset(&cb, &dir)?;
+        let baseline = baseline_copy(root);
+        if baseline.exists() {
+            copy_dir(&baseline, &cb.join("logs").join(RUNS[0]))?;
+        }
+        std::fs::create_dir_all(dir.join("mswea"))?;
+        let stand_in = match script {
+            Some(s) => Some(StandIn::start(
+                &cli.python,
+                &dir.join("stand-in"),
+                &json!({"dataset": cb.join("dataset"), "default": "solve", "pairs": s}),
+            )?),
+            None => None,
+        };
+        let key = format!("{KEY_PREFIX}{:08x}", std::process::id() ^ 0x5eed_cafe);
+        let experiment = dir.join("experiment.toml");
+        let port = stand_in.as_ref().map(|s| s.port).unwrap_or_else(closed_port);
+        Scenario { dir, cb, experiment, key, stand_in }.with_experiment(port)
+    }
+
+    fn with_experiment(self, port: u16) -> anyhow::Result<Scenario> {
+        let text = format!(
+            r#"# Written by `cargo xtask e2e`.
+name = "e2e"
+cooperbench_dir = "{cb}"
+subset = "{subset}"
+expected_pairs = {pairs}
+model = "openai/gpt-4o-mini"
+agent = "mini_swe_agent_v2"
+backend = "docker"
+run_concurrency = 2
+eval_concurrency = 2
+baseline_run = "{baseline}"
+seeds = [1, 2]
+seed_run_name = "e2e-solo-seed{{seed}}"
+attempts = 2
+
+[model_kwargs]
+api_base = "http://127.0.0.1:{port}/v1"
+"#,
+            cb = self.cb.display(),
+            baseline = RUNS[0],
+            subset = world::SUBSET,
+            pairs = world::pairs().len(),
+        );
+        std::fs::write(&self.experiment, text)?;
+        Ok(self)
+    }
+
+    /// A harness command, as a child: output captured and echoed, the key
+    /// in its environment only.
+    fn xtask(&self, args: &[&str], extra_env: &[(&str, &str)]) -> duct::Expression {
+        let exe = std::env::current_exe().unwrap_or_else(|_| "xtask".into());
+        let mut all = vec![args[0].to_string(), "--experiment".into(), self.experiment.display().to_string()];
+        all.extend(args[1..].iter().map(|s| s.to_string()));
+        let mut e = duct::cmd(exe, all)
+            .dir(&self.dir)
+            .env("OPENAI_API_KEY", &self.key)
+            .env("MSWEA_GLOBAL_CONFIG_DIR", self.dir.join("mswea"))
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("OPENAI_API_BASE")
+            .env_remove("AZURE_OPENAI_ENDPOINT")
+            .env_remove("AZURE_OPENAI_API_KEY")
+            .env_remove("XTASK_DOCKER")
+            .stdin_null()
+            .stderr_to_stdout()
+            .stdout_capture()
+            .unchecked();
+        for (k, v) in extra_env {
+            e = e.env(k, v);
+        }
+        e
+    }
+
+    fn seeds(&self, cli: &Cli, extra: &[&str], env: &[(&str, &str)]) -> duct::Expression {
+        let bin = cli.bin.display().to_string();
+        let mut args = vec!["seeds", "--cooperbench-bin", bin.as_str(), "--yes"];
+        args.extend_from_slice(extra);
+        self.xtask(&args, env)
+    }
+
+    fn finish(self, keep: bool) {
+        drop(self.stand_in);
+        if keep {
+            println!("kept {}", self.dir.display());
+        } else if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            println!("could not remove {}: {e}", self.dir.display());
+        }
+    }
+}
+
+/// Where the two-seed scenario leaves its baseline run for the others.
+fn baseline_copy(root: &Path) -> PathBuf {
+    root.join(format!("baseline-{}", std::process::id()))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to.parent().unwrap_or(Path::new(".")))?;
+    let out = duct::cmd!("cp", "-a", from, to).stderr_capture().unchecked().run()?;
+    if !out.status.success() {
+        bail!("cannot copy {} to {}: {}", from.display(), to.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+/// A port nothing listens on (bound, then closed).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(9)
+}
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Seconds spent inside CLI invocations, from the harness's "ended after" lines.
+/// Seconds during which at least one CLI invocation ran, from the harness's
+/// "ended after D s, at T" lines (evals of two seeds overlap: their union).
+pub fn cli_seconds(output: &str) -> f64 {
+    let mut spans: Vec<(f64, f64)> = output
+        .lines()
+        .filter_map(|l| {
+            let (d, t) = l.split(": ended after ").nth(1)?.split_once("s, at ")?;
+            let (d, t) = (d.parse::<f64>().ok()?, t.trim().parse::<f64>().ok()?);
+            Some((t - d, t))
+        })
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut total, mut reach) = (0.0, f64::MIN);
+    for (start, end) in spans {
+        let from = start.max(reach);
+        if end > from {
+            total += end - from;
+        }
+        reach = reach.max(end);
+    }
+    total
+}
+
+fn echo(what: &str, out: &str) {
+    let path = std::env::temp_dir().join(format!("xtask-e2e-{}-{what}.log", std::process::id()));
+    let _ = std::fs::write(&path, out);
+    let lines: Vec<&str> = out.lines().collect();
+    println!("--- {what}: {} lines (whole output: {})", lines.len(), path.display());
+    let show = if SHOW_ALL.load(std::sync::atomic::Ordering::SeqCst) { lines.len() } else { 12 };
+    for l in lines.iter().rev().take(show).rev() {
+        println!("    {l}");
+    }
+}
+
+fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    let s = script();
+    let sc = Scenario::new(root, "two-seeds", cli, Some(&s))?;
+    let t = Instant::now();
+    // The baseline run, as the study's was made: by the CLI itself.
+    println!("\ntwo seeds: the baseline, by `cooperbench run` and `eval` (about a minute) in {}", sc.cb.display());
+    let baseline_cli = baseline(&sc, cli)?;
+    // Kept for the fault scenarios, whose checkouts need a baseline too.
+    copy_dir(&sc.cb.join("logs").join(RUNS[0]), &baseline_copy(root))?;
+    // One feature's tests.patch is missing when the first eval runs, so that
+    // eval writes an error into eval.json; it is put back as soon as that
+    // eval.json appears, before the harness's forced re-eval of the pair.
+    let tests = sc.cb.join("dataset/e2ecalc_task/task1/feature2/tests.patch");
+    let held = sc.dir.join("tests.patch.held");
+    std::fs::rename(&tests, &held)?;
+    println!("two seeds: `cargo xtask seeds --yes` with two seeds (about three minutes)");
+    let handle = sc.seeds(cli, &[], &[]).start()?;
+    let errored = sc.cb.join("logs/e2e-solo-seed1/solo/e2ecalc_task/1/f1_f2/eval.json");
+    let mut restored = false;
+    let out = loop {
+        if !restored && errored.exists() {
+            std::fs::rename(&held, &tests)?;
+            restored = true;
+        }
+        if let Some(out) = handle.try_wait()? {
+            break out.clone();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if !restored {
+        std::fs::rename(&held, &tests).ok();
+    }
+    let seeds_out = text(&out);
+    echo("seeds", &seeds_out);
+    let cli_time = cli_seconds(&seeds_out) + baseline_cli;
+    let verify = sc.xtask(&["verify"], &[]).run()?;
+    echo("verify", &text(&verify));
+    let report_dir = sc.dir.join("report");
+    let report =
+        sc.xtask(&["report", "--out", report_dir.to_str().unwrap_or("report"), "--bootstrap", "200"], &[]).run()?;
+    echo("report", &text(&report));
+    let wall = t.elapsed().as_secs_f64();
+
+    let mut o = observe(&sc, &[&seeds_out, &text(&verify), &text(&report)]);
+    o.exit_codes = vec![
+        ("seeds".into(), out.status.code()),
+        ("verify".into(), verify.status.code()),
+        ("report".into(), report.status.code()),
+    ];
+    let mut failures = check(&expected(&s, RUNS.len()), &o, "openai/gpt-4o-mini");
+    // The harness's own steps, seen in its output.
+    for (line, what) in [
+        ("canary e2ecalc_task/1/f1_f2: Submitted", "the canary"),
+        ("run (attempt 2)", "the retry of the Error pair"),
+        ("eval --force e2ecalc_task/1/f1_f2", "the forced re-eval of the errored eval"),
+        ("from every eval.json", "the eval_summary.json rewrite"),
+        ("verify: OK", "verify"),
+    ] {
+        if !seeds_out.contains(line) {
+            failures.push(format!("{what} did not happen (no `{line}` in the seeds output)"));
+        }
+    }
+    if !restored {
+        failures.push("the eval that should have errored wrote no eval.json".into());
+    }
+    if !sc.cb.join("logs/e2e-solo-seed1/eval_summary.json.cli-last").exists() {
+        failures.push("no eval_summary.json.cli-last: the CLI's partial summary was not replaced".into());
+    }
+    let values = difficulty_values(&report_dir);
+    if values.len() < 4 {
+        failures.push(format!("difficulty takes {} value(s) ({values:?}), expected 4", values.len()));
+    }
+    let summary = format!(
+        "{} pairs x (baseline + 2 seeds), difficulties {values:?}, {} requests to the stand-in",
+        world::pairs().len(),
+        o.requests.len()
+    );
+    sc.finish(keep);
+    Ok(Outcome { failures, summary, wall, cli: cli_time })
+}
+
+/// `cooperbench run` and `eval` of the baseline, straight; seconds inside them.
+fn baseline(sc: &Scenario, cli: &Cli) -> anyhow::Result<f64> {
+    let port = sc.stand_in.as_ref().map(|s| s.port).unwrap_or(9);
+    let cfg = sc.dir.join("baseline-agent-config.yaml");
+    std::fs::write(&cfg, format!("model:\n  model_kwargs:\n    api_base: \"http://127.0.0.1:{port}/v1\"\n"))?;
+    let cfg = cfg.display().to_string();
+    let t = Instant::now();
+    for args in [
+        vec![
+            "run",
+            "-n",
+            RUNS[0],
+            "-m",
+            "openai/gpt-4o-mini",
+            "-a",
+            "mini_swe_agent_v2",
+            "-s",
+            world::SUBSET,
+            "--setting",
+            "solo",
+            "--backend",
+            "docker",
+            "-c",
+            "2",
+            "--no-auto-eval",
+            "--agent-config",
+            &cfg,
+        ],
+        vec!["eval", "-n", RUNS[0], "-s", world::SUBSET, "--backend", "docker", "-c", "2"],
+    ] {
+        let out = duct::cmd(&cli.bin, &args)
+            .dir(&sc.cb)
+            .env("OPENAI_API_KEY", &sc.key)
+            .env("MSWEA_GLOBAL_CONFIG_DIR", sc.dir.join("mswea"))
+            .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            .stdin_null()
+            .stderr_to_stdout()
+            .stdout_capture()
+            .unchecked()
+            .run()?;
+        if !out.status.success() {
+            echo(&format!("baseline {}", args[0]), &text(&out));
+            bail!("the baseline's `cooperbench {}` exited {:?}", args[0], out.status.code());
+        }
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// The distinct difficulty values in the report's difficulty.csv.
+fn difficulty_values(report: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(report.join("difficulty.csv")).unwrap_or_default();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let col = rdr.headers().ok().and_then(|h| h.iter().position(|c| c == "difficulty"));
+    let mut v: Vec<String> = rdr
+        .records()
+        .flatten()
+        .filter_map(|r| col.and_then(|c| r.get(c)).map(String::from))
+        .filter(|d| !d.is_empty())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Reads what the scenario left: files, the stand-in's log, Docker, /proc.
+fn observe(sc: &Scenario, outputs: &[&str]) -> Observed {
+    let mut o = Observed::default();
+    for (i, run) in RUNS.iter().enumerate() {
+        // The baseline is made by e2e with the real CLI; a seed says so in its manifest.
+        let real = i == 0
+            || std::fs::read_to_string(sc.cb.join("logs").join(run).join(crate::edges::layout::MANIFEST))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|m| m["cooperbench_version"].as_str().map(String::from))
+                .is_some_and(|v| v == crate::commands::install_cooperbench::VERSION);
+        for pair in world::pairs() {
+            let dir = sc.cb.join("logs").join(run).join("solo").join(pair.to_string());
+            let read = |f: &str| {
+                std::fs::read_to_string(dir.join(f)).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            };
+            let Some(result) = read("result.json") else { continue };
+            let eval = read("eval.json");
+            let ran = |f: &str| {
+                eval.as_ref().and_then(|e| e[f]["test_output"].as_str()).is_some_and(|t| t.contains(" passed, "))
+            };
+            o.pairs.insert(
+                (i, pair.to_string()),
+                PairSeen {
+                    status: result["agent"]["status"].as_str().map(String::from),
+                    both_passed: eval.as_ref().and_then(|e| e["both_passed"].as_bool()),
+                    eval_error: eval.as_ref().and_then(|e| e["error"].as_str()).map(String::from),
+                    tests_ran: ran("feature1") && ran("feature2"),
+                    real_cli: real,
+                },
+            );
+        }
+    }
+    if let Some(s) = &sc.stand_in {
+        let requests = s.requests();
+        o.conversations = world::conversations(&requests);
+        o.requests = requests
+            .iter()
+            .map(|r| {
+                let headers =
+                    r["headers"].as_array().map(|h| h.iter().filter_map(|x| x.as_str().map(String::from)).collect());
+                (
+                    r["path"].as_str().unwrap_or("").to_string(),
+                    r["model"].as_str().unwrap_or("").to_string(),
+                    headers.unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
+    o.key_seen_in = key_in_files(&sc.dir, &sc.key);
+    for (n, out) in outputs.iter().enumerate() {
+        if out.contains(&sc.key) {
+            o.key_seen_in.push(format!("the output of harness command {}", n + 1));
+        }
+    }
+    o.containers_left = containers_on_world_images();
+    o.processes_left = processes_in(&sc.dir);
+    o
+}
+
+/// Every file under `dir` whose bytes hold `key`.
+fn key_in_files(dir: &Path, key: &str) -> Vec<String> {
+    let pattern = format!("{}/**/*", glob::Pattern::escape(&dir.to_string_lossy()));
+    glob::glob(&pattern)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|p| p.is_file())
+        .filter(|p| std::fs::read(p).is_ok_and(|b| b.windows(key.len()).any(|w| w == key.as_bytes())))
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+/// Containers (any state) on the world's task images: only e2e makes those.
+fn containers_on_world_images() -> Vec<String> {
+    let images: Vec<String> = world::TASKS.iter().map(|t| crate::edges::docker::task_image(t.repo, t.id)).collect();
+    crate::edges::docker::containers()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| images.contains(&c.image))
+        .map(|c| crate::edges::docker::describe(&c))
+        .collect()
+}
+
+/// Processes whose working folder is inside `dir` (the CLI runs in the checkout).
+fn processes_in(dir: &Path) -> Vec<String> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c.starts_with(&dir)))
+        .map(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            format!("pid {pid}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ").trim())
+        })
+        .collect()
+}
+
+/// The containers left after a scenario settle: a run's agent container
+/// lingers about 10 s before its `--rm` (CONTRACT.md).
+fn settled_containers() -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = containers_on_world_images();
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn results_in(cb: &Path, run: &str) -> usize {
+    let pattern = format!("{}/logs/{run}/solo/*/*/*/result.json", glob::Pattern::escape(&cb.to_string_lossy()));
+    glob::glob(&pattern).map(|g| g.count()).unwrap_or(0)
+}
+
+/// Ctrl-C in the middle of seed 1: nothing of it is left, a rerun finishes,
+/// and no pair that had a result before the signal is paid again.
+fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    let all_solve = BTreeMap::new();
+    let sc = Scenario::new(root, "ctrl-c", cli, Some(&all_solve))?;
+    let t = Instant::now();
+    let handle = sc.seeds(cli, &["--seeds", "1"], &[]).start()?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while results_in(&sc.cb, RUNS[1]) < 2 {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            bail!("seeds ended (or hung) before two pairs were done");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let done_before: Vec<PairId> = world::pairs()
+        .into_iter()
+        .filter(|p| sc.cb.join("logs/e2e-solo-seed1/solo").join(p.to_string()).join("result.json").exists())
+        .collect();
+    let pid = handle.pids()[0] as i32;
+    // SAFETY: signals the harness process this scenario started.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let out = handle.wait()?.clone();
+    let first = text(&out);
+    echo("seeds (interrupted)", &first);
+    let mut failures = Vec::new();
+    if out.status.code() != Some(crate::commands::seeds::INTERRUPTED) {
+        failures.push(format!("the interrupted seeds exited {:?}, expected 130", out.status.code()));
+    }
+    for p in processes_in(&sc.dir) {
+        failures.push(format!("after Ctrl-C, process left: {p}"));
+    }
+    for c in settled_containers() {
+        failures.push(format!("after Ctrl-C, container left: {c}"));
+    }
+    let rerun = sc.seeds(cli, &["--seeds", "1"], &[]).run()?;
+    let second = text(&rerun);
+    echo("seeds (resumed)", &second);
+    if rerun.status.code() != Some(0) {
+        failures.push(format!("the rerun exited {:?}, expected 0", rerun.status.code()));
+    }
+    if results_in(&sc.cb, RUNS[1]) != world::pairs().len() {
+        failures.push("the rerun did not finish every pair".into());
+    }
+    let conversations = world::conversations(&sc.stand_in.as_ref().map(|s| s.requests()).unwrap_or_default());
+    for p in &done_before {
+        let n = conversations.get(&p.to_string()).copied().unwrap_or(0);
+        if n != 1 {
+            failures.push(format!("{p} had a result before Ctrl-C and was paid for {n} times"));
+        }
+    }
+    for c in settled_containers() {
+        failures.push(format!("after the rerun, container left: {c}"));
+    }
+    let summary = format!(
+        "stopped with {} of {} done; the rerun paid none of them again",
+        done_before.len(),
+        world::pairs().len()
+    );
+    let cli_time = cli_seconds(&first) + cli_seconds(&second);
+    let wall = t.elapsed().as_secs_f64();
+    sc.finish(keep);
+    Ok(Outcome { failures, summary, wall, cli: cli_time })
+}
+
+/// What a fault that the canary must catch leaves: `seeds` exits 1, the
+/// canary `pair` ended Error, and it was the only pair attempted.
+fn canary_stopped(out: &std::process::Output, sc: &Scenario, pair: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    if out.status.code() != Some(1) {
+        failures.push(format!("seeds exited {:?}, expected 1", out.status.code()));
+    }
+    if !text(out).contains(&format!("canary {pair} ended Error:")) {
+        failures.push("the canary did not stop with the pair's Error".into());
+    }
+    let attempted = results_in(&sc.cb, RUNS[1]);
+    if attempted != 1 {
+        failures.push(format!("{attempted} pairs were attempted, expected 1"));
+    }
+    failures
+}
+
+/// A task whose image does not exist: the canary stops after one pair and
+/// shows the CLI's own error.
+fn image_missing(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    let all_solve = BTreeMap::new();
+    let sc = Scenario::new(root, "image-missing", cli, Some(&all_solve))?;
+    // A fourth task, `e2eabsent_task`, with features but no image, in a
+    // subset of its own; it sorts first, so its pair is the canary.
+    let ghost = sc.cb.join("dataset/e2eabsent_task/task9");
+    for f in [1, 2] {
+        let d = ghost.join(format!("feature{f}"));
+        std::fs::create_dir_all(&d)?;
+        std::fs::write(d.join("feature.md"), format!("[[task e2eabsent_task/9/f{f}]]\n\nNothing.\n"))?;
+        std::fs::write(d.join("feature.patch"), "")?;
+        std::fs::write(d.join("tests.patch"), "")?;
+    }
+    let doc = json!({"name": "ghost", "tasks": [{"repo": "e2eabsent_task", "task_id": 9, "pairs": [[1, 2]]},
+        {"repo": "e2ecalc_task", "task_id": 1, "pairs": [[1, 2]]}]});
+    std::fs::write(sc.cb.join("dataset/subsets/ghost.json"), serde_json::to_string_pretty(&doc)?)?;
+    let exp = std::fs::read_to_string(&sc.experiment)?;
+    let exp = exp.replace(&format!("expected_pairs = {}", world::pairs().len()), "expected_pairs = 2");
+    std::fs::write(&sc.experiment, exp.replace(&format!("subset = \"{}\"", world::SUBSET), "subset = \"ghost\""))?;
+    let t = Instant::now();
+    let out = sc.seeds(cli, &["--seeds", "1"], &[]).run()?;
+    let o = text(&out);
+    echo("seeds (image missing)", &o);
+    let mut failures = canary_stopped(&out, &sc, "e2eabsent_task/9/f1_f2");
+    let image = crate::edges::docker::task_image("e2eabsent_task", 9);
+    // The agent's own words: "Command '['docker', 'run', ..., 'akhatua/cooperbench-e2eabsent:task9', ...]'
+    // returned non-zero exit status 125."
+    let named = image.split(':').next().unwrap_or(&image).trim_start_matches("akhatua/").to_string();
+    if !o.lines().any(|l| l.contains("ended Error:") && l.contains(&named)) {
+        failures.push(format!("the stop does not show the CLI's error about {image}"));
+    }
+    let spent = sc.stand_in.as_ref().map(|s| s.requests().len()).unwrap_or(0);
+    if spent != 0 {
+        failures.push(format!("the stand-in was asked {spent} times for a pair with no image"));
+    }
+    let cli_time = cli_seconds(&o);
+    let wall = t.elapsed().as_secs_f64();
+    sc.finish(keep);
+    Ok(Outcome {
+        failures,
+        summary: "the canary stopped after one pair, with the CLI's error".into(),
+        wall,
+        cli: cli_time,
+    })
+}
+
+/// The model endpoint down: the canary stops, having spent one pair.
+fn endpoint_down(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    let sc = Scenario::new(root, "endpoint-down", cli, None)?;
+    let t = Instant::now();
+    // One attempt instead of the agent's ten with back-off (CONTRACT.md).
+    let out = sc.seeds(cli, &["--seeds", "1"], &[("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", "1")]).run()?;
+    let o = text(&out);
+    echo("seeds (endpoint down)", &o);
+    let mut failures = canary_stopped(&out, &sc, "e2ecalc_task/1/f1_f2");
+    for c in settled_containers() {
+        failures.push(format!("container left: {c}"));
+    }
+    let cli_time = cli_seconds(&o);
+    let wall = t.elapsed().as_secs_f64();
+    sc.finish(keep);
+    Ok(Outcome { failures, summary: "the canary stopped after one pair".into(), wall, cli: cli_time })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_gives_four_difficulties_and_one_retry() {
+        let e = expected(&script(), RUNS.len());
+        assert_eq!(e["e2ecalc_task/1/f1_f3"], (vec![Expected::Fail, Expected::Pass, Expected::Fail], 4));
+        assert_eq!(e["e2etext_task/2/f1_f2"], (vec![Expected::Pass, Expected::Limits, Expected::Pass], 3));
+        let d: std::collections::BTreeSet<usize> =
+            e.values().map(|(o, _)| o.iter().filter(|x| **x != Expected::Pass).count()).collect();
+        assert_eq!(d, [0, 1, 2, 3].into(), "difficulty 0, 1/3, 2/3 and 1");
+        // The baseline (no retry there) never starts with an HTTP error.
+        assert!(script().values().all(|plan| plan[0] != "http_error"));
+    }
+
+    fn good() -> (BTreeMap<String, (Vec<Expected>, usize)>, Observed) {
+        let mut e = BTreeMap::new();
+        e.insert("r_task/1/f1_f2".to_string(), (vec![Expected::Pass, Expected::Fail], 2));
+        let mut o = Observed::default();
+        for (i, passed) in [(0, true), (1, false)] {
+            o.pairs.insert(
+                (i, "r_task/1/f1_f2".into()),
+                PairSeen {
+                    status: Some("Submitted".into()),
+                    both_passed: Some(passed),
+                    eval_error: None,
+                    tests_ran: true,
+                    real_cli: true,
+                },
+            );
+        }
+        o.conversations.insert("r_task/1/f1_f2".into(), 2);
+        o.requests.push(("/v1/chat/completions".into(), "gpt-4o-mini".into(), vec!["Authorization".into()]));
+        o.exit_codes.push(("seeds".into(), Some(0)));
+        (e, o)
+    }
+
+    #[test]
+    fn the_checker_passes_what_matches() {
+        let (e, o) = good();
+        assert_eq!(check(&e, &o, "openai/gpt-4o-mini"), Vec::<String>::new());
+    }
+
+    type Breakage = Box<dyn Fn(&mut Observed)>;
+
+    /// Each misbehaviour of the harness or the CLI is caught, and named.
+    #[test]
+    fn the_checker_fails_what_does_not() {
+        let (e, good) = good();
+        let cases: Vec<(Breakage, &str)> = vec![
+            (
+                Box::new(|o| o.pairs.get_mut(&(1, "r_task/1/f1_f2".into())).unwrap().both_passed = Some(true)),
+                "expected Fail",
+            ),
+            (
+                Box::new(|o| *o.conversations.get_mut("r_task/1/f1_f2").unwrap() = 3),
+                "had 3 conversation(s), the script pays for 2",
+            ),
+            (Box::new(|o| o.requests.clear()), "received no request"),
+            (Box::new(|o| o.requests[0].2.clear()), "without an Authorization header"),
+            (
+                Box::new(|o| o.key_seen_in.push("x/agent-config.yaml".into())),
+                "the key is written in x/agent-config.yaml",
+            ),
+            (Box::new(|o| o.containers_left.push("abc minisweagent-1".into())), "container left"),
+            (Box::new(|o| o.processes_left.push("pid 7: cooperbench run".into())), "process left"),
+            (
+                Box::new(|o| o.pairs.get_mut(&(0, "r_task/1/f1_f2".into())).unwrap().real_cli = false),
+                "not written by the real CLI",
+            ),
+            (
+                Box::new(|o| o.pairs.get_mut(&(0, "r_task/1/f1_f2".into())).unwrap().tests_ran = false),
+                "no test run in a container",
+            ),
+            (
+                Box::new(|o| {
+                    o.pairs.remove(&(1, "r_task/1/f1_f2".into()));
+                }),
+                "seed 2: r_task/1/f1_f2: no result.json",
+            ),
+            (Box::new(|o| o.exit_codes[0].1 = Some(1)), "`seeds` exited Some(1)"),
+        ];
+        for (break_it, says) in cases {
+            let mut o = good.clone();
+            break_it(&mut o);
+            let failures = check(&e, &o, "openai/gpt-4o-mini");
+            assert!(failures.iter().any(|f| f.contains(says)), "{says:?} not in {failures:?}");
+        }
+    }
+
+    #[test]
+    fn cli_time_is_read_from_the_harness_lines() {
+        // Two evals at once (100-130 and 110-140) count once: 40 s; a canary 10 s.
+        let out = "[seed1] canary: ended after 10.0s, at 60.0\n[seed1] eval: ended after 30.0s, at 130.0\n\
+                   [seed2] eval: ended after 30.0s, at 140.0\nother: 3s\n";
+        assert_eq!(cli_seconds(out), 50.0);
+    }
+}

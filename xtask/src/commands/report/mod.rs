@@ -1,0 +1,850 @@
+//! `cargo xtask report`: the difficulty table, Figure 4's data and plot, and
+//! a Markdown report for pull requests, in `results/<experiment>/`:
+//! `difficulty.csv`, `outcomes.csv`, `fig4.json`, `fig4.svg`, `REPORT.md`.
+//!
+//! [`analyse`] is pure (an outcome table in, every number out); [`run`] and
+//! [`write`] read the logs and write the files around it.
+//!
+//! Output is deterministic (no clock, sorted, fixed float formatting) so that
+//! committed results diff only when the data does.
+
+pub mod plot;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::edges::experiment::CommonFlags;
+use crate::edges::layout::project_root;
+use crate::study::fig4::{
+    self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
+};
+use crate::study::noise::{self, Noise};
+use crate::study::outcome::{EvalErrors, Outcome};
+use crate::study::run::RunLogs;
+use crate::study::table::{RunOutcomes, Table};
+
+use crate::commands::verify::{self, Report as VerifyReport};
+use crate::study::problem::Severity;
+use crate::study::subset::Subset;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportFlags {
+    #[command(flatten)]
+    pub common: CommonFlags,
+    /// Solo runs that define difficulty [default: the baseline and the seeds]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    pub runs: Option<Vec<String>>,
+    /// Coop runs, one curve each [default: coop_runs of the experiment]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    pub coop_runs: Option<Vec<String>>,
+    /// Solo runs whose trials make the solo curve [default: all solo runs]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    pub solo_curve_runs: Option<Vec<String>>,
+    /// How eval errors count
+    #[arg(long, value_enum, default_value_t = EvalErrors::Exclude)]
+    pub eval_errors: EvalErrors,
+    /// Where a trial sits on the x axis: difficulty from the other seeds
+    /// (held-out), or from all seeds as the paper did (in-sample, circular)
+    #[arg(long, value_enum, default_value_t = DifficultyMode::HeldOut)]
+    pub difficulty: DifficultyMode,
+    /// Bootstrap replicates for the intervals
+    #[arg(long, default_value_t = DEFAULT_REPLICATES, value_name = "B")]
+    pub bootstrap: usize,
+    /// The bootstrap's random seed (same seed, same intervals)
+    #[arg(long, default_value_t = DEFAULT_BOOTSTRAP_SEED, value_name = "N")]
+    pub bootstrap_seed: u64,
+    /// What the bootstrap resamples
+    #[arg(long, value_enum, default_value_t = Cluster::Pair)]
+    pub cluster: Cluster,
+    /// Target standard error of one pair's difficulty, for "seeds needed"
+    #[arg(long, default_value_t = DEFAULT_DIFFICULTY_SE_TARGET, value_name = "SE")]
+    pub difficulty_se_target: f64,
+    /// Target standard error of the mean success rate, for "seeds needed"
+    #[arg(long, default_value_t = DEFAULT_MEAN_SE_TARGET, value_name = "SE")]
+    pub mean_se_target: f64,
+    /// Where to write [default: results/<experiment name>/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl ReportFlags {
+    /// The flags' defaults, for callers that are not the command line.
+    pub fn new(common: CommonFlags) -> ReportFlags {
+        let o = Options::default();
+        ReportFlags {
+            common,
+            runs: None,
+            coop_runs: None,
+            solo_curve_runs: None,
+            eval_errors: o.eval_errors,
+            difficulty: o.difficulty,
+            bootstrap: o.bootstrap.replicates,
+            bootstrap_seed: o.bootstrap.seed,
+            cluster: o.bootstrap.cluster,
+            difficulty_se_target: o.difficulty_se_target,
+            mean_se_target: o.mean_se_target,
+            out: None,
+        }
+    }
+}
+
+pub const DEFAULT_REPLICATES: usize = 2000;
+pub const DEFAULT_BOOTSTRAP_SEED: u64 = 20_260_401;
+pub const DEFAULT_DIFFICULTY_SE_TARGET: f64 = 0.1;
+pub const DEFAULT_MEAN_SE_TARGET: f64 = 0.01;
+
+/// How the numbers are made, beyond which runs: one value per choice.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub eval_errors: EvalErrors,
+    pub difficulty: DifficultyMode,
+    pub bootstrap: Bootstrap,
+    pub difficulty_se_target: f64,
+    pub mean_se_target: f64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            eval_errors: EvalErrors::Exclude,
+            difficulty: DifficultyMode::HeldOut,
+            bootstrap: Bootstrap {
+                replicates: DEFAULT_REPLICATES,
+                seed: DEFAULT_BOOTSTRAP_SEED,
+                cluster: Cluster::Pair,
+            },
+            difficulty_se_target: DEFAULT_DIFFICULTY_SE_TARGET,
+            mean_se_target: DEFAULT_MEAN_SE_TARGET,
+        }
+    }
+}
+
+impl Options {
+    fn from_flags(f: &ReportFlags) -> anyhow::Result<Options> {
+        for (name, v) in [("--difficulty-se-target", f.difficulty_se_target), ("--mean-se-target", f.mean_se_target)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(crate::usage(anyhow::anyhow!("{name}: {v} is not a positive number")));
+            }
+        }
+        if f.bootstrap == 0 {
+            return Err(crate::usage(anyhow::anyhow!("--bootstrap: needs at least one replicate")));
+        }
+        Ok(Options {
+            eval_errors: f.eval_errors,
+            difficulty: f.difficulty,
+            bootstrap: Bootstrap { replicates: f.bootstrap, seed: f.bootstrap_seed, cluster: f.cluster },
+            difficulty_se_target: f.difficulty_se_target,
+            mean_se_target: f.mean_se_target,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub difficulty_runs: Vec<String>,
+    pub solo_curve_runs: Vec<String>,
+    pub coop_runs: Vec<String>,
+    pub trial: &'static str,
+    pub eval_errors: EvalErrors,
+    pub eval_errors_left_out: usize,
+    pub limits_exceeded: &'static str,
+    pub agent_errors: &'static str,
+    pub coop_status: &'static str,
+    pub difficulty: &'static str,
+    pub buckets: &'static str,
+    pub interval: &'static str,
+    pub wilson: &'static str,
+    pub auc: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rate {
+    pub successes: usize,
+    pub trials: usize,
+    pub rate: Option<f64>,
+}
+
+impl Rate {
+    fn of(trials: &[bool]) -> Rate {
+        let k = trials.iter().filter(|t| **t).count();
+        Rate {
+            successes: k,
+            trials: trials.len(),
+            rate: (!trials.is_empty()).then(|| round6(k as f64 / trials.len() as f64)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoRow {
+    pub repo: String,
+    pub pairs: usize,
+    pub solo: Rate,
+    pub coop: BTreeMap<String, Rate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fig4 {
+    pub experiment: String,
+    pub subset: String,
+    pub difficulty_mode: DifficultyMode,
+    pub bootstrap: Bootstrap,
+    pub policy: Policy,
+    pub buckets: Vec<Bucket>,
+    /// Bucket indices every curve populates; every AUC is taken over them.
+    pub auc_grid: Vec<usize>,
+    pub auc: BTreeMap<String, Option<f64>>,
+    pub auc_ci: BTreeMap<String, Option<[f64; 2]>>,
+    pub retention: BTreeMap<String, Option<f64>>,
+    pub retention_ci: BTreeMap<String, Option<[f64; 2]>>,
+    /// AUC of each coop curve minus the solo AUC.
+    pub auc_difference: BTreeMap<String, Estimate>,
+    pub paired_difference: BTreeMap<String, Paired>,
+    pub noise: Noise,
+    pub pass_at_k: BTreeMap<usize, Option<f64>>,
+    pub pass_hat_k: BTreeMap<usize, Option<f64>>,
+    pub per_repo: Vec<RepoRow>,
+    pub undefined_pairs: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Which runs play which part.
+#[derive(Debug, Clone)]
+pub struct Roles {
+    pub solo: Vec<String>,
+    pub solo_curve: Vec<String>,
+    pub coop: Vec<String>,
+}
+
+/// Everything the files are made from.
+pub struct Study {
+    pub name: String,
+    pub subset: Subset,
+    pub solo: Vec<RunLogs>,
+    pub coop: Vec<RunLogs>,
+    pub solo_curve: Vec<String>,
+    pub options: Options,
+}
+
+pub fn run(flags: ReportFlags) -> anyhow::Result<i32> {
+    let exp = flags.common.load()?;
+    let options = Options::from_flags(&flags)?;
+    let cb = &exp.cooperbench_dir;
+    crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
+    let subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
+    let solo_names = flags.runs.clone().unwrap_or_else(|| exp.solo_runs());
+    let coop_names = flags.coop_runs.clone().unwrap_or_else(|| exp.coop_runs.clone());
+    let solo: Vec<RunLogs> = solo_names.iter().map(|r| RunLogs::load(cb, r)).collect();
+    let coop: Vec<RunLogs> = coop_names.iter().map(|r| RunLogs::load(cb, r)).collect();
+    let solo_curve = flags.solo_curve_runs.clone().unwrap_or_else(|| solo_names.clone());
+    for r in &solo_curve {
+        if !solo_names.contains(r) {
+            return Err(crate::usage(anyhow::anyhow!(
+                "--solo-curve-runs: `{r}` is not one of the solo runs {solo_names:?}"
+            )));
+        }
+    }
+    check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
+    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options };
+    let out = flags.out.clone().unwrap_or_else(|| project_root().join("results").join(&exp.name));
+    let written = write(&study, &out)?;
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    Ok(0)
+}
+
+/// A run plays one part, and only the part its own files allow: a run named
+/// twice would count twice, a coop run would define difficulty, a solo run
+/// would draw a coop curve. Runs with no folder are left to verify.
+pub fn check_roles(solo: &[RunLogs], coop: &[RunLogs]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for r in solo.iter().chain(coop) {
+        if r.name.trim().is_empty() {
+            return Err("an empty run name: name each run".into());
+        }
+        if !seen.insert(r.name.as_str()) {
+            return Err(format!("run `{}` is named twice: each run counts once", r.name));
+        }
+    }
+    for (runs, want, part) in [(solo, "solo", "define difficulty"), (coop, "coop", "draw a coop curve")] {
+        if let Some(r) = runs.iter().find(|r| r.exists && r.setting != want) {
+            return Err(format!(
+                "run `{}` holds {} results (logs/{}/{}/): it cannot {part}",
+                r.name, r.setting, r.name, r.setting
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub const FILES: [&str; 5] = ["difficulty.csv", "outcomes.csv", "fig4.json", "fig4.svg", "REPORT.md"];
+
+/// Writes the files of [`FILES`]; returns their paths.
+pub fn write(study: &Study, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let r = render(study)?;
+    std::fs::create_dir_all(out)?;
+    let mut written = Vec::new();
+    for (name, body) in FILES.iter().zip([r.difficulty_csv, r.outcomes_csv, r.fig4_json, r.fig4_svg, r.report_md]) {
+        let path = out.join(name);
+        std::fs::write(&path, body)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+pub struct Rendered {
+    pub difficulty_csv: String,
+    pub outcomes_csv: String,
+    pub fig4_json: String,
+    pub fig4_svg: String,
+    pub report_md: String,
+}
+
+/// The files' contents.
+pub fn render(study: &Study) -> anyhow::Result<Rendered> {
+    let all: Vec<RunLogs> = study.solo.iter().chain(&study.coop).cloned().collect();
+    let check = verify::check(&study.subset, &all, study.options.eval_errors, false);
+    let table = Table::from_logs(&study.subset, &all);
+    let roles = Roles {
+        solo: study.solo.iter().map(|r| r.name.clone()).collect(),
+        solo_curve: study.solo_curve.clone(),
+        coop: study.coop.iter().map(|r| r.name.clone()).collect(),
+    };
+    let mut fig = analyse(&study.name, &study.subset.name, &table, &roles, &study.options);
+    if !check.ok {
+        fig.warnings
+            .push(format!("verify found {} failure(s): the figure is built on incomplete data", check.failures()));
+    }
+    let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
+    let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors);
+    let settings = settings(&roles);
+    let title = format!("Figure 4: {} ({}, {})", study.name, study.subset.name, mode_name(fig.difficulty_mode));
+    Ok(Rendered {
+        difficulty_csv: difficulty_csv(study, &per_pair),
+        outcomes_csv: table.to_csv(),
+        fig4_json: serde_json::to_string_pretty(&fig)? + "\n",
+        fig4_svg: plot::fig4_svg(
+            &fig.buckets,
+            &settings,
+            &title,
+            match fig.difficulty_mode {
+                DifficultyMode::HeldOut => "pair difficulty d = 1 - mean solo success over the other seeds (held out)",
+                DifficultyMode::InSample => "pair difficulty d = 1 - mean solo success over all seeds (in-sample)",
+            },
+        )?,
+        report_md: report_md(&fig, &check, &settings),
+    })
+}
+
+fn settings(roles: &Roles) -> Vec<String> {
+    let mut s = vec!["solo".to_string()];
+    s.extend(roles.coop.iter().cloned());
+    s
+}
+
+fn mode_name(m: DifficultyMode) -> &'static str {
+    match m {
+        DifficultyMode::HeldOut => "held-out difficulty",
+        DifficultyMode::InSample => "in-sample difficulty",
+    }
+}
+
+/// Figure 4 and the statistics beside it, from the outcome table alone: the
+/// same function for the logs (`report`) and for a committed `outcomes.csv`.
+pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> Fig4 {
+    let solo_runs: Vec<&RunOutcomes> = roles.solo.iter().filter_map(|r| table.run(r)).collect();
+    let coop_runs: Vec<&RunOutcomes> = roles.coop.iter().filter_map(|r| table.run(r)).collect();
+    let mut eval_errors_left_out = 0;
+    let mut trial = |o: Outcome, counted: bool| {
+        let t = o.trial(opts.eval_errors);
+        if counted && t.is_none() && o == Outcome::EvalError {
+            eval_errors_left_out += 1;
+        }
+        t
+    };
+    let pairs: Vec<PairTrials> = table
+        .pairs
+        .iter()
+        .map(|p| PairTrials {
+            pair: p.clone(),
+            solo: solo_runs.iter().map(|r| trial(r.outcome(p), roles.solo_curve.contains(&r.name))).collect(),
+            coop: coop_runs.iter().map(|r| trial(r.outcome(p), true)).collect(),
+        })
+        .collect();
+    let design = Design {
+        mode: opts.difficulty,
+        solo_curve: solo_runs.iter().map(|r| roles.solo_curve.contains(&r.name)).collect(),
+        coop_runs: coop_runs.len(),
+    };
+    let coop_names: Vec<String> = coop_runs.iter().map(|r| r.name.clone()).collect();
+    let clusters = fig4::clusters(&pairs, opts.bootstrap.cluster);
+    let curves = fig4::curves(&pairs, &design, &coop_names, &clusters, opts.bootstrap);
+
+    let solo_trials: Vec<Vec<bool>> = pairs.iter().map(|p| p.solo.iter().flatten().copied().collect()).collect();
+    let noise = noise::noise(&solo_trials, opts.difficulty_se_target, opts.mean_se_target);
+    let (at, hat) = noise::pass_at_k(&solo_trials, solo_runs.len());
+
+    // Per repository: pairs, solo-curve trials, and each coop run's trials.
+    type RepoTrials = (usize, Vec<bool>, Vec<Vec<bool>>);
+    let mut per_repo: BTreeMap<&str, RepoTrials> = BTreeMap::new();
+    for p in &pairs {
+        let e = per_repo.entry(&p.pair.repo).or_insert_with(|| (0, Vec::new(), vec![Vec::new(); coop_names.len()]));
+        e.0 += 1;
+        e.1.extend(p.solo_curve_trials(&design));
+        for (acc, t) in e.2.iter_mut().zip(&p.coop) {
+            acc.extend(t);
+        }
+    }
+    let per_repo = per_repo
+        .into_iter()
+        .map(|(repo, (n, solo, coop))| RepoRow {
+            repo: repo.to_string(),
+            pairs: n,
+            solo: Rate::of(&solo),
+            coop: coop_names.iter().cloned().zip(coop.iter().map(|c| Rate::of(c))).collect(),
+        })
+        .collect();
+
+    let warnings = figure_checks(&curves, solo_runs.len(), eval_errors_left_out, opts.difficulty);
+    let pair_ci = |e: &Estimate| e.ci_lower.zip(e.ci_upper).map(|(l, u)| [l, u]);
+    Fig4 {
+        experiment: name.to_string(),
+        subset: subset.to_string(),
+        difficulty_mode: opts.difficulty,
+        bootstrap: opts.bootstrap,
+        policy: Policy {
+            difficulty_runs: solo_runs.iter().map(|r| r.name.clone()).collect(),
+            solo_curve_runs: roles.solo_curve.clone(),
+            coop_runs: coop_names.clone(),
+            trial: "each (run, pair) is one trial: success when both features pass",
+            eval_errors: opts.eval_errors,
+            eval_errors_left_out,
+            limits_exceeded: "failure",
+            agent_errors: "left out",
+            coop_status: "the worst of its agents",
+            difficulty: match opts.difficulty {
+                DifficultyMode::HeldOut => "held-out: a solo trial sits at its pair's difficulty over the other solo seeds; a coop trial sits at each of the K held-out difficulties with weight 1/K",
+                DifficultyMode::InSample => "in-sample (the paper's): every trial sits at its pair's difficulty over all solo seeds; the solo curve is circular",
+            },
+            buckets: "floor(failures * 10 / valid seeds), capped at 9, from integers",
+            interval: "cluster bootstrap 95% (percentiles 2.5 and 97.5), resampling whole clusters with all their trials; null when fewer than half the replicates define the statistic",
+            wilson: "Wilson 95% (z = 1.96) on pooled trials, as the paper: too narrow, since seeds of one pair are not independent",
+            auc: "trapezoids over the centres 0.05 + 0.1*b of auc_grid, the buckets every curve populates; null under two",
+        },
+        auc_grid: curves.grid.clone(),
+        auc: curves.auc.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
+        auc_ci: curves.auc.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
+        retention: curves.retention.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
+        retention_ci: curves.retention.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
+        auc_difference: curves.auc_difference.clone(),
+        paired_difference: curves.paired.clone(),
+        buckets: curves.buckets,
+        noise,
+        pass_at_k: at.into_iter().collect(),
+        pass_hat_k: hat.into_iter().collect(),
+        per_repo,
+        undefined_pairs: curves.unplaced_pairs,
+        warnings,
+    }
+}
+
+/// The study in numbers from an outcome table alone (a committed
+/// `outcomes.csv`): `verify`'s counts, the pair overlap and the difficulty
+/// distribution, with the same functions `verify` uses, and Figure 4's
+/// numbers from [`analyse`]. Solo and coop runs come from the table's
+/// `setting` column; every solo run defines difficulty and draws the curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSummary {
+    pub pairs: usize,
+    pub runs: Vec<RunCounts>,
+    pub overlap: verify::Overlap,
+    pub difficulty: crate::study::difficulty::Distribution,
+    /// `fig4.json` without its policy texts.
+    pub figure4: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunCounts {
+    pub run: String,
+    pub setting: String,
+    #[serde(flatten)]
+    pub counts: crate::study::table::Counts,
+}
+
+pub fn summarise(name: &str, subset: &str, table: &Table, opts: &Options) -> TableSummary {
+    let runs = table
+        .runs
+        .iter()
+        .map(|r| RunCounts {
+            run: r.name.clone(),
+            setting: r.setting.clone(),
+            counts: crate::study::table::Counts::of(r.rows.values()),
+        })
+        .collect();
+    let sets: Vec<(&str, std::collections::BTreeSet<&crate::study::pair::PairId>)> =
+        table.runs.iter().map(|r| (r.name.as_str(), r.present())).collect();
+    let overlap = verify::overlap(&sets, &mut Vec::new());
+    let of = |setting: &str| -> Vec<String> {
+        table.runs.iter().filter(|r| r.setting == setting).map(|r| r.name.clone()).collect()
+    };
+    let roles = Roles { solo: of("solo"), solo_curve: of("solo"), coop: of("coop") };
+    let solo: Vec<&RunOutcomes> = roles.solo.iter().filter_map(|r| table.run(r)).collect();
+    let values: Vec<crate::study::difficulty::Difficulty> = table
+        .pairs
+        .iter()
+        .map(|p| {
+            let outcomes: Vec<Outcome> = solo.iter().map(|r| r.outcome(p)).collect();
+            crate::study::difficulty::Difficulty::from_outcomes(&outcomes, opts.eval_errors)
+        })
+        .collect();
+    let mut figure4 = serde_json::to_value(analyse(name, subset, table, &roles, opts)).expect("Fig4 is JSON");
+    if let Some(m) = figure4.as_object_mut() {
+        m.remove("policy");
+    }
+    TableSummary {
+        pairs: table.pairs.len(),
+        runs,
+        overlap,
+        difficulty: crate::study::difficulty::distribution(&values),
+        figure4,
+    }
+}
+
+/// What a reviewer would object to in the figure, one line each.
+fn figure_checks(c: &Curves, solo_runs: usize, eval_errors_left_out: usize, mode: DifficultyMode) -> Vec<String> {
+    let mut w = Vec::new();
+    if mode == DifficultyMode::InSample {
+        w.push("in-sample difficulty: the solo curve is drawn by the seeds that define difficulty, so it falls from 1 to 0 by construction".into());
+    }
+    let populated: Vec<&Bucket> = c.buckets.iter().filter(|b| b.pairs > 0).collect();
+    if populated.len() < 10 {
+        let rough = if populated.len() < 5 { "; AUC is rough" } else { "" };
+        w.push(format!("{} of 10 buckets populated{rough}", populated.len()));
+    }
+    if populated.len() < 3 {
+        w.push(format!("only {} bucket(s) populated: fewer than three points make no curve", populated.len()));
+    }
+    for b in &populated {
+        if b.pairs < 5 {
+            w.push(format!("bucket {} holds {} pair(s) (fewer than five): its rate is unreliable", b.bucket, b.pairs));
+        }
+    }
+    for s in &c.settings {
+        let points: Vec<(usize, f64, f64)> = c
+            .buckets
+            .iter()
+            .filter_map(|b| b.settings.get(s).and_then(|x| x.rate.map(|r| (b.bucket, r, x.ci_upper))))
+            .collect();
+        for win in points.windows(2) {
+            let ((b0, _, up0), (b1, r1, _)) = (win[0], win[1]);
+            if r1 > up0 {
+                w.push(format!("{s}: success rises from bucket {b0} to bucket {b1} beyond bucket {b0}'s interval ({r1:.3} > {up0:.3})"));
+            }
+        }
+    }
+    if c.grid.len() < 2 {
+        w.push(format!("the curves share {} populated bucket(s): no AUC or retention", c.grid.len()));
+    }
+    for (run, r) in &c.retention {
+        if let Some(v) = r.value {
+            if !(0.0..=1.5).contains(&v) {
+                w.push(format!("{run}: retention {v:.3} is outside [0, 1.5]"));
+            }
+        }
+    }
+    for (run, d) in &c.auc_difference {
+        if d.spans_zero() {
+            w.push(format!("{run}: the interval of AUC minus solo AUC spans 0: the curves cannot be told apart"));
+        }
+    }
+    for (run, p) in &c.paired {
+        let e = Estimate { value: p.mean, ci_lower: p.ci_lower, ci_upper: p.ci_upper };
+        if e.spans_zero() {
+            w.push(format!("{run}: the interval of the paired difference spans 0"));
+        }
+    }
+    if solo_runs < 3 {
+        w.push(format!("difficulty from {solo_runs} solo run(s): values are coarse"));
+    }
+    if c.unplaced_pairs > 0 {
+        w.push(format!("{} pair(s) have no valid solo seed to place them by and are left out", c.unplaced_pairs));
+    }
+    if eval_errors_left_out > 0 {
+        w.push(format!("{eval_errors_left_out} trial(s) left out for eval errors"));
+    }
+    w
+}
+
+type PairRow = (crate::study::pair::PairId, Vec<Outcome>, crate::study::difficulty::Difficulty);
+
+fn difficulty_csv(study: &Study, per_pair: &[PairRow]) -> String {
+    let mut o = String::from("pair,valid_seeds,passes,difficulty,difficulty_value,bucket");
+    for r in &study.solo {
+        o += &format!(",{}", r.name);
+    }
+    o.push('\n');
+    for (pair, outcomes, d) in per_pair {
+        let value = d.value().map(|v| format!("{v:.6}")).unwrap_or_default();
+        let bucket = d.bucket().map(|b| b.to_string()).unwrap_or_default();
+        let _ = write!(o, "{pair},{},{},{},{value},{bucket}", d.valid, d.passes(), d.fraction());
+        for x in outcomes {
+            let _ = write!(o, ",{}", x.label());
+        }
+        o.push('\n');
+    }
+    o
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into())
+}
+
+fn ci(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) => format!("[{l:.3}, {h:.3}]"),
+        _ => "[n/a]".into(),
+    }
+}
+
+/// A weighted count: whole numbers as they are, fractions (held-out coop
+/// trials weigh 1/K) with two decimals.
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
+    let mut o = String::new();
+    let names = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let _ = writeln!(o, "# {}: difficulty and Figure 4\n", fig.experiment);
+    let _ = writeln!(
+        o,
+        "Subset `{}` ({} tasks, {} pairs). Difficulty from {} solo run(s): {}. Solo curve from: {}. Coop curves: {}.\n",
+        check.subset.name,
+        check.subset.tasks,
+        check.subset.pair_count,
+        fig.policy.difficulty_runs.len(),
+        names(&fig.policy.difficulty_runs),
+        names(&fig.policy.solo_curve_runs),
+        names(&fig.policy.coop_runs),
+    );
+    let _ = writeln!(o, "## Runs\n");
+    let _ = writeln!(o, "| run | setting | results | Submitted | LimitsExceeded | Error | evals | passed | eval errors | pass rate | cost |");
+    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for s in &check.runs {
+        let st = |k: &str| s.agent_status.get(k).copied().unwrap_or(0);
+        let judged = s.passed + s.failed;
+        let rate = if judged > 0 { format!("{:.1}%", 100.0 * s.passed as f64 / judged as f64) } else { "n/a".into() };
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {}/{} | {} | {} | {} | {} | {} | {} | {rate} | ${:.2} |",
+            s.name,
+            s.setting,
+            s.results,
+            s.expected,
+            st("Submitted"),
+            st("LimitsExceeded"),
+            st("Error"),
+            s.evals,
+            s.passed,
+            s.eval_errors,
+            s.cost_usd
+        );
+    }
+    let _ = writeln!(o, "\n## Difficulty distribution\n");
+    let _ =
+        writeln!(o, "A pair's difficulty is the share of its valid solo seeds that failed (all solo runs above).\n");
+    let _ = writeln!(o, "| difficulty | pairs |");
+    let _ = writeln!(o, "|---|---:|");
+    for e in &check.difficulty.distribution {
+        let _ = writeln!(o, "| {} ({:.3}) | {} |", e.difficulty, e.value, e.pairs);
+    }
+    let _ = writeln!(o, "| undefined | {} |", check.difficulty.undefined_pairs);
+
+    let _ = writeln!(o, "\n## Figure 4 ({})\n", mode_name(fig.difficulty_mode));
+    let _ = writeln!(o, "![Figure 4: success rate against difficulty](fig4.svg)\n");
+    let _ = writeln!(o, "{}\n", match fig.difficulty_mode {
+        DifficultyMode::HeldOut => "Each solo trial is placed by its pair's difficulty over the *other* solo seeds, so no trial is judged by a difficulty it helped define; each coop trial is placed at each of those held-out difficulties with weight 1/K (K solo seeds), so both settings share one estimator and one grid (this is why coop counts can be fractions).",
+        DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
+    });
+    let _ = writeln!(
+        o,
+        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike.\n",
+        match fig.bootstrap.cluster { Cluster::Pair => "pair", Cluster::Task => "task" },
+        fig.bootstrap.replicates,
+        fig.bootstrap.seed
+    );
+    let mut head = String::from("| bucket | centre | pairs |");
+    let mut rule = String::from("|---:|---:|---:|");
+    for s in settings {
+        head += &format!(" {s} |");
+        rule += "---|";
+    }
+    let _ = writeln!(o, "{head}\n{rule}");
+    for b in &fig.buckets {
+        let mut row = format!("| {} | {:.2} | {} |", b.bucket, b.center, b.pairs);
+        for s in settings {
+            let c = &b.settings[s];
+            row += &match c.rate {
+                Some(r) => format!(
+                    " {}/{} = {r:.3} [{:.3}, {:.3}] ({:.3}, {:.3}) |",
+                    count(c.successes),
+                    count(c.trials),
+                    c.ci_lower,
+                    c.ci_upper,
+                    c.wilson_lower,
+                    c.wilson_upper
+                ),
+                None => " empty |".to_string(),
+            };
+        }
+        let _ = writeln!(o, "{row}");
+    }
+
+    let _ = writeln!(o, "\n## Area under the curves\n");
+    let grid: Vec<String> = fig.auc_grid.iter().map(|b| b.to_string()).collect();
+    let _ = writeln!(
+        o,
+        "Every AUC is taken over the same grid, the buckets that every curve populates: {} (trapezoids over their centres). Retention is coop AUC over solo AUC on that grid; the difference is coop AUC minus solo AUC.\n",
+        if grid.is_empty() { "none".to_string() } else { grid.join(", ") }
+    );
+    let _ = writeln!(o, "| setting | AUC [95%] | minus solo [95%] | retention [95%] |");
+    let _ = writeln!(o, "|---|---|---|---|");
+    for s in settings {
+        let auc = fig.auc[s];
+        let auc_ci = fig.auc_ci[s];
+        let (diff, ret) = match (fig.auc_difference.get(s), fig.retention.get(s)) {
+            (Some(d), Some(r)) => {
+                let rc = fig.retention_ci[s];
+                (
+                    format!("{} {}", opt(d.value), ci(d.ci_lower, d.ci_upper)),
+                    format!("{} {}", opt(*r), ci(rc.map(|c| c[0]), rc.map(|c| c[1]))),
+                )
+            }
+            _ => ("-".into(), "-".into()),
+        };
+        let _ =
+            writeln!(o, "| {s} | {} {} | {diff} | {ret} |", opt(auc), ci(auc_ci.map(|c| c[0]), auc_ci.map(|c| c[1])));
+    }
+
+    if !fig.paired_difference.is_empty() {
+        let _ = writeln!(o, "\n## Paired comparison\n");
+        let _ = writeln!(o, "On the pairs both settings ran: the mean over pairs of (coop success minus the pair's solo success rate), with its bootstrap interval; \"solo only\" counts pairs where some solo seed passed and coop failed, \"coop only\" pairs where coop passed and no solo seed did.\n");
+        let _ = writeln!(o, "| coop run | pairs | mean difference [95%] | solo only | coop only |");
+        let _ = writeln!(o, "|---|---:|---|---:|---:|");
+        for (run, p) in &fig.paired_difference {
+            let _ = writeln!(
+                o,
+                "| `{run}` | {} | {} {} | {} | {} |",
+                p.pairs,
+                opt(p.mean),
+                ci(p.ci_lower, p.ci_upper),
+                p.solo_only,
+                p.coop_only
+            );
+        }
+    }
+
+    let n = &fig.noise;
+    let _ = writeln!(o, "\n## Noise and seeds needed\n");
+    let _ = writeln!(o, "From the solo seeds of every pair (0/1 outcomes, one-way analysis of variance over pairs).\n");
+    let _ = writeln!(
+        o,
+        "- Flip rate {}: the share of the {} pairs with two or more seeds whose seeds disagree.",
+        opt(n.flip_rate),
+        n.pairs_with_repeats
+    );
+    let _ = writeln!(o, "- Within-pair variance {} and between-pair variance {}: how much a pair's outcome varies from seed to seed, and how much pairs differ in their true success rate.", opt(n.within_pair_variance), opt(n.between_pair_variance));
+    let _ = writeln!(o, "- Intra-class correlation {}: the share of the variance that lies between pairs; near 1, a pair's seeds are nearly copies of each other, so they are not independent trials.", opt(n.icc));
+    let _ = writeln!(
+        o,
+        "- Clustered standard error of the solo success rate {}: its uncertainty when each pair is one cluster.",
+        opt(n.se_solo_rate)
+    );
+    let _ = writeln!(
+        o,
+        "- Seeds per pair for a difficulty standard error under {}: {}.",
+        n.difficulty_se_target,
+        n.seeds_needed_difficulty.map(|m| m.to_string()).unwrap_or_else(|| "n/a".into())
+    );
+    let _ = writeln!(
+        o,
+        "- Seeds per pair for a mean-success standard error under {} with these pairs: {}.",
+        n.mean_se_target,
+        match n.seeds_needed_mean {
+            Some(m) => m.to_string(),
+            None if n.between_pair_variance.is_some() =>
+                "no number of seeds: the between-pair variance alone exceeds it; more pairs are needed".into(),
+            None => "n/a".into(),
+        }
+    );
+    let _ = writeln!(o, "\npass@k is the chance that at least one of k seeds passes (unbiased estimator), pass^k that all k pass, averaged over pairs with at least k seeds.\n");
+    let _ = writeln!(o, "| k | pass@k | pass^k |");
+    let _ = writeln!(o, "|---:|---:|---:|");
+    for (k, v) in &fig.pass_at_k {
+        let _ = writeln!(o, "| {k} | {} | {} |", opt(*v), opt(fig.pass_hat_k.get(k).copied().flatten()));
+    }
+
+    let _ = writeln!(o, "\n## Per repository\n");
+    let _ = writeln!(o, "Success rate over the trials of each repository's pairs (solo: the solo-curve runs).\n");
+    let mut head = String::from("| repository | pairs | solo |");
+    let mut rule = String::from("|---|---:|---|");
+    for s in &settings[1..] {
+        head += &format!(" {s} |");
+        rule += "---|";
+    }
+    let _ = writeln!(o, "{head}\n{rule}");
+    let rate = |r: &Rate| format!("{}/{} = {}", r.successes, r.trials, opt(r.rate));
+    for r in &fig.per_repo {
+        let mut row = format!("| {} | {} | {} |", r.repo, r.pairs, rate(&r.solo));
+        for s in &settings[1..] {
+            row += &format!(" {} |", r.coop.get(s).map(rate).unwrap_or_default());
+        }
+        let _ = writeln!(o, "{row}");
+    }
+
+    let _ = writeln!(o, "\nPolicy: LimitsExceeded is a failure; agent errors are left out; eval errors are {} ({} trial(s) left out); coop status is the worst of its agents.", match fig.policy.eval_errors { EvalErrors::Exclude => "left out", EvalErrors::Fail => "failures" }, fig.policy.eval_errors_left_out);
+    let _ = writeln!(o, "\n## Warnings\n");
+    if fig.warnings.is_empty() && check.problems.is_empty() {
+        let _ = writeln!(o, "None.");
+    }
+    for w in &fig.warnings {
+        let _ = writeln!(o, "- {}", w.replace('|', "\\|"));
+    }
+    // verify's problems, one line per class with counts per run; every
+    // instance in a collapsed block, so the page stays readable.
+    let mut classes: BTreeMap<(Severity, &str), BTreeMap<&str, Vec<&crate::study::problem::Problem>>> = BTreeMap::new();
+    for p in &check.problems {
+        classes.entry((p.severity, p.check)).or_default().entry(p.run.as_deref().unwrap_or("-")).or_default().push(p);
+    }
+    for ((sev, class), runs) in &classes {
+        let total: usize = runs.values().map(|v| v.len()).sum();
+        let per_run: Vec<String> = runs.iter().map(|(r, v)| format!("`{r}` {}", v.len())).collect();
+        let sev = match sev {
+            Severity::Failure => "failure",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(o, "- verify {sev} `{class}`: {total} ({})", per_run.join(", "));
+    }
+    if !classes.is_empty() {
+        let _ = writeln!(o, "\n<details><summary>All {} verify problem(s)</summary>\n", check.problems.len());
+        for p in &check.problems {
+            let _ = writeln!(o, "- {}", p.line().replace('|', "\\|"));
+        }
+        let _ = writeln!(o, "\n</details>");
+    }
+    o
+}

@@ -1,0 +1,522 @@
+//! `cargo xtask seeds`: runs and evaluates the extra solo seeds through the
+//! real cooperbench CLI, in this order:
+//!
+//! 1. the flags over the experiment file, validated as one;
+//! 2. one `seeds` per checkout (a lock the CLI inherits);
+//! 3. preflight (`preflight.rs`): everything that can be checked for free;
+//! 4. the plan: per seed what is done and what is left, a cost estimate and
+//!    the exact commands (`--dry-run` stops here), then `--yes` or a yes;
+//! 5. per seed, the steps `plan::next_run_step` decides (quarantine, canary,
+//!    runs), then per seed the steps of `plan::next_eval_step` (eval, retry,
+//!    forced re-evals, the true `eval_summary.json`);
+//! 6. `verify` over the baseline and the seeds: its exit status is ours.
+//!
+//! This file only carries steps out: every decision is a pure function in
+//! `plan.rs`. Ctrl-C, SIGTERM, SIGHUP, a closed output or `--timeout` stop
+//! the CLI's whole process group; the containers seen appearing during our
+//! invocations are removed, and the resume command is printed.
+
+pub mod preflight;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::edges::cli::{self, Ended, Invocation};
+use crate::edges::command;
+use crate::edges::docker;
+use crate::edges::experiment::{Backend, CommonFlags, Experiment};
+use crate::edges::manifest::Manifest;
+use crate::study::outcome::EvalErrors;
+use crate::study::plan::{self, human_duration, History, RunState, Step};
+use crate::study::run::RunLogs;
+
+use crate::commands::verify;
+use crate::edges::quarantine;
+pub use preflight::{Job, REGISTERED_AGENTS};
+
+/// Exit status after Ctrl-C or SIGTERM, as shells use.
+pub const INTERRUPTED: i32 = 130;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedsFlags {
+    #[command(flatten)]
+    pub common: CommonFlags,
+    /// The cooperbench program [default: <checkout>/.venv/bin/cooperbench, else PATH]
+    #[arg(long, value_name = "PATH")]
+    pub cooperbench_bin: Option<PathBuf>,
+    /// Seed numbers to run, e.g. 1,2
+    #[arg(long, value_delimiter = ',', value_name = "N,..")]
+    pub seeds: Option<Vec<u32>>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub agent: Option<String>,
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+    /// CLI invocations per seed while Error results remain
+    #[arg(long)]
+    pub attempts: Option<u32>,
+    /// Run the seeds at once (modal and gcp only; docker seeds share a host)
+    #[arg(long)]
+    pub parallel_seeds: bool,
+    /// Evaluate the seeds one after another instead of at once
+    #[arg(long)]
+    pub serial_evals: bool,
+    /// Stop before launching work that would take the spend past USD
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Per CLI invocation, in minutes: a hung child is stopped like Ctrl-C
+    #[arg(long, value_name = "MINUTES")]
+    pub timeout: Option<f64>,
+    /// Print the plan and the exact commands; start nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Start without asking
+    #[arg(long)]
+    pub yes: bool,
+    /// Let the CLI judge the agent name (a newer CLI may register more);
+    /// the canary still stops an unknown one after one pair
+    #[arg(long)]
+    pub no_agent_check: bool,
+}
+
+/// Why a seed stopped.
+enum Stop {
+    Interrupted,
+    Failed(String),
+}
+
+pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
+    let exp = experiment(&flags)?;
+    cli::interrupted();
+    // Two `seeds` at once on one checkout would pay for every pair twice.
+    let _lock = if flags.dry_run {
+        None
+    } else {
+        Some(crate::edges::lock::Lock::acquire(&exp.cooperbench_dir).map_err(crate::usage)?)
+    };
+
+    crate::say!("preflight");
+    let (checks, job) = preflight::run(
+        &preflight::Inputs {
+            cooperbench_bin: flags.cooperbench_bin.as_deref(),
+            max_cost: flags.max_cost,
+            no_agent_check: flags.no_agent_check,
+        },
+        exp,
+    );
+    for c in &checks {
+        let mark = if !c.ok {
+            "FAIL"
+        } else if c.warn {
+            "warn"
+        } else {
+            "ok  "
+        };
+        crate::say!("  {mark} {}", c.line);
+    }
+    let Some(job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
+        crate::say!("\npreflight failed: nothing was started, nothing was spent");
+        return Ok(1);
+    };
+
+    let to_run = job.show_plan();
+    if flags.dry_run {
+        crate::say!("\ndry run: nothing was started");
+        return Ok(0);
+    }
+    if to_run > 0 && !flags.yes && !confirm(&job, to_run)? {
+        crate::say!("not started");
+        return Ok(1);
+    }
+    if let Some((path, text)) = &job.agent_config {
+        std::fs::create_dir_all(path.parent().unwrap_or(&job.cb))?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    // Containers an earlier `seeds` saw and could not remove (it was killed).
+    job.clean_docker("left by an earlier seeds");
+
+    let code = job.execute(flags.parallel_seeds, flags.serial_evals);
+    if code == INTERRUPTED {
+        return Ok(code);
+    }
+    crate::say!("\nverify");
+    let report = verify::load_and_check(
+        &job.cb,
+        &job.subset.name,
+        &job.exp.solo_runs(),
+        EvalErrors::Exclude,
+        false,
+        crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
+    )?;
+    crate::say!("{}", verify::render_text(&report).trim_end());
+    Ok(if code != 0 {
+        code
+    } else if report.ok {
+        0
+    } else {
+        1
+    })
+}
+
+/// The experiment file with the flags over it, validated as one: `--seeds
+/// 3,3` or `--attempts 0` are refused whichever side they come from.
+fn experiment(flags: &SeedsFlags) -> anyhow::Result<Experiment> {
+    let mut exp = flags.common.load()?;
+    if let Some(s) = &flags.seeds {
+        exp.seeds = s.clone();
+    }
+    if let Some(m) = &flags.model {
+        exp.model = m.clone();
+    }
+    if let Some(a) = &flags.agent {
+        exp.agent = a.clone();
+    }
+    if let Some(b) = flags.backend {
+        exp.backend = b;
+    }
+    if let Some(n) = flags.attempts {
+        exp.attempts = n;
+    }
+    if let Some(t) = flags.timeout {
+        exp.timeout_minutes = Some(t);
+    }
+    exp.validate().map_err(|e| crate::usage(anyhow::anyhow!("after the flags: {e:#}")))?;
+    if flags.parallel_seeds && exp.backend == Backend::Docker {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--parallel-seeds is for modal and gcp: docker seeds share one host"
+        )));
+    }
+    Ok(exp)
+}
+
+fn confirm(job: &Job, to_run: usize) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::usage(anyhow::anyhow!(
+            "this spends money on {to_run} pairs: pass --yes (no terminal to ask on)"
+        )));
+    }
+    let cost =
+        job.policy.estimate.map(|e| format!("about ${:.2}", e.cost(to_run))).unwrap_or("an unknown amount".into());
+    print!("\nrun {to_run} pairs for {cost}? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+impl Job {
+    fn state(&self, run: &str) -> RunState {
+        RunState::of(&self.subset, &RunLogs::load(&self.cb, run))
+    }
+
+    fn states(&self) -> Vec<RunState> {
+        self.exp.seed_runs().iter().map(|r| self.state(r)).collect()
+    }
+
+    /// Prints the plan and the commands; returns the pairs to pay for.
+    fn show_plan(&self) -> usize {
+        let states = self.states();
+        crate::say!("\nplan ({} seed(s), {} pairs each)", states.len(), self.subset.pairs.len());
+        let mut to_run = 0;
+        for (seed, st) in self.exp.seeds.iter().zip(&states) {
+            crate::say!(
+                "  seed {seed} ({}): {}; new {}, redo {}, done {}",
+                st.run,
+                st.headline(),
+                st.new.len() + st.corrupt.len(),
+                st.redo.len(),
+                st.done
+            );
+            for f in st.corrupt.iter() {
+                crate::say!("    to quarantine: {}: {}", f.path, f.why);
+            }
+            for f in st.for_the_user() {
+                crate::say!("    look at: {}: {}", f.path, f.why);
+            }
+            to_run += st.to_run();
+        }
+        match self.policy.estimate {
+            Some(e) => crate::say!(
+                "  estimate: {to_run} pairs at ${:.3} and {} each (from {} pairs of {}): about ${:.2} and {} of agent time at -c {}",
+                e.cost_per_pair,
+                human_duration(e.seconds_per_pair),
+                e.from_pairs,
+                self.exp.baseline_run,
+                e.cost(to_run),
+                human_duration(e.seconds(to_run, self.exp.run_concurrency)),
+                self.exp.run_concurrency
+            ),
+            None => crate::say!("  estimate: unknown (the baseline run `{}` has no results)", self.exp.baseline_run),
+        }
+        crate::say!("\ncommands");
+        for (seed, st) in self.exp.seeds.iter().zip(&states) {
+            if let Some(pair) = st.first_to_run() {
+                crate::say!(
+                    "  seed {seed} canary: {}",
+                    cli::shell_line(&self.program, &self.run_args(&st.run, Some(pair)))
+                );
+            }
+            crate::say!("  seed {seed} run:    {}", cli::shell_line(&self.program, &self.run_args(&st.run, None)));
+            crate::say!(
+                "  seed {seed} eval:   {}",
+                cli::shell_line(&self.program, &command::eval(&self.exp, &st.run, None))
+            );
+        }
+        crate::say!("  (run in {}; retries repeat the run; forced re-evals add -r -t -f --force)", self.cb.display());
+        to_run
+    }
+
+    fn run_args(&self, run: &str, pair: Option<&crate::study::pair::PairId>) -> Vec<String> {
+        command::run(&self.exp, run, pair, self.agent_config.as_ref().map(|(p, _)| p.as_path()))
+    }
+
+    /// The seeds (one after another, or at once), then their evals.
+    fn execute(&self, parallel: bool, serial_evals: bool) -> i32 {
+        let outcomes = if parallel {
+            at_once(&self.exp.seeds, |seed| self.run_seed(*seed))
+        } else {
+            let mut v = Vec::new();
+            for seed in &self.exp.seeds {
+                v.push(self.run_seed(*seed));
+                if v.last().is_some_and(|r| r.is_err()) {
+                    break;
+                }
+            }
+            v
+        };
+        if let Some(code) = self.stop_if_needed(&outcomes) {
+            return code;
+        }
+        self.clean_docker("after the runs");
+        let runs = self.exp.seed_runs();
+        let outcomes = if serial_evals {
+            runs.iter().map(|r| self.eval_seed(r)).collect()
+        } else {
+            at_once(&runs, |r| self.eval_seed(r))
+        };
+        self.clean_docker("after the evals");
+        self.stop_if_needed(&outcomes).unwrap_or(0)
+    }
+
+    fn run_seed(&self, seed: u32) -> Result<(), Stop> {
+        let run = self.exp.seed_run(seed);
+        let label = seed_label(&self.exp, &run);
+        if Manifest::load(&self.cb, &run).is_none() {
+            self.manifest.write(&self.cb, &run).map_err(fail)?;
+        }
+        crate::say!("[{label}] {}", self.state(&run).headline());
+        let mut h = History::default();
+        loop {
+            let st = self.state(&run);
+            match plan::next_run_step(seed, &st, &h, &self.policy, self.spent()) {
+                Step::Quarantine(paths) => self.quarantine(&run, &paths)?,
+                Step::Canary(pair) => {
+                    self.invoke(&run, self.run_args(&run, Some(&pair)), "canary")?;
+                    if let Some(r) = RunLogs::load(&self.cb, &run).pairs.get(&pair).and_then(|p| p.result.clone()) {
+                        crate::say!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost());
+                    }
+                    h.canary = Some(pair);
+                }
+                Step::Run { attempt, pairs } => {
+                    let what = if attempt == 1 { "run".to_string() } else { format!("run (attempt {attempt})") };
+                    crate::say!("[{label}] {what}: {pairs} pairs");
+                    self.invoke(&run, self.run_args(&run, None), &what)?;
+                    h.runs = attempt;
+                    crate::say!("[{label}] after {what}: {}", self.state(&run).headline());
+                }
+                Step::Done { failing } => {
+                    if !failing.is_empty() {
+                        crate::say!("[{label}] still failing after {} attempt(s):", self.exp.attempts);
+                        for (p, why) in failing {
+                            crate::say!("[{label}]   {p}: {}", self.secrets.redact(&why));
+                        }
+                    }
+                    return Ok(());
+                }
+                Step::Stop(why) => return Err(Stop::Failed(why)),
+                other => unreachable!("an eval step in the run phase: {other:?}"),
+            }
+        }
+    }
+
+    fn eval_seed(&self, run: &str) -> Result<(), Stop> {
+        let label = seed_label(&self.exp, run);
+        let mut h = History::default();
+        loop {
+            match plan::next_eval_step(&self.state(run), &h) {
+                Step::Quarantine(paths) => self.quarantine(run, &paths)?,
+                Step::Eval => {
+                    self.invoke(run, command::eval(&self.exp, run, None), "eval")?;
+                    h.evals = 1;
+                }
+                Step::EvalRetry { missing } => {
+                    // No eval.json at all: the container never started.
+                    let what = format!("eval retry ({missing} pairs without eval.json)");
+                    self.invoke(run, command::eval(&self.exp, run, None), &what)?;
+                    h.evals = 2;
+                }
+                Step::ForceEval(pair) => {
+                    self.invoke(run, command::eval(&self.exp, run, Some(&pair)), &format!("eval --force {pair}"))?;
+                    h.forced.insert(pair);
+                }
+                Step::RewriteSummary => {
+                    let path = crate::edges::eval_summary::rewrite(&self.cb, &RunLogs::load(&self.cb, run))
+                        .map_err(|e| Stop::Failed(format!("cannot write eval_summary.json for {run}: {e:#}")))?;
+                    crate::say!("[{label}] wrote {} from every eval.json", path.display());
+                    h.summary_written = true;
+                }
+                Step::Done { .. } => return Ok(()),
+                Step::Stop(why) => return Err(Stop::Failed(why)),
+                other => unreachable!("a run step in the eval phase: {other:?}"),
+            }
+        }
+    }
+
+    /// One CLI invocation, watched: progress, the live spend against
+    /// `--max-cost`, and the containers that appear while it runs.
+    fn invoke(&self, run: &str, args: Vec<String>, what: &str) -> Result<(), Stop> {
+        let prefix = format!("[{}] ", seed_label(&self.exp, run));
+        let inv = Invocation {
+            program: &self.program,
+            args,
+            dir: &self.cb,
+            prefix: prefix.clone(),
+            secrets: &self.secrets,
+            timeout: self.timeout,
+        };
+        crate::say!("{prefix}{what}: {}", inv.line());
+        let before = match &self.docker {
+            Some(d) => Some(d.before().map_err(|e| Stop::Failed(format!("docker ps failed before {what}: {e:#}")))?),
+            None => None,
+        };
+        let watch = || {
+            if let (Some(d), Some(b)) = (&self.docker, &before) {
+                if let Err(e) = d.watch(b, run, what) {
+                    crate::say!("{prefix}docker ps failed ({e:#}); containers of this invocation may go unrecorded");
+                }
+            }
+        };
+        let (mut last, mut over) = (None, false);
+        let started = std::time::Instant::now();
+        let ended = inv
+            .run(|| {
+                watch();
+                if what.starts_with("run") {
+                    let st = self.state(run);
+                    let now = (st.done + st.errors, st.cost);
+                    if last != Some(now) {
+                        crate::say!("{prefix}progress: {}/{} results, ${:.2} spent", now.0, st.expected, now.1);
+                        last = Some(now);
+                    }
+                }
+                // The estimate checked before the start can be wrong: the
+                // live spend, read every second, stops the CLI as it passes.
+                if let (Some(max), false) = (self.policy.max_cost, over) {
+                    let spent = self.spent();
+                    if spent > max {
+                        crate::say!(
+                            "{prefix}--max-cost ${max:.2}: ${spent:.2} spent; stopping the CLI's process group now"
+                        );
+                        over = true;
+                    }
+                }
+                over
+            })
+            .map_err(fail)?;
+        // A container made after the last look, before the CLI ended.
+        watch();
+        // Its span, for time accounting (`cargo xtask e2e` sums their union).
+        let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        crate::say!("{prefix}{what}: ended after {:.1}s, at {:.1}", started.elapsed().as_secs_f64(), end.as_secs_f64());
+        match ended {
+            Ended::Interrupted => Err(Stop::Interrupted),
+            Ended::TimedOut => {
+                crate::say!("{prefix}{what} ran past --timeout and was stopped");
+                Err(Stop::Failed("a CLI invocation ran past --timeout".into()))
+            }
+            Ended::Stopped => {
+                Err(Stop::Failed("the spend passed --max-cost during a CLI invocation, which was stopped".into()))
+            }
+            // The CLI's exit code says nothing about the work (exit 0 when
+            // every pair failed); the files are read instead.
+            Ended::Exited(_) => Ok(()),
+        }
+    }
+
+    /// Money spent so far by the seed runs.
+    fn spent(&self) -> f64 {
+        self.exp.seed_runs().iter().map(|r| RunLogs::load(&self.cb, r).total_cost()).sum()
+    }
+
+    fn quarantine(&self, run: &str, paths: &[String]) -> Result<(), Stop> {
+        let moved = quarantine::aside(&self.cb, run, paths).map_err(|e| Stop::Failed(format!("quarantine: {e:#}")))?;
+        for p in moved {
+            crate::say!("[{}] quarantined (Python cannot read it) {}", seed_label(&self.exp, run), p.display());
+        }
+        Ok(())
+    }
+
+    fn stop_if_needed(&self, outcomes: &[Result<(), Stop>]) -> Option<i32> {
+        if outcomes.iter().any(|o| matches!(o, Err(Stop::Interrupted))) {
+            crate::say!("\ninterrupted: the cooperbench process group was stopped");
+            self.clean_docker("after the interruption");
+            crate::say!("finished so far:");
+            for st in self.states() {
+                crate::say!("  {}: {}", st.run, st.headline());
+            }
+            crate::say!("resume with: cargo xtask seeds --yes (it does only the missing work)");
+            return Some(INTERRUPTED);
+        }
+        let failures: Vec<&String> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Err(Stop::Failed(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        if failures.is_empty() {
+            return None;
+        }
+        crate::say!();
+        for f in failures {
+            crate::say!("stopped: {}", self.secrets.redact(f));
+        }
+        self.clean_docker("after the stop");
+        Some(1)
+    }
+
+    /// Removes the containers seen appearing during our invocations, never
+    /// others; called only when none of ours runs.
+    fn clean_docker(&self, when: &str) {
+        let Some(d) = &self.docker else { return };
+        match d.clean() {
+            Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),
+            Ok(gone) => {
+                crate::say!("docker clean-up {when}: removed {} container(s) of ours", gone.len());
+                for (c, s) in gone {
+                    crate::say!("  {} ({})", docker::describe(&c), s.why());
+                }
+            }
+            Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
+        }
+    }
+}
+
+/// `f` on every item in a thread of its own; results in item order.
+fn at_once<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<(), Stop> + Sync) -> Vec<Result<(), Stop>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.iter().map(|item| s.spawn(|| f(item))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(Err(Stop::Failed("a worker thread panicked".into())))).collect()
+    })
+}
+
+fn fail(e: anyhow::Error) -> Stop {
+    Stop::Failed(format!("{e:#}"))
+}
+
+fn seed_label(exp: &Experiment, run: &str) -> String {
+    exp.seeds.iter().find(|s| exp.seed_run(**s) == run).map(|s| format!("seed{s}")).unwrap_or_else(|| run.to_string())
+}

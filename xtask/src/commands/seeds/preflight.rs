@@ -1,0 +1,287 @@
+//! The checks `seeds` makes before it spends anything: the checkout, the
+//! CLI, the subset, Docker, the keys, the agent, secret-looking settings,
+//! seed runs made by another configuration, and the estimate `--max-cost`
+//! needs. Each check is a line of the plan; any failure starts nothing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::edges::cli;
+use crate::edges::docker;
+use crate::edges::experiment::{Backend, Experiment};
+use crate::edges::manifest::{self, Manifest};
+use crate::edges::secrets::Secrets;
+use crate::study::plan::{Estimate, SpendPolicy};
+use crate::study::run::RunLogs;
+use crate::study::subset::Subset;
+
+/// The agents the CLI registers (CONTRACT.md); anything else makes it write
+/// an `Error` result per pair and exit 0.
+pub const REGISTERED_AGENTS: [&str; 5] = ["mini_swe_agent_v2", "swe_agent", "openhands_sdk", "claude_code", "codex"];
+
+/// Everything a seed needs, fixed after preflight.
+pub struct Job {
+    pub exp: Experiment,
+    pub cb: PathBuf,
+    pub program: PathBuf,
+    pub subset: Subset,
+    pub secrets: Secrets,
+    /// The `--agent-config` file and its text, when `[model_kwargs]` has settings.
+    pub agent_config: Option<(PathBuf, String)>,
+    pub policy: SpendPolicy,
+    pub timeout: Option<Duration>,
+    /// Written beside each seed run before the CLI first touches it.
+    pub manifest: Manifest,
+    /// The containers that are ours (docker backend only).
+    pub docker: Option<docker::Ownership>,
+}
+
+/// What preflight takes from the flags of `seeds` (the rest is in the
+/// experiment, flags already applied).
+pub struct Inputs<'a> {
+    /// `--cooperbench-bin`.
+    pub cooperbench_bin: Option<&'a Path>,
+    pub max_cost: Option<f64>,
+    pub no_agent_check: bool,
+}
+
+pub struct Check {
+    pub ok: bool,
+    /// Passes, but the user should read it.
+    pub warn: bool,
+    pub line: String,
+}
+
+fn check(ok: bool, good: impl Into<String>, bad: impl Into<String>) -> Check {
+    Check { ok, warn: false, line: if ok { good.into() } else { bad.into() } }
+}
+
+/// The checks, in the order shown, and the job when every one passed
+/// far enough to build it.
+pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
+    let mut checks = Vec::new();
+    let cb = exp.cooperbench_dir.clone();
+    if let Err(e) = crate::edges::layout::require_checkout(&cb) {
+        checks.push(check(false, "", format!("{e:#}")));
+        return (checks, None);
+    }
+    checks.push(check(true, format!("checkout {}", cb.display()), ""));
+
+    let program = cli::find_program(flags.cooperbench_bin, &cb);
+    let program = match program {
+        None => {
+            checks.push(check(
+                false,
+                "",
+                "cooperbench not found: run `cargo xtask install-cooperbench`, or pass --cooperbench-bin",
+            ));
+            None
+        }
+        Some(p) => match cli::answers_help(&p) {
+            Ok(()) => {
+                checks.push(check(true, format!("cooperbench {} answers --help", p.display()), ""));
+                Some(p)
+            }
+            Err(e) => {
+                checks.push(check(false, "", format!("{e:#}; reinstall with `cargo xtask install-cooperbench`")));
+                None
+            }
+        },
+    };
+
+    let subset = match crate::edges::layout::load_subset(&cb, &exp.subset) {
+        Ok(s) => {
+            let want = exp.expected_pairs;
+            checks.push(check(
+                want.is_none_or(|w| w == s.pairs.len()),
+                format!("subset {}: {} tasks, {} pairs", s.name, s.tasks, s.pairs.len()),
+                format!(
+                    "subset {} has {} pairs, the experiment expects {}: check dataset/subsets/{}.json or expected_pairs",
+                    s.name,
+                    s.pairs.len(),
+                    want.unwrap_or(0),
+                    s.name
+                ),
+            ));
+            Some(s)
+        }
+        Err(e) => {
+            checks.push(check(false, "", format!("{e:#}")));
+            None
+        }
+    };
+
+    if exp.backend == Backend::Docker {
+        checks.push(match docker::available() {
+            Ok(v) => check(true, format!("docker engine {v} answers"), ""),
+            Err(e) => check(false, "", format!("docker info failed ({e:#}): start Docker or choose another --backend")),
+        });
+    }
+
+    let names = exp.secret_names();
+    let secrets = Secrets::load(&cb, &names);
+    if names.is_empty() {
+        checks.push(check(
+            true,
+            format!("no API key known for model {} (set `secrets` if it needs one)", exp.model),
+            "",
+        ));
+    }
+    for name in &names {
+        checks.push(check(
+            secrets.is_set(name),
+            format!("{name} is set"),
+            format!("{name} is missing: export it, or put it in {}/.env", cb.display()),
+        ));
+    }
+
+    let known = REGISTERED_AGENTS.contains(&exp.agent.as_str()) || flags.no_agent_check;
+    let hint = if exp.agent == "mini_swe_agent" { "; use `mini_swe_agent_v2` (the old name was removed)" } else { "" };
+    checks.push(check(
+        known,
+        if flags.no_agent_check {
+            format!("agent {} not checked (--no-agent-check): the canary will tell", exp.agent)
+        } else {
+            format!("agent {} is registered", exp.agent)
+        },
+        format!(
+            "agent `{}` is not registered by the CLI (it would write an Error per pair and exit 0){hint}; registered: {}",
+            exp.agent,
+            REGISTERED_AGENTS.join(", ")
+        ),
+    ));
+    for key in crate::edges::secrets::secret_looking_keys(&exp.model_kwargs) {
+        checks.push(check(
+            false,
+            "",
+            format!("model_kwargs.{key} looks like a secret: keys go in the environment, never in a file"),
+        ));
+    }
+    for w in &secrets.warnings {
+        checks.push(Check { ok: true, warn: true, line: w.clone() });
+    }
+
+    if let Some(subset) = &subset {
+        for seed in &exp.seeds {
+            let run = exp.seed_run(*seed);
+            if run == exp.baseline_run {
+                checks.push(check(
+                    false,
+                    "",
+                    format!("seed {seed} run `{run}` is the baseline run: change seed_run_name"),
+                ));
+                continue;
+            }
+            let logs = RunLogs::load(&cb, &run);
+            if !logs.exists {
+                continue;
+            }
+            let mut mixed = Vec::new();
+            if let Some(c) = &logs.config {
+                if c.model.as_deref().is_some_and(|m| m != exp.model) {
+                    mixed.push(format!("model {}", c.model.clone().unwrap_or_default()));
+                }
+                if c.agent_framework.as_deref().is_some_and(|a| a != exp.agent) {
+                    mixed.push(format!("agent {}", c.agent_framework.clone().unwrap_or_default()));
+                }
+                if c.setting.as_deref().is_some_and(|s| s != "solo") {
+                    mixed.push(format!("setting {}", c.setting.clone().unwrap_or_default()));
+                }
+            }
+            for r in logs.pairs.values().filter_map(|p| p.result.as_ref()) {
+                if r.model.as_deref().is_some_and(|m| m != exp.model) {
+                    mixed.push(format!("results with model {}", r.model.clone().unwrap_or_default()));
+                    break;
+                }
+            }
+            let extra = logs.pairs.keys().filter(|p| !subset.contains(p)).count();
+            if extra > 0 {
+                mixed.push(format!("{extra} pairs outside subset {}", subset.name));
+            }
+            checks.push(check(
+                mixed.is_empty(),
+                format!("seed {seed} run `{run}` exists and matches (it will be resumed)"),
+                format!(
+                    "seed {seed} run `{run}` exists with {}: refusing to mix; choose other --seeds or move logs/{run} aside",
+                    mixed.join(", ")
+                ),
+            ));
+        }
+    }
+
+    let baseline = RunLogs::load(&cb, &exp.baseline_run);
+    let estimate = Estimate::from_run(&baseline);
+    if estimate.is_none() && flags.max_cost.is_some() {
+        checks.push(check(
+            false,
+            "",
+            format!("--max-cost needs an estimate, and the baseline run `{}` has no results", exp.baseline_run),
+        ));
+    }
+
+    let agent_config = match crate::edges::agent_config::text(&exp.model_kwargs) {
+        Ok(t) => t.map(|t| (crate::edges::layout::agent_config(&cb), t)),
+        Err(e) => {
+            checks.push(check(false, "", format!("[model_kwargs] cannot be written as YAML: {e:#}")));
+            return (checks, None);
+        }
+    };
+    let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
+
+    // A seed made by another cooperbench (grading changed between releases)
+    // or another configuration is never resumed into this one.
+    let now = Manifest {
+        cooperbench_version: manifest::cooperbench_version(&program),
+        model: exp.model.clone(),
+        agent: exp.agent.clone(),
+        subset: subset.name.clone(),
+        backend: exp.backend.name().to_string(),
+        agent_config_sha256: agent_config.as_ref().map(|(_, t)| manifest::digest(t.as_bytes())),
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    checks.push(check(
+        now.cooperbench_version.is_some(),
+        format!("cooperbench version {}", now.cooperbench_version.clone().unwrap_or_default()),
+        "the cooperbench version cannot be told: reinstall with `cargo xtask install-cooperbench`",
+    ));
+    for seed in &exp.seeds {
+        let run = exp.seed_run(*seed);
+        match Manifest::load(&cb, &run) {
+            None => {}
+            Some(Err(e)) => {
+                checks.push(check(false, "", format!("logs/{run}/{}: {e}", crate::edges::layout::MANIFEST)))
+            }
+            Some(Ok(was)) => {
+                let d = was.differences(&now);
+                checks.push(check(
+                    d.is_empty(),
+                    format!("seed {seed} run `{run}` was made by this configuration"),
+                    format!(
+                        "seed {seed} run `{run}` was made by another configuration ({}): refusing to mix; choose other --seeds or move logs/{run} aside",
+                        d.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    // Docker clean-up reaches only containers on this subset's task images
+    // that appeared while our own invocations ran.
+    let docker = (exp.backend == Backend::Docker).then(|| {
+        let images = subset.pairs.iter().map(|p| docker::task_image(&p.repo, p.task_id)).collect();
+        docker::Ownership::new(&cb, images)
+    });
+    let job = Job {
+        timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
+        agent_config,
+        exp,
+        cb,
+        program,
+        subset,
+        secrets,
+        manifest: now,
+        docker,
+    };
+    (checks, Some(job))
+}

@@ -1,0 +1,600 @@
+//! `cargo xtask verify`: proves the runs complete and consistent (counts,
+//! pair overlap, difficulty) and names every problem with its file.
+//!
+//! [`check`] is pure: it takes what [`crate::edges::logs`] read and returns a
+//! [`Report`]; [`run`] does the file system and printing around it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::edges::experiment::CommonFlags;
+use crate::study::difficulty::{self, Difficulty};
+use crate::study::outcome::Row;
+use crate::study::outcome::{EvalErrors, Outcome};
+use crate::study::pair::PairId;
+use crate::study::problem::{Problem, Severity};
+use crate::study::result::AgentStatus;
+use crate::study::run::RunLogs;
+use crate::study::subset::Subset;
+use crate::study::table::Counts;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyFlags {
+    #[command(flatten)]
+    pub common: CommonFlags,
+    /// Runs to check [default: the baseline, the seeds and the coop runs]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    pub runs: Option<Vec<String>>,
+    /// Print the report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Warnings fail too
+    #[arg(long)]
+    pub strict: bool,
+    /// How eval errors count for difficulty
+    #[arg(long, value_enum, default_value_t = EvalErrors::Exclude)]
+    pub eval_errors: EvalErrors,
+    /// Refuse result.json and eval.json files larger than this
+    #[arg(long, value_name = "MiB", default_value_t = crate::edges::logs::DEFAULT_MAX_FILE_BYTES >> 20)]
+    pub max_file_mib: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub name: String,
+    pub setting: String,
+    pub expected: usize,
+    pub results: usize,
+    pub evals: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub eval_errors: usize,
+    pub agent_status: BTreeMap<String, usize>,
+    pub missing_results: Vec<String>,
+    pub missing_evals: Vec<String>,
+    pub stale_evals: Vec<String>,
+    pub quarantined: Vec<String>,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverlapDifference {
+    pub run: String,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overlap {
+    /// The run the others are compared with (the first one listed).
+    pub reference: Option<String>,
+    pub identical: bool,
+    pub differences: Vec<OverlapDifference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub eval_errors: EvalErrors,
+    pub limits_exceeded: &'static str,
+    pub agent_errors: &'static str,
+}
+
+impl Policy {
+    pub fn new(eval_errors: EvalErrors) -> Policy {
+        Policy { eval_errors, limits_exceeded: "failure", agent_errors: "excluded" }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DifficultyReport {
+    pub seeds: Vec<String>,
+    pub policy: Policy,
+    pub distribution: Vec<difficulty::DistributionEntry>,
+    pub buckets: [usize; 10],
+    pub undefined_pairs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub subset: Subset,
+    pub runs: Vec<RunSummary>,
+    pub overlap: Overlap,
+    pub difficulty: DifficultyReport,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn failures(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Failure).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.problems.len() - self.failures()
+    }
+}
+
+pub fn run(flags: VerifyFlags) -> anyhow::Result<i32> {
+    let exp = flags.common.load()?;
+    let runs = match &flags.runs {
+        Some(r) => r.clone(),
+        None => {
+            let mut r = exp.solo_runs();
+            r.extend(exp.coop_runs.clone());
+            r
+        }
+    };
+    let max_bytes =
+        flags.max_file_mib.checked_mul(1 << 20).filter(|b| *b > 0).ok_or_else(|| {
+            crate::usage(anyhow::anyhow!("--max-file-mib: {} is not a size in MiB", flags.max_file_mib))
+        })?;
+    let report = load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?;
+    if flags.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render_text(&report));
+    }
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+/// Reads the subset and every run, then checks. A missing checkout or subset
+/// is a usage error (exit 2); everything inside the logs is a problem.
+pub fn load_and_check(
+    cooperbench_dir: &std::path::Path,
+    subset_name: &str,
+    runs: &[String],
+    eval_errors: EvalErrors,
+    strict: bool,
+    max_bytes: u64,
+) -> anyhow::Result<Report> {
+    crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
+    let mut seen = BTreeSet::new();
+    for r in runs {
+        if r.trim().is_empty() {
+            return Err(crate::usage(anyhow::anyhow!("an empty run name: name each run")));
+        }
+        if !seen.insert(r) {
+            return Err(crate::usage(anyhow::anyhow!("run `{r}` is named twice: each run counts once")));
+        }
+    }
+    let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
+    let logs = load_runs(cooperbench_dir, runs, max_bytes);
+    Ok(check(&subset, &logs, eval_errors, strict))
+}
+
+/// Reads runs on every core: reading and parsing is nearly all of verify's time.
+pub fn load_runs(cooperbench_dir: &std::path::Path, runs: &[String], max_bytes: u64) -> Vec<RunLogs> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(runs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<(usize, RunLogs)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(run) = runs.get(i) else { break };
+                        mine.push((i, RunLogs::load_limited(cooperbench_dir, run, max_bytes)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    loaded.sort_by_key(|(i, _)| *i);
+    loaded.into_iter().map(|(_, r)| r).collect()
+}
+
+pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool) -> Report {
+    let mut problems = Vec::new();
+    let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
+    let overlap = check_overlap(runs, &mut problems);
+    let difficulty = difficulty_report(subset, runs, eval_errors);
+    problems.sort_by(|a, b| {
+        (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
+    });
+    let ok = !problems.iter().any(|p| p.severity == Severity::Failure || strict);
+    Report { ok, subset: subset.clone(), runs: summaries, overlap, difficulty, problems }
+}
+
+fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> RunSummary {
+    let name = run.name.as_str();
+    let mut s = RunSummary {
+        name: name.to_string(),
+        setting: run.setting.clone(),
+        expected: subset.pairs.len(),
+        results: 0,
+        evals: 0,
+        passed: 0,
+        failed: 0,
+        eval_errors: 0,
+        agent_status: BTreeMap::new(),
+        missing_results: Vec::new(),
+        missing_evals: Vec::new(),
+        stale_evals: Vec::new(),
+        quarantined: Vec::new(),
+        cost_usd: 0.0,
+    };
+    if !run.exists {
+        problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(format!("logs/{name}")));
+        s.missing_results = subset.pairs.iter().map(|p| p.to_string()).collect();
+        return s;
+    }
+    problems.extend(run.problems.iter().cloned());
+    let counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
+    (s.results, s.evals, s.passed, s.failed, s.eval_errors) =
+        (counts.results, counts.evals, counts.passed, counts.failed, counts.eval_errors);
+    (s.agent_status, s.cost_usd) = (counts.agent_status, counts.cost_usd);
+    for q in &run.quarantined {
+        s.quarantined.push(q.clone());
+        problems.push(
+            Problem::warning("quarantined", "unreadable file moved aside by the harness").run(name).path(q.clone()),
+        );
+    }
+    for pair in &subset.pairs {
+        if !run.pairs.get(pair).is_some_and(|p| p.result_present) {
+            s.missing_results.push(pair.to_string());
+            let path = format!("logs/{name}/{}/{}/result.json", run.setting, pair.rel_dir());
+            problems.push(Problem::failure("missing_result", "no result.json").run(name).pair(pair).path(path));
+        }
+    }
+    for (pair, logs) in &run.pairs {
+        if !subset.contains(pair) {
+            problems.push(
+                Problem::failure("extra_pair", format!("pair is not in subset `{}`", subset.name))
+                    .run(name)
+                    .pair(pair)
+                    .path(logs.rel_dir.clone()),
+            );
+        }
+        let result_path = format!("{}/result.json", logs.rel_dir);
+        let eval_path = format!("{}/eval.json", logs.rel_dir);
+        if let Some(r) = &logs.result {
+            match r.total_cost {
+                None => problems.push(
+                    Problem::warning(
+                        "null_cost",
+                        "field `total_cost` is null: this pair's spend is unknown and counted as 0",
+                    )
+                    .run(name)
+                    .pair(pair)
+                    .path(result_path.clone()),
+                ),
+                Some(c) if !c.is_finite() || c < 0.0 => problems.push(
+                    Problem::failure(
+                        "bad_cost",
+                        format!("field `total_cost` is {c}: a cost is finite and not negative"),
+                    )
+                    .run(name)
+                    .pair(pair)
+                    .path(result_path.clone()),
+                ),
+                Some(_) => {}
+            }
+            match &r.status {
+                AgentStatus::Error => problems.push(
+                    Problem::failure("agent_error", r.error.clone().unwrap_or_else(|| "status Error".into()))
+                        .run(name)
+                        .pair(pair)
+                        .path(result_path.clone()),
+                ),
+                // An outcome (a failure), counted in the table: not a defect in the data.
+                AgentStatus::LimitsExceeded => {}
+                AgentStatus::Other(st) => problems.push(
+                    Problem::warning(
+                        "unknown_status",
+                        format!("agent status {st:?} is not one the CLI is known to write"),
+                    )
+                    .run(name)
+                    .pair(pair)
+                    .path(result_path.clone()),
+                ),
+                AgentStatus::Submitted => {}
+            }
+        }
+        if !logs.eval_present && logs.result_present {
+            s.missing_evals.push(pair.to_string());
+            problems.push(
+                Problem::failure("missing_eval", "result has no eval.json")
+                    .run(name)
+                    .pair(pair)
+                    .path(eval_path.clone()),
+            );
+        }
+        if let Some(e) = &logs.eval {
+            if let Some(err) = &e.error {
+                problems
+                    .push(Problem::warning("eval_error", one_line(err)).run(name).pair(pair).path(eval_path.clone()));
+            }
+            if let Some(r) = &logs.result {
+                if crate::study::outcome::is_stale(r, e) {
+                    s.stale_evals.push(pair.to_string());
+                    problems.push(
+                        Problem::failure(
+                            "stale_eval",
+                            "eval.json is older than result.json's ended_at; re-evaluate with --force",
+                        )
+                        .run(name)
+                        .pair(pair)
+                        .path(eval_path.clone()),
+                    );
+                }
+            }
+        }
+    }
+    let total: f64 = run.pairs.values().filter_map(|p| p.result.as_ref()?.total_cost).filter(|c| *c >= 0.0).sum();
+    if !total.is_finite() {
+        problems.push(
+            Problem::failure("bad_cost", "the costs of this run add up to more than a number can hold")
+                .run(name)
+                .path(format!("logs/{name}")),
+        );
+    }
+    check_configuration(run, problems);
+    let summary_path = format!("logs/{name}/eval_summary.json");
+    match &run.eval_summary {
+        None => {
+            problems.push(Problem::failure("eval_summary_missing", "no eval_summary.json").run(name).path(summary_path))
+        }
+        Some(Err(e)) => {
+            problems.push(Problem::failure("eval_summary_unreadable", e.clone()).run(name).path(summary_path))
+        }
+        Some(Ok(sum)) => {
+            let (p, f, e) = (s.passed as u64, s.failed as u64, s.eval_errors as u64);
+            if (sum.passed, sum.failed, sum.errors) != (p, f, e) {
+                problems.push(
+                    Problem::failure(
+                        "eval_summary_mismatch",
+                        format!(
+                            "says {} passed, {} failed, {} errors; the eval.json files say {p}, {f}, {e} (the CLI counts only its last invocation)",
+                            sum.passed, sum.failed, sum.errors
+                        ),
+                    )
+                    .run(name)
+                    .path(summary_path),
+                );
+            }
+        }
+    }
+    s
+}
+
+/// Every result of a run was made by one model and one agent: those of the
+/// harness's manifest when there is one, else of the run's config.json when
+/// it names them, else those most of its results say.
+fn check_configuration(run: &RunLogs, problems: &mut Vec<Problem>) {
+    let manifest = match &run.manifest {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            problems.push(Problem::failure("unreadable_manifest", e.clone()).run(&run.name).path(format!(
+                "logs/{}/{}",
+                run.name,
+                crate::edges::layout::MANIFEST
+            )));
+            None
+        }
+        None => None,
+    };
+    type Get = fn(&crate::study::result::RunResult) -> Option<&String>;
+    let config = run.config.as_ref();
+    let fields: [(&str, Get, Option<&String>); 2] = [
+        ("model", |r| r.model.as_ref(), manifest.map(|m| &m.model).or(config.and_then(|c| c.model.as_ref()))),
+        (
+            "agent_framework",
+            |r| r.agent_framework.as_ref(),
+            manifest.map(|m| &m.agent).or(config.and_then(|c| c.agent_framework.as_ref())),
+        ),
+    ];
+    for (field, get, configured) in fields {
+        let expected = match configured {
+            Some(v) => v.clone(),
+            None => {
+                let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
+                for r in run.pairs.values().filter_map(|p| p.result.as_ref()) {
+                    if let Some(v) = get(r) {
+                        *votes.entry(v).or_default() += 1;
+                    }
+                }
+                match votes.into_iter().max_by_key(|(v, n)| (*n, std::cmp::Reverse(*v))) {
+                    Some((v, _)) => v.clone(),
+                    None => continue,
+                }
+            }
+        };
+        let source = match (manifest, configured) {
+            (Some(_), _) => crate::edges::layout::MANIFEST,
+            (None, Some(_)) => "config.json",
+            (None, None) => "most of the run's results",
+        };
+        for (pair, logs) in &run.pairs {
+            let Some(says) = logs.result.as_ref().and_then(get) else { continue };
+            if *says != expected {
+                problems.push(
+                    Problem::failure(
+                        "provenance",
+                        format!("field `{field}` says {says:?}, expected {expected:?} (from {source})"),
+                    )
+                    .run(&run.name)
+                    .pair(pair)
+                    .path(format!("{}/result.json", logs.rel_dir)),
+                );
+            }
+        }
+    }
+}
+
+/// Every run must hold the same pairs as the first (the baseline).
+fn check_overlap(runs: &[RunLogs], problems: &mut Vec<Problem>) -> Overlap {
+    let sets: Vec<(&str, BTreeSet<&PairId>)> = runs
+        .iter()
+        .map(|r| (r.name.as_str(), r.pairs.iter().filter(|(_, l)| l.result_present).map(|(p, _)| p).collect()))
+        .collect();
+    overlap(&sets, problems)
+}
+
+/// Pair sets of runs, each compared with the first's: the one overlap rule,
+/// used on logs here and on `outcomes.csv` by the study summary.
+pub fn overlap(sets: &[(&str, BTreeSet<&PairId>)], problems: &mut Vec<Problem>) -> Overlap {
+    let mut overlap =
+        Overlap { reference: sets.first().map(|(r, _)| r.to_string()), identical: true, differences: Vec::new() };
+    let Some((first, reference)) = sets.first() else { return overlap };
+    for (run, set) in sets.iter().skip(1) {
+        let missing: Vec<String> = reference.difference(set).map(|p| p.to_string()).collect();
+        let extra: Vec<String> = set.difference(reference).map(|p| p.to_string()).collect();
+        if missing.is_empty() && extra.is_empty() {
+            continue;
+        }
+        overlap.identical = false;
+        problems.push(
+            Problem::failure(
+                "pair_sets_differ",
+                format!("{} pair(s) of {first} missing, {} extra", missing.len(), extra.len()),
+            )
+            .run(run),
+        );
+        overlap.differences.push(OverlapDifference { run: run.to_string(), missing, extra });
+    }
+    overlap
+}
+
+/// Difficulty per subset pair over the solo runs among `runs`.
+pub fn pair_difficulties(
+    subset: &Subset,
+    solo: &[&RunLogs],
+    eval_errors: EvalErrors,
+) -> Vec<(PairId, Vec<Outcome>, Difficulty)> {
+    subset
+        .pairs
+        .iter()
+        .map(|pair| {
+            let outcomes: Vec<Outcome> = solo.iter().map(|r| Outcome::of(r.pairs.get(pair))).collect();
+            let d = Difficulty::from_outcomes(&outcomes, eval_errors);
+            (pair.clone(), outcomes, d)
+        })
+        .collect()
+}
+
+fn difficulty_report(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors) -> DifficultyReport {
+    let solo: Vec<&RunLogs> = runs.iter().filter(|r| r.setting == "solo").collect();
+    let values: Vec<Difficulty> =
+        pair_difficulties(subset, &solo, eval_errors).into_iter().map(|(_, _, d)| d).collect();
+    let dist = difficulty::distribution(&values);
+    DifficultyReport {
+        seeds: solo.iter().map(|r| r.name.clone()).collect(),
+        policy: Policy::new(eval_errors),
+        distribution: dist.entries,
+        buckets: dist.buckets,
+        undefined_pairs: dist.undefined_pairs,
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let first = s.lines().next().unwrap_or("").trim();
+    if first.chars().count() > 160 {
+        format!("{}...", first.chars().take(160).collect::<String>())
+    } else {
+        first.to_string()
+    }
+}
+
+/// How many lines of one check the readable report shows; `--json` has all.
+const LINES_PER_CHECK: usize = 5;
+
+pub fn render_text(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "subset {}: {} tasks, {} pairs", r.subset.name, r.subset.tasks, r.subset.pair_count);
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{:<28} {:<7} {:>9} {:>5} {:>5} {:>5} {:>5} {:>9} {:>6} {:>5} {:>9}",
+        "run", "setting", "results", "evals", "pass", "fail", "e.err", "Submitted", "Limits", "Error", "cost"
+    );
+    for s in &r.runs {
+        let st = |k: &str| s.agent_status.get(k).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "{:<28} {:<7} {:>9} {:>5} {:>5} {:>5} {:>5} {:>9} {:>6} {:>5} {:>9}",
+            s.name,
+            s.setting,
+            format!("{}/{}", s.results, s.expected),
+            s.evals,
+            s.passed,
+            s.failed,
+            s.eval_errors,
+            st("Submitted"),
+            st("LimitsExceeded"),
+            st("Error"),
+            format!("${:.2}", s.cost_usd)
+        );
+    }
+    let _ = writeln!(o);
+    if r.overlap.identical {
+        let _ = writeln!(o, "overlap: all {} runs hold the same pairs", r.runs.len());
+    } else {
+        let _ = writeln!(o, "overlap: pair sets differ from {}", r.overlap.reference.as_deref().unwrap_or("-"));
+        for d in &r.overlap.differences {
+            let _ = writeln!(o, "  {}: {} missing, {} extra", d.run, d.missing.len(), d.extra.len());
+            for p in d.missing.iter().take(LINES_PER_CHECK) {
+                let _ = writeln!(o, "    - {p}");
+            }
+            for p in d.extra.iter().take(LINES_PER_CHECK) {
+                let _ = writeln!(o, "    + {p}");
+            }
+        }
+    }
+    let _ = writeln!(o);
+    let d = &r.difficulty;
+    let policy = match d.policy.eval_errors {
+        EvalErrors::Exclude => "eval errors left out",
+        EvalErrors::Fail => "eval errors count as failures",
+    };
+    let _ = writeln!(
+        o,
+        "difficulty over {} solo seed(s) ({policy}; LimitsExceeded is a failure): {}",
+        d.seeds.len(),
+        d.seeds.join(", ")
+    );
+    let others: Vec<&str> = r.runs.iter().filter(|s| s.setting != "solo").map(|s| s.name.as_str()).collect();
+    if !others.is_empty() {
+        let _ = writeln!(o, "  not in difficulty (their setting is not solo): {}", others.join(", "));
+    }
+    for e in &d.distribution {
+        let _ = writeln!(o, "  {:>6}: {} pair{}", e.difficulty, e.pairs, if e.pairs == 1 { "" } else { "s" });
+    }
+    let _ = writeln!(o, "  undefined: {} pair{}", d.undefined_pairs, if d.undefined_pairs == 1 { "" } else { "s" });
+    let buckets: Vec<String> = d.buckets.iter().enumerate().map(|(i, n)| format!("{i}:{n}")).collect();
+    let _ = writeln!(o, "  buckets: {}", buckets.join(" "));
+    let _ = writeln!(o);
+    if r.problems.is_empty() {
+        let _ = writeln!(o, "problems: none");
+    } else {
+        let _ = writeln!(o, "problems: {} failure(s), {} warning(s)", r.failures(), r.warnings());
+        // One heading per class and run with its count, then a few
+        // instances; `--json` has every one.
+        // Problems are sorted by severity, run and check, so each class of
+        // a run is one contiguous group.
+        for items in r.problems.chunk_by(|a, b| (a.severity, &a.run, a.check) == (b.severity, &b.run, b.check)) {
+            let (sev, check, run) = (items[0].severity, items[0].check, items[0].run.as_deref().unwrap_or("-"));
+            let sev = if sev == Severity::Failure { "FAIL" } else { "warn" };
+            let _ = writeln!(o, "  {sev} {check} in {run}: {}", items.len());
+            for p in items.iter().take(LINES_PER_CHECK) {
+                let place = p.path.clone().unwrap_or_default();
+                let _ = writeln!(
+                    o,
+                    "    {}{}",
+                    if place.is_empty() { String::new() } else { format!("{place}: ") },
+                    p.detail
+                );
+            }
+            if items.len() > LINES_PER_CHECK {
+                let _ = writeln!(o, "    ... {} more (see --json)", items.len() - LINES_PER_CHECK);
+            }
+        }
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}", if r.ok { "verify: OK" } else { "verify: FAILED" });
+    o
+}

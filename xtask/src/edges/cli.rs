@@ -1,0 +1,235 @@
+//! Driving the cooperbench CLI: finding it, building its argv, and running it
+//! as a long, streamed child in its own process group, so that Ctrl-C, a
+//! timeout or an error stops it and everything it started.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::edges::secrets::Secrets;
+
+/// `--cooperbench-bin`, else the checkout's `.venv/bin/cooperbench`, else PATH.
+pub fn find_program(flag: Option<&Path>, cooperbench_dir: &Path) -> Option<PathBuf> {
+    if let Some(p) = flag {
+        return Some(p.to_path_buf());
+    }
+    let venv = cooperbench_dir.join(".venv").join("bin").join("cooperbench");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join("cooperbench")).find(|p| p.is_file())
+}
+
+/// Quotes an argv for display so that it can be pasted into a shell.
+pub fn shell_line(program: &Path, args: &[String]) -> String {
+    std::iter::once(program.display().to_string())
+        .chain(args.iter().cloned())
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./,=:+@".contains(c)) {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Set by SIGINT, SIGTERM or SIGHUP (a closed terminal), or when our own
+/// output can no longer be written (`seeds --yes | head`); every long wait
+/// checks it, and all of them lead to the same clean-up.
+pub fn interrupted() -> &'static Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+            // Replaces the default action, so a second Ctrl-C cannot kill the
+            // harness half-way through its clean-up.
+            let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+        }
+        flag
+    })
+}
+
+static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes one line of the harness's own output. When standard output is
+/// gone (a closed pipe), the run is stopped as by Ctrl-C and everything
+/// after, the summary and the resume command among it, goes to stderr.
+pub fn say_line(line: &str) {
+    use std::io::Write;
+    if !OUTPUT_CLOSED.load(Ordering::SeqCst) {
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|_| out.flush()).is_ok() {
+            return;
+        }
+        OUTPUT_CLOSED.store(true, Ordering::SeqCst);
+        interrupted().store(true, Ordering::SeqCst);
+    }
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// `println!` for the harness's output; see [`say_line`].
+#[macro_export]
+macro_rules! say {
+    () => { $crate::edges::cli::say_line("") };
+    ($($t:tt)*) => { $crate::edges::cli::say_line(&format!($($t)*)) };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited(Option<i32>),
+    Interrupted,
+    TimedOut,
+    /// `tick` asked for a stop (the live spend passed `--max-cost`).
+    Stopped,
+}
+
+/// One CLI invocation.
+pub struct Invocation<'a> {
+    pub program: &'a Path,
+    pub args: Vec<String>,
+    /// The checkout: the CLI resolves `dataset/` and `logs/` from here.
+    pub dir: &'a Path,
+    /// Marks every streamed line, e.g. `[seed1] `.
+    pub prefix: String,
+    pub secrets: &'a Secrets,
+    pub timeout: Option<Duration>,
+}
+
+impl Invocation<'_> {
+    /// Runs to the end, streaming output; `tick` is called about once a
+    /// second and once at the end (for the progress line), and stops the
+    /// child's whole group by returning true. Never returns while the child lives.
+    pub fn run(&self, mut tick: impl FnMut() -> bool) -> anyhow::Result<Ended> {
+        let flag = interrupted();
+        // Stopped already (a signal, a closed output): start nothing more.
+        if flag.load(Ordering::SeqCst) {
+            return Ok(Ended::Interrupted);
+        }
+        let mut expr = duct::cmd(self.program, &self.args)
+            .dir(self.dir)
+            .stderr_to_stdout()
+            .unchecked()
+            .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            .env("PYTHONUNBUFFERED", "1")
+            .before_spawn(|cmd| {
+                use std::os::unix::process::CommandExt;
+                cmd.process_group(0);
+                let parent = std::process::id() as i32;
+                // SAFETY: async-signal-safe calls only, in the child before exec.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        // The CLI never outlives the harness, however the
+                        // harness dies (kill -9 included). The signal comes
+                        // when the spawning thread ends; `run` waits on the
+                        // child in that thread, so it outlives the child.
+                        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        if libc::getppid() != parent {
+                            // The harness died before the prctl took hold.
+                            libc::_exit(1);
+                        }
+                        Ok(())
+                    });
+                }
+                Ok(())
+            });
+        for (k, v) in self.secrets.env() {
+            expr = expr.env(k, v);
+        }
+        let reader = Arc::new(expr.reader().with_context(|| format!("cannot start {}", self.program.display()))?);
+        let pid = reader.pids().first().copied().unwrap_or(0) as i32;
+        let (tx, rx) = mpsc::channel::<String>();
+        let r = Arc::clone(&reader);
+        let pump = std::thread::spawn(move || {
+            let mut lines = BufReader::new(&*r);
+            let mut buf = Vec::new();
+            while lines.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
+                let _ = tx.send(String::from_utf8_lossy(&buf).trim_end().to_string());
+                buf.clear();
+            }
+        });
+        let start = Instant::now();
+        let mut last_tick = Instant::now();
+        let mut ended = None;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => crate::say!("{}{}", self.prefix, self.secrets.redact(&line)),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let mut stop = false;
+            if last_tick.elapsed() >= Duration::from_secs(1) {
+                stop = tick();
+                last_tick = Instant::now();
+            }
+            if ended.is_none() {
+                if stop {
+                    ended = Some(Ended::Stopped);
+                } else if flag.load(Ordering::SeqCst) {
+                    ended = Some(Ended::Interrupted);
+                } else if self.timeout.is_some_and(|t| start.elapsed() > t) {
+                    ended = Some(Ended::TimedOut);
+                }
+                if ended.is_some() {
+                    stop_group(pid, &reader);
+                }
+            }
+        }
+        let _ = pump.join();
+        tick();
+        let status = reader.try_wait().ok().flatten().and_then(|o| o.status.code());
+        // Whatever ended it, make sure nothing of its group is left.
+        kill_group(pid, libc::SIGKILL);
+        Ok(ended.unwrap_or(Ended::Exited(status)))
+    }
+
+    pub fn line(&self) -> String {
+        shell_line(self.program, &self.args)
+    }
+}
+
+fn kill_group(pid: i32, sig: i32) {
+    if pid > 0 {
+        // SAFETY: kill(2) with a negative pid signals the process group we
+        // created with process_group(0); it touches no memory.
+        unsafe {
+            libc::kill(-pid, sig);
+        }
+    }
+}
+
+/// SIGTERM to the whole group, then SIGKILL after a grace period.
+fn stop_group(pid: i32, reader: &duct::ReaderHandle) {
+    kill_group(pid, libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if reader.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill_group(pid, libc::SIGKILL);
+}
+
+/// `program --help` answers (short, read whole: xshell).
+pub fn answers_help(program: &Path) -> anyhow::Result<()> {
+    let sh = xshell::Shell::new()?;
+    let out = xshell::cmd!(sh, "{program} --help")
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .quiet()
+        .ignore_status()
+        .output()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        bail!("`{} --help` failed: {}", program.display(), err.lines().last().unwrap_or("").trim());
+    }
+    Ok(())
+}

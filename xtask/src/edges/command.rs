@@ -1,0 +1,42 @@
+//! The cooperbench command lines `seeds` runs, spelled once, as pure
+//! functions of the experiment (CONTRACT.md, "Flags").
+
+use std::path::Path;
+
+use crate::edges::experiment::Experiment;
+use crate::study::pair::PairId;
+
+/// `cooperbench run` for one seed run: every pair, or one (the canary).
+pub fn run(exp: &Experiment, run: &str, pair: Option<&PairId>, agent_config: Option<&Path>) -> Vec<String> {
+    let mut a: Vec<String> =
+        ["run", "-n", run, "-m", &exp.model, "-a", &exp.agent, "-s", &exp.subset, "--setting", "solo"]
+            .map(String::from)
+            .into();
+    a.extend(["--backend".into(), exp.backend.name().into()]);
+    match pair {
+        Some(p) => a.extend(filter(p).into_iter().chain(["-c".into(), "1".into()])),
+        None => a.extend(["-c".into(), exp.run_concurrency.to_string()]),
+    }
+    // Evals are the harness's own step, with their own retries.
+    a.push("--no-auto-eval".into());
+    if let Some(cfg) = agent_config {
+        a.extend(["--agent-config".into(), cfg.display().to_string()]);
+    }
+    a
+}
+
+/// `cooperbench eval` for one seed run: every pair, or one forced.
+pub fn eval(exp: &Experiment, run: &str, forced: Option<&PairId>) -> Vec<String> {
+    let mut a: Vec<String> =
+        ["eval", "-n", run, "-s", &exp.subset, "--backend", exp.backend.name()].map(String::from).into();
+    match forced {
+        // An error inside the container sticks until --force, pair by pair.
+        Some(p) => a.extend(filter(p).into_iter().chain(["-c".into(), "1".into(), "--force".into()])),
+        None => a.extend(["-c".into(), exp.eval_concurrency.to_string()]),
+    }
+    a
+}
+
+fn filter(p: &PairId) -> Vec<String> {
+    vec!["-r".into(), p.repo.clone(), "-t".into(), p.task_id.to_string(), "-f".into(), format!("{},{}", p.a, p.b)]
+}

@@ -1,0 +1,123 @@
+//! Every path of a CooperBench checkout, once: where the CLI writes a run and
+//! its pairs, where the dataset and subsets are, and the harness's own files
+//! under `.harness/`. Paths shown to the user (problems, plans) are relative
+//! to the checkout, so reports read the same on every machine.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use crate::study::pair::PairId;
+use crate::study::subset::Subset;
+
+/// The settings a run folder may hold, as the CLI names them.
+pub const SETTINGS: [&str; 3] = ["solo", "coop", "team"];
+
+pub const RESULT: &str = "result.json";
+pub const EVAL: &str = "eval.json";
+pub const CONFIG: &str = "config.json";
+pub const EVAL_SUMMARY: &str = "eval_summary.json";
+/// The CLI's own `eval_summary.json`, kept when the harness rewrites it.
+pub const EVAL_SUMMARY_CLI_LAST: &str = "eval_summary.json.cli-last";
+/// What made a seed run, written by `seeds` before the CLI first touches it.
+pub const MANIFEST: &str = "harness-manifest.json";
+/// Each run's list of what the harness moved aside, one path (relative to
+/// the checkout) a line, so that verify need not list every pair folder.
+pub const QUARANTINE_LOG: &str = "quarantined.log";
+/// Files moved aside by the harness carry this in their name, e.g.
+/// `result.json.corrupt-1`; the CLI never looks at them.
+pub const QUARANTINE_TAG: &str = ".corrupt-";
+/// The seeds' progress as data, one JSON line per step (see `seeds`).
+pub const EVENTS: &str = "harness-events.jsonl";
+
+/// `logs/<run>`, relative to the checkout.
+pub fn run_rel(run: &str) -> String {
+    format!("logs/{run}")
+}
+
+/// `logs/<run>/<setting>/<repo>/<task_id>/fA_fB`, relative to the checkout.
+pub fn pair_rel(run: &str, setting: &str, pair: &PairId) -> String {
+    format!("logs/{run}/{setting}/{}", pair.rel_dir())
+}
+
+pub fn run_dir(cooperbench_dir: &Path, run: &str) -> PathBuf {
+    cooperbench_dir.join("logs").join(run)
+}
+
+pub fn manifest(cooperbench_dir: &Path, run: &str) -> PathBuf {
+    run_dir(cooperbench_dir, run).join(MANIFEST)
+}
+
+pub fn dataset(cooperbench_dir: &Path) -> PathBuf {
+    cooperbench_dir.join("dataset")
+}
+
+pub fn subset_file(cooperbench_dir: &Path, name: &str) -> PathBuf {
+    dataset(cooperbench_dir).join("subsets").join(format!("{name}.json"))
+}
+
+/// The harness's own files in a checkout: the lock, the container ledger,
+/// the agent config it writes. Never the CLI's.
+pub fn harness_dir(cooperbench_dir: &Path) -> PathBuf {
+    cooperbench_dir.join(".harness")
+}
+
+pub fn lock_file(cooperbench_dir: &Path) -> PathBuf {
+    harness_dir(cooperbench_dir).join("seeds.lock")
+}
+
+/// `.harness/containers.jsonl`: each container seen appearing during one of
+/// our invocations.
+pub const LEDGER_REL: &str = ".harness/containers.jsonl";
+
+pub fn ledger(cooperbench_dir: &Path) -> PathBuf {
+    cooperbench_dir.join(LEDGER_REL)
+}
+
+pub fn agent_config(cooperbench_dir: &Path) -> PathBuf {
+    harness_dir(cooperbench_dir).join("agent-config.yaml")
+}
+
+pub fn events(cooperbench_dir: &Path) -> PathBuf {
+    harness_dir(cooperbench_dir).join("events.jsonl")
+}
+
+/// The checkout's `.env`, which the harness reads (the CLI reads only the one
+/// beside its installed package).
+pub fn dotenv(cooperbench_dir: &Path) -> PathBuf {
+    cooperbench_dir.join(".env")
+}
+
+/// Where `install-cooperbench` puts the CLI by default.
+pub fn venv(cooperbench_dir: &Path) -> PathBuf {
+    cooperbench_dir.join(".venv")
+}
+
+/// The project root: where `experiment.toml`, `results/` and `fixtures/` live.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A checkout has a `dataset/` folder; say plainly when it is not one.
+pub fn require_checkout(cooperbench_dir: &Path) -> anyhow::Result<()> {
+    let dataset = dataset(cooperbench_dir);
+    match std::fs::metadata(&dataset) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            // Permissions, a path too long: say what it is, not "missing".
+            bail!("cannot look at {}: {e}", dataset.display())
+        }
+        _ => bail!(
+            "{} is not a CooperBench checkout (no dataset/ folder); pass --cooperbench-dir or set cooperbench_dir in the experiment file",
+            cooperbench_dir.display()
+        ),
+    }
+}
+
+/// `dataset/subsets/<name>.json`, read and checked.
+pub fn load_subset(cooperbench_dir: &Path, name: &str) -> anyhow::Result<Subset> {
+    let file = subset_file(cooperbench_dir, name);
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("subset `{name}` not found: cannot read {}", file.display()))?;
+    Subset::parse(name, &text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}

@@ -1,0 +1,371 @@
+//! Reading a run's tree, `logs/<run>/<setting>/<repo>/<task_id>/fA_fB/`, into
+//! memory. Anything unreadable becomes a [`Problem`]; reading goes on.
+
+use std::path::{Path, PathBuf};
+
+use crate::study::json;
+use crate::study::pair::PairId;
+use crate::study::problem::Problem;
+use crate::study::result::{EvalResult, EvalSummary, RunResult};
+use crate::study::run::{PairLogs, RunConfig, RunLogs, Trouble};
+
+use crate::edges::layout::{self, QUARANTINE_LOG, SETTINGS};
+
+/// Reads one present file's bytes into a model (and its text), classifying
+/// any trouble.
+fn classify<T>(
+    bytes: Result<Vec<u8>, String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<(T, String), Trouble> {
+    let bytes = bytes.map_err(Trouble::Unreadable)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return Err(Trouble::NotJson(format!("not UTF-8 text ({})", e.utf8_error()))),
+    };
+    match parse(&text) {
+        Ok(v) => Ok((v, text)),
+        Err(m) if json::python_reads(text.as_bytes()) => Err(Trouble::BadField(m)),
+        Err(m) => Err(Trouble::NotJson(m)),
+    }
+}
+
+/// result.json and eval.json are a few KiB; anything past this is not one
+/// (a file linked to /dev/zero, a trajectory saved in the wrong place) and
+/// is refused before it is read whole.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
+
+impl RunLogs {
+    pub fn load(cooperbench_dir: &Path, name: &str) -> RunLogs {
+        RunLogs::load_limited(cooperbench_dir, name, DEFAULT_MAX_FILE_BYTES)
+    }
+
+    /// As [`RunLogs::load`], refusing per-pair files over `max_bytes`.
+    pub fn load_limited(cooperbench_dir: &Path, name: &str, max_bytes: u64) -> RunLogs {
+        let dir = layout::run_dir(cooperbench_dir, name);
+        let mut run = RunLogs { name: name.to_string(), exists: dir.is_dir(), ..RunLogs::default() };
+        if !run.exists {
+            return run;
+        }
+        run.config = read_json(&dir.join("config.json")).ok().map(|v| RunConfig {
+            model: v.get("model").and_then(|m| m.as_str()).map(String::from),
+            agent_framework: v.get("agent_framework").and_then(|m| m.as_str()).map(String::from),
+            setting: v.get("setting").and_then(|m| m.as_str()).map(String::from),
+        });
+        run.quarantined = std::fs::read_to_string(dir.join(QUARANTINE_LOG))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && cooperbench_dir.join(l.trim()).exists())
+            .map(|l| l.trim().to_string())
+            .collect();
+        run.manifest = crate::edges::manifest::Manifest::load(cooperbench_dir, name);
+        let summary = dir.join("eval_summary.json");
+        if summary.exists() {
+            run.eval_summary = Some(read_text(&summary).and_then(|t| EvalSummary::from_text(&t)));
+        }
+        let mut settings_seen = Vec::new();
+        for setting in SETTINGS {
+            let sdir = dir.join(setting);
+            if sdir.is_dir() {
+                settings_seen.push(setting);
+                run.load_setting(&sdir, setting, max_bytes);
+            }
+        }
+        run.setting = match settings_seen.as_slice() {
+            [] => run.config.as_ref().and_then(|c| c.setting.clone()).unwrap_or_else(|| "solo".into()),
+            [one] => one.to_string(),
+            [first, ..] => {
+                run.problems.push(
+                    Problem::failure(
+                        "mixed_settings",
+                        format!("run holds several settings: {}", settings_seen.join(", ")),
+                    )
+                    .run(name)
+                    .path(format!("logs/{name}")),
+                );
+                first.to_string()
+            }
+        };
+        run
+    }
+
+    fn load_setting(&mut self, sdir: &Path, setting: &str, max_bytes: u64) {
+        let rel_setting = format!("logs/{}/{setting}", self.name);
+        let (dirs, trouble) = pair_dirs(sdir);
+        for (rel, problem) in trouble {
+            let path = if rel.is_empty() { rel_setting.clone() } else { format!("{rel_setting}/{rel}") };
+            self.problems.push(problem.run(&self.name).path(path));
+        }
+        for (dir, [repo, task, folder]) in dirs {
+            let rel_dir = format!("logs/{}/{setting}/{repo}/{task}/{folder}", self.name);
+            let (repo, task, folder) = (&repo, &task, &folder);
+            let pair = match (task.parse::<u64>(), PairId::parse_folder(folder)) {
+                (Ok(task_id), Some((a, b))) => PairId::new(repo, task_id, a, b),
+                _ => {
+                    self.problems.push(
+                        Problem::failure("mismatched_result", "folder name is not <repo>/<task_id>/f<a>_f<b>")
+                            .run(&self.name)
+                            .path(rel_dir),
+                    );
+                    continue;
+                }
+            };
+            let logs = self.load_pair(&dir, &pair, setting, rel_dir.clone(), max_bytes);
+            if folder != &pair.folder() {
+                self.problems.push(
+                    Problem::failure(
+                        "mismatched_result",
+                        format!("folder should be named {} (features sorted)", pair.folder()),
+                    )
+                    .run(&self.name)
+                    .pair(&pair)
+                    .path(rel_dir.clone()),
+                );
+            }
+            if let Some(first) = self.pairs.get(&pair) {
+                self.problems.push(
+                    Problem::failure("duplicate_pair", format!("same pair as {}", first.rel_dir))
+                        .run(&self.name)
+                        .pair(&pair)
+                        .path(rel_dir),
+                );
+                continue;
+            }
+            self.pairs.insert(pair, logs);
+        }
+    }
+
+    /// Opens the two files directly (no directory listing: this is the hot
+    /// loop of `verify`); a file that is absent is simply not present.
+    fn load_pair(&mut self, dir: &Path, pair: &PairId, setting: &str, rel_dir: String, max_bytes: u64) -> PairLogs {
+        let mut logs = PairLogs { rel_dir, ..PairLogs::default() };
+        let result_bytes = read_if_present(&dir.join("result.json"), max_bytes);
+        let eval_bytes = read_if_present(&dir.join("eval.json"), max_bytes);
+        logs.result_present = result_bytes.is_some();
+        logs.eval_present = eval_bytes.is_some();
+        if let Some(bytes) = result_bytes {
+            let path = format!("{}/result.json", logs.rel_dir);
+            match classify(bytes, RunResult::from_text) {
+                Ok((r, text)) => {
+                    self.flag_nonfinite(&text, pair, &path);
+                    let (a, b) = r.features;
+                    let said = PairId::new(&r.repo, r.task_id, a, b);
+                    if &said != pair {
+                        self.problems.push(
+                            Problem::failure("mismatched_result", format!("result.json says it is {said}"))
+                                .run(&self.name)
+                                .pair(pair)
+                                .path(path.clone()),
+                        );
+                    }
+                    // Where it sits must be what it says: a copied folder
+                    // keeps the name of the run that made it.
+                    let mut disagree = |field: &str, says: &str, expected: &str| {
+                        self.problems.push(
+                            Problem::failure(
+                                "provenance",
+                                format!("field `{field}` says {says:?}, expected {expected:?} (from its folder)"),
+                            )
+                            .run(&self.name)
+                            .pair(pair)
+                            .path(path.clone()),
+                        )
+                    };
+                    if r.setting != setting {
+                        disagree("setting", &r.setting, setting);
+                    }
+                    if let Some(run_name) = r.run_name.as_deref().filter(|n| *n != self.name) {
+                        disagree("run_name", run_name, &self.name);
+                    }
+                    logs.result = Some(r);
+                }
+                Err(t) => {
+                    self.problems.push(
+                        Problem::failure("unreadable_result", t.explained()).run(&self.name).pair(pair).path(path),
+                    );
+                    logs.result_trouble = Some(t);
+                }
+            }
+        }
+        if let Some(bytes) = eval_bytes {
+            let path = format!("{}/eval.json", logs.rel_dir);
+            match classify(bytes, EvalResult::from_text) {
+                Ok((e, _)) => {
+                    let said = PairId::new(&e.repo, e.task_id, e.features.0, e.features.1);
+                    if &said != pair {
+                        self.problems.push(
+                            Problem::failure("mismatched_eval", format!("eval.json says it is {said}"))
+                                .run(&self.name)
+                                .pair(pair)
+                                .path(path),
+                        );
+                    }
+                    logs.eval = Some(e)
+                }
+                Err(t) => {
+                    self.problems
+                        .push(Problem::failure("unreadable_eval", t.explained()).run(&self.name).pair(pair).path(path));
+                    logs.eval_trouble = Some(t);
+                }
+            }
+        }
+        logs
+    }
+
+    /// `NaN` and the infinities: Python reads them, so they stay; each is
+    /// named (a `total_cost` one is verify's `bad_cost` already).
+    fn flag_nonfinite(&mut self, text: &str, pair: &PairId, path: &str) {
+        for (field, token) in json::nonfinite_numbers(text).into_iter().filter(|(f, _)| f != "total_cost") {
+            self.problems.push(
+                Problem::warning(
+                    "nonfinite_number",
+                    format!("field `{field}` is {token}: Python's json (and so the CLI) reads it; kept, but it is not a number to use"),
+                )
+                .run(&self.name)
+                .pair(pair)
+                .path(path.to_string()),
+            );
+        }
+    }
+}
+
+/// `None` when the file does not exist; `Some(Err)` when it cannot be read
+/// (the error says why: permissions, I/O, size).
+fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String>> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("cannot read: {e}"))),
+    };
+    let mut bytes = Vec::new();
+    // Reading one byte past the limit tells "too large" without reading it
+    // all, also for files whose size the file system does not know.
+    Some(match file.take(max_bytes + 1).read_to_end(&mut bytes) {
+        Ok(n) if n as u64 > max_bytes => {
+            Err(format!("larger than {} MiB: not a result or eval file (limit: --max-file-mib)", max_bytes >> 20))
+        }
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(format!("cannot read: {e}")),
+    })
+}
+
+type PairDir = (PathBuf, [String; 3]);
+
+/// The folders three levels under a setting folder (repo/task/pair), sorted,
+/// following symbolic links. Folders that cannot be listed and link loops
+/// come back as problems with their path relative to the setting folder.
+fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
+    let mut trouble = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let root = std::fs::canonicalize(sdir).ok();
+    let mut subdirs = |dir: &Path, rel: &str, trouble: &mut Vec<(String, Problem)>| -> Vec<(PathBuf, String)> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                trouble.push((rel.to_string(), Problem::failure("unreadable_dir", format!("cannot list folder: {e}"))));
+                return Vec::new();
+            }
+        };
+        let mut v: Vec<(PathBuf, String)> = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let (is_dir, linked) = match entry.file_type() {
+                Ok(t) if t.is_dir() => (true, false),
+                // A link is followed; what it points to decides.
+                Ok(t) if t.is_symlink() => match std::fs::metadata(entry.path()) {
+                    Ok(m) => (m.is_dir(), true),
+                    Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                        trouble.push((child_rel.clone(), Problem::failure("symlink_loop", "symbolic link loops")));
+                        (false, true)
+                    }
+                    Err(e) => {
+                        // A dangling link would otherwise pass for a missing pair.
+                        trouble.push((
+                            child_rel.clone(),
+                            Problem::failure("broken_link", format!("symbolic link leads nowhere: {e}")),
+                        ));
+                        (false, true)
+                    }
+                },
+                _ => (false, false),
+            };
+            if !is_dir {
+                continue;
+            }
+            // A linked folder inside this run, or reached by two links, would
+            // count twice. Only links are resolved: the hot loop stays cheap.
+            if linked {
+                if let Ok(real) = std::fs::canonicalize(entry.path()) {
+                    let inside = root.as_ref().is_some_and(|r| real.starts_with(r));
+                    if inside || !seen.insert(real.clone()) {
+                        // Relative to the setting folder when inside it, so
+                        // reports read the same on every machine.
+                        let target = match root.as_ref().and_then(|r| real.strip_prefix(r).ok()) {
+                            Some(rel) if rel.as_os_str().is_empty() => "the setting folder itself".to_string(),
+                            Some(rel) => format!("{} of this run", rel.display()),
+                            None => real.display().to_string(),
+                        };
+                        trouble.push((
+                            child_rel,
+                            Problem::failure("symlink_loop", format!("links to {target}, which is counted already")),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            v.push((entry.path(), name));
+        }
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    };
+    let mut out = Vec::new();
+    for (repo_dir, repo) in subdirs(sdir, "", &mut trouble) {
+        for (task_dir, task) in subdirs(&repo_dir, &repo, &mut trouble) {
+            for (pair_dir, folder) in subdirs(&task_dir, &format!("{repo}/{task}"), &mut trouble) {
+                out.push((pair_dir, [repo.clone(), task.clone(), folder]));
+            }
+        }
+    }
+    (out, trouble)
+}
+
+pub fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
+}
+
+pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    json::parse(&read_text(path)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder that cannot be listed is a problem with its path, not an
+    /// empty folder. (Permissions cannot be provoked as root, so this uses
+    /// a path that is not a folder at all.)
+    #[test]
+    fn an_unlistable_folder_is_a_problem() {
+        let file = tempfile_path();
+        let (dirs, trouble) = pair_dirs(&file);
+        assert!(dirs.is_empty());
+        assert_eq!(trouble.len(), 1);
+        assert_eq!(trouble[0].1.check, "unreadable_dir");
+        assert!(trouble[0].1.detail.starts_with("cannot list folder: "), "{}", trouble[0].1.detail);
+        std::fs::remove_file(file).unwrap();
+    }
+
+    fn tempfile_path() -> PathBuf {
+        let p = std::env::temp_dir().join(format!("xtask-logs-test-{}", std::process::id()));
+        std::fs::write(&p, "not a folder").unwrap();
+        p
+    }
+
+    #[test]
+    fn oversized_files_are_refused_without_reading_them_whole() {
+        let r = read_if_present(Path::new("/dev/zero"), 1 << 20).unwrap();
+        assert_eq!(r.unwrap_err(), "larger than 1 MiB: not a result or eval file (limit: --max-file-mib)");
+        assert!(read_if_present(Path::new("/nonexistent/xtask"), 1).is_none());
+    }
+}

@@ -1,0 +1,65 @@
+//! `logs/<run>/harness-manifest.json`: what made a seed run. The CLI's
+//! `config.json` records no cooperbench version, and grading changed between
+//! releases, so a seed made by another version or configuration must never
+//! be mixed in silently: `seeds` refuses to resume it, `verify` checks its
+//! results against it, and `outcomes.csv` carries its version.
+
+use std::path::Path;
+
+use sha2::Digest;
+
+pub use crate::study::provenance::Manifest;
+
+pub fn digest(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Manifest {
+    /// `None` when absent; `Some(Err)` names the file's problem.
+    pub fn load(cooperbench_dir: &Path, run: &str) -> Option<Result<Manifest, String>> {
+        let text = std::fs::read_to_string(crate::edges::layout::manifest(cooperbench_dir, run)).ok()?;
+        Some(crate::study::json::from_str(&text))
+    }
+
+    pub fn write(&self, cooperbench_dir: &Path, run: &str) -> anyhow::Result<()> {
+        let p = crate::edges::layout::manifest(cooperbench_dir, run);
+        std::fs::create_dir_all(p.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(&p, serde_json::to_string_pretty(self)? + "\n")?;
+        Ok(())
+    }
+}
+
+/// The installed cooperbench's version: a Python console script asks its
+/// own interpreter's package metadata (the CLI has no `--version`);
+/// anything else (the simulator) is asked `--version`.
+pub fn cooperbench_version(program: &Path) -> Option<String> {
+    let head = std::fs::read(program).ok()?;
+    let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    let out = match first.strip_prefix("#!") {
+        Some(interp) if interp.contains("python") => {
+            let python = interp.split_whitespace().next()?;
+            duct::cmd!(python, "-c", "import importlib.metadata as m; print(m.version('cooperbench'))")
+                .stdout_capture()
+                .stderr_null()
+                .unchecked()
+                .run()
+                .ok()?
+        }
+        _ => duct::cmd!(program, "--version").stdout_capture().stderr_null().unchecked().run().ok()?,
+    };
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text.split_whitespace().last()?.to_string();
+    v.chars().next().is_some_and(|c| c.is_ascii_digit()).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digests_are_sha256_in_hex() {
+        assert_eq!(super::digest(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}

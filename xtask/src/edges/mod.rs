@@ -1,0 +1,22 @@
+//! Everything that touches a process, a file, the clock or Docker: the paths
+//! of a checkout (`layout`), reading a run's tree (`logs`), the CLI as a
+//! child process (`cli`, its argv in `command`), Docker and which containers
+//! are ours, secrets, the lock, quarantine, manifests, the experiment file.
+//!
+//! Each function here does one effect and leaves the deciding to `study`.
+//! May import: `study` and other `edges` modules; never `commands`
+//! (tests/layers.rs fails if it does).
+
+pub mod agent_config;
+pub mod cli;
+pub mod clock;
+pub mod command;
+pub mod docker;
+pub mod eval_summary;
+pub mod experiment;
+pub mod layout;
+pub mod lock;
+pub mod logs;
+pub mod manifest;
+pub mod quarantine;
+pub mod secrets;

@@ -1,0 +1,171 @@
+//! Pair difficulty over the solo seeds: d = failures / valid seeds, kept as
+//! integers so that buckets never suffer from `1 - 0.9 = 0.0999...`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::study::outcome::{EvalErrors, Outcome};
+
+/// `failures / valid` as integers; `valid == 0` is "undefined", never 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Difficulty {
+    pub failures: u32,
+    pub valid: u32,
+}
+
+impl Difficulty {
+    pub fn from_outcomes(outcomes: &[Outcome], policy: EvalErrors) -> Difficulty {
+        Difficulty::from_trials(outcomes.iter().map(|o| o.trial(policy)))
+    }
+
+    /// From trials already judged (`None` is no trial).
+    pub fn from_trials(trials: impl IntoIterator<Item = Option<bool>>) -> Difficulty {
+        let (mut failures, mut valid) = (0, 0);
+        for ok in trials.into_iter().flatten() {
+            valid += 1;
+            failures += u32::from(!ok);
+        }
+        Difficulty { failures, valid }
+    }
+
+    pub fn is_defined(self) -> bool {
+        self.valid > 0
+    }
+
+    pub fn passes(self) -> u32 {
+        self.valid - self.failures
+    }
+
+    /// Lowest terms, so that 2/4 and 1/2 are one value: `(num, den)`.
+    pub fn reduced(self) -> Option<(u32, u32)> {
+        if self.valid == 0 {
+            return None;
+        }
+        let g = gcd(self.failures, self.valid);
+        Some((self.failures / g, self.valid / g))
+    }
+
+    pub fn fraction(self) -> String {
+        match self.reduced() {
+            Some((n, d)) => format!("{n}/{d}"),
+            None => "undefined".into(),
+        }
+    }
+
+    pub fn value(self) -> Option<f64> {
+        self.reduced().map(|(n, d)| n as f64 / d as f64)
+    }
+
+    /// Ten equal-width buckets over [0, 1], bucket 9 holding 1.0.
+    pub fn bucket(self) -> Option<usize> {
+        if self.valid == 0 {
+            return None;
+        }
+        Some(((self.failures as usize * 10) / self.valid as usize).min(9))
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DistributionEntry {
+    pub difficulty: String,
+    pub value: f64,
+    pub pairs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Distribution {
+    pub entries: Vec<DistributionEntry>,
+    pub buckets: [usize; 10],
+    pub undefined_pairs: usize,
+}
+
+/// Each distinct value with its pair count (ascending), and bucket counts.
+pub fn distribution(values: &[Difficulty]) -> Distribution {
+    let mut by_value: BTreeMap<(u64, u64), (u32, u32, usize)> = BTreeMap::new();
+    let mut buckets = [0; 10];
+    let mut undefined_pairs = 0;
+    for d in values {
+        let (Some((n, den)), Some(b)) = (d.reduced(), d.bucket()) else {
+            undefined_pairs += 1;
+            continue;
+        };
+        buckets[b] += 1;
+        // Order by value exactly: n/den < n'/den' iff n*den' < n'*den, done
+        // through a common denominator key below.
+        by_value.entry(order_key(n, den)).or_insert((n, den, 0)).2 += 1;
+    }
+    let entries = by_value
+        .into_values()
+        .map(|(n, d, pairs)| DistributionEntry { difficulty: format!("{n}/{d}"), value: n as f64 / d as f64, pairs })
+        .collect();
+    Distribution { entries, buckets, undefined_pairs }
+}
+
+/// A key that sorts fractions by value: scaled to a common denominator large
+/// enough for any seed count we will see (lcm of 1..=20 fits easily in u64).
+fn order_key(n: u32, d: u32) -> (u64, u64) {
+    const L: u64 = 232_792_560; // lcm(1..=20)
+    if L.is_multiple_of(d as u64) {
+        (n as u64 * (L / d as u64), 0)
+    } else {
+        // More than 20 valid seeds: fall back to a float key, still distinct.
+        ((n as f64 / d as f64 * L as f64) as u64, d as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Outcome::*;
+
+    fn d(f: u32, v: u32) -> Difficulty {
+        Difficulty { failures: f, valid: v }
+    }
+
+    #[test]
+    fn nine_passes_of_ten_is_bucket_one() {
+        let mut o = vec![Pass; 9];
+        o.push(Fail);
+        let diff = Difficulty::from_outcomes(&o, EvalErrors::Exclude);
+        assert_eq!(diff, d(1, 10));
+        assert_eq!(diff.bucket(), Some(1));
+        assert_eq!(diff.fraction(), "1/10");
+    }
+
+    #[test]
+    fn buckets_cover_zero_to_one_inclusive() {
+        assert_eq!(d(0, 3).bucket(), Some(0));
+        assert_eq!(d(1, 3).bucket(), Some(3));
+        assert_eq!(d(2, 3).bucket(), Some(6));
+        assert_eq!(d(3, 3).bucket(), Some(9));
+        assert_eq!(d(0, 0).bucket(), None);
+    }
+
+    #[test]
+    fn limits_fail_and_eval_errors_follow_the_policy() {
+        let o = [Pass, Limits, EvalError, AgentError, Missing];
+        assert_eq!(Difficulty::from_outcomes(&o, EvalErrors::Exclude), d(1, 2));
+        assert_eq!(Difficulty::from_outcomes(&o, EvalErrors::Fail), d(2, 3));
+        let none = Difficulty::from_outcomes(&[EvalError, Missing], EvalErrors::Exclude);
+        assert!(!none.is_defined());
+        assert_eq!(none.fraction(), "undefined");
+    }
+
+    #[test]
+    fn distribution_merges_equal_values_and_sorts_them() {
+        let dist = distribution(&[d(1, 2), d(2, 4), d(0, 3), d(3, 3), d(0, 0), d(1, 3)]);
+        let got: Vec<(String, usize)> = dist.entries.iter().map(|e| (e.difficulty.clone(), e.pairs)).collect();
+        assert_eq!(got, [("0/1".into(), 1), ("1/3".into(), 1), ("1/2".into(), 2), ("1/1".into(), 1)]);
+        assert_eq!(dist.buckets, [1, 0, 0, 1, 0, 2, 0, 0, 0, 1]);
+        assert_eq!(dist.undefined_pairs, 1);
+    }
+}

@@ -1,0 +1,615 @@
+//! Figure 4's numbers, pure: success rate per difficulty bucket and setting,
+//! the area under each curve on one grid, coop retention, the paired
+//! coop-minus-solo difference, and cluster-bootstrap intervals for all of
+//! them (Wilson intervals beside, as the paper drew them).
+//!
+//! Where a trial sits on the x axis is the study's one rule of placement:
+//! - held-out (the default): seed s's trial on pair p sits at p's difficulty
+//!   over the *other* solo seeds, so no trial is judged by a difficulty it
+//!   helped make; a coop trial sits at each of those K held-out difficulties
+//!   with weight 1/K, so both settings share one estimator and one grid.
+//! - in-sample (the paper's): every trial sits at the difficulty over all
+//!   solo seeds, which makes the solo curve fall from 1 to 0 by construction.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+
+use crate::study::difficulty::Difficulty;
+pub use crate::study::json::round6;
+use crate::study::pair::PairId;
+
+/// z for a 95% interval.
+const Z: f64 = 1.96;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DifficultyMode {
+    #[default]
+    HeldOut,
+    InSample,
+}
+
+/// What the bootstrap resamples: pairs (with all their seeds), or tasks
+/// (with all their pairs), since pairs of one task share a repository state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Cluster {
+    #[default]
+    Pair,
+    Task,
+}
+
+/// Wilson score interval for `k` successes in `n` trials; `n = 0` is [0, 1].
+/// Weighted (fractional) counts are taken as they are.
+pub fn wilson(k: f64, n: f64) -> (f64, f64) {
+    if n <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let p = k / n;
+    let z2 = Z * Z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The x of bucket `b` on the plot.
+pub fn center(b: usize) -> f64 {
+    0.05 + 0.1 * b as f64
+}
+
+/// Trapezoids over `(x, y)` points sorted by x; fewer than two points have
+/// no area to speak of (`None`).
+pub fn auc(points: &[(f64, f64)]) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    Some(points.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum())
+}
+
+/// `AUC_coop / AUC_solo`, `None` when either is missing or solo's is 0.
+pub fn retention(coop: Option<f64>, solo: Option<f64>) -> Option<f64> {
+    match (coop, solo) {
+        (Some(c), Some(s)) if s > 0.0 => Some(c / s),
+        _ => None,
+    }
+}
+
+/// One pair's trials: one entry per solo run (in order) and per coop run;
+/// `None` is no trial (agent error, missing, eval error left out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairTrials {
+    pub pair: PairId,
+    pub solo: Vec<Option<bool>>,
+    pub coop: Vec<Option<bool>>,
+}
+
+impl PairTrials {
+    /// The trials of the solo runs that draw the solo curve.
+    pub fn solo_curve_trials<'a>(&'a self, design: &'a Design) -> impl Iterator<Item = bool> + 'a {
+        self.solo.iter().zip(&design.solo_curve).filter(|(_, on)| **on).filter_map(|(t, _)| *t)
+    }
+}
+
+/// How trials become the figure.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub mode: DifficultyMode,
+    /// Per solo run: do its trials draw the solo curve?
+    pub solo_curve: Vec<bool>,
+    pub coop_runs: usize,
+}
+
+impl Design {
+    fn settings(&self) -> usize {
+        1 + self.coop_runs
+    }
+}
+
+/// One pair's share of the figure. Difficulty depends on the pair's own seeds
+/// only, so a bootstrap replicate is a sum of its pairs' contributions.
+#[derive(Debug, Clone, Default)]
+pub struct Contribution {
+    /// `(bucket, setting, weighted successes, weighted trials)`; setting 0 is solo.
+    cells: Vec<(usize, usize, f64, f64)>,
+    placed: [bool; 10],
+    /// Per coop run: coop success minus the pair's solo success rate, and
+    /// whether only solo (some seed passed, coop failed) or only coop passed.
+    paired: Vec<Option<(f64, bool, bool)>>,
+}
+
+impl Contribution {
+    pub fn is_placed(&self) -> bool {
+        self.placed.iter().any(|p| *p)
+    }
+}
+
+pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
+    let mut c = Contribution::default();
+    let k = p.solo.len();
+    let add = |c: &mut Contribution, d: Difficulty, weight: f64, only: Option<usize>| {
+        let Some(b) = d.bucket() else { return };
+        let before = c.cells.len();
+        for (i, ok) in p.solo.iter().enumerate() {
+            if only.is_some_and(|o| o != i) || !design.solo_curve.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if let Some(ok) = ok {
+                c.cells.push((b, 0, f64::from(u8::from(*ok)), 1.0));
+            }
+        }
+        for (i, ok) in p.coop.iter().enumerate() {
+            if let Some(ok) = ok {
+                c.cells.push((b, i + 1, weight * f64::from(u8::from(*ok)), weight));
+            }
+        }
+        if design.mode == DifficultyMode::InSample || c.cells.len() > before {
+            c.placed[b] = true;
+        }
+    };
+    match design.mode {
+        DifficultyMode::InSample => add(&mut c, Difficulty::from_trials(p.solo.iter().copied()), 1.0, None),
+        DifficultyMode::HeldOut => {
+            for left_out in 0..k {
+                let others = p.solo.iter().enumerate().filter(|(i, _)| *i != left_out).map(|(_, t)| *t);
+                add(&mut c, Difficulty::from_trials(others), 1.0 / k as f64, Some(left_out));
+            }
+        }
+    }
+    let solo: Vec<bool> = p.solo_curve_trials(design).collect();
+    c.paired = p
+        .coop
+        .iter()
+        .map(|coop| {
+            let coop = (*coop)?;
+            if solo.is_empty() {
+                return None;
+            }
+            let rate = solo.iter().filter(|ok| **ok).count() as f64 / solo.len() as f64;
+            let any_solo = solo.iter().any(|ok| *ok);
+            Some((f64::from(u8::from(coop)) - rate, any_solo && !coop, coop && !any_solo))
+        })
+        .collect();
+    c
+}
+
+/// Sums of contributions: the figure's raw counts.
+#[derive(Debug, Clone)]
+struct Tally {
+    /// `[bucket * settings + setting] = (successes, trials)`.
+    cells: Vec<(f64, f64)>,
+    pairs: [usize; 10],
+    /// Per coop run: (sum of differences, pairs, solo only, coop only).
+    paired: Vec<(f64, usize, usize, usize)>,
+}
+
+impl Tally {
+    fn new(design: &Design) -> Tally {
+        Tally {
+            cells: vec![(0.0, 0.0); 10 * design.settings()],
+            pairs: [0; 10],
+            paired: vec![(0.0, 0, 0, 0); design.coop_runs],
+        }
+    }
+
+    fn add(&mut self, c: &Contribution, settings: usize) {
+        for &(b, s, k, n) in &c.cells {
+            let cell = &mut self.cells[b * settings + s];
+            cell.0 += k;
+            cell.1 += n;
+        }
+        for (b, placed) in c.placed.iter().enumerate() {
+            self.pairs[b] += usize::from(*placed);
+        }
+        for (acc, p) in self.paired.iter_mut().zip(&c.paired) {
+            if let Some((d, so, co)) = p {
+                acc.0 += d;
+                acc.1 += 1;
+                acc.2 += usize::from(*so);
+                acc.3 += usize::from(*co);
+            }
+        }
+    }
+
+    fn rate(&self, b: usize, s: usize, settings: usize) -> Option<f64> {
+        let (k, n) = self.cells[b * settings + s];
+        (n > 0.0).then(|| k / n)
+    }
+}
+
+/// The statistics the bootstrap recomputes in each replicate.
+#[derive(Debug, Clone)]
+struct Stats {
+    rates: Vec<Option<f64>>,
+    auc: Vec<Option<f64>>,
+    retention: Vec<Option<f64>>,
+    auc_difference: Vec<Option<f64>>,
+    paired: Vec<Option<f64>>,
+}
+
+fn stats(t: &Tally, grid: &[usize], settings: usize) -> Stats {
+    let rates: Vec<Option<f64>> = (0..10 * settings).map(|i| t.rate(i / settings, i % settings, settings)).collect();
+    let auc: Vec<Option<f64>> = (0..settings)
+        .map(|s| {
+            let points: Option<Vec<(f64, f64)>> =
+                grid.iter().map(|&b| rates[b * settings + s].map(|r| (center(b), r))).collect();
+            auc(&points?)
+        })
+        // Rounded as written, so that dividing the printed AUCs gives the
+        // printed retention.
+        .map(|a| a.map(round6))
+        .collect();
+    let retention = (1..settings).map(|s| retention(auc[s], auc[0])).collect();
+    let auc_difference = (1..settings).map(|s| Some(auc[s]? - auc[0]?)).collect();
+    let paired = t.paired.iter().map(|(sum, n, _, _)| (*n > 0).then(|| sum / *n as f64)).collect();
+    Stats { rates, auc, retention, auc_difference, paired }
+}
+
+/// SplitMix64, written out so that a figure never changes with a crate
+/// update: the same `--bootstrap-seed` gives the same intervals forever.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`, without modulo bias (rejection).
+    pub fn below(&mut self, n: usize) -> usize {
+        let n = n as u64;
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let x = self.next_u64();
+            if x < zone {
+                return (x % n) as usize;
+            }
+        }
+    }
+}
+
+/// Linear-interpolation quantile (R's type 7) of sorted values.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// The 2.5% and 97.5% quantiles of the replicates where a statistic exists;
+/// `None` when fewer than half of them have it.
+fn interval(mut values: Vec<f64>, replicates: usize) -> Option<(f64, f64)> {
+    if values.is_empty() || values.len() * 2 < replicates {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some((round6(quantile(&values, 0.025)), round6(quantile(&values, 0.975))))
+}
+
+/// How the intervals were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Bootstrap {
+    pub replicates: usize,
+    pub seed: u64,
+    pub cluster: Cluster,
+}
+
+/// Numbers written with six decimals, whole numbers without a fraction, so
+/// that in-sample counts read `27`, as they always did.
+fn num<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        s.serialize_i64(*x as i64)
+    } else {
+        s.serialize_f64(round6(*x))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Cell {
+    #[serde(serialize_with = "num")]
+    pub successes: f64,
+    #[serde(serialize_with = "num")]
+    pub trials: f64,
+    pub rate: Option<f64>,
+    /// Cluster bootstrap 95%; [0, 1] when the bucket is empty.
+    pub ci_lower: f64,
+    pub ci_upper: f64,
+    /// The paper's interval, treating every trial as independent.
+    pub wilson_lower: f64,
+    pub wilson_upper: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bucket {
+    pub bucket: usize,
+    pub center: f64,
+    pub empty: bool,
+    pub pairs: usize,
+    pub settings: BTreeMap<String, Cell>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub value: Option<f64>,
+    pub ci_lower: Option<f64>,
+    pub ci_upper: Option<f64>,
+}
+
+impl Estimate {
+    fn new(value: Option<f64>, ci: Option<(f64, f64)>) -> Estimate {
+        Estimate { value: value.map(round6), ci_lower: ci.map(|c| c.0), ci_upper: ci.map(|c| c.1) }
+    }
+
+    /// Both ends known and zero between them: no difference can be claimed.
+    pub fn spans_zero(&self) -> bool {
+        matches!((self.ci_lower, self.ci_upper), (Some(l), Some(u)) if l <= 0.0 && u >= 0.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Paired {
+    pub mean: Option<f64>,
+    pub ci_lower: Option<f64>,
+    pub ci_upper: Option<f64>,
+    pub solo_only: usize,
+    pub coop_only: usize,
+    pub pairs: usize,
+}
+
+/// Everything Figure 4 says, per setting name (`solo`, then the coop runs).
+#[derive(Debug, Clone)]
+pub struct Curves {
+    pub settings: Vec<String>,
+    pub buckets: Vec<Bucket>,
+    /// Bucket indices where every setting has trials: the one AUC grid.
+    pub grid: Vec<usize>,
+    pub auc: BTreeMap<String, Estimate>,
+    pub retention: BTreeMap<String, Estimate>,
+    pub auc_difference: BTreeMap<String, Estimate>,
+    pub paired: BTreeMap<String, Paired>,
+    /// Pairs that no trial could be placed for.
+    pub unplaced_pairs: usize,
+}
+
+/// The figure from each pair's trials, with intervals from `bootstrap`
+/// replicates that resample clusters of pairs (`clusters` lists pair indices).
+pub fn curves(
+    pairs: &[PairTrials],
+    design: &Design,
+    coop_names: &[String],
+    clusters: &[Vec<usize>],
+    boot: Bootstrap,
+) -> Curves {
+    let n_settings = design.settings();
+    let mut settings = vec!["solo".to_string()];
+    settings.extend(coop_names.iter().cloned());
+    let contributions: Vec<Contribution> = pairs.iter().map(|p| contribution(p, design)).collect();
+    let mut all = Tally::new(design);
+    for c in &contributions {
+        all.add(c, n_settings);
+    }
+    let grid: Vec<usize> = (0..10).filter(|&b| (0..n_settings).all(|s| all.rate(b, s, n_settings).is_some())).collect();
+    let point = stats(&all, &grid, n_settings);
+
+    let mut replicates: Vec<Stats> = Vec::with_capacity(boot.replicates);
+    let mut rng = Rng::new(boot.seed);
+    for _ in 0..boot.replicates {
+        let mut t = Tally::new(design);
+        for _ in 0..clusters.len() {
+            for &i in &clusters[rng.below(clusters.len())] {
+                t.add(&contributions[i], n_settings);
+            }
+        }
+        replicates.push(stats(&t, &grid, n_settings));
+    }
+    let ci = |get: &dyn Fn(&Stats) -> Option<f64>| -> Option<(f64, f64)> {
+        interval(replicates.iter().filter_map(get).collect(), boot.replicates)
+    };
+
+    let buckets = (0..10)
+        .map(|b| {
+            let cells = (0..n_settings)
+                .map(|s| {
+                    let (k, n) = all.cells[b * n_settings + s];
+                    let (wl, wu) = wilson(k, n);
+                    let (cl, cu) =
+                        if n > 0.0 { ci(&|r| r.rates[b * n_settings + s]).unwrap_or((0.0, 1.0)) } else { (0.0, 1.0) };
+                    let cell = Cell {
+                        successes: k,
+                        trials: n,
+                        rate: point.rates[b * n_settings + s].map(round6),
+                        ci_lower: cl,
+                        ci_upper: cu,
+                        wilson_lower: round6(wl),
+                        wilson_upper: round6(wu),
+                    };
+                    (settings[s].clone(), cell)
+                })
+                .collect();
+            Bucket {
+                bucket: b,
+                center: round6(center(b)),
+                empty: all.pairs[b] == 0,
+                pairs: all.pairs[b],
+                settings: cells,
+            }
+        })
+        .collect();
+    let auc = (0..n_settings).map(|s| (settings[s].clone(), Estimate::new(point.auc[s], ci(&|r| r.auc[s])))).collect();
+    let per_coop = |f: &dyn Fn(&Stats, usize) -> Option<f64>| -> BTreeMap<String, Estimate> {
+        (0..design.coop_runs).map(|c| (coop_names[c].clone(), Estimate::new(f(&point, c), ci(&|r| f(r, c))))).collect()
+    };
+    let retention = per_coop(&|s, c| s.retention[c]);
+    let auc_difference = per_coop(&|s, c| s.auc_difference[c]);
+    let paired = (0..design.coop_runs)
+        .map(|c| {
+            let e = Estimate::new(point.paired[c], ci(&|r| r.paired[c]));
+            let (_, n, so, co) = all.paired[c];
+            let p = Paired {
+                mean: e.value,
+                ci_lower: e.ci_lower,
+                ci_upper: e.ci_upper,
+                solo_only: so,
+                coop_only: co,
+                pairs: n,
+            };
+            (coop_names[c].clone(), p)
+        })
+        .collect();
+    let unplaced_pairs = contributions.iter().filter(|c| !c.is_placed()).count();
+    Curves { settings, buckets, grid, auc, retention, auc_difference, paired, unplaced_pairs }
+}
+
+/// Clusters for the bootstrap: one per pair, or one per task.
+pub fn clusters(pairs: &[PairTrials], by: Cluster) -> Vec<Vec<usize>> {
+    match by {
+        Cluster::Pair => (0..pairs.len()).map(|i| vec![i]).collect(),
+        Cluster::Task => {
+            let mut tasks: BTreeMap<(&str, u64), Vec<usize>> = BTreeMap::new();
+            for (i, p) in pairs.iter().enumerate() {
+                tasks.entry((p.pair.repo.as_str(), p.pair.task_id)).or_default().push(i);
+            }
+            tasks.into_values().collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 5e-7
+    }
+
+    #[test]
+    fn wilson_known_points() {
+        let (lo, hi) = wilson(1.0, 1.0);
+        assert!(close(lo, 0.206543) && close(hi, 1.0), "{lo} {hi}");
+        let (lo, hi) = wilson(0.0, 95.0);
+        assert!(close(lo, 0.0) && close(hi, 0.038866), "{lo} {hi}");
+        assert_eq!(wilson(0.0, 0.0), (0.0, 1.0));
+        let (lo, hi) = wilson(5.0, 10.0);
+        assert!(close(lo + hi, 1.0) && lo < 0.5 && hi > 0.5);
+    }
+
+    #[test]
+    fn auc_and_retention_by_hand() {
+        // Solo: 1.0 at 0.05, 0.5 at 0.35, 0.0 at 0.95.
+        // (0.3 * 1.5 / 2) + (0.6 * 0.5 / 2) = 0.225 + 0.15 = 0.375
+        let solo = auc(&[(0.05, 1.0), (0.35, 0.5), (0.95, 0.0)]).unwrap();
+        assert!(close(solo, 0.375));
+        // Coop: 0.5 at 0.05, 0.25 at 0.35, 0.0 at 0.95: half of solo.
+        let coop = auc(&[(0.05, 0.5), (0.35, 0.25), (0.95, 0.0)]).unwrap();
+        assert!(close(retention(Some(coop), Some(solo)).unwrap(), 0.5));
+        assert_eq!(auc(&[(0.05, 1.0)]), None);
+        assert_eq!(retention(Some(0.1), Some(0.0)), None);
+        assert_eq!(retention(None, Some(0.3)), None);
+    }
+
+    fn trials(solo: &[Option<bool>], coop: &[Option<bool>]) -> PairTrials {
+        PairTrials { pair: PairId::new("a_task", 1, 1, 2), solo: solo.to_vec(), coop: coop.to_vec() }
+    }
+
+    fn design(mode: DifficultyMode, k: usize) -> Design {
+        Design { mode, solo_curve: vec![true; k], coop_runs: 1 }
+    }
+
+    const T: Option<bool> = Some(true);
+    const F: Option<bool> = Some(false);
+
+    #[test]
+    fn held_out_places_each_seed_by_the_others() {
+        // Solo pass, pass, fail; coop pass.
+        let p = trials(&[T, T, F], &[T]);
+        let c = contribution(&p, &design(DifficultyMode::HeldOut, 3));
+        // Seed 0 and seed 1 (passes) sit at d(other two) = 1/2 -> bucket 5;
+        // seed 2 (the failure) at d(pass, pass) = 0 -> bucket 0.
+        let solo: Vec<_> = c.cells.iter().filter(|x| x.1 == 0).map(|x| (x.0, x.2, x.3)).collect();
+        assert_eq!(solo, [(5, 1.0, 1.0), (5, 1.0, 1.0), (0, 0.0, 1.0)]);
+        // Coop sits at each of the three held-out difficulties with weight 1/3.
+        let coop: Vec<_> = c.cells.iter().filter(|x| x.1 == 1).map(|x| x.0).collect();
+        assert_eq!(coop, [5, 5, 0]);
+        assert!(c.cells.iter().filter(|x| x.1 == 1).all(|x| close(x.3, 1.0 / 3.0) && close(x.2, 1.0 / 3.0)));
+        // In-sample: all at 1/3 -> bucket 3, weight 1.
+        let c = contribution(&p, &design(DifficultyMode::InSample, 3));
+        assert!(c.cells.iter().all(|x| x.0 == 3 && x.3 == 1.0));
+        // Paired: coop 1 - solo 2/3 = 1/3; neither only-solo nor only-coop.
+        let (d, so, co) = c.paired[0].unwrap();
+        assert!(close(d, 1.0 / 3.0) && !so && !co);
+    }
+
+    #[test]
+    fn a_pair_with_one_valid_seed_gives_no_held_out_trial() {
+        let p = trials(&[T, None, None], &[T]);
+        let c = contribution(&p, &design(DifficultyMode::HeldOut, 3));
+        // Leaving out seed 0 leaves no valid seed; leaving out 1 or 2 leaves
+        // seed 0 (d = 0), which places the coop trial but no solo trial.
+        assert!(c.cells.iter().all(|x| x.1 == 1 && x.0 == 0));
+        assert_eq!(c.cells.len(), 2);
+        let p = trials(&[T, None, None], &[None]);
+        assert!(!contribution(&p, &design(DifficultyMode::HeldOut, 3)).is_placed());
+    }
+
+    #[test]
+    fn curves_by_hand_and_a_deterministic_bootstrap() {
+        // Four pairs, in-sample d = 0, 1/3, 2/3, 1.
+        let pairs = vec![
+            trials(&[T, T, T], &[T]),
+            trials(&[T, T, F], &[T]),
+            trials(&[T, F, F], &[F]),
+            trials(&[F, F, F], &[F]),
+        ];
+        let names = vec!["coop".to_string()];
+        let boot = Bootstrap { replicates: 200, seed: 7, cluster: Cluster::Pair };
+        let cl = clusters(&pairs, Cluster::Pair);
+        let c = curves(&pairs, &design(DifficultyMode::InSample, 3), &names, &cl, boot);
+        assert_eq!(c.grid, [0, 3, 6, 9]);
+        // Solo 1, 2/3, 1/3, 0: AUC = 0.3*(5/3)/2 + 0.3*1/2 + 0.3*(1/3)/2 = 0.45.
+        assert_eq!(c.auc["solo"].value, Some(0.45));
+        // Coop 1, 1, 0, 0: 0.3 + 0.15 + 0 = 0.45; retention 1.
+        assert_eq!(c.auc["coop"].value, Some(0.45));
+        assert_eq!(c.retention["coop"].value, Some(1.0));
+        // Paired: (1-1) + (1-2/3) + (0-1/3) + (0-0) = 0 over 4 pairs.
+        let p = c.paired["coop"];
+        assert_eq!((p.mean, p.pairs, p.solo_only, p.coop_only), (Some(0.0), 4, 1, 0));
+        let again = curves(&pairs, &design(DifficultyMode::InSample, 3), &names, &cl, boot);
+        assert_eq!(c.auc["coop"], again.auc["coop"]);
+        assert_eq!(c.paired["coop"], again.paired["coop"]);
+        let other = curves(&pairs, &design(DifficultyMode::InSample, 3), &names, &cl, Bootstrap { seed: 8, ..boot });
+        assert_ne!(c.paired["coop"].ci_lower, None);
+        assert!(c.paired["coop"] != other.paired["coop"] || c.auc["coop"] != other.auc["coop"]);
+        // A bucket's bootstrap interval holds its rate.
+        let b3 = &c.buckets[3].settings["solo"];
+        assert!(b3.ci_lower <= b3.rate.unwrap() && b3.rate.unwrap() <= b3.ci_upper);
+    }
+
+    #[test]
+    fn task_clusters_group_pairs_of_one_task() {
+        let mut a = trials(&[T], &[]);
+        let mut b = a.clone();
+        let mut c = a.clone();
+        a.pair = PairId::new("r_task", 1, 1, 2);
+        b.pair = PairId::new("r_task", 2, 1, 2);
+        c.pair = PairId::new("r_task", 1, 1, 3);
+        assert_eq!(clusters(&[a, b, c], Cluster::Task), vec![vec![0, 2], vec![1]]);
+    }
+
+    #[test]
+    fn rng_and_quantile() {
+        let mut r = Rng::new(0);
+        // SplitMix64's published first output for seed 0.
+        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert!((0..1000).all(|_| r.below(3) < 3));
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.0), 1.0);
+    }
+}

@@ -1,0 +1,544 @@
+//! The plan of `seeds`, pure: where each run stands (what is done, what the
+//! CLI would redo), what the rest should cost, and, from those and the
+//! policy, the next step. No process, file or clock is touched here, so
+//! every decision (the canary, the retries, the budget stop, the forced
+//! re-evals) is tested on states made in memory. `seeds` carries the steps
+//! out; `status` shows the same states.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::study::outcome::{is_stale, EvalVerdict};
+use crate::study::pair::PairId;
+use crate::study::result::AgentStatus;
+use crate::study::run::{PairLogs, RunLogs, Trouble};
+use crate::study::subset::Subset;
+
+/// A file of one pair that needs the user or the quarantine: the pair and
+/// its path relative to the checkout, and the sentence that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileTrouble {
+    pub pair: PairId,
+    pub path: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunState {
+    pub run: String,
+    pub exists: bool,
+    pub expected: usize,
+    /// No result.json yet.
+    pub new: Vec<PairId>,
+    /// `Error` results: the next plain `run` redoes them.
+    pub redo: Vec<PairId>,
+    /// The error message of each `Error` result.
+    pub error_of: BTreeMap<PairId, String>,
+    /// result.json that Python cannot parse either: quarantined, then redone.
+    pub corrupt: Vec<FileTrouble>,
+    /// result.json the harness cannot read (permissions, I/O, size): stops.
+    pub unreadable: Vec<FileTrouble>,
+    /// result.json Python reads but with a wrong field: the CLI counts the
+    /// pair as done; named for the user, never moved.
+    pub bad: Vec<FileTrouble>,
+    /// result.json with a `NaN` or infinite `duration_seconds`: read and
+    /// kept, but every later `cooperbench run` of the run ends in a traceback.
+    pub nonfinite: Vec<FileTrouble>,
+    pub done: usize,
+    pub errors: usize,
+    pub evals: usize,
+    pub eval_errors: usize,
+    pub missing_evals: usize,
+    pub stale_evals: usize,
+    /// Evals that must be forced (`eval --force`, pair by pair): an error
+    /// inside the container, or older than the result it judges.
+    pub eval_redo: Vec<PairId>,
+    pub corrupt_evals: Vec<FileTrouble>,
+    pub unreadable_evals: Vec<FileTrouble>,
+    pub bad_evals: Vec<FileTrouble>,
+    pub cost: f64,
+}
+
+impl RunState {
+    pub fn of(subset: &Subset, logs: &RunLogs) -> RunState {
+        let mut s = RunState {
+            run: logs.name.clone(),
+            exists: logs.exists,
+            expected: subset.pairs.len(),
+            cost: logs.total_cost(),
+            ..RunState::default()
+        };
+        for pair in &subset.pairs {
+            let Some(p) = logs.pairs.get(pair).filter(|p| p.result_present) else {
+                s.new.push(pair.clone());
+                continue;
+            };
+            let file = |name: &str, t: &Trouble| FileTrouble {
+                pair: pair.clone(),
+                path: format!("{}/{name}", p.rel_dir),
+                why: t.explained(),
+            };
+            if let Some(r) = p.result.as_ref().filter(|r| !r.duration_seconds.is_finite()) {
+                s.nonfinite.push(FileTrouble {
+                    pair: pair.clone(),
+                    path: format!("{}/result.json", p.rel_dir),
+                    why: format!(
+                        "field `duration_seconds` is {}: Python reads it, so the pair stays done, but every later `cooperbench run` of this run ends in a ValueError traceback after its work (the harness reads the files, not the exit code); write a number there to silence it",
+                        r.duration_seconds
+                    ),
+                });
+            }
+            match (&p.result, &p.result_trouble) {
+                (Some(r), _) if r.status == AgentStatus::Error => {
+                    s.errors += 1;
+                    s.redo.push(pair.clone());
+                    s.error_of.insert(pair.clone(), r.error.clone().unwrap_or_else(|| "(no message)".into()));
+                }
+                (Some(r), _) => {
+                    s.done += 1;
+                    s.eval_of(pair, p, r, &file);
+                }
+                (None, Some(t @ Trouble::NotJson(_))) => s.corrupt.push(file("result.json", t)),
+                (None, Some(t @ Trouble::BadField(_))) => s.bad.push(file("result.json", t)),
+                (None, Some(t)) => s.unreadable.push(file("result.json", t)),
+                (None, None) => s.new.push(pair.clone()),
+            }
+        }
+        s
+    }
+
+    fn eval_of(
+        &mut self,
+        pair: &PairId,
+        p: &PairLogs,
+        r: &crate::study::result::RunResult,
+        file: &dyn Fn(&str, &Trouble) -> FileTrouble,
+    ) {
+        match (&p.eval, &p.eval_trouble) {
+            (Some(e), _) => {
+                self.evals += 1;
+                let stale = is_stale(r, e);
+                let errored = EvalVerdict::of(e) == EvalVerdict::Error;
+                self.eval_errors += usize::from(errored);
+                self.stale_evals += usize::from(stale);
+                if errored || stale {
+                    self.eval_redo.push(pair.clone());
+                }
+            }
+            (None, Some(t)) => {
+                self.evals += 1;
+                let f = file("eval.json", t);
+                match t {
+                    Trouble::NotJson(_) => self.corrupt_evals.push(f),
+                    Trouble::BadField(_) => self.bad_evals.push(f),
+                    Trouble::Unreadable(_) => self.unreadable_evals.push(f),
+                }
+            }
+            (None, None) => self.missing_evals += 1,
+        }
+    }
+
+    /// Pairs the next plain `cooperbench run` will spend money on.
+    pub fn to_run(&self) -> usize {
+        self.new.len() + self.redo.len() + self.corrupt.len()
+    }
+
+    /// The first pair, in subset order, that the next run would spend on:
+    /// the canary.
+    pub fn first_to_run(&self) -> Option<&PairId> {
+        self.new.iter().chain(&self.redo).chain(self.corrupt.iter().map(|f| &f.pair)).min()
+    }
+
+    /// Files that need a person: unreadable or with a bad field.
+    pub fn for_the_user(&self) -> impl Iterator<Item = &FileTrouble> {
+        self.unreadable
+            .iter()
+            .chain(&self.bad)
+            .chain(&self.nonfinite)
+            .chain(&self.unreadable_evals)
+            .chain(&self.bad_evals)
+    }
+
+    /// "63 done, 37 to run" / "not started" / "complete".
+    pub fn headline(&self) -> String {
+        let started = self.done + self.redo.len() + self.corrupt.len() + self.unreadable.len() + self.bad.len();
+        if !self.exists || started == 0 {
+            return "not started".into();
+        }
+        let mut parts = vec![format!("{} done", self.done)];
+        if self.to_run() > 0 {
+            parts.push(format!("{} to run", self.new.len()));
+        }
+        if !self.redo.is_empty() {
+            parts.push(format!("{} to redo (Error)", self.redo.len()));
+        }
+        if !self.corrupt.is_empty() {
+            parts.push(format!("{} corrupt (to quarantine and redo)", self.corrupt.len()));
+        }
+        if !self.corrupt_evals.is_empty() {
+            parts.push(format!("{} eval.json corrupt (to quarantine and redo)", self.corrupt_evals.len()));
+        }
+        let user = self.for_the_user().count();
+        if user > 0 {
+            parts.push(format!("{user} file(s) to look at (see verify)"));
+        }
+        if self.to_run() == 0 && user == 0 && self.corrupt_evals.is_empty() {
+            parts.push("complete".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// What `seeds` may spend and how often it retries, fixed after preflight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpendPolicy {
+    /// Plain `run` invocations per seed while pairs remain to run.
+    pub attempts: u32,
+    /// No CLI invocation starts whose estimate would take the seeds' spend past this.
+    pub max_cost: Option<f64>,
+    pub estimate: Option<Estimate>,
+}
+
+/// What `seeds` did so far for one seed run, in this invocation: with the
+/// state on disk, all the planner needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    pub canary: Option<PairId>,
+    pub runs: u32,
+    pub evals: u32,
+    pub forced: BTreeSet<PairId>,
+    pub summary_written: bool,
+}
+
+/// The next thing to do for one seed run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Move these files (relative to the checkout) aside: the CLI cannot read them.
+    Quarantine(Vec<String>),
+    /// One pair, `-c 1`, before the money of the whole run.
+    Canary(PairId),
+    /// A plain `run`; it does every pair without a good result.
+    Run {
+        attempt: u32,
+        pairs: usize,
+    },
+    Eval,
+    /// Pairs with no eval.json after the first eval: the container never started.
+    EvalRetry {
+        missing: usize,
+    },
+    /// `eval --force` for one pair whose eval errored or is stale.
+    ForceEval(PairId),
+    /// Recount `eval_summary.json` from every eval.json.
+    RewriteSummary,
+    /// Nothing left to do; these pairs still had no good result.
+    Done {
+        failing: Vec<(PairId, String)>,
+    },
+    /// Stop this seed, and say why.
+    Stop(String),
+}
+
+/// The next step of a seed's run phase.
+pub fn next_run_step(seed: u32, st: &RunState, h: &History, p: &SpendPolicy, spent: f64) -> Step {
+    if let Some(f) = st.unreadable.first() {
+        return Step::Stop(format!("seed {seed}: {}: {}", f.path, f.why));
+    }
+    // Files the CLI cannot read are moved aside right before a run redoes
+    // them, and not otherwise: a seed that stops leaves them for the user.
+    let corrupt: Vec<String> = st.corrupt.iter().map(|f| f.path.clone()).collect();
+    let before_a_run = |step: Step| if corrupt.is_empty() { step } else { Step::Quarantine(corrupt.clone()) };
+    match (&h.canary, st.first_to_run()) {
+        (None, Some(pair)) => {
+            return over_budget(p, spent, 1, &format!("the seed {seed} canary"))
+                .unwrap_or_else(|| before_a_run(Step::Canary(pair.clone())))
+        }
+        (Some(pair), _) if h.runs == 0 => {
+            if let Some(why) = st.error_of.get(pair) {
+                return Step::Stop(format!(
+                    "seed {seed} canary {pair} ended Error: {why}. One pair was spent instead of {}.",
+                    st.expected
+                ));
+            }
+            if st.new.contains(pair) || st.corrupt.iter().any(|f| &f.pair == pair) {
+                return Step::Stop(format!(
+                    "seed {seed} canary {pair} wrote no readable result.json; see the CLI output above"
+                ));
+            }
+        }
+        _ => {}
+    }
+    if st.to_run() > 0 && h.runs < p.attempts {
+        let pairs = st.to_run();
+        return over_budget(p, spent, pairs, &format!("{pairs} pairs of seed {seed}"))
+            .unwrap_or_else(|| before_a_run(Step::Run { attempt: h.runs + 1, pairs }));
+    }
+    let failing = st
+        .new
+        .iter()
+        .map(|p| (p.clone(), "no result.json".to_string()))
+        .chain(st.redo.iter().map(|p| (p.clone(), st.error_of.get(p).cloned().unwrap_or_default())))
+        .chain(st.corrupt.iter().map(|f| (f.pair.clone(), f.why.clone())))
+        .collect();
+    Step::Done { failing }
+}
+
+/// The next step of a seed's eval phase.
+pub fn next_eval_step(st: &RunState, h: &History) -> Step {
+    if let Some(f) = st.unreadable_evals.first() {
+        return Step::Stop(format!("{}: {}", f.path, f.why));
+    }
+    // As in the run phase: moved aside only right before an eval redoes them.
+    let corrupt: Vec<String> = st.corrupt_evals.iter().map(|f| f.path.clone()).collect();
+    let before_an_eval = |step: Step| if corrupt.is_empty() { step } else { Step::Quarantine(corrupt.clone()) };
+    if h.evals == 0 {
+        return before_an_eval(Step::Eval);
+    }
+    if h.evals == 1 && st.missing_evals + corrupt.len() > 0 {
+        return before_an_eval(Step::EvalRetry { missing: st.missing_evals + corrupt.len() });
+    }
+    // One forced retry per pair: an error that comes back is the pair's.
+    if let Some(pair) = st.eval_redo.iter().find(|p| !h.forced.contains(*p)) {
+        return Step::ForceEval(pair.clone());
+    }
+    if !h.summary_written {
+        return Step::RewriteSummary;
+    }
+    Step::Done { failing: Vec::new() }
+}
+
+/// The budget rule, once: a step whose estimate would take the spend past
+/// `--max-cost` is not started.
+fn over_budget(p: &SpendPolicy, spent: f64, pairs: usize, what: &str) -> Option<Step> {
+    let (max, e) = (p.max_cost?, p.estimate?);
+    let next = e.cost(pairs);
+    (spent + next > max).then(|| {
+        Step::Stop(format!(
+            "--max-cost ${max:.2}: ${spent:.2} spent + ${next:.2} estimated for {what} would pass it; stopped before starting it"
+        ))
+    })
+}
+
+/// Per-pair cost and time, from the baseline run's results.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub cost_per_pair: f64,
+    pub seconds_per_pair: f64,
+    pub from_pairs: usize,
+}
+
+impl Estimate {
+    pub fn from_run(logs: &RunLogs) -> Option<Estimate> {
+        let results: Vec<_> =
+            logs.pairs.values().filter_map(|p| p.result.as_ref()).filter(|r| r.status != AgentStatus::Error).collect();
+        if results.is_empty() {
+            return None;
+        }
+        let n = results.len() as f64;
+        Some(Estimate {
+            cost_per_pair: results.iter().map(|r| r.cost()).sum::<f64>() / n,
+            // A NaN duration (Python writes and reads them) says nothing.
+            seconds_per_pair: results.iter().map(|r| r.duration_seconds).filter(|d| d.is_finite()).sum::<f64>()
+                / results.iter().filter(|r| r.duration_seconds.is_finite()).count().max(1) as f64,
+            from_pairs: results.len(),
+        })
+    }
+
+    pub fn cost(&self, pairs: usize) -> f64 {
+        self.cost_per_pair * pairs as f64
+    }
+
+    /// Wall time with `concurrency` pairs at once.
+    pub fn seconds(&self, pairs: usize, concurrency: u32) -> f64 {
+        (pairs as f64 / concurrency.max(1) as f64).ceil() * self.seconds_per_pair
+    }
+}
+
+pub fn human_duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s / 60 % 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The planner on states made in memory: no process, no file.
+    use super::*;
+
+    fn pair(n: u64) -> PairId {
+        PairId::new("amber_task", n, 1, 2)
+    }
+
+    /// `expected` pairs: `done` of them done, the rest new.
+    fn state(expected: u64, done: u64) -> RunState {
+        RunState {
+            run: "seed1".into(),
+            exists: done > 0,
+            expected: expected as usize,
+            new: (done..expected).map(pair).collect(),
+            done: done as usize,
+            ..RunState::default()
+        }
+    }
+
+    fn trouble(n: u64, file: &str) -> FileTrouble {
+        FileTrouble { pair: pair(n), path: format!("logs/seed1/solo/amber_task/{n}/f1_f2/{file}"), why: "why".into() }
+    }
+
+    const POLICY: SpendPolicy = SpendPolicy { attempts: 3, max_cost: None, estimate: None };
+
+    fn finish(st: &mut RunState, n: u64) {
+        st.new.retain(|p| p != &pair(n));
+        st.redo.retain(|p| p != &pair(n));
+        st.done += 1;
+    }
+
+    #[test]
+    fn a_canary_then_the_run_then_done() {
+        let mut st = state(4, 0);
+        let mut h = History::default();
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Canary(pair(0)));
+        h.canary = Some(pair(0));
+        finish(&mut st, 0);
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Run { attempt: 1, pairs: 3 });
+        h.runs = 1;
+        for n in 1..4 {
+            finish(&mut st, n);
+        }
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Done { failing: vec![] });
+    }
+
+    #[test]
+    fn a_complete_seed_needs_no_canary() {
+        assert_eq!(next_run_step(1, &state(4, 4), &History::default(), &POLICY, 0.0), Step::Done { failing: vec![] });
+    }
+
+    #[test]
+    fn a_canary_that_ends_error_stops_the_seed_after_one_pair() {
+        let mut st = state(100, 0);
+        let h = History { canary: Some(pair(0)), ..History::default() };
+        st.new.retain(|p| p != &pair(0));
+        st.redo.push(pair(0));
+        st.error_of.insert(pair(0), "Unknown agent: 'mini_swe_agent'".into());
+        assert_eq!(
+            next_run_step(1, &st, &h, &POLICY, 0.0),
+            Step::Stop(
+                "seed 1 canary amber_task/0/f1_f2 ended Error: Unknown agent: 'mini_swe_agent'. One pair was spent instead of 100."
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_canary_that_writes_nothing_stops_the_seed() {
+        let h = History { canary: Some(pair(0)), ..History::default() };
+        let step = next_run_step(1, &state(3, 0), &h, &POLICY, 0.0);
+        assert!(
+            matches!(&step, Step::Stop(m) if m.contains("canary amber_task/0/f1_f2 wrote no readable result.json")),
+            "{step:?}"
+        );
+    }
+
+    #[test]
+    fn errors_are_retried_up_to_the_attempts_then_named() {
+        let mut st = state(3, 1);
+        st.new = vec![pair(1)];
+        st.redo = vec![pair(2)];
+        st.error_of.insert(pair(2), "Container exited".into());
+        let mut h = History { canary: Some(pair(0)), ..History::default() };
+        for attempt in 1..=3 {
+            assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Run { attempt, pairs: 2 });
+            h.runs = attempt;
+        }
+        assert_eq!(
+            next_run_step(1, &st, &h, &POLICY, 0.0),
+            Step::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
+        );
+    }
+
+    #[test]
+    fn the_budget_stops_before_the_step_that_would_pass_it() {
+        let e = Estimate { cost_per_pair: 0.5, seconds_per_pair: 60.0, from_pairs: 100 };
+        let p = SpendPolicy { attempts: 3, max_cost: Some(10.0), estimate: Some(e) };
+        // $9.60 spent: the canary ($0.50) would pass $10.
+        let step = next_run_step(2, &state(100, 0), &History::default(), &p, 9.6);
+        assert_eq!(
+            step,
+            Step::Stop("--max-cost $10.00: $9.60 spent + $0.50 estimated for the seed 2 canary would pass it; stopped before starting it".into())
+        );
+        assert_eq!(next_run_step(2, &state(100, 0), &History::default(), &p, 9.4), Step::Canary(pair(0)));
+        // After the canary: 99 pairs at $0.50 do not fit in $10 - $0.50.
+        let mut st = state(100, 0);
+        finish(&mut st, 0);
+        let h = History { canary: Some(pair(0)), ..History::default() };
+        assert!(matches!(next_run_step(2, &st, &h, &p, 0.5), Step::Stop(m) if m.contains("for 99 pairs of seed 2")));
+        // No limit, or no estimate: no stop.
+        assert_eq!(next_run_step(2, &st, &h, &POLICY, 0.5), Step::Run { attempt: 1, pairs: 99 });
+    }
+
+    #[test]
+    fn only_what_python_cannot_read_is_quarantined_and_a_read_error_stops() {
+        let mut st = state(3, 1);
+        st.new = vec![pair(1)];
+        st.corrupt = vec![trouble(2, "result.json")];
+        assert_eq!(
+            next_run_step(1, &st, &History::default(), &POLICY, 0.0),
+            Step::Quarantine(vec!["logs/seed1/solo/amber_task/2/f1_f2/result.json".into()])
+        );
+        // When no run follows (the attempts are spent), nothing is moved.
+        let spent = History { canary: Some(pair(0)), runs: 3, ..History::default() };
+        assert!(matches!(next_run_step(1, &st, &spent, &POLICY, 0.0), Step::Done { failing } if failing.len() == 2));
+        st.unreadable = vec![trouble(0, "result.json")];
+        let step = next_run_step(1, &st, &History::default(), &POLICY, 0.0);
+        assert_eq!(step, Step::Stop("seed 1: logs/seed1/solo/amber_task/0/f1_f2/result.json: why".into()));
+    }
+
+    #[test]
+    fn a_file_with_a_bad_field_is_never_the_canary_nor_paid_again() {
+        let mut st = state(2, 1);
+        st.new.clear();
+        st.done = 1;
+        st.bad = vec![trouble(1, "result.json")];
+        assert_eq!(st.to_run(), 0);
+        assert_eq!(st.first_to_run(), None);
+        assert_eq!(next_run_step(1, &st, &History::default(), &POLICY, 0.0), Step::Done { failing: vec![] });
+        assert!(st.headline().contains("1 file(s) to look at"), "{}", st.headline());
+    }
+
+    #[test]
+    fn evals_retry_missing_once_force_each_bad_one_once_then_recount() {
+        let mut st = state(4, 4);
+        let mut h = History::default();
+        assert_eq!(next_eval_step(&st, &h), Step::Eval);
+        h.evals = 1;
+        st.missing_evals = 1;
+        st.eval_redo = vec![pair(1), pair(3)];
+        assert_eq!(next_eval_step(&st, &h), Step::EvalRetry { missing: 1 });
+        h.evals = 2;
+        // Still missing after the retry: not retried a third time.
+        assert_eq!(next_eval_step(&st, &h), Step::ForceEval(pair(1)));
+        h.forced.insert(pair(1));
+        assert_eq!(next_eval_step(&st, &h), Step::ForceEval(pair(3)));
+        h.forced.insert(pair(3));
+        // The errors came back: they are the pairs' now, not forced again.
+        assert_eq!(next_eval_step(&st, &h), Step::RewriteSummary);
+        h.summary_written = true;
+        assert_eq!(next_eval_step(&st, &h), Step::Done { failing: vec![] });
+    }
+
+    #[test]
+    fn a_corrupt_eval_is_quarantined_and_an_unreadable_one_stops() {
+        let mut st = state(2, 2);
+        st.corrupt_evals = vec![trouble(0, "eval.json")];
+        assert_eq!(
+            next_eval_step(&st, &History::default()),
+            Step::Quarantine(vec!["logs/seed1/solo/amber_task/0/f1_f2/eval.json".into()])
+        );
+        st.unreadable_evals = vec![trouble(1, "eval.json")];
+        assert!(matches!(next_eval_step(&st, &History::default()), Step::Stop(m) if m.contains("1/f1_f2/eval.json")));
+    }
+}

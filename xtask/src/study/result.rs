@@ -1,0 +1,305 @@
+//! The two small files the CLI writes per pair: `result.json` (what the agent
+//! did) and `eval.json` (whether the tests passed). Trajectories and patches
+//! are never read: they are large and nothing here needs them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::study::timestamp::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum AgentStatus {
+    Submitted,
+    LimitsExceeded,
+    Error,
+    Other(String),
+}
+
+impl AgentStatus {
+    pub fn parse(s: &str) -> AgentStatus {
+        match s {
+            "Submitted" => AgentStatus::Submitted,
+            "LimitsExceeded" => AgentStatus::LimitsExceeded,
+            "Error" => AgentStatus::Error,
+            other => AgentStatus::Other(other.to_string()),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            AgentStatus::Submitted => "Submitted",
+            AgentStatus::LimitsExceeded => "LimitsExceeded",
+            AgentStatus::Error => "Error",
+            AgentStatus::Other(s) => s,
+        }
+    }
+
+    /// Coop pairs take the worst status of their two agents.
+    fn badness(&self) -> u8 {
+        match self {
+            AgentStatus::Submitted => 0,
+            AgentStatus::Other(_) => 1,
+            AgentStatus::LimitsExceeded => 2,
+            AgentStatus::Error => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub repo: String,
+    pub task_id: u64,
+    pub features: (u32, u32),
+    pub setting: String,
+    /// The run that wrote it, as the file says (older files have none).
+    pub run_name: Option<String>,
+    pub model: Option<String>,
+    pub agent_framework: Option<String>,
+    pub status: AgentStatus,
+    /// The agent's (or first failing agent's) error message.
+    pub error: Option<String>,
+    /// As written: `None` for a `null` cost (the CLI could not track it);
+    /// negative or infinite values are kept for verify to name.
+    pub total_cost: Option<f64>,
+    pub duration_seconds: f64,
+    pub ended_at: Timestamp,
+}
+
+impl RunResult {
+    /// The cost that counts toward spend: a missing or impossible cost is 0
+    /// here, and verify reports it.
+    pub fn cost(&self) -> f64 {
+        self.total_cost.filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0)
+    }
+}
+
+/// The one model of result.json (solo and coop). Unknown keys are ignored
+/// (the CLI adds some between releases); every error names its field path.
+#[derive(Deserialize)]
+struct RawResult {
+    repo: String,
+    task_id: u64,
+    features: (u32, u32),
+    setting: String,
+    #[serde(default)]
+    run_name: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    agent_framework: Option<String>,
+    /// Required, but may be null.
+    #[serde(deserialize_with = "nullable")]
+    total_cost: Option<f64>,
+    #[serde(default)]
+    duration_seconds: Option<f64>,
+    ended_at: String,
+    #[serde(default)]
+    agent: Option<RawAgent>,
+    #[serde(default)]
+    agents: Option<std::collections::BTreeMap<String, RawAgent>>,
+}
+
+#[derive(Deserialize)]
+struct RawAgent {
+    status: String,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)
+}
+
+/// The CLI stores `str(e)`; anything else is still worth showing.
+fn message(v: Option<Value>) -> Option<String> {
+    match v? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
+}
+
+impl RunResult {
+    pub fn from_text(text: &str) -> Result<RunResult, String> {
+        let r: RawResult = crate::study::json::from_str(text)?;
+        let ended_at = Timestamp::parse(&r.ended_at).map_err(|e| format!("field `ended_at`: {e}"))?;
+        let (status, error) = if r.setting == "solo" || r.agent.is_some() {
+            let a = r.agent.ok_or("missing field `agent`")?;
+            (AgentStatus::parse(&a.status), message(a.error))
+        } else {
+            let agents = r.agents.ok_or("missing field `agents`")?;
+            // Coop takes the worst of its agents; ties go to the first by name.
+            agents
+                .into_values()
+                .map(|a| (AgentStatus::parse(&a.status), message(a.error)))
+                .reduce(|w, x| if x.0.badness() > w.0.badness() { x } else { w })
+                .ok_or("field `agents`: no agent has a status")?
+        };
+        Ok(RunResult {
+            repo: r.repo,
+            task_id: r.task_id,
+            features: r.features,
+            setting: r.setting,
+            run_name: r.run_name,
+            model: r.model,
+            agent_framework: r.agent_framework,
+            status,
+            error,
+            total_cost: r.total_cost,
+            duration_seconds: r.duration_seconds.unwrap_or(0.0),
+            ended_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalResult {
+    pub repo: String,
+    pub task_id: u64,
+    pub features: (u32, u32),
+    pub both_passed: bool,
+    /// Non-null when the evaluation itself broke, not the agent's work.
+    pub error: Option<String>,
+    pub evaluated_at: Timestamp,
+}
+
+#[derive(Deserialize)]
+struct RawEval {
+    repo: String,
+    task_id: u64,
+    features: (u32, u32),
+    both_passed: bool,
+    #[serde(default)]
+    error: Option<Value>,
+    evaluated_at: String,
+}
+
+impl EvalResult {
+    pub fn from_text(text: &str) -> Result<EvalResult, String> {
+        let e: RawEval = crate::study::json::from_str(text)?;
+        Ok(EvalResult {
+            evaluated_at: Timestamp::parse(&e.evaluated_at).map_err(|x| format!("field `evaluated_at`: {x}"))?,
+            repo: e.repo,
+            task_id: e.task_id,
+            features: e.features,
+            both_passed: e.both_passed,
+            error: message(e.error),
+        })
+    }
+}
+
+/// `logs/<run>/eval_summary.json`; only the counts matter here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EvalSummary {
+    pub passed: u64,
+    pub failed: u64,
+    pub errors: u64,
+}
+
+impl EvalSummary {
+    pub fn from_text(text: &str) -> Result<EvalSummary, String> {
+        crate::study::json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn solo() -> Value {
+        json!({"repo": "dspy_task", "task_id": 8394, "features": [4, 3], "setting": "solo",
+               "ended_at": "2026-01-01T10:00:00.5", "duration_seconds": 12.5,
+               "agent": {"status": "Submitted", "cost": 0.2, "error": null}, "total_cost": 0.2,
+               "some_future_field": [1, 2, 3]})
+    }
+
+    fn parse(v: &Value) -> Result<RunResult, String> {
+        RunResult::from_text(&v.to_string())
+    }
+
+    #[test]
+    fn reads_solo_result_and_ignores_unknown_fields() {
+        let r = parse(&solo()).unwrap();
+        assert_eq!(r.features, (4, 3));
+        assert_eq!(r.status, AgentStatus::Submitted);
+        assert_eq!(r.total_cost, Some(0.2));
+        assert_eq!(r.duration_seconds, 12.5);
+    }
+
+    #[test]
+    fn names_missing_and_mistyped_fields() {
+        let mut v = solo();
+        v["agent"].as_object_mut().unwrap().remove("status");
+        assert_eq!(parse(&v).unwrap_err(), "missing field `agent.status`");
+        let mut v = solo();
+        v["total_cost"] = json!("0.2");
+        assert_eq!(parse(&v).unwrap_err(), "field `total_cost`: invalid type: string \"0.2\", expected a number");
+        let mut v = solo();
+        v.as_object_mut().unwrap().remove("total_cost");
+        assert_eq!(parse(&v).unwrap_err(), "missing field `total_cost`");
+        assert_eq!(RunResult::from_text("[1]").unwrap_err(), "expected a JSON object, found an array");
+        assert_eq!(RunResult::from_text("{\"repo\": ").unwrap_err(), "truncated JSON (ends at line 1, column 9)");
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_errors_not_truncations() {
+        let mut v = solo();
+        v["features"] = json!([4294967298u64, 3]);
+        assert_eq!(
+            parse(&v).unwrap_err(),
+            "field `features[0]`: invalid value: integer `4294967298`, expected a feature number (0 to 4294967295)"
+        );
+        let mut v = solo();
+        v["task_id"] = json!(-1);
+        assert!(parse(&v).unwrap_err().starts_with("field `task_id`: invalid value: integer `-1`"));
+    }
+
+    #[test]
+    fn impossible_times_name_the_field() {
+        let mut v = solo();
+        v["ended_at"] = json!("2026-02-31T10:00:00");
+        assert!(parse(&v).unwrap_err().starts_with("field `ended_at`: \"2026-02-31T10:00:00\" is not an ISO 8601"));
+    }
+
+    #[test]
+    fn null_cost_is_kept_as_none() {
+        let mut v = solo();
+        v["total_cost"] = Value::Null;
+        let r = parse(&v).unwrap();
+        assert_eq!((r.total_cost, r.cost()), (None, 0.0));
+        v["total_cost"] = json!(-1.0);
+        assert_eq!(parse(&v).unwrap().cost(), 0.0);
+    }
+
+    #[test]
+    fn coop_takes_the_worst_agent() {
+        let v = json!({"repo": "r", "task_id": 1, "features": [1, 2], "setting": "coop",
+            "ended_at": "2026-01-01T10:00:00", "total_cost": 1.0,
+            "agents": {"agent1": {"status": "Submitted"}, "agent2": {"status": "LimitsExceeded", "error": "steps"}}});
+        let r = parse(&v).unwrap();
+        assert_eq!(r.status, AgentStatus::LimitsExceeded);
+        assert_eq!(r.error.as_deref(), Some("steps"));
+        let mut bad = solo();
+        bad["agent"]["error"] = json!({"code": 3});
+        assert_eq!(parse(&bad).unwrap().error.as_deref(), Some("{\"code\":3}"));
+        let empty = json!({"repo": "r", "task_id": 1, "features": [1, 2], "setting": "coop",
+            "ended_at": "2026-01-01T10:00:00", "total_cost": 1.0, "agents": {}});
+        assert_eq!(parse(&empty).unwrap_err(), "field `agents`: no agent has a status");
+    }
+
+    #[test]
+    fn reads_eval() {
+        let v = json!({"repo": "r", "task_id": 1, "features": [1, 2], "setting": "solo", "merge": null,
+            "feature1": {"passed": true}, "feature2": {"passed": false}, "both_passed": false,
+            "error": null, "evaluated_at": "2026-01-01T11:00:00"});
+        let e = EvalResult::from_text(&v.to_string()).unwrap();
+        assert!(!e.both_passed && e.error.is_none());
+        let mut bad = v.clone();
+        bad["both_passed"] = json!(1);
+        assert_eq!(
+            EvalResult::from_text(&bad.to_string()).unwrap_err(),
+            "field `both_passed`: invalid type: integer `1`, expected a boolean"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! A run's tree as it stands on disk, in memory: what `logs.rs` (in
+//! `edges/`) reads from `logs/<run>/<setting>/<repo>/<task_id>/fA_fB/`, and
+//! every rule and count that follows from it reads from here.
+
+use std::collections::BTreeMap;
+
+use crate::study::pair::PairId;
+use crate::study::problem::Problem;
+use crate::study::result::{EvalResult, EvalSummary, RunResult};
+
+#[derive(Debug, Clone, Default)]
+pub struct PairLogs {
+    /// `logs/<run>/<setting>/<repo>/<task>/<fA_fB>`, relative to the checkout.
+    pub rel_dir: String,
+    pub result_present: bool,
+    pub result: Option<RunResult>,
+    /// Why a present result.json has no model.
+    pub result_trouble: Option<Trouble>,
+    pub eval_present: bool,
+    pub eval: Option<EvalResult>,
+    pub eval_trouble: Option<Trouble>,
+}
+
+/// Why a file that is there could not be read into its model. The kind
+/// decides what `seeds` may do about it: only what the CLI itself cannot
+/// read is ever moved aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trouble {
+    /// The harness cannot read the bytes (permissions, I/O, too large):
+    /// the CLI may well read it, so nothing moves it; the user must look.
+    Unreadable(String),
+    /// Python's `json` cannot parse it either (truncated, not UTF-8): the
+    /// CLI fails on it forever, so `seeds` quarantines it and redoes the pair.
+    NotJson(String),
+    /// Python parses it, so the CLI trusts it and skips the pair, but a
+    /// field is wrong: named, left in place, for the user to fix or move.
+    BadField(String),
+}
+
+impl Trouble {
+    pub fn message(&self) -> &str {
+        match self {
+            Trouble::Unreadable(m) | Trouble::NotJson(m) | Trouble::BadField(m) => m,
+        }
+    }
+
+    /// The whole sentence a report shows, with what to do.
+    pub fn explained(&self) -> String {
+        match self {
+            Trouble::Unreadable(m) => {
+                format!("{m}; nothing was moved: the CLI may well read it, so look at the file, then rerun")
+            }
+            Trouble::NotJson(m) => format!("{m} (Python's json cannot read it either, so the CLI fails on it)"),
+            Trouble::BadField(m) => format!(
+                "{m}: Python's json reads this file, so the CLI trusts it and will not redo it; fix the field, or move the file aside to have it redone"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunConfig {
+    pub model: Option<String>,
+    pub agent_framework: Option<String>,
+    pub setting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunLogs {
+    pub name: String,
+    pub exists: bool,
+    /// `solo` or `coop` (or `team`): the setting folder the run holds.
+    pub setting: String,
+    pub pairs: BTreeMap<PairId, PairLogs>,
+    pub config: Option<RunConfig>,
+    /// `None` when the file is absent, `Some(Err)` when unreadable.
+    pub eval_summary: Option<Result<EvalSummary, String>>,
+    /// Files the harness moved aside, relative to the checkout.
+    pub quarantined: Vec<String>,
+    /// What made the run, when `seeds` made it (`None`: absent).
+    pub manifest: Option<Result<crate::study::provenance::Manifest, String>>,
+    pub problems: Vec<Problem>,
+}
+
+impl RunLogs {
+    pub fn total_cost(&self) -> f64 {
+        self.pairs.values().filter_map(|p| p.result.as_ref()).map(|r| r.cost()).sum()
+    }
+}

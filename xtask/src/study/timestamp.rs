@@ -1,0 +1,159 @@
+//! Times in the CLI's files. It writes Python `datetime.now().isoformat()`:
+//! naive local time, no zone, microseconds left out when zero. Other tools
+//! (or a hand edit) may add an offset: `Z`, `+02:00`, `-0500`. Parsing is
+//! chrono's, so an impossible date (31 February, 25:99) is refused, and
+//! times are compared like with like: two naive times as they are (both
+//! are this machine's local clock), two offset times as instants, and a
+//! naive time against an offset one by reading the naive one as local time.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    Naive(NaiveDateTime),
+    Offset(DateTime<FixedOffset>),
+}
+
+const NAIVE: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+impl Timestamp {
+    /// `Err` says why, for a message that names the field.
+    pub fn parse(s: &str) -> Result<Timestamp, String> {
+        let t = s.trim();
+        // Python's isoformat(sep=" ") is as valid as the default "T".
+        let t = match t.char_indices().nth(10) {
+            Some((i, ' ')) => format!("{}T{}", &t[..i], &t[i + 1..]),
+            _ => t.to_string(),
+        };
+        if let Some(clock) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
+            return NaiveDateTime::parse_from_str(clock, NAIVE)
+                .map(|n| Timestamp::Offset(n.and_utc().fixed_offset()))
+                .map_err(|e| why(s, e));
+        }
+        let mut first_err = None;
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+            match DateTime::parse_from_str(&t, fmt) {
+                Ok(d) => return Ok(Timestamp::Offset(d)),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        match NaiveDateTime::parse_from_str(&t, NAIVE) {
+            Ok(n) => Ok(Timestamp::Naive(n)),
+            // "trailing input" on the naive form means an offset was there
+            // and was bad: the offset parse's message says more.
+            Err(e) if e.kind() == chrono::format::ParseErrorKind::TooLong => Err(why(s, first_err.unwrap_or(e))),
+            Err(e) => Err(why(s, e)),
+        }
+    }
+
+    /// Formats like Python's `isoformat()`: microseconds only when non-zero.
+    pub fn to_iso(self) -> String {
+        let (naive, offset) = match self {
+            Timestamp::Naive(n) => (n, String::new()),
+            Timestamp::Offset(d) => (d.naive_local(), d.format("%:z").to_string()),
+        };
+        let fmt =
+            if naive.and_utc().timestamp_subsec_micros() == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
+        format!("{}{offset}", naive.format(fmt))
+    }
+
+    /// `micros` microseconds later.
+    pub fn plus_micros(self, micros: i64) -> Timestamp {
+        let d = chrono::Duration::microseconds(micros);
+        match self {
+            Timestamp::Naive(n) => Timestamp::Naive(n + d),
+            Timestamp::Offset(o) => Timestamp::Offset(o + d),
+        }
+    }
+
+    /// Seconds from `earlier` to `self`, compared like with like.
+    pub fn seconds_since(self, earlier: Timestamp) -> f64 {
+        let (a, b) = like_with_like(self, earlier);
+        (a - b).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+    }
+}
+
+fn why(s: &str, e: chrono::ParseError) -> String {
+    format!("{s:?} is not an ISO 8601 date-time ({e})")
+}
+
+/// Both as naive local times, the CLI's own clock.
+fn like_with_like(a: Timestamp, b: Timestamp) -> (NaiveDateTime, NaiveDateTime) {
+    match (a, b) {
+        (Timestamp::Naive(x), Timestamp::Naive(y)) => (x, y),
+        (Timestamp::Offset(x), Timestamp::Offset(y)) => (x.naive_utc(), y.naive_utc()),
+        (Timestamp::Naive(x), Timestamp::Offset(y)) => (local_to_utc(x), y.naive_utc()),
+        (Timestamp::Offset(x), Timestamp::Naive(y)) => (x.naive_utc(), local_to_utc(y)),
+    }
+}
+
+fn local_to_utc(n: NaiveDateTime) -> NaiveDateTime {
+    // An ambiguous local time (the hour a clock goes back) takes its first
+    // reading; a skipped one is taken as it stands.
+    Local.from_local_datetime(&n).earliest().map(|d| d.naive_utc()).unwrap_or(n)
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Timestamp) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Timestamp) -> Ordering {
+        let (a, b) = like_with_like(*self, *other);
+        a.cmp(&b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_python_isoformat() {
+        let a = t("2026-01-15T10:23:45.123456");
+        let b = t("2026-01-15T10:23:46");
+        assert!(a < b);
+        assert_eq!(a.to_iso(), "2026-01-15T10:23:45.123456");
+        assert_eq!(b.to_iso(), "2026-01-15T10:23:46");
+        assert_eq!(t("2026-01-15 10:23:46"), b);
+        assert_eq!(t("2026-01-15T10:23:45.5").to_iso(), "2026-01-15T10:23:45.500000");
+    }
+
+    #[test]
+    fn offsets_with_and_without_colon_and_z() {
+        let utc = t("2026-01-15T10:00:00Z");
+        assert_eq!(t("2026-01-15T12:00:00+02:00").cmp(&utc), Ordering::Equal);
+        assert_eq!(t("2026-01-15T12:00:00+0200").cmp(&utc), Ordering::Equal);
+        assert_eq!(t("2026-01-15T05:00:00-0500").cmp(&utc), Ordering::Equal);
+        // -0500 is five hours, not five hundred: 04:59-0500 is before 10:00Z.
+        assert!(t("2026-01-15T04:59:00-0500") < utc);
+        assert_eq!(t("2026-01-15T12:00:00+02:00").to_iso(), "2026-01-15T12:00:00+02:00");
+    }
+
+    #[test]
+    fn impossible_times_are_refused_with_a_reason() {
+        for bad in
+            ["2026-02-31T10:00:00", "2026-01-15T25:99:99", "2026-13-01T00:00:00", "yesterday", "2026-01-15T10:00:00+99"]
+        {
+            let e = Timestamp::parse(bad).unwrap_err();
+            assert!(e.starts_with(&format!("{bad:?} is not an ISO 8601 date-time (")), "{e}");
+        }
+    }
+
+    #[test]
+    fn naive_times_compare_as_they_are() {
+        assert!(t("2026-01-15T10:00:00") < t("2026-01-15T10:00:00.000001"));
+        assert_eq!(t("2026-01-15T10:00:00").plus_micros(1_500_000).to_iso(), "2026-01-15T10:00:01.500000");
+        assert_eq!(t("2026-01-15T10:00:02").seconds_since(t("2026-01-15T10:00:00.5")), 1.5);
+    }
+}
