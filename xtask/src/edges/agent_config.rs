@@ -3,8 +3,6 @@
 //! `MSWEA_MODEL_API_BASE` (CONTRACT.md). Pure text; `seeds` writes it.
 //! Secrets never go in it: preflight refuses secret-looking keys.
 
-/// Where `seeds` writes it, under the checkout.
-
 /// The YAML for these settings; `None` when there are none (no file, no flag).
 pub fn text(model_kwargs: &toml::Table) -> anyhow::Result<Option<String>> {
     if model_kwargs.is_empty() {

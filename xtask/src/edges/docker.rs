@@ -88,10 +88,6 @@ pub fn task_image(repo: &str, task_id: u64) -> String {
     format!("{IMAGE_PREFIX}{name}:task{task_id}")
 }
 
-/// Where the harness records the containers it saw appear during its own
-/// CLI invocations, one JSON object a line, so that a later `seeds` or
-/// `clean-docker` removes them (after a kill -9, say) and nothing else.
-
 /// One container the harness saw appear during one of its invocations.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Seen {

@@ -66,8 +66,10 @@ pub fn lock_file(cooperbench_dir: &Path) -> PathBuf {
     harness_dir(cooperbench_dir).join("seeds.lock")
 }
 
-/// `.harness/containers.jsonl`: each container seen appearing during one of
-/// our invocations.
+/// `.harness/containers.jsonl`: where the harness records the containers it
+/// saw appear during its own CLI invocations, one JSON object a line, so that
+/// a later `seeds` or `clean-docker` removes them (after a kill -9, say) and
+/// nothing else.
 pub const LEDGER_REL: &str = ".harness/containers.jsonl";
 
 pub fn ledger(cooperbench_dir: &Path) -> PathBuf {
