@@ -1,6 +1,7 @@
 //! Reading a run's tree, `logs/<run>/<setting>/<repo>/<task_id>/fA_fB/`, into
 //! memory. Anything unreadable becomes a [`Problem`]; reading goes on.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::study::json;
@@ -328,6 +329,61 @@ fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
         }
     }
     (out, trouble)
+}
+
+/// The results of some runs, looked at every second while the CLI works
+/// (progress, and the live spend against `--max-cost`): each look lists the
+/// result.json files and reads again only those whose size or time changed
+/// since the last, never the whole tree.
+pub struct ResultsWatch {
+    cooperbench_dir: PathBuf,
+    runs: Vec<String>,
+    /// Per file: its (modified, length) when read, and what it said.
+    seen: BTreeMap<PathBuf, (Option<std::time::SystemTime>, u64, Option<RunResult>)>,
+}
+
+/// What a look found in one run: readable results (any status) and their cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spend {
+    pub results: usize,
+    pub cost: f64,
+}
+
+impl ResultsWatch {
+    pub fn new(cooperbench_dir: &Path, runs: &[String]) -> ResultsWatch {
+        ResultsWatch { cooperbench_dir: cooperbench_dir.to_path_buf(), runs: runs.to_vec(), seen: BTreeMap::new() }
+    }
+
+    /// Per run, in the order given.
+    pub fn look(&mut self) -> Vec<Spend> {
+        let mut out = Vec::new();
+        for run in &self.runs {
+            let mut spend = Spend::default();
+            let pattern = format!(
+                "{}/*/*/*/*/{}",
+                glob::Pattern::escape(&layout::run_dir(&self.cooperbench_dir, run).to_string_lossy()),
+                layout::RESULT
+            );
+            for path in glob::glob(&pattern).into_iter().flatten().flatten() {
+                let Ok(meta) = std::fs::metadata(&path) else { continue };
+                let key = (meta.modified().ok(), meta.len());
+                let fresh = !matches!(self.seen.get(&path), Some((m, l, _)) if (*m, *l) == key);
+                if fresh {
+                    let result = read_if_present(&path, DEFAULT_MAX_FILE_BYTES)
+                        .and_then(Result::ok)
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .and_then(|t| RunResult::from_text(&t).ok());
+                    self.seen.insert(path.clone(), (key.0, key.1, result));
+                }
+                if let Some((_, _, Some(r))) = self.seen.get(&path) {
+                    spend.results += 1;
+                    spend.cost += r.cost();
+                }
+            }
+            out.push(spend);
+        }
+        out
+    }
 }
 
 pub fn read_text(path: &Path) -> Result<String, String> {

@@ -198,29 +198,81 @@ pub struct SpendPolicy {
     pub estimate: Option<Estimate>,
 }
 
-/// What `seeds` did so far for one seed run, in this invocation: with the
-/// state on disk, all the planner needs.
+/// What `seeds` did so far in one seed's run phase, in this invocation:
+/// with the state on disk, all the planner needs. Only [`RunHistory::record`]
+/// changes it, from the step the executor carried out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct History {
-    pub canary: Option<PairId>,
-    pub runs: u32,
-    pub evals: u32,
-    pub forced: BTreeSet<PairId>,
-    pub summary_written: bool,
+pub struct RunHistory {
+    canary: Option<PairId>,
+    runs: u32,
 }
 
-/// The next thing to do for one seed run.
+impl RunHistory {
+    /// The executor carried `step` out (whatever the CLI made of it: the
+    /// files say that, and the next state holds it).
+    pub fn record(&mut self, step: &RunStep) {
+        match step {
+            RunStep::Canary(pair) => self.canary = Some(pair.clone()),
+            RunStep::Run { attempt, .. } => self.runs = *attempt,
+            RunStep::Quarantine(_) | RunStep::Done { .. } | RunStep::Stop(_) => {}
+        }
+    }
+}
+
+/// The next thing to do in one seed's run phase.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+pub enum RunStep {
     /// Move these files (relative to the checkout) aside: the CLI cannot read them.
     Quarantine(Vec<String>),
     /// One pair, `-c 1`, before the money of the whole run.
     Canary(PairId),
     /// A plain `run`; it does every pair without a good result.
-    Run {
-        attempt: u32,
-        pairs: usize,
-    },
+    Run { attempt: u32, pairs: usize },
+    /// Nothing left to do; these pairs still had no good result.
+    Done { failing: Vec<(PairId, String)> },
+    /// Stop this seed, and say why.
+    Stop(String),
+}
+
+/// How far the plain evals of a seed have gone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Evals {
+    #[default]
+    None,
+    /// The first `eval` of the seed ran.
+    Once,
+    /// And the one retry for pairs it left without an eval.json.
+    Retried,
+}
+
+/// What `seeds` did so far in one seed's eval phase; only
+/// [`EvalHistory::record`] changes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvalHistory {
+    evals: Evals,
+    forced: BTreeSet<PairId>,
+    summary_written: bool,
+}
+
+impl EvalHistory {
+    pub fn record(&mut self, step: &EvalStep) {
+        match step {
+            EvalStep::Eval => self.evals = Evals::Once,
+            EvalStep::EvalRetry { .. } => self.evals = Evals::Retried,
+            EvalStep::ForceEval(pair) => {
+                self.forced.insert(pair.clone());
+            }
+            EvalStep::RewriteSummary => self.summary_written = true,
+            EvalStep::Quarantine(_) | EvalStep::Done | EvalStep::Stop(_) => {}
+        }
+    }
+}
+
+/// The next thing to do in one seed's eval phase.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvalStep {
+    /// Move these eval.json files aside: the CLI cannot read them.
+    Quarantine(Vec<String>),
     Eval,
     /// Pairs with no eval.json after the first eval: the container never started.
     EvalRetry {
@@ -230,37 +282,34 @@ pub enum Step {
     ForceEval(PairId),
     /// Recount `eval_summary.json` from every eval.json.
     RewriteSummary,
-    /// Nothing left to do; these pairs still had no good result.
-    Done {
-        failing: Vec<(PairId, String)>,
-    },
+    Done,
     /// Stop this seed, and say why.
     Stop(String),
 }
 
 /// The next step of a seed's run phase.
-pub fn next_run_step(seed: u32, st: &RunState, h: &History, p: &SpendPolicy, spent: f64) -> Step {
+pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, spent: f64) -> RunStep {
     if let Some(f) = st.unreadable.first() {
-        return Step::Stop(format!("seed {seed}: {}: {}", f.path, f.why));
+        return RunStep::Stop(format!("seed {seed}: {}: {}", f.path, f.why));
     }
     // Files the CLI cannot read are moved aside right before a run redoes
     // them, and not otherwise: a seed that stops leaves them for the user.
     let corrupt: Vec<String> = st.corrupt.iter().map(|f| f.path.clone()).collect();
-    let before_a_run = |step: Step| if corrupt.is_empty() { step } else { Step::Quarantine(corrupt.clone()) };
+    let before_a_run = |step: RunStep| if corrupt.is_empty() { step } else { RunStep::Quarantine(corrupt.clone()) };
     match (&h.canary, st.first_to_run()) {
         (None, Some(pair)) => {
             return over_budget(p, spent, 1, &format!("the seed {seed} canary"))
-                .unwrap_or_else(|| before_a_run(Step::Canary(pair.clone())))
+                .unwrap_or_else(|| before_a_run(RunStep::Canary(pair.clone())))
         }
         (Some(pair), _) if h.runs == 0 => {
             if let Some(why) = st.error_of.get(pair) {
-                return Step::Stop(format!(
+                return RunStep::Stop(format!(
                     "seed {seed} canary {pair} ended Error: {why}. One pair was spent instead of {}.",
                     st.expected
                 ));
             }
             if st.new.contains(pair) || st.corrupt.iter().any(|f| &f.pair == pair) {
-                return Step::Stop(format!(
+                return RunStep::Stop(format!(
                     "seed {seed} canary {pair} wrote no readable result.json; see the CLI output above"
                 ));
             }
@@ -270,7 +319,7 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &History, p: &SpendPolicy, spe
     if st.to_run() > 0 && h.runs < p.attempts {
         let pairs = st.to_run();
         return over_budget(p, spent, pairs, &format!("{pairs} pairs of seed {seed}"))
-            .unwrap_or_else(|| before_a_run(Step::Run { attempt: h.runs + 1, pairs }));
+            .unwrap_or_else(|| before_a_run(RunStep::Run { attempt: h.runs + 1, pairs }));
     }
     let failing = st
         .new
@@ -279,43 +328,51 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &History, p: &SpendPolicy, spe
         .chain(st.redo.iter().map(|p| (p.clone(), st.error_of.get(p).cloned().unwrap_or_default())))
         .chain(st.corrupt.iter().map(|f| (f.pair.clone(), f.why.clone())))
         .collect();
-    Step::Done { failing }
+    RunStep::Done { failing }
 }
 
 /// The next step of a seed's eval phase.
-pub fn next_eval_step(st: &RunState, h: &History) -> Step {
+pub fn next_eval_step(st: &RunState, h: &EvalHistory) -> EvalStep {
     if let Some(f) = st.unreadable_evals.first() {
-        return Step::Stop(format!("{}: {}", f.path, f.why));
+        return EvalStep::Stop(format!("{}: {}", f.path, f.why));
     }
     // As in the run phase: moved aside only right before an eval redoes them.
     let corrupt: Vec<String> = st.corrupt_evals.iter().map(|f| f.path.clone()).collect();
-    let before_an_eval = |step: Step| if corrupt.is_empty() { step } else { Step::Quarantine(corrupt.clone()) };
-    if h.evals == 0 {
-        return before_an_eval(Step::Eval);
-    }
-    if h.evals == 1 && st.missing_evals + corrupt.len() > 0 {
-        return before_an_eval(Step::EvalRetry { missing: st.missing_evals + corrupt.len() });
+    let before_an_eval = |step: EvalStep| if corrupt.is_empty() { step } else { EvalStep::Quarantine(corrupt.clone()) };
+    let missing = st.missing_evals + corrupt.len();
+    match h.evals {
+        Evals::None => return before_an_eval(EvalStep::Eval),
+        Evals::Once if missing > 0 => return before_an_eval(EvalStep::EvalRetry { missing }),
+        Evals::Once | Evals::Retried => {}
     }
     // One forced retry per pair: an error that comes back is the pair's.
     if let Some(pair) = st.eval_redo.iter().find(|p| !h.forced.contains(*p)) {
-        return Step::ForceEval(pair.clone());
+        return EvalStep::ForceEval(pair.clone());
     }
     if !h.summary_written {
-        return Step::RewriteSummary;
+        return EvalStep::RewriteSummary;
     }
-    Step::Done { failing: Vec::new() }
+    EvalStep::Done
 }
 
-/// The budget rule, once: a step whose estimate would take the spend past
-/// `--max-cost` is not started.
-fn over_budget(p: &SpendPolicy, spent: f64, pairs: usize, what: &str) -> Option<Step> {
+/// The budget rule, before a step: a step whose estimate would take the
+/// spend past `--max-cost` is not started.
+fn over_budget(p: &SpendPolicy, spent: f64, pairs: usize, what: &str) -> Option<RunStep> {
     let (max, e) = (p.max_cost?, p.estimate?);
     let next = e.cost(pairs);
     (spent + next > max).then(|| {
-        Step::Stop(format!(
+        RunStep::Stop(format!(
             "--max-cost ${max:.2}: ${spent:.2} spent + ${next:.2} estimated for {what} would pass it; stopped before starting it"
         ))
     })
+}
+
+/// The budget rule, during a step: the estimate checked before the start
+/// can be wrong, so the live spend (read every second) stops the CLI as soon
+/// as it passes `--max-cost`. `Some` says why to stop.
+pub fn live_over_budget(p: &SpendPolicy, spent: f64) -> Option<String> {
+    let max = p.max_cost?;
+    (spent > max).then(|| format!("--max-cost ${max:.2}: ${spent:.2} spent; stopping the CLI's process group now"))
 }
 
 /// Per-pair cost and time, from the baseline run's results.
@@ -389,6 +446,16 @@ mod tests {
         FileTrouble { pair: pair(n), path: format!("logs/seed1/solo/amber_task/{n}/f1_f2/{file}"), why: "why".into() }
     }
 
+    /// The canary done, then `runs` plain runs, as the executor reports them.
+    fn after_canary(runs: u32) -> RunHistory {
+        let mut h = RunHistory::default();
+        h.record(&RunStep::Canary(pair(0)));
+        for attempt in 1..=runs {
+            h.record(&RunStep::Run { attempt, pairs: 1 });
+        }
+        h
+    }
+
     const POLICY: SpendPolicy = SpendPolicy { attempts: 3, max_cost: None, estimate: None };
 
     fn finish(st: &mut RunState, n: u64) {
@@ -400,33 +467,36 @@ mod tests {
     #[test]
     fn a_canary_then_the_run_then_done() {
         let mut st = state(4, 0);
-        let mut h = History::default();
-        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Canary(pair(0)));
-        h.canary = Some(pair(0));
+        let mut h = RunHistory::default();
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Canary(pair(0)));
+        h.record(&RunStep::Canary(pair(0)));
         finish(&mut st, 0);
-        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Run { attempt: 1, pairs: 3 });
-        h.runs = 1;
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Run { attempt: 1, pairs: 3 });
+        h.record(&RunStep::Run { attempt: 1, pairs: 3 });
         for n in 1..4 {
             finish(&mut st, n);
         }
-        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Done { failing: vec![] });
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Done { failing: vec![] });
     }
 
     #[test]
     fn a_complete_seed_needs_no_canary() {
-        assert_eq!(next_run_step(1, &state(4, 4), &History::default(), &POLICY, 0.0), Step::Done { failing: vec![] });
+        assert_eq!(
+            next_run_step(1, &state(4, 4), &RunHistory::default(), &POLICY, 0.0),
+            RunStep::Done { failing: vec![] }
+        );
     }
 
     #[test]
     fn a_canary_that_ends_error_stops_the_seed_after_one_pair() {
         let mut st = state(100, 0);
-        let h = History { canary: Some(pair(0)), ..History::default() };
+        let h = after_canary(0);
         st.new.retain(|p| p != &pair(0));
         st.redo.push(pair(0));
         st.error_of.insert(pair(0), "Unknown agent: 'mini_swe_agent'".into());
         assert_eq!(
             next_run_step(1, &st, &h, &POLICY, 0.0),
-            Step::Stop(
+            RunStep::Stop(
                 "seed 1 canary amber_task/0/f1_f2 ended Error: Unknown agent: 'mini_swe_agent'. One pair was spent instead of 100."
                     .into()
             )
@@ -435,10 +505,10 @@ mod tests {
 
     #[test]
     fn a_canary_that_writes_nothing_stops_the_seed() {
-        let h = History { canary: Some(pair(0)), ..History::default() };
+        let h = after_canary(0);
         let step = next_run_step(1, &state(3, 0), &h, &POLICY, 0.0);
         assert!(
-            matches!(&step, Step::Stop(m) if m.contains("canary amber_task/0/f1_f2 wrote no readable result.json")),
+            matches!(&step, RunStep::Stop(m) if m.contains("canary amber_task/0/f1_f2 wrote no readable result.json")),
             "{step:?}"
         );
     }
@@ -449,14 +519,14 @@ mod tests {
         st.new = vec![pair(1)];
         st.redo = vec![pair(2)];
         st.error_of.insert(pair(2), "Container exited".into());
-        let mut h = History { canary: Some(pair(0)), ..History::default() };
+        let mut h = after_canary(0);
         for attempt in 1..=3 {
-            assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), Step::Run { attempt, pairs: 2 });
-            h.runs = attempt;
+            assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Run { attempt, pairs: 2 });
+            h.record(&RunStep::Run { attempt, pairs: 2 });
         }
         assert_eq!(
             next_run_step(1, &st, &h, &POLICY, 0.0),
-            Step::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
+            RunStep::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
         );
     }
 
@@ -465,19 +535,19 @@ mod tests {
         let e = Estimate { cost_per_pair: 0.5, seconds_per_pair: 60.0, from_pairs: 100 };
         let p = SpendPolicy { attempts: 3, max_cost: Some(10.0), estimate: Some(e) };
         // $9.60 spent: the canary ($0.50) would pass $10.
-        let step = next_run_step(2, &state(100, 0), &History::default(), &p, 9.6);
+        let step = next_run_step(2, &state(100, 0), &RunHistory::default(), &p, 9.6);
         assert_eq!(
             step,
-            Step::Stop("--max-cost $10.00: $9.60 spent + $0.50 estimated for the seed 2 canary would pass it; stopped before starting it".into())
+            RunStep::Stop("--max-cost $10.00: $9.60 spent + $0.50 estimated for the seed 2 canary would pass it; stopped before starting it".into())
         );
-        assert_eq!(next_run_step(2, &state(100, 0), &History::default(), &p, 9.4), Step::Canary(pair(0)));
+        assert_eq!(next_run_step(2, &state(100, 0), &RunHistory::default(), &p, 9.4), RunStep::Canary(pair(0)));
         // After the canary: 99 pairs at $0.50 do not fit in $10 - $0.50.
         let mut st = state(100, 0);
         finish(&mut st, 0);
-        let h = History { canary: Some(pair(0)), ..History::default() };
-        assert!(matches!(next_run_step(2, &st, &h, &p, 0.5), Step::Stop(m) if m.contains("for 99 pairs of seed 2")));
+        let h = after_canary(0);
+        assert!(matches!(next_run_step(2, &st, &h, &p, 0.5), RunStep::Stop(m) if m.contains("for 99 pairs of seed 2")));
         // No limit, or no estimate: no stop.
-        assert_eq!(next_run_step(2, &st, &h, &POLICY, 0.5), Step::Run { attempt: 1, pairs: 99 });
+        assert_eq!(next_run_step(2, &st, &h, &POLICY, 0.5), RunStep::Run { attempt: 1, pairs: 99 });
     }
 
     #[test]
@@ -486,15 +556,15 @@ mod tests {
         st.new = vec![pair(1)];
         st.corrupt = vec![trouble(2, "result.json")];
         assert_eq!(
-            next_run_step(1, &st, &History::default(), &POLICY, 0.0),
-            Step::Quarantine(vec!["logs/seed1/solo/amber_task/2/f1_f2/result.json".into()])
+            next_run_step(1, &st, &RunHistory::default(), &POLICY, 0.0),
+            RunStep::Quarantine(vec!["logs/seed1/solo/amber_task/2/f1_f2/result.json".into()])
         );
         // When no run follows (the attempts are spent), nothing is moved.
-        let spent = History { canary: Some(pair(0)), runs: 3, ..History::default() };
-        assert!(matches!(next_run_step(1, &st, &spent, &POLICY, 0.0), Step::Done { failing } if failing.len() == 2));
+        let spent = after_canary(3);
+        assert!(matches!(next_run_step(1, &st, &spent, &POLICY, 0.0), RunStep::Done { failing } if failing.len() == 2));
         st.unreadable = vec![trouble(0, "result.json")];
-        let step = next_run_step(1, &st, &History::default(), &POLICY, 0.0);
-        assert_eq!(step, Step::Stop("seed 1: logs/seed1/solo/amber_task/0/f1_f2/result.json: why".into()));
+        let step = next_run_step(1, &st, &RunHistory::default(), &POLICY, 0.0);
+        assert_eq!(step, RunStep::Stop("seed 1: logs/seed1/solo/amber_task/0/f1_f2/result.json: why".into()));
     }
 
     #[test]
@@ -505,29 +575,29 @@ mod tests {
         st.bad = vec![trouble(1, "result.json")];
         assert_eq!(st.to_run(), 0);
         assert_eq!(st.first_to_run(), None);
-        assert_eq!(next_run_step(1, &st, &History::default(), &POLICY, 0.0), Step::Done { failing: vec![] });
+        assert_eq!(next_run_step(1, &st, &RunHistory::default(), &POLICY, 0.0), RunStep::Done { failing: vec![] });
         assert!(st.headline().contains("1 file(s) to look at"), "{}", st.headline());
     }
 
     #[test]
     fn evals_retry_missing_once_force_each_bad_one_once_then_recount() {
         let mut st = state(4, 4);
-        let mut h = History::default();
-        assert_eq!(next_eval_step(&st, &h), Step::Eval);
-        h.evals = 1;
+        let mut h = EvalHistory::default();
+        assert_eq!(next_eval_step(&st, &h), EvalStep::Eval);
+        h.record(&EvalStep::Eval);
         st.missing_evals = 1;
         st.eval_redo = vec![pair(1), pair(3)];
-        assert_eq!(next_eval_step(&st, &h), Step::EvalRetry { missing: 1 });
-        h.evals = 2;
+        assert_eq!(next_eval_step(&st, &h), EvalStep::EvalRetry { missing: 1 });
+        h.record(&EvalStep::EvalRetry { missing: 1 });
         // Still missing after the retry: not retried a third time.
-        assert_eq!(next_eval_step(&st, &h), Step::ForceEval(pair(1)));
-        h.forced.insert(pair(1));
-        assert_eq!(next_eval_step(&st, &h), Step::ForceEval(pair(3)));
-        h.forced.insert(pair(3));
+        assert_eq!(next_eval_step(&st, &h), EvalStep::ForceEval(pair(1)));
+        h.record(&EvalStep::ForceEval(pair(1)));
+        assert_eq!(next_eval_step(&st, &h), EvalStep::ForceEval(pair(3)));
+        h.record(&EvalStep::ForceEval(pair(3)));
         // The errors came back: they are the pairs' now, not forced again.
-        assert_eq!(next_eval_step(&st, &h), Step::RewriteSummary);
-        h.summary_written = true;
-        assert_eq!(next_eval_step(&st, &h), Step::Done { failing: vec![] });
+        assert_eq!(next_eval_step(&st, &h), EvalStep::RewriteSummary);
+        h.record(&EvalStep::RewriteSummary);
+        assert_eq!(next_eval_step(&st, &h), EvalStep::Done);
     }
 
     #[test]
@@ -535,10 +605,23 @@ mod tests {
         let mut st = state(2, 2);
         st.corrupt_evals = vec![trouble(0, "eval.json")];
         assert_eq!(
-            next_eval_step(&st, &History::default()),
-            Step::Quarantine(vec!["logs/seed1/solo/amber_task/0/f1_f2/eval.json".into()])
+            next_eval_step(&st, &EvalHistory::default()),
+            EvalStep::Quarantine(vec!["logs/seed1/solo/amber_task/0/f1_f2/eval.json".into()])
         );
         st.unreadable_evals = vec![trouble(1, "eval.json")];
-        assert!(matches!(next_eval_step(&st, &History::default()), Step::Stop(m) if m.contains("1/f1_f2/eval.json")));
+        assert!(
+            matches!(next_eval_step(&st, &EvalHistory::default()), EvalStep::Stop(m) if m.contains("1/f1_f2/eval.json"))
+        );
+    }
+
+    #[test]
+    fn the_live_spend_stops_the_cli_only_past_the_limit() {
+        let p = SpendPolicy { attempts: 3, max_cost: Some(5.0), estimate: None };
+        assert_eq!(live_over_budget(&p, 5.0), None);
+        assert_eq!(
+            live_over_budget(&p, 5.01).as_deref(),
+            Some("--max-cost $5.00: $5.01 spent; stopping the CLI's process group now")
+        );
+        assert_eq!(live_over_budget(&POLICY, 1e9), None);
     }
 }

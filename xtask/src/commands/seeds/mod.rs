@@ -27,9 +27,11 @@ use crate::edges::cli::{self, Ended, Invocation};
 use crate::edges::command;
 use crate::edges::docker;
 use crate::edges::experiment::{Backend, CommonFlags, Experiment};
+use crate::edges::logs::ResultsWatch;
 use crate::edges::manifest::Manifest;
 use crate::study::outcome::EvalErrors;
-use crate::study::plan::{self, human_duration, History, RunState, Step};
+use crate::study::pair::PairId;
+use crate::study::plan::{self, human_duration, EvalHistory, EvalStep, RunHistory, RunState, RunStep};
 use crate::study::run::RunLogs;
 
 use crate::commands::verify;
@@ -80,6 +82,37 @@ pub struct SeedsFlags {
     /// the canary still stops an unknown one after one pair
     #[arg(long)]
     pub no_agent_check: bool,
+}
+
+/// Which CLI invocation a step makes: its command line, its label in the
+/// output and the ledger, and whether it spends on the model.
+#[derive(Debug, Clone, Copy)]
+enum Kind<'a> {
+    Canary(&'a PairId),
+    Run { attempt: u32 },
+    Eval,
+    EvalRetry { missing: usize },
+    ForceEval(&'a PairId),
+}
+
+impl Kind<'_> {
+    fn label(self) -> String {
+        match self {
+            Kind::Canary(_) => "canary".into(),
+            Kind::Run { attempt: 1 } => "run".into(),
+            Kind::Run { attempt } => format!("run (attempt {attempt})"),
+            Kind::Eval => "eval".into(),
+            // No eval.json at all: the container never started.
+            Kind::EvalRetry { missing } => format!("eval retry ({missing} pairs without eval.json)"),
+            Kind::ForceEval(pair) => format!("eval --force {pair}"),
+        }
+    }
+
+    /// A whole `run`: its progress is worth a line as results appear (a
+    /// canary has one pair, an eval writes no result.json).
+    fn shows_progress(self) -> bool {
+        matches!(self, Kind::Run { .. })
+    }
 }
 
 /// Why a seed stopped.
@@ -308,76 +341,71 @@ impl Job {
             self.manifest.write(&self.cb, &run).map_err(fail)?;
         }
         crate::say!("[{label}] {}", self.state(&run).headline());
-        let mut h = History::default();
+        let mut h = RunHistory::default();
         loop {
             let st = self.state(&run);
-            match plan::next_run_step(seed, &st, &h, &self.policy, self.spent()) {
-                Step::Quarantine(paths) => self.quarantine(&run, &paths)?,
-                Step::Canary(pair) => {
-                    self.invoke(&run, self.run_args(&run, Some(&pair)), "canary")?;
-                    if let Some(r) = RunLogs::load(&self.cb, &run).pairs.get(&pair).and_then(|p| p.result.clone()) {
+            let step = plan::next_run_step(seed, &st, &h, &self.policy, self.spent());
+            match &step {
+                RunStep::Quarantine(paths) => self.quarantine(&run, paths)?,
+                RunStep::Canary(pair) => {
+                    self.invoke(&run, Kind::Canary(pair))?;
+                    if let Some(r) = RunLogs::load(&self.cb, &run).pairs.get(pair).and_then(|p| p.result.clone()) {
                         crate::say!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost());
                     }
-                    h.canary = Some(pair);
                 }
-                Step::Run { attempt, pairs } => {
-                    let what = if attempt == 1 { "run".to_string() } else { format!("run (attempt {attempt})") };
-                    crate::say!("[{label}] {what}: {pairs} pairs");
-                    self.invoke(&run, self.run_args(&run, None), &what)?;
-                    h.runs = attempt;
-                    crate::say!("[{label}] after {what}: {}", self.state(&run).headline());
+                RunStep::Run { attempt, pairs } => {
+                    let kind = Kind::Run { attempt: *attempt };
+                    crate::say!("[{label}] {}: {pairs} pairs", kind.label());
+                    self.invoke(&run, kind)?;
+                    crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
                 }
-                Step::Done { failing } => {
+                RunStep::Done { failing } => {
                     if !failing.is_empty() {
                         crate::say!("[{label}] still failing after {} attempt(s):", self.exp.attempts);
                         for (p, why) in failing {
-                            crate::say!("[{label}]   {p}: {}", self.secrets.redact(&why));
+                            crate::say!("[{label}]   {p}: {}", self.secrets.redact(why));
                         }
                     }
                     return Ok(());
                 }
-                Step::Stop(why) => return Err(Stop::Failed(why)),
-                other => unreachable!("an eval step in the run phase: {other:?}"),
+                RunStep::Stop(why) => return Err(Stop::Failed(why.clone())),
             }
+            h.record(&step);
         }
     }
 
     fn eval_seed(&self, run: &str) -> Result<(), Stop> {
         let label = seed_label(&self.exp, run);
-        let mut h = History::default();
+        let mut h = EvalHistory::default();
         loop {
-            match plan::next_eval_step(&self.state(run), &h) {
-                Step::Quarantine(paths) => self.quarantine(run, &paths)?,
-                Step::Eval => {
-                    self.invoke(run, command::eval(&self.exp, run, None), "eval")?;
-                    h.evals = 1;
-                }
-                Step::EvalRetry { missing } => {
-                    // No eval.json at all: the container never started.
-                    let what = format!("eval retry ({missing} pairs without eval.json)");
-                    self.invoke(run, command::eval(&self.exp, run, None), &what)?;
-                    h.evals = 2;
-                }
-                Step::ForceEval(pair) => {
-                    self.invoke(run, command::eval(&self.exp, run, Some(&pair)), &format!("eval --force {pair}"))?;
-                    h.forced.insert(pair);
-                }
-                Step::RewriteSummary => {
+            let step = plan::next_eval_step(&self.state(run), &h);
+            match &step {
+                EvalStep::Quarantine(paths) => self.quarantine(run, paths)?,
+                EvalStep::Eval => self.invoke(run, Kind::Eval)?,
+                EvalStep::EvalRetry { missing } => self.invoke(run, Kind::EvalRetry { missing: *missing })?,
+                EvalStep::ForceEval(pair) => self.invoke(run, Kind::ForceEval(pair))?,
+                EvalStep::RewriteSummary => {
                     let path = crate::edges::eval_summary::rewrite(&self.cb, &RunLogs::load(&self.cb, run))
                         .map_err(|e| Stop::Failed(format!("cannot write eval_summary.json for {run}: {e:#}")))?;
                     crate::say!("[{label}] wrote {} from every eval.json", path.display());
-                    h.summary_written = true;
                 }
-                Step::Done { .. } => return Ok(()),
-                Step::Stop(why) => return Err(Stop::Failed(why)),
-                other => unreachable!("a run step in the eval phase: {other:?}"),
+                EvalStep::Done => return Ok(()),
+                EvalStep::Stop(why) => return Err(Stop::Failed(why.clone())),
             }
+            h.record(&step);
         }
     }
 
     /// One CLI invocation, watched: progress, the live spend against
     /// `--max-cost`, and the containers that appear while it runs.
-    fn invoke(&self, run: &str, args: Vec<String>, what: &str) -> Result<(), Stop> {
+    fn invoke(&self, run: &str, kind: Kind) -> Result<(), Stop> {
+        let what = kind.label();
+        let args = match kind {
+            Kind::Canary(pair) => self.run_args(run, Some(pair)),
+            Kind::Run { .. } => self.run_args(run, None),
+            Kind::Eval | Kind::EvalRetry { .. } => command::eval(&self.exp, run, None),
+            Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
+        };
         let prefix = format!("[{}] ", seed_label(&self.exp, run));
         let inv = Invocation {
             program: &self.program,
@@ -394,32 +422,32 @@ impl Job {
         };
         let watch = || {
             if let (Some(d), Some(b)) = (&self.docker, &before) {
-                if let Err(e) = d.watch(b, run, what) {
+                if let Err(e) = d.watch(b, run, &what) {
                     crate::say!("{prefix}docker ps failed ({e:#}); containers of this invocation may go unrecorded");
                 }
             }
         };
+        // Every second: only the result.json files that changed are read.
+        let runs = self.exp.seed_runs();
+        let this = runs.iter().position(|r| r == run);
+        let mut results = ResultsWatch::new(&self.cb, &runs);
+        let expected = self.subset.pairs.len();
         let (mut last, mut over) = (None, false);
         let started = std::time::Instant::now();
         let ended = inv
             .run(|| {
                 watch();
-                if what.starts_with("run") {
-                    let st = self.state(run);
-                    let now = (st.done + st.errors, st.cost);
+                let spend = results.look();
+                if let (true, Some(i)) = (kind.shows_progress(), this) {
+                    let now = (spend[i].results, spend[i].cost);
                     if last != Some(now) {
-                        crate::say!("{prefix}progress: {}/{} results, ${:.2} spent", now.0, st.expected, now.1);
+                        crate::say!("{prefix}progress: {}/{expected} results, ${:.2} spent", now.0, now.1);
                         last = Some(now);
                     }
                 }
-                // The estimate checked before the start can be wrong: the
-                // live spend, read every second, stops the CLI as it passes.
-                if let (Some(max), false) = (self.policy.max_cost, over) {
-                    let spent = self.spent();
-                    if spent > max {
-                        crate::say!(
-                            "{prefix}--max-cost ${max:.2}: ${spent:.2} spent; stopping the CLI's process group now"
-                        );
+                if !over {
+                    if let Some(why) = plan::live_over_budget(&self.policy, spend.iter().map(|s| s.cost).sum()) {
+                        crate::say!("{prefix}{why}");
                         over = true;
                     }
                 }
