@@ -46,7 +46,7 @@ fn happy_path_two_clean_seeds() {
     assert!(r.ok);
     for run in [SEED1, SEED2] {
         let s = r.runs.iter().find(|s| s.name == run).unwrap();
-        assert_eq!((s.results, s.evals), (100, 100), "{run}");
+        assert_eq!((s.counts.results, s.counts.evals), (100, 100), "{run}");
         // Canary plus the rest: every pair run exactly once.
         assert_eq!(count(&c, "run", run), 100);
     }
@@ -130,7 +130,7 @@ fn eval_errors_and_missing_evals_are_retried() {
     assert!(o.contains("[seed1] eval --force amber_task/1000/f1_f4"), "{o}");
     let r = report(&c, &[SEED1, SEED2]);
     assert!(
-        r.runs.iter().all(|s| s.evals == 100 && s.eval_errors == 0),
+        r.runs.iter().all(|s| s.counts.evals == 100 && s.counts.eval_errors == 0),
         "{}",
         xtask::commands::verify::render_text(&r)
     );
@@ -154,7 +154,10 @@ fn partial_eval_summary_is_rewritten() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval_summary.json")).unwrap()).unwrap();
     assert_eq!(ours["total_runs"], 100);
     let s = &report(&c, &[SEED1]).runs[0];
-    assert_eq!((ours["passed"].as_u64(), ours["failed"].as_u64()), (Some(s.passed as u64), Some(s.failed as u64)));
+    assert_eq!(
+        (ours["passed"].as_u64(), ours["failed"].as_u64()),
+        (Some(s.counts.passed as u64), Some(s.counts.failed as u64))
+    );
     assert_eq!(ours["results"].as_array().unwrap().len(), 100);
 }
 

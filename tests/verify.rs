@@ -71,12 +71,12 @@ fn clean_three_seed_lite_tree() {
     insta::assert_json_snapshot!("clean.json", r);
     assert!(r.ok, "{}", verify::render_text(&r));
     // LimitsExceeded is an outcome, not a problem: a clean tree passes --strict.
-    assert!(r.runs.iter().any(|s| s.agent_status.get("LimitsExceeded").is_some_and(|n| *n > 0)));
+    assert!(r.runs.iter().any(|s| s.counts.agent_status.get("LimitsExceeded").is_some_and(|n| *n > 0)));
     let out = c.xtask(&["verify", "--strict"]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(r.subset.tasks, 26);
     assert_eq!(r.subset.pair_count, 100);
-    assert!(r.runs.iter().all(|s| s.results == 100 && s.evals == 100));
+    assert!(r.runs.iter().all(|s| s.counts.results == 100 && s.counts.evals == 100));
     assert_eq!(r.difficulty.buckets.iter().sum::<usize>() + r.difficulty.undefined_pairs, 100);
     let out = c.xtask(&["verify", "--json"]).run().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -413,7 +413,7 @@ fn symlinked_pair_folder_is_followed() {
     std::os::unix::fs::symlink(&away, &d).unwrap();
     let r = check(&c);
     assert!(r.ok, "{}", verify::render_text(&r));
-    assert_eq!(r.runs[1].results, 100);
+    assert_eq!(r.runs[1].counts.results, 100);
 }
 
 #[test]

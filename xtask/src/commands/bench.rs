@@ -88,7 +88,7 @@ pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
             crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
         )?;
         let json = serde_json::to_string_pretty(&report)?;
-        anyhow::ensure!(report.runs.iter().all(|r| r.results == flags.pairs), "the tree is incomplete");
+        anyhow::ensure!(report.runs.iter().all(|r| r.counts.results == flags.pairs), "the tree is incomplete");
         std::hint::black_box(json);
         Ok(())
     })?;

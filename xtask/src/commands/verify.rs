@@ -4,7 +4,7 @@
 //! [`check`] is pure: it takes what [`crate::edges::logs`] read and returns a
 //! [`Report`]; [`run`] does the file system and printing around it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -46,17 +46,14 @@ pub struct RunSummary {
     pub name: String,
     pub setting: String,
     pub expected: usize,
-    pub results: usize,
-    pub evals: usize,
-    pub passed: usize,
-    pub failed: usize,
-    pub eval_errors: usize,
-    pub agent_status: BTreeMap<String, usize>,
+    /// The counts of `study::table`, once; flattened so that `--json` keeps
+    /// its keys (`results`, `evals`, `passed`, ...).
+    #[serde(flatten)]
+    pub counts: Counts,
     pub missing_results: Vec<String>,
     pub missing_evals: Vec<String>,
     pub stale_evals: Vec<String>,
     pub quarantined: Vec<String>,
-    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -206,17 +203,11 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         name: name.to_string(),
         setting: run.setting.clone(),
         expected: subset.pairs.len(),
-        results: 0,
-        evals: 0,
-        passed: 0,
-        failed: 0,
-        eval_errors: 0,
-        agent_status: BTreeMap::new(),
+        counts: Counts::default(),
         missing_results: Vec::new(),
         missing_evals: Vec::new(),
         stale_evals: Vec::new(),
         quarantined: Vec::new(),
-        cost_usd: 0.0,
     };
     if !run.exists {
         problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(format!("logs/{name}")));
@@ -224,10 +215,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         return s;
     }
     problems.extend(run.problems.iter().cloned());
-    let counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
-    (s.results, s.evals, s.passed, s.failed, s.eval_errors) =
-        (counts.results, counts.evals, counts.passed, counts.failed, counts.eval_errors);
-    (s.agent_status, s.cost_usd) = (counts.agent_status, counts.cost_usd);
+    s.counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
     for q in &run.quarantined {
         s.quarantined.push(q.clone());
         problems.push(
@@ -263,7 +251,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                     .pair(pair)
                     .path(result_path.clone()),
                 ),
-                Some(c) if !c.is_finite() || c < 0.0 => problems.push(
+                Some(c) if crate::study::result::valid_cost(Some(c)).is_none() => problems.push(
                     Problem::failure(
                         "bad_cost",
                         format!("field `total_cost` is {c}: a cost is finite and not negative"),
@@ -333,7 +321,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                 .path(format!("logs/{name}")),
         );
     }
-    check_configuration(run, problems);
+    problems.extend(crate::study::provenance::made_otherwise(run));
     let summary_path = format!("logs/{name}/eval_summary.json");
     match &run.eval_summary {
         None => {
@@ -343,7 +331,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
             problems.push(Problem::failure("eval_summary_unreadable", e.clone()).run(name).path(summary_path))
         }
         Some(Ok(sum)) => {
-            let (p, f, e) = (s.passed as u64, s.failed as u64, s.eval_errors as u64);
+            let (p, f, e) = (s.counts.passed as u64, s.counts.failed as u64, s.counts.eval_errors as u64);
             if (sum.passed, sum.failed, sum.errors) != (p, f, e) {
                 problems.push(
                     Problem::failure(
@@ -360,70 +348,6 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         }
     }
     s
-}
-
-/// Every result of a run was made by one model and one agent: those of the
-/// harness's manifest when there is one, else of the run's config.json when
-/// it names them, else those most of its results say.
-fn check_configuration(run: &RunLogs, problems: &mut Vec<Problem>) {
-    let manifest = match &run.manifest {
-        Some(Ok(m)) => Some(m),
-        Some(Err(e)) => {
-            problems.push(Problem::failure("unreadable_manifest", e.clone()).run(&run.name).path(format!(
-                "logs/{}/{}",
-                run.name,
-                crate::edges::layout::MANIFEST
-            )));
-            None
-        }
-        None => None,
-    };
-    type Get = fn(&crate::study::result::RunResult) -> Option<&String>;
-    let config = run.config.as_ref();
-    let fields: [(&str, Get, Option<&String>); 2] = [
-        ("model", |r| r.model.as_ref(), manifest.map(|m| &m.model).or(config.and_then(|c| c.model.as_ref()))),
-        (
-            "agent_framework",
-            |r| r.agent_framework.as_ref(),
-            manifest.map(|m| &m.agent).or(config.and_then(|c| c.agent_framework.as_ref())),
-        ),
-    ];
-    for (field, get, configured) in fields {
-        let expected = match configured {
-            Some(v) => v.clone(),
-            None => {
-                let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
-                for r in run.pairs.values().filter_map(|p| p.result.as_ref()) {
-                    if let Some(v) = get(r) {
-                        *votes.entry(v).or_default() += 1;
-                    }
-                }
-                match votes.into_iter().max_by_key(|(v, n)| (*n, std::cmp::Reverse(*v))) {
-                    Some((v, _)) => v.clone(),
-                    None => continue,
-                }
-            }
-        };
-        let source = match (manifest, configured) {
-            (Some(_), _) => crate::edges::layout::MANIFEST,
-            (None, Some(_)) => "config.json",
-            (None, None) => "most of the run's results",
-        };
-        for (pair, logs) in &run.pairs {
-            let Some(says) = logs.result.as_ref().and_then(get) else { continue };
-            if *says != expected {
-                problems.push(
-                    Problem::failure(
-                        "provenance",
-                        format!("field `{field}` says {says:?}, expected {expected:?} (from {source})"),
-                    )
-                    .run(&run.name)
-                    .pair(pair)
-                    .path(format!("{}/result.json", logs.rel_dir)),
-                );
-            }
-        }
-    }
 }
 
 /// Every run must hold the same pairs as the first (the baseline).
@@ -513,21 +437,21 @@ pub fn render_text(r: &Report) -> String {
         "run", "setting", "results", "evals", "pass", "fail", "e.err", "Submitted", "Limits", "Error", "cost"
     );
     for s in &r.runs {
-        let st = |k: &str| s.agent_status.get(k).copied().unwrap_or(0);
+        let st = |k: &str| s.counts.agent_status.get(k).copied().unwrap_or(0);
         let _ = writeln!(
             o,
             "{:<28} {:<7} {:>9} {:>5} {:>5} {:>5} {:>5} {:>9} {:>6} {:>5} {:>9}",
             s.name,
             s.setting,
-            format!("{}/{}", s.results, s.expected),
-            s.evals,
-            s.passed,
-            s.failed,
-            s.eval_errors,
+            format!("{}/{}", s.counts.results, s.expected),
+            s.counts.evals,
+            s.counts.passed,
+            s.counts.failed,
+            s.counts.eval_errors,
             st("Submitted"),
             st("LimitsExceeded"),
             st("Error"),
-            format!("${:.2}", s.cost_usd)
+            format!("${:.2}", s.counts.cost_usd)
         );
     }
     let _ = writeln!(o);

@@ -138,7 +138,7 @@ impl RunLogs {
     /// Opens the two files directly (no directory listing: this is the hot
     /// loop of `verify`); a file that is absent is simply not present.
     fn load_pair(&mut self, dir: &Path, pair: &PairId, setting: &str, rel_dir: String, max_bytes: u64) -> PairLogs {
-        let mut logs = PairLogs { rel_dir, ..PairLogs::default() };
+        let mut logs = PairLogs { rel_dir, setting: setting.to_string(), ..PairLogs::default() };
         let result_bytes = read_if_present(&dir.join("result.json"), max_bytes);
         let eval_bytes = read_if_present(&dir.join("eval.json"), max_bytes);
         logs.result_present = result_bytes.is_some();
@@ -157,25 +157,6 @@ impl RunLogs {
                                 .pair(pair)
                                 .path(path.clone()),
                         );
-                    }
-                    // Where it sits must be what it says: a copied folder
-                    // keeps the name of the run that made it.
-                    let mut disagree = |field: &str, says: &str, expected: &str| {
-                        self.problems.push(
-                            Problem::failure(
-                                "provenance",
-                                format!("field `{field}` says {says:?}, expected {expected:?} (from its folder)"),
-                            )
-                            .run(&self.name)
-                            .pair(pair)
-                            .path(path.clone()),
-                        )
-                    };
-                    if r.setting != setting {
-                        disagree("setting", &r.setting, setting);
-                    }
-                    if let Some(run_name) = r.run_name.as_deref().filter(|n| *n != self.name) {
-                        disagree("run_name", run_name, &self.name);
                     }
                     logs.result = Some(r);
                 }

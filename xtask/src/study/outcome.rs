@@ -184,7 +184,7 @@ impl Row {
             status,
             eval,
             stale,
-            cost: p.result.as_ref().and_then(|r| r.total_cost).filter(|c| c.is_finite() && *c >= 0.0),
+            cost: crate::study::result::valid_cost(p.result.as_ref().and_then(|r| r.total_cost)),
             cooperbench_version: None,
         }
     }

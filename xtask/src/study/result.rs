@@ -65,11 +65,18 @@ pub struct RunResult {
     pub ended_at: Timestamp,
 }
 
+/// The study's one rule of a valid cost: a number, finite and not negative.
+/// `None` for a `null` cost (the CLI could not track it) and for an
+/// impossible one; verify names both.
+pub fn valid_cost(cost: Option<f64>) -> Option<f64> {
+    cost.filter(|c| c.is_finite() && *c >= 0.0)
+}
+
 impl RunResult {
     /// The cost that counts toward spend: a missing or impossible cost is 0
     /// here, and verify reports it.
     pub fn cost(&self) -> f64 {
-        self.total_cost.filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0)
+        valid_cost(self.total_cost).unwrap_or(0.0)
     }
 }
 

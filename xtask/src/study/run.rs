@@ -12,6 +12,8 @@ use crate::study::result::{EvalResult, EvalSummary, RunResult};
 pub struct PairLogs {
     /// `logs/<run>/<setting>/<repo>/<task>/<fA_fB>`, relative to the checkout.
     pub rel_dir: String,
+    /// The setting folder it sits in (`solo`, `coop`, `team`).
+    pub setting: String,
     pub result_present: bool,
     pub result: Option<RunResult>,
     /// Why a present result.json has no model.

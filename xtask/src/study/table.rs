@@ -140,9 +140,9 @@ impl Table {
             };
             let cost = match field(6) {
                 "" => None,
-                s => match s.parse::<f64>() {
-                    Ok(c) if c.is_finite() && c >= 0.0 => Some(c),
-                    _ => return Err(bad("cost", format!("{s:?} is not a finite, non-negative number"))),
+                s => match crate::study::result::valid_cost(s.parse::<f64>().ok()) {
+                    Some(c) => Some(c),
+                    None => return Err(bad("cost", format!("{s:?} is not a finite, non-negative number"))),
                 },
             };
             let version = Some(field(7).to_string()).filter(|v| !v.is_empty());

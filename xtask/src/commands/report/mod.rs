@@ -645,23 +645,24 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     let _ = writeln!(o, "| run | setting | results | Submitted | LimitsExceeded | Error | evals | passed | eval errors | pass rate | cost |");
     let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for s in &check.runs {
-        let st = |k: &str| s.agent_status.get(k).copied().unwrap_or(0);
-        let judged = s.passed + s.failed;
-        let rate = if judged > 0 { format!("{:.1}%", 100.0 * s.passed as f64 / judged as f64) } else { "n/a".into() };
+        let st = |k: &str| s.counts.agent_status.get(k).copied().unwrap_or(0);
+        let judged = s.counts.passed + s.counts.failed;
+        let rate =
+            if judged > 0 { format!("{:.1}%", 100.0 * s.counts.passed as f64 / judged as f64) } else { "n/a".into() };
         let _ = writeln!(
             o,
             "| `{}` | {} | {}/{} | {} | {} | {} | {} | {} | {} | {rate} | ${:.2} |",
             s.name,
             s.setting,
-            s.results,
+            s.counts.results,
             s.expected,
             st("Submitted"),
             st("LimitsExceeded"),
             st("Error"),
-            s.evals,
-            s.passed,
-            s.eval_errors,
-            s.cost_usd
+            s.counts.evals,
+            s.counts.passed,
+            s.counts.eval_errors,
+            s.counts.cost_usd
         );
     }
     let _ = writeln!(o, "\n## Difficulty distribution\n");
