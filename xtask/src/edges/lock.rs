@@ -29,9 +29,12 @@ impl Lock {
             .truncate(false)
             .open(&path)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        // SAFETY: plain syscalls on a descriptor this function owns.
-        let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if !got {
+        // std's file lock is flock(2) on Linux: held by the open file, so by
+        // every process that inherits the descriptor.
+        if let Err(e) = file.try_lock() {
+            if let std::fs::TryLockError::Error(e) = e {
+                anyhow::bail!("cannot lock {}: {e}", path.display());
+            }
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim().replace('\n', "; ");

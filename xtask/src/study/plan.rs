@@ -165,7 +165,7 @@ impl RunState {
             return "not started".into();
         }
         let mut parts = vec![format!("{} done", self.done)];
-        if self.to_run() > 0 {
+        if !self.new.is_empty() {
             parts.push(format!("{} to run", self.new.len()));
         }
         if !self.redo.is_empty() {
@@ -623,5 +623,17 @@ mod tests {
             Some("--max-cost $5.00: $5.01 spent; stopping the CLI's process group now")
         );
         assert_eq!(live_over_budget(&POLICY, 1e9), None);
+    }
+
+    #[test]
+    fn the_headline_counts_only_what_there_is() {
+        let mut st = state(3, 1);
+        st.new.clear();
+        st.redo = vec![pair(1), pair(2)];
+        assert_eq!(st.headline(), "1 done, 2 to redo (Error)");
+        st.new = vec![pair(2)];
+        st.redo = vec![pair(1)];
+        assert_eq!(st.headline(), "1 done, 1 to run, 1 to redo (Error)");
+        assert_eq!(state(2, 2).headline(), "2 done, complete");
     }
 }

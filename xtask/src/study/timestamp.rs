@@ -10,7 +10,9 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Equal and ordered as instants (compared like with like, below): the
+/// same moment written with two offsets is one time.
+#[derive(Debug, Clone, Copy)]
 pub enum Timestamp {
     Naive(NaiveDateTime),
     Offset(DateTime<FixedOffset>),
@@ -97,6 +99,14 @@ fn local_to_utc(n: NaiveDateTime) -> NaiveDateTime {
     Local.from_local_datetime(&n).earliest().map(|d| d.naive_utc()).unwrap_or(n)
 }
 
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Timestamp) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Timestamp {}
+
 impl PartialOrd for Timestamp {
     fn partial_cmp(&self, other: &Timestamp) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -133,6 +143,9 @@ mod tests {
     fn offsets_with_and_without_colon_and_z() {
         let utc = t("2026-01-15T10:00:00Z");
         assert_eq!(t("2026-01-15T12:00:00+02:00").cmp(&utc), Ordering::Equal);
+        // Equality agrees with the order: one instant, two spellings.
+        assert_eq!(t("2026-01-15T12:00:00+02:00"), utc);
+        assert_ne!(t("2026-01-15T12:00:01+02:00"), utc);
         assert_eq!(t("2026-01-15T12:00:00+0200").cmp(&utc), Ordering::Equal);
         assert_eq!(t("2026-01-15T05:00:00-0500").cmp(&utc), Ordering::Equal);
         // -0500 is five hours, not five hundred: 04:59-0500 is before 10:00Z.
