@@ -6,13 +6,7 @@ use serde_json::Value;
 
 /// Parses text, turning serde's message into one that says truncation plainly.
 pub fn parse(text: &str) -> Result<Value, String> {
-    serde_json::from_str(text).map_err(|e| {
-        if e.is_eof() {
-            format!("truncated JSON (ends at line {}, column {})", e.line(), e.column())
-        } else {
-            format!("invalid JSON: {e}")
-        }
-    })
+    serde_json::from_str(text).map_err(|e| syntax(&e))
 }
 
 /// Six decimals and no `-0`, so that written numbers diff only when they change.
@@ -26,8 +20,10 @@ pub fn round6(x: f64) -> f64 {
 }
 
 /// Deserialises `T` from a JSON object (every file the CLI writes is one),
-/// naming the field at fault: `missing field `agent.status``, `field
-/// `features[0]`: invalid value: ...`.
+/// naming the field at fault by its path (`agent.status`, `features[0]`).
+/// Bare `NaN`, `Infinity` and `-Infinity`, which Python writes and reads
+/// back, are read where the model asks for a [`Number`], and are a wrong
+/// type anywhere else.
 pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     // serde would take `[...]` for a struct too; the CLI never writes one.
     let found = match text.trim_start().bytes().next() {
@@ -42,32 +38,116 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
     if let Some(found) = found {
         return Err(format!("expected a JSON object, found {found}"));
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let strict = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            describe(&path, e.into_inner())
-        })
-        .and_then(|v| de.end().map(|()| v).map_err(|e| describe(".", e)));
-    match strict {
-        Ok(v) => Ok(v),
-        // The CLI writes `float('nan')` as a bare `NaN`, which Python reads
-        // back and serde_json does not. Such a file is read by JSON5 (which
-        // has those tokens), but only once it is known to be JSON otherwise.
-        Err(_) if !nonfinite_numbers(text).is_empty() && python_reads(text.as_bytes()) => {
-            let mut de = json5::Deserializer::from_str(text).map_err(|x| format!("invalid JSON: {x}"))?;
-            serde_path_to_error::deserialize(&mut de).map_err(|x| {
-                let path = x.path().to_string();
-                let msg = x.into_inner().to_string();
-                if path == "." || path.is_empty() {
-                    msg
-                } else {
-                    format!("field `{path}`: {msg}")
-                }
-            })
+    // The syntax first (serde_json's own categories tell a cut-off file from
+    // a malformed one), with the non-finite tokens marked so that it parses.
+    let marked;
+    let text = if NONFINITE.iter().any(|t| text.contains(t)) {
+        marked = mark_nonfinite(text).0;
+        marked.as_str()
+    } else {
+        text
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| syntax(&e))?;
+    // Then the model, whose errors carry the field's path.
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let root = e.path().iter().next().is_none();
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        if root {
+            msg
+        } else {
+            format!("field `{path}`: {msg}")
         }
-        Err(e) => Err(e),
+    })
+}
+
+fn syntax(e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        format!("truncated JSON (ends at line {}, column {})", e.line(), e.column())
+    } else {
+        format!("invalid JSON: {e}")
     }
+}
+
+/// A number as Python's `json` reads one: a JSON number, or one of the bare
+/// tokens `NaN`, `Infinity`, `-Infinity` (marked by [`from_str`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number(pub f64);
+
+impl<'de> serde::Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Number, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
+                match v.strip_prefix('\u{0}') {
+                    Some("NaN") => Ok(Number(f64::NAN)),
+                    Some("Infinity") => Ok(Number(f64::INFINITY)),
+                    Some("-Infinity") => Ok(Number(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_type(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A feature number: what the CLI names `f<N>`; anything past `u32` is an
+/// error, never a truncation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feature(pub u32);
+
+impl<'de> serde::Deserialize<'de> for Feature {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Feature, D::Error> {
+        unsigned(d, "a feature number (0 to 4294967295)", u32::MAX as u64).map(|v| Feature(v as u32))
+    }
+}
+
+/// A task id: a non-negative integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskId(pub u64);
+
+impl<'de> serde::Deserialize<'de> for TaskId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TaskId, D::Error> {
+        unsigned(d, "a non-negative integer", u64::MAX).map(TaskId)
+    }
+}
+
+/// An integer from 0 to `max`, `what` in the message when it is not one.
+fn unsigned<'de, D: serde::Deserializer<'de>>(d: D, what: &'static str, max: u64) -> Result<u64, D::Error> {
+    struct V(&'static str, u64);
+    impl serde::de::Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            if v <= self.1 {
+                Ok(v)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(V(what, max))
 }
 
 /// The three tokens Python's `json` reads as numbers and JSON has not.
@@ -153,41 +233,15 @@ pub fn python_reads(bytes: &[u8]) -> bool {
     }
 }
 
-fn describe(path: &str, e: serde_json::Error) -> String {
-    if e.is_eof() {
-        return format!("truncated JSON (ends at line {}, column {})", e.line(), e.column());
-    }
-    if e.is_syntax() {
-        return format!("invalid JSON: {e}");
-    }
-    let full = e.to_string();
-    let msg = match full.rfind(" at line ") {
-        Some(i) => &full[..i],
-        None => &full,
-    };
-    let msg = msg
-        .replace("expected f64", "expected a number")
-        .replace("expected u64", "expected a non-negative integer")
-        .replace("expected u32", "expected a feature number (0 to 4294967295)");
-    let root = path == "." || path.is_empty();
-    if let Some(name) = msg.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
-        return if root { format!("missing field `{name}`") } else { format!("missing field `{path}.{name}`") };
-    }
-    if root {
-        return msg;
-    }
-    format!("field `{path}`: {msg}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[derive(serde::Deserialize, Debug)]
     struct Timed {
-        task_id: u64,
-        duration_seconds: f64,
-        features: (u32, u32),
+        task_id: TaskId,
+        duration_seconds: Number,
+        features: (Feature, Feature),
     }
 
     #[test]
@@ -195,8 +249,8 @@ mod tests {
         let text = r#"{"task_id": 7, "duration_seconds": NaN, "features": [1, 2], "note": "NaN here is text",
                        "agent": {"cost": -Infinity}, "steps": [1, Infinity]}"#;
         let t: Timed = from_str(text).unwrap();
-        assert!(t.duration_seconds.is_nan());
-        assert_eq!((t.task_id, t.features), (7, (1, 2)));
+        assert!(t.duration_seconds.0.is_nan());
+        assert_eq!((t.task_id.0, t.features.0 .0, t.features.1 .0), (7, 1, 2));
         assert_eq!(
             nonfinite_numbers(text),
             [

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::study::json::{Feature, Number, TaskId};
 use crate::study::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,8 +86,8 @@ impl RunResult {
 #[derive(Deserialize)]
 struct RawResult {
     repo: String,
-    task_id: u64,
-    features: (u32, u32),
+    task_id: TaskId,
+    features: (Feature, Feature),
     setting: String,
     #[serde(default)]
     run_name: Option<String>,
@@ -96,9 +97,9 @@ struct RawResult {
     agent_framework: Option<String>,
     /// Required, but may be null.
     #[serde(deserialize_with = "nullable")]
-    total_cost: Option<f64>,
+    total_cost: Option<Number>,
     #[serde(default)]
-    duration_seconds: Option<f64>,
+    duration_seconds: Option<Number>,
     ended_at: String,
     #[serde(default)]
     agent: Option<RawAgent>,
@@ -113,8 +114,8 @@ struct RawAgent {
     error: Option<Value>,
 }
 
-fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Option::<f64>::deserialize(d)
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Number>, D::Error> {
+    Option::<Number>::deserialize(d)
 }
 
 /// The CLI stores `str(e)`; anything else is still worth showing.
@@ -144,16 +145,16 @@ impl RunResult {
         };
         Ok(RunResult {
             repo: r.repo,
-            task_id: r.task_id,
-            features: r.features,
+            task_id: r.task_id.0,
+            features: (r.features.0 .0, r.features.1 .0),
             setting: r.setting,
             run_name: r.run_name,
             model: r.model,
             agent_framework: r.agent_framework,
             status,
             error,
-            total_cost: r.total_cost,
-            duration_seconds: r.duration_seconds.unwrap_or(0.0),
+            total_cost: r.total_cost.map(|n| n.0),
+            duration_seconds: r.duration_seconds.map_or(0.0, |n| n.0),
             ended_at,
         })
     }
@@ -173,8 +174,8 @@ pub struct EvalResult {
 #[derive(Deserialize)]
 struct RawEval {
     repo: String,
-    task_id: u64,
-    features: (u32, u32),
+    task_id: TaskId,
+    features: (Feature, Feature),
     both_passed: bool,
     #[serde(default)]
     error: Option<Value>,
@@ -187,8 +188,8 @@ impl EvalResult {
         Ok(EvalResult {
             evaluated_at: Timestamp::parse(&e.evaluated_at).map_err(|x| format!("field `evaluated_at`: {x}"))?,
             repo: e.repo,
-            task_id: e.task_id,
-            features: e.features,
+            task_id: e.task_id.0,
+            features: (e.features.0 .0, e.features.1 .0),
             both_passed: e.both_passed,
             error: message(e.error),
         })
@@ -238,7 +239,7 @@ mod tests {
     fn names_missing_and_mistyped_fields() {
         let mut v = solo();
         v["agent"].as_object_mut().unwrap().remove("status");
-        assert_eq!(parse(&v).unwrap_err(), "missing field `agent.status`");
+        assert_eq!(parse(&v).unwrap_err(), "field `agent`: missing field `status`");
         let mut v = solo();
         v["total_cost"] = json!("0.2");
         assert_eq!(parse(&v).unwrap_err(), "field `total_cost`: invalid type: string \"0.2\", expected a number");

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::study::json;
+use crate::study::json::{self, Feature, TaskId};
 use crate::study::pair::PairId;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,8 +25,8 @@ struct RawSubset {
 #[derive(serde::Deserialize)]
 struct RawTask {
     repo: String,
-    task_id: u64,
-    pairs: Vec<(u32, u32)>,
+    task_id: TaskId,
+    pairs: Vec<(Feature, Feature)>,
 }
 
 impl Subset {
@@ -37,12 +37,12 @@ impl Subset {
         let mut repos = std::collections::BTreeSet::new();
         for (i, task) in raw.tasks.iter().enumerate() {
             repos.insert(task.repo.clone());
-            for (j, &(a, b)) in task.pairs.iter().enumerate() {
+            for (j, &(Feature(a), Feature(b))) in task.pairs.iter().enumerate() {
                 let here = format!("tasks[{i}].pairs[{j}]");
                 if a == b {
                     return Err(format!("field `{here}`: [{a}, {b}] pairs feature {a} with itself"));
                 }
-                let pair = PairId::new(&task.repo, task.task_id, a, b);
+                let pair = PairId::new(&task.repo, task.task_id.0, a, b);
                 if let Some(first) = first_seen.get(&pair) {
                     return Err(format!("field `{here}`: pair {pair} is listed twice (first at `{first}`)"));
                 }
