@@ -9,10 +9,37 @@
 //! `support` use `study`, and `study` uses nothing of the harness but itself.
 //! `tests/layers.rs` checks it.
 
+use std::path::PathBuf;
+
 pub mod commands;
 pub mod edges;
 pub mod study;
 pub mod support;
+
+/// What every command is handed, built once in `main`: the project root and
+/// the docker program. (The stop flag stays a process global: the signal
+/// handler must reach it; see `edges::cli::interrupted`.)
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Where `experiment.toml`, `results/` and `fixtures/` live.
+    pub root: PathBuf,
+    pub docker: edges::docker::Docker,
+    /// Whether the user chose the docker program (`XTASK_DOCKER`): the demo
+    /// uses the bundled stub unless they did.
+    pub docker_chosen: bool,
+}
+
+impl Context {
+    /// From the environment, once: `XTASK_DOCKER` replaces `docker`.
+    pub fn from_env() -> Context {
+        let chosen = std::env::var("XTASK_DOCKER").ok().filter(|p| !p.is_empty());
+        Context {
+            root: edges::layout::project_root(),
+            docker_chosen: chosen.is_some(),
+            docker: edges::docker::Docker::new(chosen.unwrap_or_else(|| "docker".into())),
+        }
+    }
+}
 
 /// An error that means "you called it wrong" (exit 2), not "the data is bad".
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 
 use xtask::commands::*;
-use xtask::UsageError;
+use xtask::{Context, UsageError};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "CooperBench seeds harness", version)]
@@ -44,16 +44,17 @@ fn main() {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
+    let ctx = Context::from_env();
     let result = match cli.cmd {
-        Cmd::Verify(f) => verify::run(f),
-        Cmd::Seeds(f) => seeds::run(f),
-        Cmd::Status(f) => status::run(f),
-        Cmd::CleanDocker(f) => clean_docker::run(f),
-        Cmd::Report(f) => report::run(f),
-        Cmd::Demo(f) => demo::run(f),
-        Cmd::InstallCooperbench(f) => install_cooperbench::run(f),
-        Cmd::Bench(f) => bench::run(f),
-        Cmd::E2e(f) => e2e::run(f),
+        Cmd::Verify(f) => verify::run(f, &ctx),
+        Cmd::Seeds(f) => seeds::run(f, &ctx),
+        Cmd::Status(f) => status::run(f, &ctx),
+        Cmd::CleanDocker(f) => clean_docker::run(f, &ctx),
+        Cmd::Report(f) => report::run(f, &ctx),
+        Cmd::Demo(f) => demo::run(f, &ctx),
+        Cmd::InstallCooperbench(f) => install_cooperbench::run(f, &ctx),
+        Cmd::Bench(f) => bench::run(f, &ctx),
+        Cmd::E2e(f) => e2e::run(f, &ctx),
     };
     match result {
         Ok(code) => std::process::exit(code),

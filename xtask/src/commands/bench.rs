@@ -26,7 +26,7 @@ pub struct BenchFlags {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
+pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if cfg!(debug_assertions) {
         // Timing a debug build says little; hand over to a release build.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -35,7 +35,7 @@ pub fn run(flags: BenchFlags) -> anyhow::Result<i32> {
                 .map(String::from)
                 .into();
         args.extend(std::env::args().skip(2));
-        let status = duct::cmd(cargo, args).dir(crate::edges::layout::project_root()).unchecked().run()?.status;
+        let status = duct::cmd(cargo, args).dir(&ctx.root).unchecked().run()?.status;
         return Ok(status.code().unwrap_or(1));
     }
     let dir = flags

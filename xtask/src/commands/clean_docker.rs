@@ -26,18 +26,18 @@ pub struct CleanDockerFlags {
     pub all_cooperbench: bool,
 }
 
-pub fn run(flags: CleanDockerFlags) -> anyhow::Result<i32> {
+pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let cb: PathBuf = match &flags.common.cooperbench_dir {
         Some(dir) => dir.clone(),
         None => flags.common.load()?.cooperbench_dir,
     };
-    docker::available().map_err(|e| anyhow::anyhow!("docker is not reachable: {e:#}"))?;
+    ctx.docker.available().map_err(|e| anyhow::anyhow!("docker is not reachable: {e:#}"))?;
     let ledger = crate::edges::layout::ledger(&cb);
     let (known, bad) = docker::read_ledger(&ledger);
     for b in &bad {
         eprintln!("warning: {b} (that line is skipped)");
     }
-    let present = docker::containers()?;
+    let present = ctx.docker.containers()?;
     let ours = docker::leftovers(&present, &known, flags.run.as_deref());
     let others: Vec<&Container> = present.iter().filter(|c| c.is_cooperbench() && !known.contains_key(&c.id)).collect();
 
@@ -71,7 +71,7 @@ pub fn run(flags: CleanDockerFlags) -> anyhow::Result<i32> {
         if flags.all_cooperbench {
             ids.extend(others.iter().map(|c| c.id.as_str()));
         }
-        docker::remove(&ids)?;
+        ctx.docker.remove(&ids)?;
         if !ids.is_empty() {
             println!("removed {}", ids.len());
         }

@@ -27,9 +27,9 @@ pub struct DemoFlags {
     pub real_cli: bool,
 }
 
-pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
+pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if flags.real_cli {
-        return crate::commands::e2e::demo();
+        return crate::commands::e2e::demo(ctx);
     }
     let dir = match &flags.dir {
         Some(d) => d.clone(),
@@ -39,10 +39,14 @@ pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
         return Err(crate::usage(anyhow::anyhow!("{} already holds a demo: pass another --dir", dir.display())));
     }
     let sim = simulator()?;
-    // The demo must never touch the machine's real containers.
-    if std::env::var_os("XTASK_DOCKER").is_none() {
-        std::env::set_var("XTASK_DOCKER", project_root().join("fixtures").join("fake-docker"));
-    }
+    // The demo must never touch the machine's real containers: unless the
+    // user chose a docker program, its seeds talk to the bundled stub.
+    let ctx = &if ctx.docker_chosen {
+        ctx.clone()
+    } else {
+        let stub = ctx.root.join("fixtures").join("fake-docker");
+        crate::Context { docker: crate::edges::docker::Docker::new(stub.to_string_lossy()), ..ctx.clone() }
+    };
     let cb = dir.join("CooperBench");
     println!("demo: building a lite-shaped checkout in {}", cb.display());
     fixture::write_dataset(&cb, "lite", LITE)?;
@@ -59,27 +63,30 @@ pub fn run(flags: DemoFlags) -> anyhow::Result<i32> {
     let common = CommonFlags { experiment: Some(experiment), cooperbench_dir: None, subset: None };
 
     println!("\ndemo: cargo xtask seeds --yes --cooperbench-bin {}\n", sim.display());
-    let code = seeds::run(SeedsFlags {
-        common: common.clone(),
-        cooperbench_bin: Some(sim.clone()),
-        seeds: None,
-        model: None,
-        agent: None,
-        backend: None,
-        attempts: None,
-        parallel_seeds: false,
-        serial_evals: false,
-        max_cost: None,
-        timeout: None,
-        dry_run: false,
-        yes: true,
-        no_agent_check: false,
-    })?;
+    let code = seeds::run(
+        SeedsFlags {
+            common: common.clone(),
+            cooperbench_bin: Some(sim.clone()),
+            seeds: None,
+            model: None,
+            agent: None,
+            backend: None,
+            attempts: None,
+            parallel_seeds: false,
+            serial_evals: false,
+            max_cost: None,
+            timeout: None,
+            dry_run: false,
+            yes: true,
+            no_agent_check: false,
+        },
+        ctx,
+    )?;
     anyhow::ensure!(code == 0, "seeds exited {code}");
 
     let out = if flags.write_results { project_root().join("results").join("demo") } else { dir.join("results") };
     println!("\ndemo: cargo xtask report --out {}", out.display());
-    report::run(ReportFlags { out: Some(out.clone()), ..ReportFlags::new(common) })?;
+    report::run(ReportFlags { out: Some(out.clone()), ..ReportFlags::new(common) }, ctx)?;
     println!(
         "\ndemo: done. This used the bundled simulator ({}), not the real cooperbench CLI:\n\
          no model was called, no money was spent, and Docker calls went to a stub.\n\

@@ -203,6 +203,7 @@ pub fn check(expect: &BTreeMap<String, (Vec<Expected>, usize)>, o: &Observed, mo
 
 /// One scenario: a checkout of the world, its experiment file, a stand-in.
 struct Scenario {
+    docker: crate::edges::docker::Docker,
     dir: PathBuf,
     cb: PathBuf,
     experiment: PathBuf,
@@ -214,11 +215,13 @@ struct Scenario {
 struct Cli {
     bin: PathBuf,
     python: PathBuf,
+    /// The engine the CLI's containers run on, as the context names it.
+    docker: crate::edges::docker::Docker,
 }
 
-pub fn run(flags: E2eFlags) -> anyhow::Result<i32> {
+pub fn run(flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if let Err(e) = crate::edges::docker::available() {
+    if let Err(e) = ctx.docker.available() {
         let msg = format!("e2e needs a Docker engine, and `docker info` failed: {e:#}");
         if ci {
             bail!("{msg}");
@@ -227,7 +230,7 @@ pub fn run(flags: E2eFlags) -> anyhow::Result<i32> {
         return Ok(SKIPPED);
     }
     if flags.remove_images {
-        for i in world::remove_images()? {
+        for i in world::remove_images(&ctx.docker)? {
             println!("removed {i}");
         }
         return Ok(0);
@@ -235,10 +238,10 @@ pub fn run(flags: E2eFlags) -> anyhow::Result<i32> {
     let wall = Instant::now();
     let root = crate::edges::layout::project_root().join("target/e2e");
     std::fs::create_dir_all(&root)?;
-    let cli = install()?;
+    let cli = install(ctx)?;
 
     let t = Instant::now();
-    let images = world::build_images(&root.join("world"))?;
+    let images = world::build_images(&ctx.docker, &root.join("world"))?;
     for (image, how) in &images {
         println!("image {image}: {how}");
     }
@@ -288,11 +291,11 @@ pub fn run(flags: E2eFlags) -> anyhow::Result<i32> {
 
 /// `cargo xtask demo --real-cli`: the two-seed scenario, its outputs in
 /// full, kept for the reader. Docker is required (no skip: it was asked for).
-pub fn demo() -> anyhow::Result<i32> {
-    crate::edges::docker::available().map_err(|e| anyhow::anyhow!("demo --real-cli needs a Docker engine: {e:#}"))?;
+pub fn demo(ctx: &crate::Context) -> anyhow::Result<i32> {
+    ctx.docker.available().map_err(|e| anyhow::anyhow!("demo --real-cli needs a Docker engine: {e:#}"))?;
     let root = crate::edges::layout::project_root().join("target/e2e");
-    let cli = install()?;
-    for (image, how) in world::build_images(&root.join("world"))? {
+    let cli = install(ctx)?;
+    for (image, how) in world::build_images(&ctx.docker, &root.join("world"))? {
         println!("image {image}: {how}");
     }
     SHOW_ALL.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -319,18 +322,21 @@ pub fn demo() -> anyhow::Result<i32> {
 /// Print harness outputs whole (the demo) instead of their last lines.
 static SHOW_ALL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-fn install() -> anyhow::Result<Cli> {
+fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
     let venv = crate::edges::layout::project_root().join("target/cooperbench-venv");
-    let code = crate::commands::install_cooperbench::run(crate::commands::install_cooperbench::InstallFlags {
-        common: crate::edges::experiment::CommonFlags { experiment: None, cooperbench_dir: None, subset: None },
-        venv: Some(venv.clone()),
-        python: "python3".into(),
-        force: false,
-    })?;
+    let code = crate::commands::install_cooperbench::run(
+        crate::commands::install_cooperbench::InstallFlags {
+            common: crate::edges::experiment::CommonFlags { experiment: None, cooperbench_dir: None, subset: None },
+            venv: Some(venv.clone()),
+            python: "python3".into(),
+            force: false,
+        },
+        ctx,
+    )?;
     if code != 0 {
         bail!("install-cooperbench failed");
     }
-    Ok(Cli { bin: venv.join("bin/cooperbench"), python: venv.join("bin/python") })
+    Ok(Cli { bin: venv.join("bin/cooperbench"), python: venv.join("bin/python"), docker: ctx.docker.clone() })
 }
 
 /// Exit status for "skipped" (automake's convention): never 0.
@@ -372,7 +378,7 @@ impl Scenario {
         let key = format!("{KEY_PREFIX}{:08x}", std::process::id() ^ 0x5eed_cafe);
         let experiment = dir.join("experiment.toml");
         let port = stand_in.as_ref().map(|s| s.port).unwrap_or_else(closed_port);
-        Scenario { dir, cb, experiment, key, stand_in }.with_experiment(port)
+        Scenario { docker: cli.docker.clone(), dir, cb, experiment, key, stand_in }.with_experiment(port)
     }
 
     fn with_experiment(self, port: u16) -> anyhow::Result<Scenario> {
@@ -704,7 +710,7 @@ fn observe(sc: &Scenario, outputs: &[&str]) -> Observed {
             o.key_seen_in.push(format!("the output of harness command {}", n + 1));
         }
     }
-    o.containers_left = containers_on_world_images();
+    o.containers_left = containers_on_world_images(&sc.docker);
     o.processes_left = processes_in(&sc.dir);
     o
 }
@@ -723,9 +729,10 @@ fn key_in_files(dir: &Path, key: &str) -> Vec<String> {
 }
 
 /// Containers (any state) on the world's task images: only e2e makes those.
-fn containers_on_world_images() -> Vec<String> {
+fn containers_on_world_images(docker: &crate::edges::docker::Docker) -> Vec<String> {
     let images: Vec<String> = world::TASKS.iter().map(|t| crate::edges::docker::task_image(t.repo, t.id)).collect();
-    crate::edges::docker::containers()
+    docker
+        .containers()
         .unwrap_or_default()
         .into_iter()
         .filter(|c| images.contains(&c.image))
@@ -751,10 +758,10 @@ fn processes_in(dir: &Path) -> Vec<String> {
 
 /// The containers left after a scenario settle: a run's agent container
 /// lingers about 10 s before its `--rm` (CONTRACT.md).
-fn settled_containers() -> Vec<String> {
+fn settled_containers(docker: &crate::edges::docker::Docker) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let left = containers_on_world_images();
+        let left = containers_on_world_images(docker);
         if left.is_empty() || Instant::now() > deadline {
             return left;
         }
@@ -798,7 +805,7 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     for p in processes_in(&sc.dir) {
         failures.push(format!("after Ctrl-C, process left: {p}"));
     }
-    for c in settled_containers() {
+    for c in settled_containers(&cli.docker) {
         failures.push(format!("after Ctrl-C, container left: {c}"));
     }
     let rerun = sc.seeds(cli, &["--seeds", "1"], &[]).run()?;
@@ -817,7 +824,7 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
             failures.push(format!("{p} had a result before Ctrl-C and was paid for {n} times"));
         }
     }
-    for c in settled_containers() {
+    for c in settled_containers(&cli.docker) {
         failures.push(format!("after the rerun, container left: {c}"));
     }
     let summary = format!(
@@ -905,7 +912,7 @@ fn endpoint_down(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> 
     let o = text(&out);
     echo("seeds (endpoint down)", &o);
     let mut failures = canary_stopped(&out, &sc, "e2ecalc_task/1/f1_f2");
-    for c in settled_containers() {
+    for c in settled_containers(&cli.docker) {
         failures.push(format!("container left: {c}"));
     }
     let cli_time = cli_seconds(&o);

@@ -59,7 +59,7 @@ pub struct InstallFlags {
     pub force: bool,
 }
 
-pub fn run(flags: InstallFlags) -> anyhow::Result<i32> {
+pub fn run(flags: InstallFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     let venv = match &flags.venv {
         Some(v) => v.clone(),
         None => {

@@ -12,7 +12,7 @@ pub struct StatusFlags {
     pub common: CommonFlags,
 }
 
-pub fn run(flags: StatusFlags) -> anyhow::Result<i32> {
+pub fn run(flags: StatusFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     let exp = flags.common.load()?;
     crate::edges::layout::require_checkout(&exp.cooperbench_dir).map_err(crate::usage)?;
     let subset = crate::edges::layout::load_subset(&exp.cooperbench_dir, &exp.subset).map_err(crate::usage)?;

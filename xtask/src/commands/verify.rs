@@ -113,7 +113,7 @@ impl Report {
     }
 }
 
-pub fn run(flags: VerifyFlags) -> anyhow::Result<i32> {
+pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     let exp = flags.common.load()?;
     let runs = match &flags.runs {
         Some(r) => r.clone(),

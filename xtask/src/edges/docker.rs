@@ -41,43 +41,58 @@ pub fn parse_ps(text: &str) -> Vec<Container> {
         .collect()
 }
 
-/// The docker program; `XTASK_DOCKER` replaces it (the tests use a stub, so
-/// that running them never touches a real run's containers).
-pub fn program() -> String {
-    std::env::var("XTASK_DOCKER").unwrap_or_else(|_| "docker".into())
+/// The docker program the harness calls: `docker`, or a stand-in that the
+/// tests and the demo choose (`XTASK_DOCKER`, read once in `main`, so that
+/// running them never touches a real run's containers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Docker {
+    program: String,
 }
 
-pub fn available() -> anyhow::Result<String> {
-    let sh = xshell::Shell::new()?;
-    let docker = program();
-    let format = "{{.ServerVersion}}";
-    let out = xshell::cmd!(sh, "{docker} info --format {format}").quiet().ignore_status().output()?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        anyhow::bail!("{}", err.lines().find(|l| !l.trim().is_empty()).unwrap_or("docker info failed").trim());
+impl Docker {
+    pub fn new(program: impl Into<String>) -> Docker {
+        Docker { program: program.into() }
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
 
-/// Every container on the host (`docker ps -a`), whoever made it.
-pub fn containers() -> anyhow::Result<Vec<Container>> {
-    let sh = xshell::Shell::new()?;
-    let docker = program();
-    let format = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}";
-    let text =
-        xshell::cmd!(sh, "{docker} ps -a --no-trunc --format {format}").quiet().read().context("docker ps failed")?;
-    Ok(parse_ps(&text))
-}
-
-/// Removes (force) exactly these containers.
-pub fn remove(ids: &[&str]) -> anyhow::Result<()> {
-    if ids.is_empty() {
-        return Ok(());
+    pub fn program(&self) -> &str {
+        &self.program
     }
-    let sh = xshell::Shell::new()?;
-    let docker = program();
-    xshell::cmd!(sh, "{docker} rm -f {ids...}").quiet().ignore_stdout().run().context("docker rm failed")?;
-    Ok(())
+
+    /// The engine's version, or why it does not answer.
+    pub fn available(&self) -> anyhow::Result<String> {
+        let sh = xshell::Shell::new()?;
+        let docker = &self.program;
+        let format = "{{.ServerVersion}}";
+        let out = xshell::cmd!(sh, "{docker} info --format {format}").quiet().ignore_status().output()?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            anyhow::bail!("{}", err.lines().find(|l| !l.trim().is_empty()).unwrap_or("docker info failed").trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Every container on the host (`docker ps -a`), whoever made it.
+    pub fn containers(&self) -> anyhow::Result<Vec<Container>> {
+        let sh = xshell::Shell::new()?;
+        let docker = &self.program;
+        let format = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}";
+        let text = xshell::cmd!(sh, "{docker} ps -a --no-trunc --format {format}")
+            .quiet()
+            .read()
+            .context("docker ps failed")?;
+        Ok(parse_ps(&text))
+    }
+
+    /// Removes (force) exactly these containers.
+    pub fn remove(&self, ids: &[&str]) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sh = xshell::Shell::new()?;
+        let docker = &self.program;
+        xshell::cmd!(sh, "{docker} rm -f {ids...}").quiet().ignore_stdout().run().context("docker rm failed")?;
+        Ok(())
+    }
 }
 
 /// The image the CLI runs a task in, agent and eval alike (CONTRACT.md):
@@ -113,6 +128,7 @@ impl Seen {
 /// this host is never ours, unless it started on the same task image while
 /// ours ran (a limit written in the README).
 pub struct Ownership {
+    docker: Docker,
     ledger: std::path::PathBuf,
     images: std::collections::BTreeSet<String>,
     seen: std::sync::Mutex<std::collections::BTreeMap<String, Seen>>,
@@ -122,18 +138,27 @@ pub struct Ownership {
 pub struct Before(std::collections::BTreeSet<String>);
 
 impl Ownership {
-    pub fn new(cooperbench_dir: &std::path::Path, images: std::collections::BTreeSet<String>) -> Ownership {
-        Ownership { ledger: crate::edges::layout::ledger(cooperbench_dir), images, seen: Default::default() }
+    pub fn new(
+        docker: &Docker,
+        cooperbench_dir: &std::path::Path,
+        images: std::collections::BTreeSet<String>,
+    ) -> Ownership {
+        Ownership {
+            docker: docker.clone(),
+            ledger: crate::edges::layout::ledger(cooperbench_dir),
+            images,
+            seen: Default::default(),
+        }
     }
 
     pub fn before(&self) -> anyhow::Result<Before> {
-        Ok(Before(containers()?.into_iter().map(|c| c.id).collect()))
+        Ok(Before(self.docker.containers()?.into_iter().map(|c| c.id).collect()))
     }
 
     /// Records (in memory and in the ledger) the containers that are new
     /// since `before` and run one of our images.
     pub fn watch(&self, before: &Before, run: &str, during: &str) -> anyhow::Result<()> {
-        let now = containers()?;
+        let now = self.docker.containers()?;
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let mut fresh = Vec::new();
         for c in now {
@@ -170,8 +195,8 @@ impl Ownership {
     pub fn clean(&self) -> anyhow::Result<Vec<(Container, Seen)>> {
         let mut known = read_ledger(&self.ledger).0;
         known.extend(self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone());
-        let gone = leftovers(&containers()?, &known, None);
-        remove(&gone.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>())?;
+        let gone = leftovers(&self.docker.containers()?, &known, None);
+        self.docker.remove(&gone.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>())?;
         Ok(gone)
     }
 }

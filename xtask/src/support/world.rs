@@ -10,6 +10,7 @@
 //! are rebuilt only when that digest changes, and an image of the same name
 //! without our label is never replaced: it is not ours.
 
+use crate::edges::docker::Docker;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -295,9 +296,9 @@ fn base_rootfs(root: &Path, programs: &[PathBuf]) -> anyhow::Result<()> {
 
 /// An image of ours, or nothing in the way: `Some(digest)` for an image of
 /// ours, `None` when there is no such image. Someone else's is an error.
-fn our_image(image: &str) -> anyhow::Result<Option<String>> {
+fn our_image(docker: &Docker, image: &str) -> anyhow::Result<Option<String>> {
     let format = format!("{{{{index .Config.Labels \"{LABEL}\"}}}} {{{{index .Config.Labels \"{LABEL}-inputs\"}}}}");
-    let out = duct::cmd!(crate::edges::docker::program(), "image", "inspect", "--format", format, image)
+    let out = duct::cmd!(docker.program(), "image", "inspect", "--format", format, image)
         .stdout_capture()
         .stderr_capture()
         .unchecked()
@@ -313,8 +314,8 @@ fn our_image(image: &str) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn image_id(image: &str) -> Option<String> {
-    let out = duct::cmd!(crate::edges::docker::program(), "image", "inspect", "--format", "{{.Id}}", image)
+fn image_id(docker: &Docker, image: &str) -> Option<String> {
+    let out = duct::cmd!(docker.program(), "image", "inspect", "--format", "{{.Id}}", image)
         .stdout_capture()
         .stderr_null()
         .unchecked()
@@ -324,7 +325,7 @@ fn image_id(image: &str) -> Option<String> {
 }
 
 /// Every task image, built or reused; returns (image, "built" | "reused").
-pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> {
+pub fn build_images(docker: &Docker, work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> {
     let programs: Vec<PathBuf> = PROGRAMS.iter().map(|p| which(p)).collect::<anyhow::Result<_>>()?;
     let mut done = Vec::new();
     let mut base_made = false;
@@ -332,14 +333,14 @@ pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> 
     for task in &TASKS {
         let image = crate::edges::docker::task_image(task.repo, task.id);
         let digest = inputs_digest(task, &programs)?;
-        let old = our_image(&image)?;
+        let old = our_image(docker, &image)?;
         if old.as_deref() == Some(digest.as_str()) {
             done.push((image, "reused"));
             continue;
         }
         // Ours, from other inputs: removed once the new one has its name.
         let replaced = match old {
-            Some(_) => image_id(&image),
+            Some(_) => image_id(docker, &image),
             None => None,
         };
         if !base_made {
@@ -381,7 +382,7 @@ pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> 
             bail!("tar failed: {}", String::from_utf8_lossy(&out.stderr).trim());
         }
         let out = duct::cmd!(
-            crate::edges::docker::program(),
+            docker.program(),
             "import",
             "--change",
             format!("LABEL {LABEL}=1"),
@@ -403,8 +404,7 @@ pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> 
         }
         std::fs::remove_file(&tar).ok();
         if let Some(id) = replaced {
-            let _ =
-                duct::cmd!(crate::edges::docker::program(), "rmi", id).stdout_null().stderr_null().unchecked().run();
+            let _ = duct::cmd!(docker.program(), "rmi", id).stdout_null().stderr_null().unchecked().run();
         }
         done.push((image, "built"));
     }
@@ -412,12 +412,12 @@ pub fn build_images(work: &Path) -> anyhow::Result<Vec<(String, &'static str)>> 
 }
 
 /// Removes the world's images (ours by label only).
-pub fn remove_images() -> anyhow::Result<Vec<String>> {
+pub fn remove_images(docker: &Docker) -> anyhow::Result<Vec<String>> {
     let mut gone = Vec::new();
     for task in &TASKS {
         let image = crate::edges::docker::task_image(task.repo, task.id);
-        if our_image(&image)?.is_some() {
-            duct::cmd!(crate::edges::docker::program(), "rmi", "-f", &image).stdout_null().stderr_null().run()?;
+        if our_image(docker, &image)?.is_some() {
+            duct::cmd!(docker.program(), "rmi", "-f", &image).stdout_null().stderr_null().run()?;
             gone.push(image);
         }
     }

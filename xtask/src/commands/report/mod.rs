@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::edges::experiment::CommonFlags;
-use crate::edges::layout::project_root;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
 };
@@ -229,7 +228,7 @@ pub struct Study {
     pub options: Options,
 }
 
-pub fn run(flags: ReportFlags) -> anyhow::Result<i32> {
+pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let exp = flags.common.load()?;
     let options = Options::from_flags(&flags)?;
     let cb = &exp.cooperbench_dir;
@@ -249,7 +248,7 @@ pub fn run(flags: ReportFlags) -> anyhow::Result<i32> {
     }
     check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
     let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options };
-    let out = flags.out.clone().unwrap_or_else(|| project_root().join("results").join(&exp.name));
+    let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let written = write(&study, &out)?;
     for p in &written {
         println!("wrote {}", p.display());

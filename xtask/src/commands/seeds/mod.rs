@@ -121,7 +121,7 @@ enum Stop {
     Failed(String),
 }
 
-pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
+pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let exp = experiment(&flags)?;
     cli::interrupted();
     // Two `seeds` at once on one checkout would pay for every pair twice.
@@ -137,6 +137,7 @@ pub fn run(flags: SeedsFlags) -> anyhow::Result<i32> {
             cooperbench_bin: flags.cooperbench_bin.as_deref(),
             max_cost: flags.max_cost,
             no_agent_check: flags.no_agent_check,
+            docker: &ctx.docker,
         },
         exp,
     );

@@ -43,6 +43,7 @@ pub struct Inputs<'a> {
     pub cooperbench_bin: Option<&'a Path>,
     pub max_cost: Option<f64>,
     pub no_agent_check: bool,
+    pub docker: &'a docker::Docker,
 }
 
 pub struct Check {
@@ -112,7 +113,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     };
 
     if exp.backend == Backend::Docker {
-        checks.push(match docker::available() {
+        checks.push(match flags.docker.available() {
             Ok(v) => check(true, format!("docker engine {v} answers"), ""),
             Err(e) => check(false, "", format!("docker info failed ({e:#}): start Docker or choose another --backend")),
         });
@@ -269,7 +270,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     // that appeared while our own invocations ran.
     let docker = (exp.backend == Backend::Docker).then(|| {
         let images = subset.pairs.iter().map(|p| docker::task_image(&p.repo, p.task_id)).collect();
-        docker::Ownership::new(&cb, images)
+        docker::Ownership::new(flags.docker, &cb, images)
     });
     let job = Job {
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
