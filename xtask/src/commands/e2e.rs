@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use crate::edges::events::{self, Event, Line};
 use crate::study::pair::PairId;
 use crate::support::world::{self, StandIn};
 
@@ -350,6 +351,11 @@ struct Outcome {
 }
 
 impl Scenario {
+    /// What `seeds` recorded in this scenario's checkout.
+    fn events(&self) -> Vec<Line> {
+        events::read(&crate::edges::layout::events(&self.cb))
+    }
+
     fn new(
         root: &Path,
         name: &str,
@@ -475,28 +481,27 @@ fn text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Seconds spent inside CLI invocations, from the harness's "ended after" lines.
-/// Seconds during which at least one CLI invocation ran, from the harness's
-/// "ended after D s, at T" lines (evals of two seeds overlap: their union).
-pub fn cli_seconds(output: &str) -> f64 {
-    let mut spans: Vec<(f64, f64)> = output
-        .lines()
-        .filter_map(|l| {
-            let (d, t) = l.split(": ended after ").nth(1)?.split_once("s, at ")?;
-            let (d, t) = (d.parse::<f64>().ok()?, t.trim().parse::<f64>().ok()?);
-            Some((t - d, t))
-        })
-        .collect();
-    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut total, mut reach) = (0.0, f64::MIN);
-    for (start, end) in spans {
-        let from = start.max(reach);
-        if end > from {
-            total += end - from;
-        }
-        reach = reach.max(end);
-    }
-    total
+/// What `seeds` must have done in the two-seed scenario, read from its
+/// events (never from the wording of its output): one failure per step
+/// that did not happen.
+pub fn steps_missing(events: &[Line]) -> Vec<String> {
+    let calc = "e2ecalc_task/1/f1_f2";
+    let seen = |what: &str, f: &dyn Fn(&Event) -> bool| {
+        (!events.iter().any(|l| f(&l.event))).then(|| format!("{what} did not happen (no such event in events.jsonl)"))
+    };
+    [
+        seen(
+            "the canary",
+            &|e| matches!(e, Event::Canary { pair, status: Some(s), .. } if pair == calc && s == "Submitted"),
+        ),
+        seen("the retry of the Error pair", &|e| matches!(e, Event::Run { attempt: 2, .. })),
+        seen("the forced re-eval of the errored eval", &|e| matches!(e, Event::ForceEval { pair, .. } if pair == calc)),
+        seen("the eval_summary.json rewrite", &|e| matches!(e, Event::SummaryRewritten { .. })),
+        seen("verify", &|e| matches!(e, Event::Verify { ok: true, .. })),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn echo(what: &str, out: &str) {
@@ -544,7 +549,8 @@ fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     }
     let seeds_out = text(&out);
     echo("seeds", &seeds_out);
-    let cli_time = cli_seconds(&seeds_out) + baseline_cli;
+    let events = sc.events();
+    let cli_time = events::cli_seconds(&events) + baseline_cli;
     let verify = sc.xtask(&["verify"], &[]).run()?;
     echo("verify", &text(&verify));
     let report_dir = sc.dir.join("report");
@@ -560,18 +566,8 @@ fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
         ("report".into(), report.status.code()),
     ];
     let mut failures = check(&expected(&s, RUNS.len()), &o, "openai/gpt-4o-mini");
-    // The harness's own steps, seen in its output.
-    for (line, what) in [
-        ("canary e2ecalc_task/1/f1_f2: Submitted", "the canary"),
-        ("run (attempt 2)", "the retry of the Error pair"),
-        ("eval --force e2ecalc_task/1/f1_f2", "the forced re-eval of the errored eval"),
-        ("from every eval.json", "the eval_summary.json rewrite"),
-        ("verify: OK", "verify"),
-    ] {
-        if !seeds_out.contains(line) {
-            failures.push(format!("{what} did not happen (no `{line}` in the seeds output)"));
-        }
-    }
+    // The harness's own steps, from its events.
+    failures.extend(steps_missing(&events));
     if !restored {
         failures.push("the eval that should have errored wrote no eval.json".into());
     }
@@ -832,7 +828,11 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
         done_before.len(),
         world::pairs().len()
     );
-    let cli_time = cli_seconds(&first) + cli_seconds(&second);
+    let events = sc.events();
+    if !events.iter().any(|l| l.event == Event::Interrupted) {
+        failures.push("the interrupted seeds recorded no `interrupted` event".into());
+    }
+    let cli_time = events::cli_seconds(&events);
     let wall = t.elapsed().as_secs_f64();
     sc.finish(keep);
     Ok(Outcome { failures, summary, wall, cli: cli_time })
@@ -845,8 +845,13 @@ fn canary_stopped(out: &std::process::Output, sc: &Scenario, pair: &str) -> Vec<
     if out.status.code() != Some(1) {
         failures.push(format!("seeds exited {:?}, expected 1", out.status.code()));
     }
-    if !text(out).contains(&format!("canary {pair} ended Error:")) {
-        failures.push("the canary did not stop with the pair's Error".into());
+    let events = sc.events();
+    let canary_error = events
+        .iter()
+        .any(|l| matches!(&l.event, Event::Canary { pair: p, status: Some(s), .. } if p == pair && s == "Error"));
+    let stopped = events.iter().any(|l| matches!(&l.event, Event::Stop { .. }));
+    if !(canary_error && stopped) {
+        failures.push("the canary did not stop the seed with the pair's Error".into());
     }
     let attempted = results_in(&sc.cb, RUNS[1]);
     if attempted != 1 {
@@ -885,14 +890,16 @@ fn image_missing(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> 
     // The agent's own words: "Command '['docker', 'run', ..., 'akhatua/cooperbench-e2eabsent:task9', ...]'
     // returned non-zero exit status 125."
     let named = image.split(':').next().unwrap_or(&image).trim_start_matches("akhatua/").to_string();
-    if !o.lines().any(|l| l.contains("ended Error:") && l.contains(&named)) {
-        failures.push(format!("the stop does not show the CLI's error about {image}"));
+    let said =
+        sc.events().into_iter().any(|l| matches!(&l.event, Event::Canary { error: Some(e), .. } if e.contains(&named)));
+    if !said {
+        failures.push(format!("the canary's error does not carry the CLI's words about {image}"));
     }
     let spent = sc.stand_in.as_ref().map(|s| s.requests().len()).unwrap_or(0);
     if spent != 0 {
         failures.push(format!("the stand-in was asked {spent} times for a pair with no image"));
     }
-    let cli_time = cli_seconds(&o);
+    let cli_time = events::cli_seconds(&sc.events());
     let wall = t.elapsed().as_secs_f64();
     sc.finish(keep);
     Ok(Outcome {
@@ -915,7 +922,7 @@ fn endpoint_down(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> 
     for c in settled_containers(&cli.docker) {
         failures.push(format!("container left: {c}"));
     }
-    let cli_time = cli_seconds(&o);
+    let cli_time = events::cli_seconds(&sc.events());
     let wall = t.elapsed().as_secs_f64();
     sc.finish(keep);
     Ok(Outcome { failures, summary: "the canary stopped after one pair".into(), wall, cli: cli_time })
@@ -1013,10 +1020,32 @@ mod tests {
     }
 
     #[test]
-    fn cli_time_is_read_from_the_harness_lines() {
-        // Two evals at once (100-130 and 110-140) count once: 40 s; a canary 10 s.
-        let out = "[seed1] canary: ended after 10.0s, at 60.0\n[seed1] eval: ended after 30.0s, at 130.0\n\
-                   [seed2] eval: ended after 30.0s, at 140.0\nother: 3s\n";
-        assert_eq!(cli_seconds(out), 50.0);
+    fn the_seeds_steps_are_read_from_the_events() {
+        let line = |event| Line { at: "2026-12-04T10:00:00".into(), event };
+        let calc = || "e2ecalc_task/1/f1_f2".to_string();
+        let mut all = vec![
+            line(Event::Canary {
+                run: RUNS[1].into(),
+                pair: calc(),
+                status: Some("Submitted".into()),
+                error: None,
+                cost: Some(0.0),
+            }),
+            line(Event::Run { run: RUNS[1].into(), attempt: 2, pairs: 1 }),
+            line(Event::ForceEval { run: RUNS[1].into(), pair: calc() }),
+            line(Event::SummaryRewritten { run: RUNS[1].into() }),
+            line(Event::Verify { ok: true, failures: 0, warnings: 0 }),
+        ];
+        assert_eq!(steps_missing(&all), Vec::<String>::new());
+        all.remove(1);
+        all[0].event =
+            Event::Canary { run: RUNS[1].into(), pair: calc(), status: Some("Error".into()), error: None, cost: None };
+        assert_eq!(
+            steps_missing(&all),
+            [
+                "the canary did not happen (no such event in events.jsonl)",
+                "the retry of the Error pair did not happen (no such event in events.jsonl)"
+            ]
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod command;
 pub mod docker;
 pub mod eval_summary;
+pub mod events;
 pub mod experiment;
 pub mod layout;
 pub mod lock;

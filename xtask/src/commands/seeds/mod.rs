@@ -26,6 +26,7 @@ use anyhow::Context;
 use crate::edges::cli::{self, Ended, Invocation};
 use crate::edges::command;
 use crate::edges::docker;
+use crate::edges::events::{Event, Events};
 use crate::edges::experiment::{Backend, CommonFlags, Experiment};
 use crate::edges::logs::ResultsWatch;
 use crate::edges::manifest::Manifest;
@@ -151,7 +152,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         };
         crate::say!("  {mark} {}", c.line);
     }
-    let Some(job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
+    let Some(mut job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
         crate::say!("\npreflight failed: nothing was started, nothing was spent");
         return Ok(1);
     };
@@ -165,6 +166,8 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::say!("not started");
         return Ok(1);
     }
+    job.events = Some(Events::open(&job.cb));
+    job.event(Event::Start { pid: std::process::id() });
     if let Some((path, text)) = &job.agent_config {
         std::fs::create_dir_all(path.parent().unwrap_or(&job.cb))?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -186,6 +189,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
     )?;
     crate::say!("{}", verify::render_text(&report).trim_end());
+    job.event(Event::Verify { ok: report.ok, failures: report.failures(), warnings: report.warnings() });
     Ok(if code != 0 {
         code
     } else if report.ok {
@@ -335,7 +339,31 @@ impl Job {
         self.stop_if_needed(&outcomes).unwrap_or(0)
     }
 
+    /// Appends to `.harness/events.jsonl` (when the run has begun).
+    fn event(&self, e: Event) {
+        if let Some(events) = &self.events {
+            events.record(e);
+        }
+    }
+
+    /// A seed's stop, recorded with its reason (scrubbed).
+    fn stopped(&self, run: &str, r: Result<(), Stop>) -> Result<(), Stop> {
+        if let Err(Stop::Failed(why)) = &r {
+            self.event(Event::Stop { run: run.to_string(), reason: self.secrets.redact(why) });
+        }
+        r
+    }
+
     fn run_seed(&self, seed: u32) -> Result<(), Stop> {
+        let run = self.exp.seed_run(seed);
+        self.stopped(&run, self.run_seed_steps(seed))
+    }
+
+    fn eval_seed(&self, run: &str) -> Result<(), Stop> {
+        self.stopped(run, self.eval_seed_steps(run))
+    }
+
+    fn run_seed_steps(&self, seed: u32) -> Result<(), Stop> {
         let run = self.exp.seed_run(seed);
         let label = seed_label(&self.exp, &run);
         if Manifest::load(&self.cb, &run).is_none() {
@@ -350,17 +378,31 @@ impl Job {
                 RunStep::Quarantine(paths) => self.quarantine(&run, paths)?,
                 RunStep::Canary(pair) => {
                     self.invoke(&run, Kind::Canary(pair))?;
-                    if let Some(r) = RunLogs::load(&self.cb, &run).pairs.get(pair).and_then(|p| p.result.clone()) {
+                    let r = RunLogs::load(&self.cb, &run).pairs.get(pair).and_then(|p| p.result.clone());
+                    if let Some(r) = &r {
                         crate::say!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost());
                     }
+                    self.event(Event::Canary {
+                        run: run.clone(),
+                        pair: pair.to_string(),
+                        status: r.as_ref().map(|r| r.status.name().to_string()),
+                        error: r.as_ref().and_then(|r| r.error.as_deref()).map(|e| self.secrets.redact(e)),
+                        cost: r.as_ref().map(|r| r.cost()),
+                    });
                 }
                 RunStep::Run { attempt, pairs } => {
+                    self.event(Event::Run { run: run.clone(), attempt: *attempt, pairs: *pairs });
                     let kind = Kind::Run { attempt: *attempt };
                     crate::say!("[{label}] {}: {pairs} pairs", kind.label());
                     self.invoke(&run, kind)?;
                     crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
                 }
                 RunStep::Done { failing } => {
+                    self.event(Event::Done {
+                        run: run.clone(),
+                        phase: "run".into(),
+                        failing: failing.iter().map(|(p, _)| p.to_string()).collect(),
+                    });
                     if !failing.is_empty() {
                         crate::say!("[{label}] still failing after {} attempt(s):", self.exp.attempts);
                         for (p, why) in failing {
@@ -375,22 +417,35 @@ impl Job {
         }
     }
 
-    fn eval_seed(&self, run: &str) -> Result<(), Stop> {
+    fn eval_seed_steps(&self, run: &str) -> Result<(), Stop> {
         let label = seed_label(&self.exp, run);
         let mut h = EvalHistory::default();
         loop {
             let step = plan::next_eval_step(&self.state(run), &h);
             match &step {
                 EvalStep::Quarantine(paths) => self.quarantine(run, paths)?,
-                EvalStep::Eval => self.invoke(run, Kind::Eval)?,
-                EvalStep::EvalRetry { missing } => self.invoke(run, Kind::EvalRetry { missing: *missing })?,
-                EvalStep::ForceEval(pair) => self.invoke(run, Kind::ForceEval(pair))?,
+                EvalStep::Eval => {
+                    self.event(Event::Eval { run: run.to_string() });
+                    self.invoke(run, Kind::Eval)?
+                }
+                EvalStep::EvalRetry { missing } => {
+                    self.event(Event::EvalRetry { run: run.to_string(), missing: *missing });
+                    self.invoke(run, Kind::EvalRetry { missing: *missing })?
+                }
+                EvalStep::ForceEval(pair) => {
+                    self.event(Event::ForceEval { run: run.to_string(), pair: pair.to_string() });
+                    self.invoke(run, Kind::ForceEval(pair))?
+                }
                 EvalStep::RewriteSummary => {
                     let path = crate::edges::eval_summary::rewrite(&self.cb, &RunLogs::load(&self.cb, run))
                         .map_err(|e| Stop::Failed(format!("cannot write eval_summary.json for {run}: {e:#}")))?;
                     crate::say!("[{label}] wrote {} from every eval.json", path.display());
+                    self.event(Event::SummaryRewritten { run: run.to_string() });
                 }
-                EvalStep::Done => return Ok(()),
+                EvalStep::Done => {
+                    self.event(Event::Done { run: run.to_string(), phase: "eval".into(), failing: Vec::new() });
+                    return Ok(());
+                }
                 EvalStep::Stop(why) => return Err(Stop::Failed(why.clone())),
             }
             h.record(&step);
@@ -459,7 +514,14 @@ impl Job {
         watch();
         // Its span, for time accounting (`cargo xtask e2e` sums their union).
         let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        crate::say!("{prefix}{what}: ended after {:.1}s, at {:.1}", started.elapsed().as_secs_f64(), end.as_secs_f64());
+        let took = started.elapsed().as_secs_f64();
+        crate::say!("{prefix}{what}: ended after {took:.1}s, at {:.1}", end.as_secs_f64());
+        self.event(Event::Invocation {
+            run: run.to_string(),
+            what: what.clone(),
+            started: end.as_secs_f64() - took,
+            ended: end.as_secs_f64(),
+        });
         match ended {
             Ended::Interrupted => Err(Stop::Interrupted),
             Ended::TimedOut => {
@@ -481,6 +543,7 @@ impl Job {
     }
 
     fn quarantine(&self, run: &str, paths: &[String]) -> Result<(), Stop> {
+        self.event(Event::Quarantine { run: run.to_string(), paths: paths.to_vec() });
         let moved = quarantine::aside(&self.cb, run, paths).map_err(|e| Stop::Failed(format!("quarantine: {e:#}")))?;
         for p in moved {
             crate::say!("[{}] quarantined (Python cannot read it) {}", seed_label(&self.exp, run), p.display());
@@ -497,6 +560,7 @@ impl Job {
                 crate::say!("  {}: {}", st.run, st.headline());
             }
             crate::say!("resume with: cargo xtask seeds --yes (it does only the missing work)");
+            self.event(Event::Interrupted);
             return Some(INTERRUPTED);
         }
         let failures: Vec<&String> = outcomes

@@ -34,6 +34,9 @@ pub struct Job {
     pub manifest: Manifest,
     /// The containers that are ours (docker backend only).
     pub docker: Option<docker::Ownership>,
+    /// `.harness/events.jsonl`, opened once the run is to start (a dry run
+    /// writes nothing).
+    pub events: Option<crate::edges::events::Events>,
 }
 
 /// What preflight takes from the flags of `seeds` (the rest is in the
@@ -283,6 +286,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         secrets,
         manifest: now,
         docker,
+        events: None,
     };
     (checks, Some(job))
 }
