@@ -8,8 +8,10 @@
 //! Output is deterministic (no clock, sorted, fixed float formatting) so that
 //! committed results diff only when the data does.
 
+pub mod markdown;
 pub mod plot;
 
+use markdown::{escape_pipes, Align, Markdown};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -619,19 +621,12 @@ fn count(x: f64) -> String {
     }
 }
 
+/// REPORT.md, section by section: what reviewers read in a pull request.
 fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
-    let mut o = String::new();
-    let names = |v: &[String]| {
-        if v.is_empty() {
-            "none".to_string()
-        } else {
-            v.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
-        }
-    };
-    let _ = writeln!(o, "# {}: difficulty and Figure 4\n", fig.experiment);
-    let _ = writeln!(
-        o,
-        "Subset `{}` ({} tasks, {} pairs). Difficulty from {} solo run(s): {}. Solo curve from: {}. Coop curves: {}.\n",
+    let mut m = Markdown::default();
+    m.heading(1, &format!("{}: difficulty and Figure 4", fig.experiment));
+    m.para(&format!(
+        "Subset `{}` ({} tasks, {} pairs). Difficulty from {} solo run(s): {}. Solo curve from: {}. Coop curves: {}.",
         check.subset.name,
         check.subset.tasks,
         check.subset.pair_count,
@@ -639,212 +634,278 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
         names(&fig.policy.difficulty_runs),
         names(&fig.policy.solo_curve_runs),
         names(&fig.policy.coop_runs),
-    );
-    let _ = writeln!(o, "## Runs\n");
-    let _ = writeln!(o, "| run | setting | results | Submitted | LimitsExceeded | Error | evals | passed | eval errors | pass rate | cost |");
-    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for s in &check.runs {
-        let st = |k: &str| s.counts.agent_status.get(k).copied().unwrap_or(0);
-        let judged = s.counts.passed + s.counts.failed;
-        let rate =
-            if judged > 0 { format!("{:.1}%", 100.0 * s.counts.passed as f64 / judged as f64) } else { "n/a".into() };
-        let _ = writeln!(
-            o,
-            "| `{}` | {} | {}/{} | {} | {} | {} | {} | {} | {} | {rate} | ${:.2} |",
-            s.name,
-            s.setting,
-            s.counts.results,
-            s.expected,
-            st("Submitted"),
-            st("LimitsExceeded"),
-            st("Error"),
-            s.counts.evals,
-            s.counts.passed,
-            s.counts.eval_errors,
-            s.counts.cost_usd
-        );
-    }
-    let _ = writeln!(o, "\n## Difficulty distribution\n");
-    let _ =
-        writeln!(o, "A pair's difficulty is the share of its valid solo seeds that failed (all solo runs above).\n");
-    let _ = writeln!(o, "| difficulty | pairs |");
-    let _ = writeln!(o, "|---|---:|");
-    for e in &check.difficulty.distribution {
-        let _ = writeln!(o, "| {} ({:.3}) | {} |", e.difficulty, e.value, e.pairs);
-    }
-    let _ = writeln!(o, "| undefined | {} |", check.difficulty.undefined_pairs);
+    ));
+    runs_section(&mut m, check);
+    distribution_section(&mut m, check);
+    figure_section(&mut m, fig, settings);
+    auc_section(&mut m, fig, settings);
+    paired_section(&mut m, fig);
+    noise_section(&mut m, fig);
+    per_repo_section(&mut m, fig, settings);
+    m.para(&format!(
+        "Policy: LimitsExceeded is a failure; agent errors are left out; eval errors are {} ({} trial(s) left out); coop status is the worst of its agents.",
+        match fig.policy.eval_errors {
+            EvalErrors::Exclude => "left out",
+            EvalErrors::Fail => "failures",
+        },
+        fig.policy.eval_errors_left_out
+    ));
+    warnings_section(&mut m, fig, check);
+    m.finish()
+}
 
-    let _ = writeln!(o, "\n## Figure 4 ({})\n", mode_name(fig.difficulty_mode));
-    let _ = writeln!(o, "![Figure 4: success rate against difficulty](fig4.svg)\n");
-    let _ = writeln!(o, "{}\n", match fig.difficulty_mode {
+fn names(v: &[String]) -> String {
+    if v.is_empty() {
+        "none".to_string()
+    } else {
+        v.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn runs_section(m: &mut Markdown, check: &VerifyReport) {
+    m.heading(2, "Runs");
+    let rows: Vec<Vec<String>> = check
+        .runs
+        .iter()
+        .map(|s| {
+            let c = &s.counts;
+            let st = |k: &str| c.agent_status.get(k).copied().unwrap_or(0).to_string();
+            let judged = c.passed + c.failed;
+            let rate =
+                if judged > 0 { format!("{:.1}%", 100.0 * c.passed as f64 / judged as f64) } else { "n/a".into() };
+            vec![
+                format!("`{}`", s.name),
+                s.setting.clone(),
+                format!("{}/{}", c.results, s.expected),
+                st("Submitted"),
+                st("LimitsExceeded"),
+                st("Error"),
+                c.evals.to_string(),
+                c.passed.to_string(),
+                c.eval_errors.to_string(),
+                rate,
+                format!("${:.2}", c.cost_usd),
+            ]
+        })
+        .collect();
+    let r = Align::Right;
+    m.table(
+        &[
+            ("run", Align::Left),
+            ("setting", Align::Left),
+            ("results", r),
+            ("Submitted", r),
+            ("LimitsExceeded", r),
+            ("Error", r),
+            ("evals", r),
+            ("passed", r),
+            ("eval errors", r),
+            ("pass rate", r),
+            ("cost", r),
+        ],
+        &rows,
+    );
+}
+
+fn distribution_section(m: &mut Markdown, check: &VerifyReport) {
+    m.heading(2, "Difficulty distribution");
+    m.para("A pair's difficulty is the share of its valid solo seeds that failed (all solo runs above).");
+    let mut rows: Vec<Vec<String>> = check
+        .difficulty
+        .distribution
+        .iter()
+        .map(|e| vec![format!("{} ({:.3})", e.difficulty, e.value), e.pairs.to_string()])
+        .collect();
+    rows.push(vec!["undefined".into(), check.difficulty.undefined_pairs.to_string()]);
+    m.table(&[("difficulty", Align::Left), ("pairs", Align::Right)], &rows);
+}
+
+fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
+    m.heading(2, &format!("Figure 4 ({})", mode_name(fig.difficulty_mode)));
+    m.para("![Figure 4: success rate against difficulty](fig4.svg)");
+    m.para(match fig.difficulty_mode {
         DifficultyMode::HeldOut => "Each solo trial is placed by its pair's difficulty over the *other* solo seeds, so no trial is judged by a difficulty it helped define; each coop trial is placed at each of those held-out difficulties with weight 1/K (K solo seeds), so both settings share one estimator and one grid (this is why coop counts can be fractions).",
         DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
     });
-    let _ = writeln!(
-        o,
-        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike.\n",
-        match fig.bootstrap.cluster { Cluster::Pair => "pair", Cluster::Task => "task" },
+    m.para(&format!(
+        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike.",
+        match fig.bootstrap.cluster {
+            Cluster::Pair => "pair",
+            Cluster::Task => "task",
+        },
         fig.bootstrap.replicates,
         fig.bootstrap.seed
-    );
-    let mut head = String::from("| bucket | centre | pairs |");
-    let mut rule = String::from("|---:|---:|---:|");
-    for s in settings {
-        head += &format!(" {s} |");
-        rule += "---|";
-    }
-    let _ = writeln!(o, "{head}\n{rule}");
-    for b in &fig.buckets {
-        let mut row = format!("| {} | {:.2} | {} |", b.bucket, b.center, b.pairs);
-        for s in settings {
-            let c = &b.settings[s];
-            row += &match c.rate {
-                Some(r) => format!(
-                    " {}/{} = {r:.3} [{:.3}, {:.3}] ({:.3}, {:.3}) |",
-                    count(c.successes),
-                    count(c.trials),
-                    c.ci_lower,
-                    c.ci_upper,
-                    c.wilson_lower,
-                    c.wilson_upper
-                ),
-                None => " empty |".to_string(),
-            };
-        }
-        let _ = writeln!(o, "{row}");
-    }
+    ));
+    let mut columns = vec![("bucket", Align::Right), ("centre", Align::Right), ("pairs", Align::Right)];
+    columns.extend(settings.iter().map(|s| (s.as_str(), Align::Left)));
+    let rows: Vec<Vec<String>> = fig
+        .buckets
+        .iter()
+        .map(|b| {
+            let mut row = vec![b.bucket.to_string(), format!("{:.2}", b.center), b.pairs.to_string()];
+            row.extend(settings.iter().map(|s| {
+                let c = &b.settings[s];
+                match c.rate {
+                    Some(r) => format!(
+                        "{}/{} = {r:.3} [{:.3}, {:.3}] ({:.3}, {:.3})",
+                        count(c.successes),
+                        count(c.trials),
+                        c.ci_lower,
+                        c.ci_upper,
+                        c.wilson_lower,
+                        c.wilson_upper
+                    ),
+                    None => "empty".to_string(),
+                }
+            }));
+            row
+        })
+        .collect();
+    m.table(&columns, &rows);
+}
 
-    let _ = writeln!(o, "\n## Area under the curves\n");
+fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
+    m.heading(2, "Area under the curves");
     let grid: Vec<String> = fig.auc_grid.iter().map(|b| b.to_string()).collect();
-    let _ = writeln!(
-        o,
-        "Every AUC is taken over the same grid, the buckets that every curve populates: {} (trapezoids over their centres). Retention is coop AUC over solo AUC on that grid; the difference is coop AUC minus solo AUC.\n",
+    m.para(&format!(
+        "Every AUC is taken over the same grid, the buckets that every curve populates: {} (trapezoids over their centres). Retention is coop AUC over solo AUC on that grid; the difference is coop AUC minus solo AUC.",
         if grid.is_empty() { "none".to_string() } else { grid.join(", ") }
-    );
-    let _ = writeln!(o, "| setting | AUC [95%] | minus solo [95%] | retention [95%] |");
-    let _ = writeln!(o, "|---|---|---|---|");
-    for s in settings {
-        let auc = fig.auc[s];
-        let auc_ci = fig.auc_ci[s];
-        let (diff, ret) = match (fig.auc_difference.get(s), fig.retention.get(s)) {
-            (Some(d), Some(r)) => {
-                let rc = fig.retention_ci[s];
-                (
-                    format!("{} {}", opt(d.value), ci(d.ci_lower, d.ci_upper)),
-                    format!("{} {}", opt(*r), ci(rc.map(|c| c[0]), rc.map(|c| c[1]))),
-                )
-            }
-            _ => ("-".into(), "-".into()),
-        };
-        let _ =
-            writeln!(o, "| {s} | {} {} | {diff} | {ret} |", opt(auc), ci(auc_ci.map(|c| c[0]), auc_ci.map(|c| c[1])));
-    }
+    ));
+    let rows: Vec<Vec<String>> = settings
+        .iter()
+        .map(|s| {
+            let auc_ci = fig.auc_ci[s];
+            let (diff, ret) = match (fig.auc_difference.get(s), fig.retention.get(s)) {
+                (Some(d), Some(r)) => {
+                    let rc = fig.retention_ci[s];
+                    (
+                        format!("{} {}", opt(d.value), ci(d.ci_lower, d.ci_upper)),
+                        format!("{} {}", opt(*r), ci(rc.map(|c| c[0]), rc.map(|c| c[1]))),
+                    )
+                }
+                _ => ("-".into(), "-".into()),
+            };
+            vec![
+                s.clone(),
+                format!("{} {}", opt(fig.auc[s]), ci(auc_ci.map(|c| c[0]), auc_ci.map(|c| c[1]))),
+                diff,
+                ret,
+            ]
+        })
+        .collect();
+    let l = Align::Left;
+    m.table(&[("setting", l), ("AUC [95%]", l), ("minus solo [95%]", l), ("retention [95%]", l)], &rows);
+}
 
-    if !fig.paired_difference.is_empty() {
-        let _ = writeln!(o, "\n## Paired comparison\n");
-        let _ = writeln!(o, "On the pairs both settings ran: the mean over pairs of (coop success minus the pair's solo success rate), with its bootstrap interval; \"solo only\" counts pairs where some solo seed passed and coop failed, \"coop only\" pairs where coop passed and no solo seed did.\n");
-        let _ = writeln!(o, "| coop run | pairs | mean difference [95%] | solo only | coop only |");
-        let _ = writeln!(o, "|---|---:|---|---:|---:|");
-        for (run, p) in &fig.paired_difference {
-            let _ = writeln!(
-                o,
-                "| `{run}` | {} | {} {} | {} | {} |",
-                p.pairs,
-                opt(p.mean),
-                ci(p.ci_lower, p.ci_upper),
-                p.solo_only,
-                p.coop_only
-            );
-        }
+fn paired_section(m: &mut Markdown, fig: &Fig4) {
+    if fig.paired_difference.is_empty() {
+        return;
     }
+    m.heading(2, "Paired comparison");
+    m.para("On the pairs both settings ran: the mean over pairs of (coop success minus the pair's solo success rate), with its bootstrap interval; \"solo only\" counts pairs where some solo seed passed and coop failed, \"coop only\" pairs where coop passed and no solo seed did.");
+    let rows: Vec<Vec<String>> = fig
+        .paired_difference
+        .iter()
+        .map(|(run, p)| {
+            vec![
+                format!("`{run}`"),
+                p.pairs.to_string(),
+                format!("{} {}", opt(p.mean), ci(p.ci_lower, p.ci_upper)),
+                p.solo_only.to_string(),
+                p.coop_only.to_string(),
+            ]
+        })
+        .collect();
+    let (l, r) = (Align::Left, Align::Right);
+    m.table(&[("coop run", l), ("pairs", r), ("mean difference [95%]", l), ("solo only", r), ("coop only", r)], &rows);
+}
 
+fn noise_section(m: &mut Markdown, fig: &Fig4) {
     let n = &fig.noise;
-    let _ = writeln!(o, "\n## Noise and seeds needed\n");
-    let _ = writeln!(o, "From the solo seeds of every pair (0/1 outcomes, one-way analysis of variance over pairs).\n");
-    let _ = writeln!(
-        o,
-        "- Flip rate {}: the share of the {} pairs with two or more seeds whose seeds disagree.",
-        opt(n.flip_rate),
-        n.pairs_with_repeats
-    );
-    let _ = writeln!(o, "- Within-pair variance {} and between-pair variance {}: how much a pair's outcome varies from seed to seed, and how much pairs differ in their true success rate.", opt(n.within_pair_variance), opt(n.between_pair_variance));
-    let _ = writeln!(o, "- Intra-class correlation {}: the share of the variance that lies between pairs; near 1, a pair's seeds are nearly copies of each other, so they are not independent trials.", opt(n.icc));
-    let _ = writeln!(
-        o,
-        "- Clustered standard error of the solo success rate {}: its uncertainty when each pair is one cluster.",
-        opt(n.se_solo_rate)
-    );
-    let _ = writeln!(
-        o,
-        "- Seeds per pair for a difficulty standard error under {}: {}.",
-        n.difficulty_se_target,
-        n.seeds_needed_difficulty.map(|m| m.to_string()).unwrap_or_else(|| "n/a".into())
-    );
-    let _ = writeln!(
-        o,
-        "- Seeds per pair for a mean-success standard error under {} with these pairs: {}.",
-        n.mean_se_target,
-        match n.seeds_needed_mean {
-            Some(m) => m.to_string(),
-            None if n.between_pair_variance.is_some() =>
-                "no number of seeds: the between-pair variance alone exceeds it; more pairs are needed".into(),
-            None => "n/a".into(),
-        }
-    );
-    let _ = writeln!(o, "\npass@k is the chance that at least one of k seeds passes (unbiased estimator), pass^k that all k pass, averaged over pairs with at least k seeds.\n");
-    let _ = writeln!(o, "| k | pass@k | pass^k |");
-    let _ = writeln!(o, "|---:|---:|---:|");
-    for (k, v) in &fig.pass_at_k {
-        let _ = writeln!(o, "| {k} | {} | {} |", opt(*v), opt(fig.pass_hat_k.get(k).copied().flatten()));
-    }
+    m.heading(2, "Noise and seeds needed");
+    m.para("From the solo seeds of every pair (0/1 outcomes, one-way analysis of variance over pairs).");
+    m.bullets(&[
+        format!(
+            "Flip rate {}: the share of the {} pairs with two or more seeds whose seeds disagree.",
+            opt(n.flip_rate),
+            n.pairs_with_repeats
+        ),
+        format!("Within-pair variance {} and between-pair variance {}: how much a pair's outcome varies from seed to seed, and how much pairs differ in their true success rate.", opt(n.within_pair_variance), opt(n.between_pair_variance)),
+        format!("Intra-class correlation {}: the share of the variance that lies between pairs; near 1, a pair's seeds are nearly copies of each other, so they are not independent trials.", opt(n.icc)),
+        format!(
+            "Clustered standard error of the solo success rate {}: its uncertainty when each pair is one cluster.",
+            opt(n.se_solo_rate)
+        ),
+        format!(
+            "Seeds per pair for a difficulty standard error under {}: {}.",
+            n.difficulty_se_target,
+            n.seeds_needed_difficulty.map(|m| m.to_string()).unwrap_or_else(|| "n/a".into())
+        ),
+        format!(
+            "Seeds per pair for a mean-success standard error under {} with these pairs: {}.",
+            n.mean_se_target,
+            match n.seeds_needed_mean {
+                Some(m) => m.to_string(),
+                None if n.between_pair_variance.is_some() =>
+                    "no number of seeds: the between-pair variance alone exceeds it; more pairs are needed".into(),
+                None => "n/a".into(),
+            }
+        ),
+    ]);
+    m.para("pass@k is the chance that at least one of k seeds passes (unbiased estimator), pass^k that all k pass, averaged over pairs with at least k seeds.");
+    let rows: Vec<Vec<String>> = fig
+        .pass_at_k
+        .iter()
+        .map(|(k, v)| vec![k.to_string(), opt(*v), opt(fig.pass_hat_k.get(k).copied().flatten())])
+        .collect();
+    let r = Align::Right;
+    m.table(&[("k", r), ("pass@k", r), ("pass^k", r)], &rows);
+}
 
-    let _ = writeln!(o, "\n## Per repository\n");
-    let _ = writeln!(o, "Success rate over the trials of each repository's pairs (solo: the solo-curve runs).\n");
-    let mut head = String::from("| repository | pairs | solo |");
-    let mut rule = String::from("|---|---:|---|");
-    for s in &settings[1..] {
-        head += &format!(" {s} |");
-        rule += "---|";
-    }
-    let _ = writeln!(o, "{head}\n{rule}");
+fn per_repo_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
+    m.heading(2, "Per repository");
+    m.para("Success rate over the trials of each repository's pairs (solo: the solo-curve runs).");
+    let mut columns = vec![("repository", Align::Left), ("pairs", Align::Right), ("solo", Align::Left)];
+    columns.extend(settings[1..].iter().map(|s| (s.as_str(), Align::Left)));
     let rate = |r: &Rate| format!("{}/{} = {}", r.successes, r.trials, opt(r.rate));
-    for r in &fig.per_repo {
-        let mut row = format!("| {} | {} | {} |", r.repo, r.pairs, rate(&r.solo));
-        for s in &settings[1..] {
-            row += &format!(" {} |", r.coop.get(s).map(rate).unwrap_or_default());
-        }
-        let _ = writeln!(o, "{row}");
-    }
+    let rows: Vec<Vec<String>> = fig
+        .per_repo
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.repo.clone(), r.pairs.to_string(), rate(&r.solo)];
+            row.extend(settings[1..].iter().map(|s| r.coop.get(s).map(rate).unwrap_or_default()));
+            row
+        })
+        .collect();
+    m.table(&columns, &rows);
+}
 
-    let _ = writeln!(o, "\nPolicy: LimitsExceeded is a failure; agent errors are left out; eval errors are {} ({} trial(s) left out); coop status is the worst of its agents.", match fig.policy.eval_errors { EvalErrors::Exclude => "left out", EvalErrors::Fail => "failures" }, fig.policy.eval_errors_left_out);
-    let _ = writeln!(o, "\n## Warnings\n");
-    if fig.warnings.is_empty() && check.problems.is_empty() {
-        let _ = writeln!(o, "None.");
-    }
-    for w in &fig.warnings {
-        let _ = writeln!(o, "- {}", w.replace('|', "\\|"));
-    }
-    // verify's problems, one line per class with counts per run; every
-    // instance in a collapsed block, so the page stays readable.
-    let mut classes: BTreeMap<(Severity, &str), BTreeMap<&str, Vec<&crate::study::problem::Problem>>> = BTreeMap::new();
+/// The figure's warnings and verify's problems, one line per class with
+/// counts per run; every instance in a collapsed block, so the page stays
+/// readable.
+fn warnings_section(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
+    m.heading(2, "Warnings");
+    let mut classes: BTreeMap<(Severity, &str), BTreeMap<&str, usize>> = BTreeMap::new();
     for p in &check.problems {
-        classes.entry((p.severity, p.check)).or_default().entry(p.run.as_deref().unwrap_or("-")).or_default().push(p);
+        *classes.entry((p.severity, p.check)).or_default().entry(p.run.as_deref().unwrap_or("-")).or_default() += 1;
     }
+    let mut items: Vec<String> = fig.warnings.iter().map(|w| escape_pipes(w)).collect();
     for ((sev, class), runs) in &classes {
-        let total: usize = runs.values().map(|v| v.len()).sum();
-        let per_run: Vec<String> = runs.iter().map(|(r, v)| format!("`{r}` {}", v.len())).collect();
+        let total: usize = runs.values().sum();
+        let per_run: Vec<String> = runs.iter().map(|(r, n)| format!("`{r}` {n}")).collect();
         let sev = match sev {
             Severity::Failure => "failure",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(o, "- verify {sev} `{class}`: {total} ({})", per_run.join(", "));
+        items.push(format!("verify {sev} `{class}`: {total} ({})", per_run.join(", ")));
     }
+    if items.is_empty() {
+        m.para("None.");
+        return;
+    }
+    m.bullets(&items);
     if !classes.is_empty() {
-        let _ = writeln!(o, "\n<details><summary>All {} verify problem(s)</summary>\n", check.problems.len());
-        for p in &check.problems {
-            let _ = writeln!(o, "- {}", p.line().replace('|', "\\|"));
-        }
-        let _ = writeln!(o, "\n</details>");
+        let all: Vec<String> = check.problems.iter().map(|p| escape_pipes(&p.line())).collect();
+        m.details(&format!("All {} verify problem(s)", check.problems.len()), &all);
     }
-    o
 }
