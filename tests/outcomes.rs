@@ -6,6 +6,8 @@
 //! the effect as a diff of `tests/snapshots/outcomes__*.snap`; under
 //! `CI=true` an unreviewed change fails.
 
+mod common;
+
 use xtask::commands::report::{self, Options};
 use xtask::study::table::Table;
 
@@ -18,7 +20,7 @@ fn committed_outcomes_recompute_to_their_snapshots() {
         let text = std::fs::read_to_string(path).unwrap();
         let table = Table::from_csv(&text, &format!("results/{name}/outcomes.csv")).unwrap();
         let summary = report::summarise(&name, "from outcomes.csv", &table, &Options::default());
-        insta::assert_yaml_snapshot!(format!("study_{name}"), summary);
+        insta::assert_snapshot!(format!("study_{name}"), common::review(&serde_json::to_value(&summary).unwrap()));
     });
     assert!(seen > 0, "no results/*/outcomes.csv found");
 }

@@ -112,3 +112,44 @@ pub fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
     f(&mut v);
     std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
 }
+
+/// A JSON value as a reviewer reads it in a snapshot diff: a value whose
+/// compact form fits on a line is that line; a larger object is one line per
+/// key, a larger array one line per element, each opened the same way. One
+/// changed number then changes one short line, not a block of a pretty
+/// print.
+pub fn review(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    review_into(v, 0, &mut out);
+    out
+}
+
+fn review_into(v: &serde_json::Value, depth: usize, out: &mut String) {
+    const WIDTH: usize = 200;
+    let pad = "  ".repeat(depth);
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, child) in map {
+                let compact = child.to_string();
+                if compact.len() + k.len() + pad.len() <= WIDTH {
+                    out.push_str(&format!("{pad}{k}: {compact}\n"));
+                } else {
+                    out.push_str(&format!("{pad}{k}:\n"));
+                    review_into(child, depth + 1, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for child in items {
+                let compact = child.to_string();
+                if compact.len() + pad.len() <= WIDTH {
+                    out.push_str(&format!("{pad}- {compact}\n"));
+                } else {
+                    out.push_str(&format!("{pad}-\n"));
+                    review_into(child, depth + 1, out);
+                }
+            }
+        }
+        scalar => out.push_str(&format!("{pad}{scalar}\n")),
+    }
+}
