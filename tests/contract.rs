@@ -30,10 +30,10 @@ fn real_cli() -> PathBuf {
     path
 }
 
-fn seeds(c: &Checkout, bin: &Path, args: &[&str]) -> std::process::Output {
+fn seeds(c: &Checkout, bin: &Path, args: &[&str]) -> common::Ran {
     let mut all = vec!["seeds", "--cooperbench-bin", bin.to_str().unwrap(), "--yes"];
     all.extend_from_slice(args);
-    c.xtask(&all).env("COHERE_API_KEY", "not-a-real-key-for-the-contract-test").stdin_null().run().unwrap()
+    c.xtask(&all).env("COHERE_API_KEY", "not-a-real-key-for-the-contract-test").stdin_null().ran()
 }
 
 fn results_in(c: &Checkout, run: &str) -> usize {
@@ -64,7 +64,7 @@ fn files(dir: &Path) -> BTreeSet<String> {
 
 /// Runs the scenario with `bin`: the two canaries, then an eval of seed 2
 /// with one tests.patch removed, so that the CLI writes an eval.json.
-fn scenario(bin: &Path) -> (Checkout, std::process::Output, std::process::Output) {
+fn scenario(bin: &Path) -> (Checkout, common::Ran, common::Ran) {
     let c = Checkout::with_baseline("");
     let bad_agent = seeds(&c, bin, &["--seeds", "1", "--agent", "mini_swe_agent", "--no-agent-check"]);
     let no_model = seeds(&c, bin, &["--seeds", "2"]);
@@ -75,8 +75,7 @@ fn scenario(bin: &Path) -> (Checkout, std::process::Output, std::process::Output
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
-        .unwrap();
+        .ran();
     assert!(eval.status.success(), "{}", text(&eval));
     (c, bad_agent, no_model)
 }
@@ -88,12 +87,12 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     let (c, bad_agent, no_model) = scenario(&real);
 
     // (a) the old agent name: the canary stops with the CLI's own message.
-    assert_eq!(bad_agent.status.code(), Some(1), "{}", text(&bad_agent));
+    bad_agent.expect_code(1);
     assert!(text(&bad_agent).contains("ended Error: Unknown agent: 'mini_swe_agent'"), "{}", text(&bad_agent));
     assert_eq!(results_in(&c, "command-a-solo-seed1"), 1, "more than one pair attempted");
 
     // (b) no model and no image: the canary stops with the CLI's error.
-    assert_eq!(no_model.status.code(), Some(1), "{}", text(&no_model));
+    no_model.expect_code(1);
     let written: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(c.cb().join("logs/command-a-solo-seed2/solo").join(PAIR).join("result.json")).unwrap(),
     )
@@ -104,7 +103,7 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     assert_eq!(results_in(&c, "command-a-solo-seed2"), 1, "more than one pair attempted");
 
     // (c) verify reads every file the real CLI wrote without a parse problem.
-    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo-seed1,command-a-solo-seed2"]).run().unwrap();
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo-seed1,command-a-solo-seed2"]).ran();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let parse_checks = [
         "unreadable_result",
@@ -131,8 +130,8 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     // (c2) report turns the real files into outcomes.csv rows as they are.
     let out_dir = c.tmp.path().join("report");
     let runs = ["report", "--runs", "command-a-solo-seed1,command-a-solo-seed2", "--bootstrap", "20"];
-    let out = c.xtask(&[&runs[..], &["--out", out_dir.to_str().unwrap()]].concat()).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.xtask(&[&runs[..], &["--out", out_dir.to_str().unwrap()]].concat()).ran();
+    out.expect_code(0);
     let outcomes = std::fs::read_to_string(out_dir.join("outcomes.csv")).unwrap();
     assert!(outcomes.contains(&format!("\ncommand-a-solo-seed1,solo,{PAIR},Error,")), "{outcomes}");
     assert!(outcomes.contains(&format!("\ncommand-a-solo-seed2,solo,{PAIR},Error,error,false,")), "{outcomes}");
@@ -140,7 +139,7 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     // (d) the simulator, same scenario: same files, same keys.
     let sim = Path::new(SIM);
     let (s, sim_bad, sim_no_model) = scenario(sim);
-    assert_eq!(sim_bad.status.code(), Some(1));
+    sim_bad.expect_code(1);
     assert_eq!(sim_no_model.status.code(), Some(0), "the simulator has a model; its canary passes");
     for run in ["command-a-solo-seed1", "command-a-solo-seed2"] {
         let (r, m) = (c.cb().join("logs").join(run), s.cb().join("logs").join(run));
@@ -166,7 +165,7 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
 }
 
 /// `cooperbench run` for the one pair [`PAIR`] of seed 1.
-fn run_one_pair(c: &Checkout, bin: &Path) -> std::process::Output {
+fn run_one_pair(c: &Checkout, bin: &Path) -> common::Ran {
     let args = [
         "run",
         "-n",
@@ -198,8 +197,7 @@ fn run_one_pair(c: &Checkout, bin: &Path) -> std::process::Output {
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
-        .unwrap()
+        .ran()
 }
 
 /// A result.json with `NaN` in it is JSON to Python: the real CLI reads it
@@ -277,8 +275,7 @@ fn python_reads_agrees_with_the_clis_python() {
             .stdout_null()
             .stderr_null()
             .unchecked()
-            .run()
-            .unwrap()
+            .ran()
             .status
             .success();
         assert_eq!(xtask::study::json::python_reads(bytes), py, "sample {:?}", String::from_utf8_lossy(bytes));

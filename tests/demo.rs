@@ -13,9 +13,8 @@ fn demo_runs_and_committed_results_are_fresh() {
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        .ran();
+    out.expect_code(0);
     let o = text(&out);
     assert!(o.contains("verify: OK"), "{o}");
     assert!(o.contains("This used the bundled simulator"), "{o}");
@@ -25,4 +24,24 @@ fn demo_runs_and_committed_results_are_fresh() {
         let old = std::fs::read(committed.join(f)).unwrap_or_default();
         assert!(fresh == old, "results/demo/{f} is stale: run `cargo xtask demo --write-results` and commit");
     }
+}
+
+/// The test helper itself: a failed expectation tells the command, its exit
+/// code, stdout and stderr (ripgrep's TestCommand does the same).
+#[test]
+fn a_failed_expectation_tells_the_commands_story() {
+    let ran = duct::cmd!("sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 5")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .ran();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ran.expect_code(0);
+    }))
+    .unwrap_err();
+    let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    for part in ["expected exit code 0", "command: ", "sh", "exit: Some(5)", "to-stdout", "to-stderr"] {
+        assert!(msg.contains(part), "{part:?} not in {msg}");
+    }
+    ran.expect_code(5);
 }

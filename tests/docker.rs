@@ -11,8 +11,8 @@ mod common;
 
 use common::*;
 
-fn docker(args: &[&str]) -> std::process::Output {
-    duct::cmd("docker", args).stdout_capture().stderr_capture().unchecked().run().expect("docker")
+fn docker(args: &[&str]) -> common::Ran {
+    duct::cmd("docker", args).stdout_capture().stderr_capture().unchecked().ran()
 }
 
 fn exists(name: &str) -> bool {
@@ -58,7 +58,7 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
     if !image_was_there {
         let tar = c.tmp.path().join("image.tar");
         std::fs::write(c.tmp.path().join("hello"), "a tiny image\n").unwrap();
-        let made = duct::cmd!("tar", "-C", c.tmp.path(), "-cf", &tar, "hello").run().unwrap();
+        let made = duct::cmd!("tar", "-C", c.tmp.path(), "-cf", &tar, "hello").ran();
         assert!(made.status.success());
         let o = docker(&["import", "--change", &format!("LABEL {label}"), tar.to_str().unwrap(), &image]);
         assert!(o.status.success(), "{}", text(&o));
@@ -82,12 +82,11 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
     .stdout_capture()
     .stderr_capture()
     .unchecked()
-    .run()
-    .unwrap();
+    .ran();
     let made = c.sim_work("container", SEED1);
     cleanup.containers.extend(made.iter().cloned());
     let o = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{o}");
+    out.expect_code(0);
     assert_eq!(made.len(), 2, "{made:?}\n{o}");
     assert!(o.contains("docker clean-up after the runs: removed 2 container(s) of ours"), "{o}");
     for name in &made {
@@ -102,10 +101,9 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
-        .unwrap();
+        .ran();
     let o = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{o}");
+    out.expect_code(0);
     assert!(o.contains("no containers of ours"), "{o}");
     assert!(o.contains("left alone:") && o.contains(&foreign), "{o}");
     assert!(exists(&foreign), "clean-docker removed a container that was not ours");

@@ -19,31 +19,28 @@ fn assert_each_pair_run_once(c: &Checkout, run: &str) {
 fn crash_then_resume_runs_no_pair_twice() {
     let c = Checkout::with_baseline("");
     // Every invocation dies after 30 pairs; three attempts leave 9 to do.
-    let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_CRASH_AFTER", "30")]).run().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_CRASH_AFTER", "30")]).ran();
+    out.expect_code(1);
     assert!(text(&out).contains("[seed1] still failing after 3 attempt(s):"), "{}", text(&out));
     assert_eq!(c.sim_work("run", SEED1).len(), 91);
     // The resume says where it stands up front, then does only the rest.
-    let out = c.seeds(&["--yes"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.seeds(&["--yes"], &[]).ran();
+    out.expect_code(0);
     let o = text(&out);
     assert!(o.contains("seed 1 (command-a-solo-seed1): 91 done, 9 to run"), "{o}");
     assert!(o.contains("seed 2 (command-a-solo-seed2): not started"), "{o}");
     assert_each_pair_run_once(&c, SEED1);
     assert_each_pair_run_once(&c, SEED2);
-    let status = c.xtask(&["status"]).run().unwrap();
+    let status = c.xtask(&["status"]).ran();
     assert!(text(&status).contains("100 done, complete"), "{}", text(&status));
 }
 
 #[test]
 fn truncated_result_is_quarantined_and_redone() {
     let c = Checkout::with_baseline("");
-    let out = c
-        .seeds(&["--yes", "--seeds", "1", "--attempts", "1"], &[("COOPERBENCH_SIM_TRUNCATE_AFTER", "5")])
-        .run()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v = c.xtask(&["verify", "--runs", SEED1]).run().unwrap();
+    let out = c.seeds(&["--yes", "--seeds", "1", "--attempts", "1"], &[("COOPERBENCH_SIM_TRUNCATE_AFTER", "5")]).ran();
+    out.expect_code(1);
+    let v = c.xtask(&["verify", "--runs", SEED1]).ran();
     assert!(text(&v).contains("FAIL unreadable_result"), "{}", text(&v));
     // The 6th pair of the run (after the canary) was cut mid-write.
     // The text report lists instances under their class: "    logs/...json: why".
@@ -52,14 +49,14 @@ fn truncated_result_is_quarantined_and_redone() {
     let heading = lines.iter().position(|l| l.contains("FAIL unreadable_result in")).unwrap();
     let truncated = lines[heading + 1];
     let path = truncated.trim().split(": ").next().unwrap().to_string();
-    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
+    out.expect_code(0);
     assert!(text(&out).contains("quarantined (Python cannot read it)"), "{}", text(&out));
     let moved = c.cb().join(format!("{path}.corrupt-1"));
     assert!(moved.exists(), "{} was not kept", moved.display());
     assert!(c.cb().join(&path).exists(), "the pair was not redone");
-    let v = c.xtask(&["verify", "--runs", SEED1]).run().unwrap();
-    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    let v = c.xtask(&["verify", "--runs", SEED1]).ran();
+    v.expect_code(0);
     assert!(text(&v).contains("warn quarantined"), "{}", text(&v));
 }
 
@@ -73,7 +70,7 @@ fn wait_for_pairs(c: &Checkout, n: usize) {
 }
 
 /// Sends SIGINT `times` times, 30 ms apart, and waits for the harness to end.
-fn interrupt(handle: &duct::Handle, times: usize) -> std::process::Output {
+fn interrupt(handle: &duct::Handle, times: usize) -> common::Ran {
     let pid = handle.pids()[0] as i32;
     for i in 0..times {
         if i > 0 {
@@ -85,7 +82,7 @@ fn interrupt(handle: &duct::Handle, times: usize) -> std::process::Output {
     let sent = Instant::now();
     loop {
         if let Some(o) = handle.try_wait().unwrap() {
-            break o.clone();
+            break common::Ran { command: format!("{handle:?} (after {times} SIGINT)"), output: o.clone() };
         }
         assert!(sent.elapsed() < Duration::from_secs(15), "still running 15 s after SIGINT");
         std::thread::sleep(Duration::from_millis(50));
@@ -117,7 +114,7 @@ fn sigint_stops_everything_and_resume_works() {
     assert!(seed_dir.exists());
     let sent = Instant::now();
     let out = interrupt(&handle, 1);
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    out.expect_code(130);
     assert!(sent.elapsed() < Duration::from_secs(10));
     let o = text(&out);
     assert!(o.contains("interrupted: the cooperbench process group was stopped"), "{o}");
@@ -126,8 +123,8 @@ fn sigint_stops_everything_and_resume_works() {
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
     let done = c.sim_work("run", SEED1).len();
     assert!(done < 100, "the run finished before the signal");
-    let out = c.seeds(&["--yes"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.seeds(&["--yes"], &[]).ran();
+    out.expect_code(0);
     assert!(
         text(&out).contains(&format!("seed 1 (command-a-solo-seed1): {done} done, {} to run", 100 - done)),
         "{}",
@@ -143,15 +140,15 @@ fn a_second_sigint_leaves_no_orphans_either() {
     let handle = c.seeds(&["--yes"], &[("COOPERBENCH_SIM_SLOW_MS", "150")]).start().unwrap();
     wait_for_pairs(&c, 2);
     let out = interrupt(&handle, 2);
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    out.expect_code(130);
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
 }
 
 #[test]
 fn timeout_stops_a_hung_child() {
     let c = Checkout::with_baseline("timeout_minutes = 0.02");
-    let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "2000")]).run().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "2000")]).ran();
+    out.expect_code(1);
     assert!(text(&out).contains("ran past --timeout"), "{}", text(&out));
     assert!(sims_left(&c).is_empty());
 }
@@ -179,14 +176,14 @@ fn secret_appears_in_no_output_and_no_file() {
     let leak = [("COOPERBENCH_SIM_LEAK_KEY", "1"), ("COOPERBENCH_SIM_EVAL_ERRORS", "1")];
     let mut outputs = Vec::new();
     for args in [&["--dry-run"][..], &["--yes"][..]] {
-        outputs.push(c.seeds(args, &leak).run().unwrap());
+        outputs.push(c.seeds(args, &leak).ran());
     }
-    assert_eq!(outputs[1].status.code(), Some(0), "{}", text(&outputs[1]));
+    outputs[1].expect_code(0);
     assert!(text(&outputs[1]).contains("using api_key=[redacted]"), "the leak was not exercised");
     let out_dir = c.tmp.path().join("results");
-    outputs.push(c.xtask(&["report", "--out", out_dir.to_str().unwrap()]).env("COHERE_API_KEY", KEY).run().unwrap());
-    outputs.push(c.xtask(&["verify", "--json"]).env("COHERE_API_KEY", KEY).run().unwrap());
-    outputs.push(c.xtask(&["status"]).env("COHERE_API_KEY", KEY).run().unwrap());
+    outputs.push(c.xtask(&["report", "--out", out_dir.to_str().unwrap()]).env("COHERE_API_KEY", KEY).ran());
+    outputs.push(c.xtask(&["verify", "--json"]).env("COHERE_API_KEY", KEY).ran());
+    outputs.push(c.xtask(&["status"]).env("COHERE_API_KEY", KEY).ran());
     for o in &outputs {
         assert!(!text(o).contains(KEY), "secret printed:\n{}", text(o));
     }
@@ -212,9 +209,8 @@ fn dotenv_in_the_checkout_is_honoured() {
         .xtask(&["seeds", "--cooperbench-bin", SIM, "--yes", "--seeds", "1"])
         .env_remove("COHERE_API_KEY")
         .stdin_null()
-        .run()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        .ran();
+    out.expect_code(0);
     assert!(text(&out).contains("COHERE_API_KEY is set"));
     assert!(!text(&out).contains(KEY));
 }
@@ -222,8 +218,8 @@ fn dotenv_in_the_checkout_is_honoured() {
 #[test]
 fn model_kwargs_holding_a_key_are_refused() {
     let c = Checkout::with_baseline("[model_kwargs]\napi_key = \"sk-oops\"");
-    let out = c.seeds(&["--yes"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let out = c.seeds(&["--yes"], &[]).ran();
+    out.expect_code(1);
     assert!(text(&out).contains("model_kwargs.api_key looks like a secret"), "{}", text(&out));
     // No agent-config YAML was written (the folder itself holds the lock).
     assert!(!c.cb().join(".harness/agent-config.yaml").exists());
@@ -239,10 +235,10 @@ fn keys_with_line_breaks_are_never_printed() {
     let seeds = |args: &[&str], key: &str| {
         let mut all = vec!["seeds", "--cooperbench-bin", SIM];
         all.extend_from_slice(args);
-        c.xtask(&all).env("COHERE_API_KEY", key).env("COOPERBENCH_SIM_LEAK_KEY", "1").stdin_null().run().unwrap()
+        c.xtask(&all).env("COHERE_API_KEY", key).env("COOPERBENCH_SIM_LEAK_KEY", "1").stdin_null().ran()
     };
     let out = seeds(&["--yes", "--seeds", "1"], &format!("{KEY}\n"));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     assert!(text(&out).contains("warn COHERE_API_KEY ended with a line break"), "{}", text(&out));
     assert!(!text(&out).contains(KEY), "{}", text(&out));
     let (a, b) = KEY.split_at(KEY.len() / 2);
@@ -254,7 +250,7 @@ fn keys_with_line_breaks_are_never_printed() {
 #[test]
 fn a_variable_that_reroutes_model_calls_is_warned_about() {
     let c = Checkout::with_baseline("");
-    let out = c.seeds(&["--dry-run"], &[("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")]).run().unwrap();
+    let out = c.seeds(&["--dry-run"], &[("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")]).ran();
     assert!(text(&out).contains("warn AZURE_OPENAI_ENDPOINT is set"), "{}", text(&out));
 }
 
@@ -266,8 +262,8 @@ fn secret_looking_model_kwargs_are_refused_at_any_depth() {
         ("[model_kwargs.extra_headers]\nX-Api-Secret = \"s\"", "extra_headers.X-Api-Secret"),
     ] {
         let c = Checkout::with_baseline(toml);
-        let out = c.seeds(&["--yes"], &[]).run().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let out = c.seeds(&["--yes"], &[]).ran();
+        out.expect_code(1);
         assert!(text(&out).contains(&format!("model_kwargs.{key} looks like a secret")), "{}", text(&out));
         // No agent-config YAML was written (the folder itself holds the lock).
         assert!(!c.cb().join(".harness/agent-config.yaml").exists());
@@ -284,13 +280,13 @@ fn flags_go_through_the_files_rules() {
     ] {
         let mut all = vec!["--dry-run"];
         all.extend_from_slice(args);
-        let out = c.seeds(&all, &[]).run().unwrap();
+        let out = c.seeds(&all, &[]).ran();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
         assert!(text(&out).contains(want), "{args:?}: {}", text(&out));
     }
     c.write_experiment("timeout_minutes = 0");
-    let out = c.seeds(&["--dry-run"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = c.seeds(&["--dry-run"], &[]).ran();
+    out.expect_code(2);
 }
 
 /// `bench --dir D` removes the tree it made, never the rest of D, also when
@@ -306,9 +302,8 @@ fn bench_removes_only_what_it_made() {
     .stdout_capture()
     .stderr_capture()
     .unchecked()
-    .run()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    .ran();
+    out.expect_code(0);
     assert!(text(&out).contains("verify/floor ratio"), "{}", text(&out));
     assert!(d.path().join("mine.txt").exists(), "bench removed a file it did not make");
     assert!(!d.path().join("CooperBench").exists(), "bench left its tree");
@@ -317,8 +312,7 @@ fn bench_removes_only_what_it_made() {
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
-        .unwrap();
+        .ran();
     assert_ne!(out.status.code(), Some(0));
     assert!(d.path().join("mine.txt").exists() && d.path().join("CooperBench").is_file());
 }
@@ -344,16 +338,16 @@ fn two_seeds_at_once_pay_each_pair_once() {
     let foreign = plant_foreign(&c);
     let first = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "30")]).start().unwrap();
     wait_for_pairs(&c, 2);
-    let second = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
-    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    let second = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
+    second.expect_code(2);
     assert!(text(&second).contains("another `cargo xtask seeds` on this checkout is running"), "{}", text(&second));
     assert!(text(&second).contains(&format!("pid {} started", first.pids()[0])), "{}", text(&second));
-    let out = first.wait().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(out));
+    let out = common::finished(&first);
+    out.expect_code(0);
     assert_each_pair_run_once(&c, SEED1);
     // Once it has ended, the lock is free again.
-    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
+    out.expect_code(0);
     assert_foreign_kept(&c, &foreign);
 }
 
@@ -388,8 +382,8 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     let ledger = std::fs::read_to_string(c.cb().join(".harness/containers.jsonl")).unwrap();
     assert!(made.iter().all(|m| ledger.contains(m.as_str())), "not all recorded: {ledger}");
 
-    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
+    out.expect_code(0);
     assert!(
         text(&out).contains("docker clean-up left by an earlier seeds: removed 2 container(s) of ours"),
         "{}",
@@ -408,13 +402,13 @@ fn sighup_stops_everything_like_ctrl_c() {
     wait_for_pairs(&c, 2);
     // SAFETY: signals the harness process this test started.
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGHUP) };
-    let out = handle.wait().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(out));
-    assert!(text(out).contains("resume with: cargo xtask seeds --yes"), "{}", text(out));
+    let out = common::finished(&handle);
+    out.expect_code(130);
+    assert!(text(&out).contains("resume with: cargo xtask seeds --yes"), "{}", text(&out));
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
     // The resume pays for what is left, once.
-    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
+    out.expect_code(0);
     assert_each_pair_run_once(&c, SEED1);
     assert_foreign_kept(&c, &foreign);
 }
@@ -439,8 +433,7 @@ fn a_closed_output_pipe_stops_the_run_cleanly() {
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
-        .unwrap();
+        .ran();
     assert!(out.status.success(), "head failed");
     let err = std::fs::read_to_string(err).unwrap();
     assert!(!err.contains("panicked"), "{err}");
@@ -459,9 +452,8 @@ fn max_cost_stops_the_cli_as_soon_as_the_live_spend_passes_it() {
     for f in glob::glob(&pattern).unwrap().flatten() {
         edit_json(&f, |v| v["total_cost"] = 0.001.into());
     }
-    let out =
-        c.seeds(&["--yes", "--seeds", "1", "--max-cost", "2"], &[("COOPERBENCH_SIM_SLOW_MS", "100")]).run().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = c.seeds(&["--yes", "--seeds", "1", "--max-cost", "2"], &[("COOPERBENCH_SIM_SLOW_MS", "100")]).ran();
+    out.expect_code(1);
     assert!(text(&out).contains("spent; stopping the CLI's process group now"), "{}", text(&out));
     assert!(text(&out).contains("the spend passed --max-cost"), "{}", text(&out));
     let done = c.sim_work("run", SEED1).len();

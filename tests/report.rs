@@ -222,8 +222,8 @@ fn report_command_writes_identical_bytes_twice() {
     let c = lite_with_coop();
     let (a, b) = (c.tmp.path().join("a"), c.tmp.path().join("b"));
     for out in [&a, &b] {
-        let o = c.xtask(&["report", "--out", out.to_str().unwrap()]).run().unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let o = c.xtask(&["report", "--out", out.to_str().unwrap()]).ran();
+        o.expect_code(0);
     }
     for f in report::FILES {
         let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
@@ -246,8 +246,8 @@ fn report_flags_choose_the_construction_and_are_checked() {
         ["report", "--difficulty", "in-sample", "--cluster", "task", "--bootstrap", "50", "--bootstrap-seed", "5"];
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--out", out.to_str().unwrap()]);
-    let o = c.xtask(&all).run().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = c.xtask(&all).ran();
+    o.expect_code(0);
     let fig: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("fig4.json")).unwrap()).unwrap();
     assert_eq!(fig["difficulty_mode"], "in-sample");
     assert_eq!(fig["bootstrap"], serde_json::json!({"replicates": 50, "seed": 5, "cluster": "task"}));
@@ -256,7 +256,7 @@ fn report_flags_choose_the_construction_and_are_checked() {
     for bad in
         [&["report", "--bootstrap", "0"][..], &["report", "--mean-se-target", "0"], &["report", "--difficulty", "both"]]
     {
-        let o = c.xtask(bad).run().unwrap();
+        let o = c.xtask(bad).ran();
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o));
     }
 }
@@ -285,15 +285,15 @@ fn a_run_plays_one_part_and_only_the_one_its_files_allow() {
         (&["report", "--runs", "command-a-solo,command-a-coop-comm", "--coop-runs", "command-a-coop-nocomm"], "run `command-a-coop-comm` holds coop results (logs/command-a-coop-comm/coop/): it cannot define difficulty"),
     ];
     for (args, want) in cases {
-        let o = c.xtask(args).run().unwrap();
+        let o = c.xtask(args).ran();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
     }
-    let o = c.xtask(&["report", "--coop-runs", ""]).run().unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = c.xtask(&["report", "--coop-runs", ""]).ran();
+    o.expect_code(2);
     assert!(text(&o).contains("an empty run name"), "{}", text(&o));
-    let o = c.xtask(&["report", "--runs", "command-a-solo-seed1", "--coop-runs", "command-a-solo"]).run().unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = c.xtask(&["report", "--runs", "command-a-solo-seed1", "--coop-runs", "command-a-solo"]).ran();
+    o.expect_code(2);
     assert!(
         text(&o).contains(
             "run `command-a-solo` holds solo results (logs/command-a-solo/solo/): it cannot draw a coop curve"

@@ -10,8 +10,8 @@ fn with_baseline() -> Checkout {
     Checkout::with_baseline("")
 }
 
-fn seeds(c: &Checkout, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    c.seeds(args, env).run().unwrap()
+fn seeds(c: &Checkout, args: &[&str], env: &[(&str, &str)]) -> common::Ran {
+    c.seeds(args, env).ran()
 }
 
 fn count(c: &Checkout, kind: &str, run: &str) -> usize {
@@ -41,7 +41,7 @@ fn final_report(out: &std::process::Output) -> String {
 fn happy_path_two_clean_seeds() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     let r = report(&c, &["command-a-solo", SEED1, SEED2]);
     assert!(r.ok);
     for run in [SEED1, SEED2] {
@@ -65,7 +65,7 @@ fn happy_path_two_clean_seeds() {
 fn modal_seeds_run_at_once_and_never_touch_docker() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes", "--backend", "modal", "--parallel-seeds"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     let o = text(&out);
     assert!(o.contains("--backend modal"), "{o}");
     assert!(!o.contains("docker"), "docker mentioned for a modal run: {o}");
@@ -74,7 +74,7 @@ fn modal_seeds_run_at_once_and_never_touch_docker() {
     assert_eq!(count(&c, "run", SEED2), 100);
     // Docker seeds share one host: running them at once is refused.
     let out = seeds(&c, &["--yes", "--parallel-seeds"], &[]);
-    assert_eq!(out.status.code(), Some(2));
+    out.expect_code(2);
     assert!(text(&out).contains("--parallel-seeds is for modal and gcp"), "{}", text(&out));
 }
 
@@ -83,12 +83,12 @@ fn unknown_agent_stops_at_the_canary() {
     let c = with_baseline();
     // Preflight knows the name is gone:
     let out = seeds(&c, &["--yes", "--agent", "mini_swe_agent"], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    out.expect_code(1);
     assert!(text(&out).contains("use `mini_swe_agent_v2`"), "{}", text(&out));
     assert_eq!(count(&c, "run", SEED1), 0, "preflight must start nothing");
     // And if the harness's list is bypassed, the canary stops it after one pair:
     let out = seeds(&c, &["--yes", "--agent", "mini_swe_agent", "--no-agent-check"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    out.expect_code(1);
     let o = text(&out);
     assert!(o.contains("canary amber_task/1000/f1_f2 ended Error: Unknown agent: 'mini_swe_agent'. Available: claude_code, codex, mini_swe_agent_v2, openhands_sdk, swe_agent"), "{o}");
     assert_eq!(count(&c, "run", SEED1), 1);
@@ -99,7 +99,7 @@ fn unknown_agent_stops_at_the_canary() {
 fn run_errors_are_retried_until_clean() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes"], &[("COOPERBENCH_SIM_RUN_ERRORS", "3")]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     let o = text(&out);
     assert!(o.contains("[seed1] after run: 97 done, 3 to redo (Error)"), "{o}");
     assert!(o.contains("[seed1] run (attempt 2)"), "{o}");
@@ -112,7 +112,7 @@ fn run_errors_are_retried_until_clean() {
 fn persistent_run_errors_are_reported_by_pair() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes", "--attempts", "1", "--seeds", "1"], &[("COOPERBENCH_SIM_RUN_ERRORS", "2")]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    out.expect_code(1);
     let o = text(&out);
     assert!(o.contains("[seed1] still failing after 1 attempt(s):"), "{o}");
     assert!(o.contains("lumen_task/1851/f2_f3: Container exited unexpectedly (simulated)"), "{o}");
@@ -124,7 +124,7 @@ fn eval_errors_and_missing_evals_are_retried() {
     let c = with_baseline();
     let env = [("COOPERBENCH_SIM_EVAL_ERRORS", "4"), ("COOPERBENCH_SIM_EVAL_SKIPS", "2")];
     let out = seeds(&c, &["--yes"], &env);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     let o = text(&out);
     assert!(o.contains("[seed1] eval retry (2 pairs without eval.json)"), "{o}");
     assert!(o.contains("[seed1] eval --force amber_task/1000/f1_f4"), "{o}");
@@ -144,7 +144,7 @@ fn eval_errors_and_missing_evals_are_retried() {
 fn partial_eval_summary_is_rewritten() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes"], &[("COOPERBENCH_SIM_EVAL_SKIPS", "2")]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     let dir = c.cb().join("logs").join(SEED1);
     let cli: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval_summary.json.cli-last")).unwrap()).unwrap();
@@ -166,7 +166,7 @@ fn dry_run_starts_nothing() {
     let c = with_baseline();
     let before = c.sim_record().len();
     let out = seeds(&c, &["--dry-run"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     let o = text(&out);
     assert!(o.contains(&format!("seed 1 run:    {SIM} run -n command-a-solo-seed1 -m command-a-03-2025 -a mini_swe_agent_v2 -s lite --setting solo --backend docker -c 4 --no-auto-eval")), "{o}");
     assert!(o.contains("seed 1 (command-a-solo-seed1): not started; new 100, redo 0, done 0"), "{o}");
@@ -181,7 +181,7 @@ fn dry_run_starts_nothing() {
 fn no_terminal_and_no_yes_refuses() {
     let c = with_baseline();
     let out = seeds(&c, &[], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    out.expect_code(2);
     assert!(text(&out).contains("pass --yes"));
     assert!(!c.cb().join("logs").join(SEED1).exists());
 }
@@ -191,7 +191,7 @@ fn max_cost_stops_before_the_full_run() {
     let c = with_baseline();
     // $0.33 per pair estimated: the canary fits in $20, 99 more pairs do not.
     let out = seeds(&c, &["--yes", "--max-cost", "20"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    out.expect_code(1);
     let o = text(&out);
     assert!(o.contains("--max-cost $20.00:"), "{o}");
     assert!(o.contains("estimated for 99 pairs of seed 1 would pass it"), "{o}");
@@ -205,9 +205,8 @@ fn preflight_names_what_to_do() {
     let out = c
         .xtask(&["seeds", "--cooperbench-bin", "/nonexistent/cooperbench", "--yes"])
         .env_remove("COHERE_API_KEY")
-        .run()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+        .ran();
+    out.expect_code(1);
     let o = text(&out);
     assert!(o.contains("COHERE_API_KEY is missing: export it"), "{o}");
     assert!(o.contains("FAIL command not found: `/nonexistent/cooperbench`"), "{o}");
@@ -218,7 +217,7 @@ fn preflight_names_what_to_do() {
     let cfg = c.cb().join("logs").join(SEED1).join("config.json");
     edit_json(&cfg, |v| v["model"] = "gpt-4o".into());
     let out = seeds(&c, &["--yes"], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    out.expect_code(1);
     assert!(text(&out).contains("exists with model gpt-4o: refusing to mix"), "{}", text(&out));
 }
 
@@ -228,7 +227,7 @@ fn preflight_names_what_to_do() {
 fn seed_manifest_records_and_guards_the_configuration() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    out.expect_code(0);
     assert!(text(&out).contains("cooperbench version 0.0.29+sim"), "{}", text(&out));
     let file = c.cb().join("logs/command-a-solo-seed1/harness-manifest.json");
     let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -243,7 +242,7 @@ fn seed_manifest_records_and_guards_the_configuration() {
     // Another cooperbench version made it: refused before anything runs.
     edit_json(&file, |v| v["cooperbench_version"] = "0.0.28".into());
     let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    out.expect_code(1);
     assert!(
         text(&out).contains("was made by another configuration (cooperbench_version: was 0.0.28, now 0.0.29+sim)"),
         "{}",
@@ -261,9 +260,8 @@ fn seed_manifest_records_and_guards_the_configuration() {
             "--out",
             dir.to_str().unwrap(),
         ])
-        .run()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        .ran();
+    o.expect_code(0);
     let csv = std::fs::read_to_string(dir.join("outcomes.csv")).unwrap();
     assert!(csv.lines().filter(|l| l.starts_with("command-a-solo-seed1,")).all(|l| l.ends_with(",0.0.28")), "{csv}");
     assert!(csv.lines().filter(|l| l.starts_with("command-a-solo,")).all(|l| l.ends_with(',')), "{csv}");
@@ -303,7 +301,7 @@ fn moved_aside(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn a_nan_that_python_reads_is_neither_moved_nor_paid_again() {
     let c = with_baseline();
-    assert_eq!(seeds(&c, &["--yes", "--seeds", "1"], &[]).status.code(), Some(0));
+    seeds(&c, &["--yes", "--seeds", "1"], &[]).expect_code(0);
     let pair = "amber_task/1000/f1_f3";
     let file = result_file(&c, SEED1, pair);
     let text = std::fs::read_to_string(&file).unwrap();
@@ -314,7 +312,7 @@ fn a_nan_that_python_reads_is_neither_moved_nor_paid_again() {
     std::fs::remove_dir_all(c.pair_dir(SEED1, "amber_task/1000/f1_f2")).unwrap();
 
     let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    out.expect_code(0);
     assert!(moved_aside(&c.pair_dir(SEED1, pair)).is_empty(), "a file Python reads was moved aside");
     assert!(std::fs::read_to_string(&file).unwrap().contains("NaN"));
     let work = c.sim_work("run", SEED1);
@@ -341,7 +339,7 @@ fn text_of(o: &std::process::Output) -> String {
 #[test]
 fn a_bad_field_is_named_and_the_rest_goes_on() {
     let c = with_baseline();
-    assert_eq!(seeds(&c, &["--yes", "--seeds", "1"], &[]).status.code(), Some(0));
+    seeds(&c, &["--yes", "--seeds", "1"], &[]).expect_code(0);
     let bad = "amber_task/1000/f1_f2";
     edit_json(&result_file(&c, SEED1, bad), |v| v["task_id"] = serde_json::json!("one thousand"));
     for p in ["amber_task/1000/f1_f3", "lumen_task/1851/f2_f3"] {
@@ -369,7 +367,7 @@ fn a_bad_field_is_named_and_the_rest_goes_on() {
 #[test]
 fn a_read_error_stops_before_any_spend_and_moves_nothing() {
     let c = with_baseline();
-    assert_eq!(seeds(&c, &["--yes", "--seeds", "1"], &[]).status.code(), Some(0));
+    seeds(&c, &["--yes", "--seeds", "1"], &[]).expect_code(0);
     let pair = "amber_task/1000/f1_f2";
     let file = result_file(&c, SEED1, pair);
     std::fs::remove_file(&file).unwrap();
@@ -378,7 +376,7 @@ fn a_read_error_stops_before_any_spend_and_moves_nothing() {
     let before = c.sim_record().len();
     let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
     let o = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{o}");
+    out.expect_code(1);
     assert!(
         o.contains(&format!("stopped: seed 1: logs/{SEED1}/solo/{pair}/result.json: cannot read: Is a directory")),
         "{o}"
@@ -402,7 +400,7 @@ fn docker_clean_up_removes_only_what_appeared_during_our_invocations() {
     let env = [("COOPERBENCH_SIM_LEAVE_CONTAINER", "1"), ("COOPERBENCH_SIM_DOCKER", docker.to_str().unwrap())];
     let out = seeds(&c, &["--yes", "--seeds", "1"], &env);
     let o = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{o}");
+    out.expect_code(0);
     let made: Vec<String> = c.sim_work("container", SEED1);
     assert_eq!(made.len(), 2, "a container for the canary and one for the run: {made:?}");
     assert!(o.contains("docker clean-up after the runs: removed 2 container(s) of ours"), "{o}");
@@ -416,16 +414,16 @@ fn docker_clean_up_removes_only_what_appeared_during_our_invocations() {
     assert_eq!(ledger.lines().count(), 2, "{ledger}");
 
     // clean-docker: nothing of ours left; the look-alike is listed, left alone.
-    let out = c.xtask(&["clean-docker"]).run().unwrap();
+    let out = c.xtask(&["clean-docker"]).ran();
     let o = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{o}");
+    out.expect_code(0);
     assert!(o.contains("no containers of ours"), "{o}");
     assert!(o.contains("left alone: 1 cooperbench-looking container(s) this harness did not see appear"), "{o}");
     assert!(o.contains("minisweagent-0f0f0f0f"), "{o}");
     assert_eq!(std::fs::read_to_string(&state).unwrap(), format!("{foreign}\n{unrelated}\n"));
     // Only the explicit flag reaches it, after listing it (fake Docker only:
     // a test never runs this against a real engine).
-    let out = c.xtask(&["clean-docker", "--all-cooperbench"]).run().unwrap();
+    let out = c.xtask(&["clean-docker", "--all-cooperbench"]).ran();
     let o = text(&out);
     assert!(o.contains("removing 1 cooperbench-looking container(s) not seen by this harness"), "{o}");
     assert_eq!(std::fs::read_to_string(&state).unwrap(), format!("{unrelated}\n"));
@@ -439,7 +437,7 @@ fn a_missing_task_image_stops_the_canary_with_the_clis_words() {
     let c = with_baseline();
     let out = seeds(&c, &["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_MISSING_IMAGES", "amber_task/1000")]);
     let o = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{o}");
+    out.expect_code(1);
     assert!(
         o.contains(
             "canary amber_task/1000/f1_f2 ended Error: Command '['docker', 'run', '-d', '--name', 'minisweagent-"

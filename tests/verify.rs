@@ -74,14 +74,14 @@ fn clean_three_seed_lite_tree() {
     assert!(r.ok, "{}", verify::render_text(&r));
     // LimitsExceeded is an outcome, not a problem: a clean tree passes --strict.
     assert!(r.runs.iter().any(|s| s.counts.agent_status.get("LimitsExceeded").is_some_and(|n| *n > 0)));
-    let out = c.xtask(&["verify", "--strict"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.xtask(&["verify", "--strict"]).ran();
+    out.expect_code(0);
     assert_eq!(r.subset.tasks, 26);
     assert_eq!(r.subset.pair_count, 100);
     assert!(r.runs.iter().all(|s| s.counts.results == 100 && s.counts.evals == 100));
     assert_eq!(r.difficulty.buckets.iter().sum::<usize>() + r.difficulty.undefined_pairs, 100);
-    let out = c.xtask(&["verify", "--json"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = c.xtask(&["verify", "--json"]).ran();
+    out.expect_code(0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["ok", "subset", "runs", "overlap", "difficulty", "problems"] {
         assert!(v.get(key).is_some(), "missing key {key}");
@@ -111,7 +111,7 @@ fn broken(name: &str, check: &str, path_part: &str, mutate: impl FnOnce(&Checkou
     let r = snapshot(name, &c);
     assert!(!r.ok || check == "eval_error", "{name}: verify passed");
     assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render_text(&r));
-    let out = c.xtask(&["verify"]).run().unwrap();
+    let out = c.xtask(&["verify"]).ran();
     let want = if check == "eval_error" { 0 } else { 1 };
     assert_eq!(out.status.code(), Some(want), "{name}: {}", text(&out));
     assert!(text(&out).contains(path_part), "{name}: output does not name {path_part}");
@@ -282,18 +282,18 @@ fn ten_seeds_with_a_nine_of_ten_pair() {
 fn usage_errors_exit_2() {
     let c = Checkout::new();
     c.write_experiment("");
-    let out = c.xtask(&["verify"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = c.xtask(&["verify"]).ran();
+    out.expect_code(2);
     assert!(text(&out).contains("not a CooperBench checkout"), "{}", text(&out));
     fixture::write_dataset(&c.cb(), "lite", LITE).unwrap();
-    let out = c.xtask(&["verify", "--subset", "nope"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = c.xtask(&["verify", "--subset", "nope"]).ran();
+    out.expect_code(2);
     assert!(text(&out).contains("subset `nope` not found"), "{}", text(&out));
-    let out = c.xtask(&["verify", "--no-such-flag"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = c.xtask(&["verify", "--no-such-flag"]).ran();
+    out.expect_code(2);
     c.write_experiment("concurency = 3");
-    let out = c.xtask(&["verify"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = c.xtask(&["verify"]).ran();
+    out.expect_code(2);
     assert!(text(&out).contains("unknown field `concurency`"), "{}", text(&out));
 }
 
@@ -304,8 +304,8 @@ fn warned(name: &str, check: &str, path_part: &str, mutate: impl FnOnce(&Checkou
     let r = snapshot(name, &c);
     assert!(r.ok, "{name}: a warning failed verify");
     assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render_text(&r));
-    assert_eq!(c.xtask(&["verify"]).run().unwrap().status.code(), Some(0));
-    assert_eq!(c.xtask(&["verify", "--strict"]).run().unwrap().status.code(), Some(1));
+    c.xtask(&["verify"]).ran().expect_code(0);
+    c.xtask(&["verify", "--strict"]).ran().expect_code(1);
 }
 
 fn detail(r: &verify::Report, check: &str) -> String {
@@ -444,8 +444,8 @@ fn bad_subsets_name_the_pair() {
                 pairs[0] = edit.clone();
             }
         });
-        let out = c.xtask(&["verify"]).run().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let out = c.xtask(&["verify"]).ran();
+        out.expect_code(2);
         assert!(text(&out).contains("lite.json") && text(&out).contains(want), "{}", text(&out));
         fixture::write_dataset(&c.cb(), "lite", LITE).unwrap();
     }
@@ -454,15 +454,15 @@ fn bad_subsets_name_the_pair() {
 #[test]
 fn runs_named_twice_and_coop_runs_in_difficulty() {
     let c = clean();
-    let out = c.xtask(&["verify", "--runs", "command-a-solo,command-a-solo-seed1,command-a-solo"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,command-a-solo-seed1,command-a-solo"]).ran();
+    out.expect_code(2);
     assert!(text(&out).contains("run `command-a-solo` is named twice"), "{}", text(&out));
     // A coop run among the runs is checked but never defines difficulty.
     fixture::sim_run(&c.cb(), "coopy", "lite", "coop").unwrap();
-    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo,coopy"]).run().unwrap();
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo,coopy"]).ran();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["difficulty"]["seeds"], serde_json::json!(["command-a-solo"]));
-    let out = c.xtask(&["verify", "--runs", "command-a-solo,coopy"]).run().unwrap();
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,coopy"]).ran();
     assert!(text(&out).contains("not in difficulty (their setting is not solo): coopy"), "{}", text(&out));
 }
 
@@ -470,8 +470,8 @@ fn runs_named_twice_and_coop_runs_in_difficulty() {
 fn a_path_too_long_says_so() {
     let c = clean();
     let long = format!("/{}", "x".repeat(5000));
-    let out = c.xtask(&["verify", "--cooperbench-dir", &long]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = c.xtask(&["verify", "--cooperbench-dir", &long]).ran();
+    out.expect_code(2);
     assert!(text(&out).contains("File name too long"), "{}", text(&out));
 }
 
@@ -479,7 +479,7 @@ fn a_path_too_long_says_so() {
 fn a_closed_pipe_ends_quietly() {
     let c = clean();
     let cmd = format!("'{}' verify --json --experiment '{}' | head -c 10 >/dev/null", XTASK, c.experiment().display());
-    let out = duct::cmd!("sh", "-c", cmd).stderr_capture().unchecked().run().unwrap();
+    let out = duct::cmd!("sh", "-c", cmd).stderr_capture().unchecked().ran();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }
@@ -488,7 +488,7 @@ fn a_closed_pipe_ends_quietly() {
 fn status_does_not_call_an_unreadable_eval_complete() {
     let c = clean();
     std::fs::write(seed1(&c).join("eval.json"), "{\"repo\": ").unwrap();
-    let out = c.xtask(&["status"]).run().unwrap();
+    let out = c.xtask(&["status"]).ran();
     let line = text(&out).lines().find(|l| l.contains(RUNS[1])).unwrap_or_default().to_string();
     assert!(line.contains("1 eval.json corrupt") && !line.contains("complete"), "{}", text(&out));
 }
@@ -506,7 +506,7 @@ fn a_dangling_link_is_not_a_missing_pair() {
 fn a_solo_run_listed_as_coop_is_refused() {
     let c = clean();
     c.write_experiment(r#"coop_runs = ["command-a-solo"]"#);
-    let out = c.xtask(&["verify"]).run().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = c.xtask(&["verify"]).ran();
+    out.expect_code(2);
     assert!(text(&out).contains("run `command-a-solo` is named twice"), "{}", text(&out));
 }

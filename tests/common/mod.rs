@@ -153,3 +153,60 @@ fn review_into(v: &serde_json::Value, depth: usize, out: &mut String) {
         scalar => out.push_str(&format!("{pad}{scalar}\n")),
     }
 }
+
+/// A finished command, in the way of ripgrep's `TestCommand`: when an
+/// expectation fails, the message shows the command, its exit code, its
+/// stdout and its stderr, so a failing test explains itself in CI's log.
+pub struct Ran {
+    pub command: String,
+    pub output: Output,
+}
+
+impl std::ops::Deref for Ran {
+    type Target = Output;
+    fn deref(&self) -> &Output {
+        &self.output
+    }
+}
+
+impl Ran {
+    /// Panics with the whole story unless the command exited with `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Ran {
+        if self.output.status.code() != Some(code) {
+            panic!("expected exit code {code}\n{}", self.story());
+        }
+        self
+    }
+
+    /// The command, its exit, stdout and stderr, for a failure message.
+    pub fn story(&self) -> String {
+        format!(
+            "command: {}\nexit: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command,
+            self.output.status.code(),
+            String::from_utf8_lossy(&self.output.stdout),
+            String::from_utf8_lossy(&self.output.stderr)
+        )
+    }
+}
+
+/// `expr.ran()`: runs a duct expression (unchecked, captured) into a [`Ran`].
+pub trait RunExt {
+    fn ran(&self) -> Ran;
+}
+
+impl RunExt for duct::Expression {
+    #[track_caller]
+    fn ran(&self) -> Ran {
+        let command = format!("{self:?}");
+        let output = self.run().unwrap_or_else(|e| panic!("cannot start {command}: {e}"));
+        Ran { command, output }
+    }
+}
+
+/// Waits for a started expression to end, into a [`Ran`].
+pub fn finished(handle: &duct::Handle) -> Ran {
+    let output = handle.wait().unwrap_or_else(|e| panic!("waiting for {handle:?}: {e}")).clone();
+    Ran { command: format!("{handle:?}"), output }
+}
