@@ -8,11 +8,11 @@
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+/// Held while it lives: dropping it closes the file and frees the lock.
 pub struct Lock {
     _file: File,
-    pub path: PathBuf,
 }
 
 impl Lock {
@@ -50,7 +50,7 @@ impl Lock {
         file.set_len(0)?;
         file.rewind()?;
         writeln!(file, "pid {} started {}", std::process::id(), crate::edges::clock::now().to_iso())?;
-        Ok(Lock { _file: file, path })
+        Ok(Lock { _file: file })
     }
 }
 

@@ -7,17 +7,17 @@
 //! May import: `study` and other `edges` modules; never `commands`
 //! (tests/layers.rs fails if it does).
 
-pub mod agent_config;
-pub mod cli;
-pub mod clock;
-pub mod command;
+pub(crate) mod agent_config;
+pub(crate) mod cli;
+pub(crate) mod clock;
+pub(crate) mod command;
 pub mod docker;
-pub mod eval_summary;
-pub mod events;
+pub(crate) mod eval_summary;
+pub(crate) mod events;
 pub mod experiment;
 pub mod layout;
-pub mod lock;
+pub(crate) mod lock;
 pub mod logs;
-pub mod manifest;
-pub mod quarantine;
-pub mod secrets;
+pub(crate) mod manifest;
+pub(crate) mod quarantine;
+pub(crate) mod secrets;

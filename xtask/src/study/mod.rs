@@ -7,17 +7,17 @@
 //! other `study` modules; never `edges` or `commands` (tests/layers.rs fails
 //! if it does).
 
-pub mod difficulty;
+pub(crate) mod difficulty;
 pub mod fig4;
 pub mod json;
-pub mod noise;
+pub(crate) mod noise;
 pub mod outcome;
-pub mod pair;
-pub mod plan;
-pub mod problem;
-pub mod provenance;
-pub mod result;
+pub(crate) mod pair;
+pub(crate) mod plan;
+pub(crate) mod problem;
+pub(crate) mod provenance;
+pub(crate) mod result;
 pub mod run;
-pub mod subset;
+pub(crate) mod subset;
 pub mod table;
-pub mod timestamp;
+pub(crate) mod timestamp;

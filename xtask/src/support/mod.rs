@@ -5,4 +5,4 @@
 //! May import: `study` and `edges`; never `commands`.
 
 pub mod fixture;
-pub mod world;
+pub(crate) mod world;

@@ -8,8 +8,8 @@
 //! Output is deterministic (no clock, sorted, fixed float formatting) so that
 //! committed results diff only when the data does.
 
-pub mod markdown;
-pub mod plot;
+pub(crate) mod markdown;
+pub(crate) mod plot;
 
 use markdown::{escape_pipes, Align, Markdown};
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@
 //! the CLI's whole process group; the containers seen appearing during our
 //! invocations are removed, and the resume command is printed.
 
-pub mod preflight;
+pub(crate) mod preflight;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
