@@ -297,7 +297,7 @@ fn bench_removes_only_what_it_made() {
     std::fs::write(d.path().join("mine.txt"), "keep me").unwrap();
     let out = duct::cmd(
         XTASK,
-        ["bench", "--dir", d.path().to_str().unwrap(), "--runs", "1", "--pairs", "4", "--repeat", "1"],
+        ["bench", "--this-build", "--dir", d.path().to_str().unwrap(), "--runs", "1", "--pairs", "4", "--repeat", "1"],
     )
     .stdout_capture()
     .stderr_capture()
@@ -308,11 +308,12 @@ fn bench_removes_only_what_it_made() {
     assert!(d.path().join("mine.txt").exists(), "bench removed a file it did not make");
     assert!(!d.path().join("CooperBench").exists(), "bench left its tree");
     std::fs::write(d.path().join("CooperBench"), "in the way").unwrap();
-    let out = duct::cmd(XTASK, ["bench", "--dir", d.path().to_str().unwrap(), "--runs", "1", "--pairs", "4"])
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .ran();
+    let out =
+        duct::cmd(XTASK, ["bench", "--this-build", "--dir", d.path().to_str().unwrap(), "--runs", "1", "--pairs", "4"])
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .ran();
     assert_ne!(out.status.code(), Some(0));
     assert!(d.path().join("mine.txt").exists() && d.path().join("CooperBench").is_file());
 }
@@ -336,7 +337,9 @@ fn assert_foreign_kept(c: &Checkout, foreign: &str) {
 fn two_seeds_at_once_pay_each_pair_once() {
     let c = Checkout::with_baseline("");
     let foreign = plant_foreign(&c);
-    let first = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "30")]).start().unwrap();
+    // Slow enough that the first still holds the lock when the second starts
+    // (it is refused at once, before its preflight): 100 pairs take a second.
+    let first = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "10")]).start().unwrap();
     wait_for_pairs(&c, 2);
     let second = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
     second.expect_code(2);

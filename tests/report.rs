@@ -33,11 +33,14 @@ fn study_with(c: &Checkout, options: Options) -> Study {
 }
 
 fn lite_with_coop() -> Checkout {
-    let c = Checkout::new();
-    fixture::solo_tree(&c.cb(), "lite", LITE, &SOLO).unwrap();
-    for run in COOP {
-        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
-    }
+    let c = from_template("report-lite-with-coop", |dir| {
+        let cb = dir.join("CooperBench");
+        fixture::solo_tree(&cb, "lite", LITE, &SOLO).unwrap();
+        for run in COOP {
+            fixture::sim_run(&cb, run, "lite", "coop").unwrap();
+        }
+        prune_template(&cb, true);
+    });
     c.write_experiment(r#"coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]"#);
     c
 }

@@ -16,9 +16,12 @@ const RUNS: [&str; 3] = ["command-a-solo", "command-a-solo-seed1", "command-a-so
 /// The first pair of the synthetic subset; most mutations hit it.
 const PAIR: &str = "amber_task/1000/f1_f2";
 
+/// The clean three-seed tree (a copy of one built once per process).
 fn clean() -> Checkout {
-    let c = Checkout::new();
-    fixture::solo_tree(&c.cb(), "lite", LITE, &RUNS).unwrap();
+    let c = from_template("verify-clean", |dir| {
+        fixture::solo_tree(&dir.join("CooperBench"), "lite", LITE, &RUNS).unwrap();
+        prune_template(&dir.join("CooperBench"), true);
+    });
     c.write_experiment("");
     c
 }

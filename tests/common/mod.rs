@@ -18,16 +18,21 @@ pub struct Checkout {
 }
 
 impl Checkout {
+    /// An empty folder under cargo's `CARGO_TARGET_TMPDIR` (on this kind of
+    /// machine, creating files there is several times faster than in /tmp,
+    /// and the tests create thousands), removed when the test ends.
     pub fn new() -> Checkout {
-        Checkout { tmp: tempfile::tempdir().unwrap() }
+        Checkout { tmp: tempfile::Builder::new().prefix("checkout-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap() }
     }
 
     /// A lite-shaped checkout with a complete baseline run; `extra` lines
     /// go into its experiment file.
     pub fn with_baseline(extra: &str) -> Checkout {
-        let c = Checkout::new();
-        xtask::support::fixture::solo_tree(&c.cb(), "lite", xtask::support::fixture::LITE, &["command-a-solo"])
-            .unwrap();
+        let c = from_template("lite-baseline", |dir| {
+            let lite = xtask::support::fixture::LITE;
+            xtask::support::fixture::solo_tree(&dir.join("CooperBench"), "lite", lite, &["command-a-solo"]).unwrap();
+            prune_template(&dir.join("CooperBench"), false);
+        });
         c.write_experiment(extra);
         c
     }
@@ -209,4 +214,79 @@ impl RunExt for duct::Expression {
 pub fn finished(handle: &duct::Handle) -> Ran {
     let output = handle.wait().unwrap_or_else(|e| panic!("waiting for {handle:?}: {e}")).clone();
     Ran { command: format!("{handle:?}"), output }
+}
+
+/// A checkout copied from a template that `build` makes once per test
+/// process and name: building a lite tree through the simulator costs about
+/// a second (every file is created through a slow file system), copying it
+/// a fraction. The templates live under cargo's `CARGO_TARGET_TMPDIR`, one
+/// folder per process; a later process removes those of processes that
+/// have ended (they are ours: nothing else writes there).
+pub fn from_template(name: &str, build: fn(&Path)) -> Checkout {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("templates-{}", std::process::id()));
+    let mut built = BUILT
+        .get_or_init(|| {
+            remove_templates_of_ended_processes();
+            Mutex::new(BTreeMap::new())
+        })
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let template = built
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let dir = root.join(name);
+            build(&dir);
+            dir
+        })
+        .clone();
+    drop(built);
+    let c = Checkout::new();
+    copy_tree(&template, c.tmp.path());
+    c
+}
+
+fn remove_templates_of_ended_processes() {
+    let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("templates-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Copies a tree of folders and regular files (templates hold nothing else).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Removes from a template what the harness never reads (trajectories and
+/// patches; with `dataset_features`, the dataset's per-feature files too),
+/// so that each test copies and deletes half the files.
+pub fn prune_template(cb: &Path, dataset_features: bool) {
+    let mut patterns = vec![format!("{}/logs/*/*/*/*/*/solo_*", cb.display())];
+    if dataset_features {
+        patterns.push(format!("{}/dataset/*_task", cb.display()));
+    }
+    for p in patterns {
+        for path in glob::glob(&p).unwrap().flatten() {
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
 }
