@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::edges::experiment::CommonFlags;
+use crate::edges::layout;
 use crate::study::difficulty::{self, Difficulty};
 use crate::study::outcome::Row;
 use crate::study::outcome::{EvalErrors, Outcome};
@@ -210,7 +211,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         quarantined: Vec::new(),
     };
     if !run.exists {
-        problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(format!("logs/{name}")));
+        problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(layout::run_rel(name)));
         s.missing_results = subset.pairs.iter().map(|p| p.to_string()).collect();
         return s;
     }
@@ -225,7 +226,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     for pair in &subset.pairs {
         if !run.pairs.get(pair).is_some_and(|p| p.result_present) {
             s.missing_results.push(pair.to_string());
-            let path = format!("logs/{name}/{}/{}/result.json", run.setting, pair.rel_dir());
+            let path = format!("{}/{}", layout::pair_rel(name, &run.setting, pair), layout::RESULT);
             problems.push(Problem::failure("missing_result", "no result.json").run(name).pair(pair).path(path));
         }
     }
@@ -238,8 +239,8 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                     .path(logs.rel_dir.clone()),
             );
         }
-        let result_path = format!("{}/result.json", logs.rel_dir);
-        let eval_path = format!("{}/eval.json", logs.rel_dir);
+        let result_path = format!("{}/{}", logs.rel_dir, layout::RESULT);
+        let eval_path = format!("{}/{}", logs.rel_dir, layout::EVAL);
         if let Some(r) = &logs.result {
             match r.total_cost {
                 None => problems.push(
@@ -318,11 +319,11 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         problems.push(
             Problem::failure("bad_cost", "the costs of this run add up to more than a number can hold")
                 .run(name)
-                .path(format!("logs/{name}")),
+                .path(layout::run_rel(name)),
         );
     }
     problems.extend(crate::study::provenance::made_otherwise(run));
-    let summary_path = format!("logs/{name}/eval_summary.json");
+    let summary_path = format!("{}/{}", layout::run_rel(name), layout::EVAL_SUMMARY);
     match &run.eval_summary {
         None => {
             problems.push(Problem::failure("eval_summary_missing", "no eval_summary.json").run(name).path(summary_path))

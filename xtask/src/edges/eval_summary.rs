@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::edges::layout;
 use crate::study::outcome::EvalVerdict;
 use crate::study::run::RunLogs;
 
@@ -44,11 +45,11 @@ pub fn of(logs: &RunLogs) -> Value {
 
 /// Writes [`of`] as `logs/<run>/eval_summary.json`, moving a different one aside.
 pub fn rewrite(cb: &Path, logs: &RunLogs) -> anyhow::Result<PathBuf> {
-    let dir = crate::edges::layout::run_dir(cb, &logs.name);
-    let path = dir.join("eval_summary.json");
+    let dir = layout::run_dir(cb, &logs.name);
+    let path = dir.join(layout::EVAL_SUMMARY);
     let text = serde_json::to_string_pretty(&of(logs))?;
     if std::fs::read(&path).is_ok_and(|old| old != text.as_bytes()) {
-        std::fs::rename(&path, dir.join("eval_summary.json.cli-last"))?;
+        std::fs::rename(&path, dir.join(layout::EVAL_SUMMARY_CLI_LAST))?;
     }
     std::fs::write(&path, text)?;
     Ok(path)

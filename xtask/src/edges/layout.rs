@@ -13,8 +13,8 @@ use crate::study::subset::Subset;
 /// The settings a run folder may hold, as the CLI names them.
 pub const SETTINGS: [&str; 3] = ["solo", "coop", "team"];
 
-pub const RESULT: &str = "result.json";
-pub const EVAL: &str = "eval.json";
+pub const RESULT: &str = crate::study::run::RESULT_FILE;
+pub const EVAL: &str = crate::study::run::EVAL_FILE;
 pub const CONFIG: &str = "config.json";
 pub const EVAL_SUMMARY: &str = "eval_summary.json";
 /// The CLI's own `eval_summary.json`, kept when the harness rewrites it.

@@ -47,7 +47,7 @@ impl RunLogs {
         if !run.exists {
             return run;
         }
-        run.config = read_json(&dir.join("config.json")).ok().map(|v| RunConfig {
+        run.config = read_json(&dir.join(layout::CONFIG)).ok().map(|v| RunConfig {
             model: v.get("model").and_then(|m| m.as_str()).map(String::from),
             agent_framework: v.get("agent_framework").and_then(|m| m.as_str()).map(String::from),
             setting: v.get("setting").and_then(|m| m.as_str()).map(String::from),
@@ -59,7 +59,7 @@ impl RunLogs {
             .map(|l| l.trim().to_string())
             .collect();
         run.manifest = crate::edges::manifest::Manifest::load(cooperbench_dir, name);
-        let summary = dir.join("eval_summary.json");
+        let summary = dir.join(layout::EVAL_SUMMARY);
         if summary.exists() {
             run.eval_summary = Some(read_text(&summary).and_then(|t| EvalSummary::from_text(&t)));
         }
@@ -81,7 +81,7 @@ impl RunLogs {
                         format!("run holds several settings: {}", settings_seen.join(", ")),
                     )
                     .run(name)
-                    .path(format!("logs/{name}")),
+                    .path(layout::run_rel(name)),
                 );
                 first.to_string()
             }
@@ -90,14 +90,14 @@ impl RunLogs {
     }
 
     fn load_setting(&mut self, sdir: &Path, setting: &str, max_bytes: u64) {
-        let rel_setting = format!("logs/{}/{setting}", self.name);
+        let rel_setting = format!("{}/{setting}", layout::run_rel(&self.name));
         let (dirs, trouble) = pair_dirs(sdir);
         for (rel, problem) in trouble {
             let path = if rel.is_empty() { rel_setting.clone() } else { format!("{rel_setting}/{rel}") };
             self.problems.push(problem.run(&self.name).path(path));
         }
         for (dir, [repo, task, folder]) in dirs {
-            let rel_dir = format!("logs/{}/{setting}/{repo}/{task}/{folder}", self.name);
+            let rel_dir = format!("{rel_setting}/{repo}/{task}/{folder}");
             let (repo, task, folder) = (&repo, &task, &folder);
             let pair = match (task.parse::<u64>(), PairId::parse_folder(folder)) {
                 (Ok(task_id), Some((a, b))) => PairId::new(repo, task_id, a, b),
@@ -139,12 +139,12 @@ impl RunLogs {
     /// loop of `verify`); a file that is absent is simply not present.
     fn load_pair(&mut self, dir: &Path, pair: &PairId, setting: &str, rel_dir: String, max_bytes: u64) -> PairLogs {
         let mut logs = PairLogs { rel_dir, setting: setting.to_string(), ..PairLogs::default() };
-        let result_bytes = read_if_present(&dir.join("result.json"), max_bytes);
-        let eval_bytes = read_if_present(&dir.join("eval.json"), max_bytes);
+        let result_bytes = read_if_present(&dir.join(layout::RESULT), max_bytes);
+        let eval_bytes = read_if_present(&dir.join(layout::EVAL), max_bytes);
         logs.result_present = result_bytes.is_some();
         logs.eval_present = eval_bytes.is_some();
         if let Some(bytes) = result_bytes {
-            let path = format!("{}/result.json", logs.rel_dir);
+            let path = format!("{}/{}", logs.rel_dir, layout::RESULT);
             match classify(bytes, RunResult::from_text) {
                 Ok((r, text)) => {
                     self.flag_nonfinite(&text, pair, &path);
@@ -169,7 +169,7 @@ impl RunLogs {
             }
         }
         if let Some(bytes) = eval_bytes {
-            let path = format!("{}/eval.json", logs.rel_dir);
+            let path = format!("{}/{}", logs.rel_dir, layout::EVAL);
             match classify(bytes, EvalResult::from_text) {
                 Ok((e, _)) => {
                     let said = PairId::new(&e.repo, e.task_id, e.features.0, e.features.1);

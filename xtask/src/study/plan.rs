@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::study::outcome::{is_stale, EvalVerdict};
 use crate::study::pair::PairId;
 use crate::study::result::AgentStatus;
-use crate::study::run::{PairLogs, RunLogs, Trouble};
+use crate::study::run::{PairLogs, RunLogs, Trouble, EVAL_FILE, RESULT_FILE};
 use crate::study::subset::Subset;
 
 /// A file of one pair that needs the user or the quarantine: the pair and
@@ -97,9 +97,9 @@ impl RunState {
                     s.done += 1;
                     s.eval_of(pair, p, r, &file);
                 }
-                (None, Some(t @ Trouble::NotJson(_))) => s.corrupt.push(file("result.json", t)),
-                (None, Some(t @ Trouble::BadField(_))) => s.bad.push(file("result.json", t)),
-                (None, Some(t)) => s.unreadable.push(file("result.json", t)),
+                (None, Some(t @ Trouble::NotJson(_))) => s.corrupt.push(file(RESULT_FILE, t)),
+                (None, Some(t @ Trouble::BadField(_))) => s.bad.push(file(RESULT_FILE, t)),
+                (None, Some(t)) => s.unreadable.push(file(RESULT_FILE, t)),
                 (None, None) => s.new.push(pair.clone()),
             }
         }
@@ -126,7 +126,7 @@ impl RunState {
             }
             (None, Some(t)) => {
                 self.evals += 1;
-                let f = file("eval.json", t);
+                let f = file(EVAL_FILE, t);
                 match t {
                     Trouble::NotJson(_) => self.corrupt_evals.push(f),
                     Trouble::BadField(_) => self.bad_evals.push(f),

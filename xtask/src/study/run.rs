@@ -8,6 +8,11 @@ use crate::study::pair::PairId;
 use crate::study::problem::Problem;
 use crate::study::result::{EvalResult, EvalSummary, RunResult};
 
+/// The two files per pair the study reads (the CLI writes them; `edges::layout`
+/// places them).
+pub const RESULT_FILE: &str = "result.json";
+pub const EVAL_FILE: &str = "eval.json";
+
 #[derive(Debug, Clone, Default)]
 pub struct PairLogs {
     /// `logs/<run>/<setting>/<repo>/<task>/<fA_fB>`, relative to the checkout.

@@ -252,9 +252,11 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         let run = exp.seed_run(*seed);
         match Manifest::load(&cb, &run) {
             None => {}
-            Some(Err(e)) => {
-                checks.push(check(false, "", format!("logs/{run}/{}: {e}", crate::edges::layout::MANIFEST)))
-            }
+            Some(Err(e)) => checks.push(check(
+                false,
+                "",
+                format!("{}/{}: {e}", crate::edges::layout::run_rel(&run), crate::edges::layout::MANIFEST),
+            )),
             Some(Ok(was)) => {
                 let d = was.differences(&now);
                 checks.push(check(
