@@ -37,6 +37,7 @@ use crate::study::run::RunLogs;
 
 use crate::commands::verify;
 use crate::edges::quarantine;
+
 pub use preflight::{Job, REGISTERED_AGENTS};
 
 /// Exit status after Ctrl-C or SIGTERM, as shells use.
@@ -86,7 +87,7 @@ pub struct SeedsFlags {
 }
 
 /// Which CLI invocation a step makes: its command line, its label in the
-/// output and the ledger, and whether it spends on the model.
+/// output, the ledger and the events, and whether it shows progress.
 #[derive(Debug, Clone, Copy)]
 enum Kind<'a> {
     Canary(&'a PairId),
