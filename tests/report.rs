@@ -305,3 +305,60 @@ fn a_run_plays_one_part_and_only_the_one_its_files_allow() {
         text(&o)
     );
 }
+
+/// At floor, with every success in one pair: the AUC exists only in the
+/// bootstrap replicates that happen to draw that pair (about 1 - (19/20)^20
+/// = 64% of them), so it has no interval, and the report says why instead
+/// of printing percentiles of a biased subset of replicates.
+#[test]
+fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
+    let c = Checkout::new();
+    fixture::write_dataset(&c.cb(), "lite", Shape { repos: 2, tasks: 5, pairs: 20 }).unwrap();
+    for run in SOLO {
+        fixture::sim_run(&c.cb(), run, "lite", "solo").unwrap();
+    }
+    for run in COOP {
+        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
+    }
+    let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
+    for (i, pair) in pairs.iter().enumerate() {
+        let outcome = if i == 0 { "pass" } else { "fail" };
+        for run in SOLO {
+            set(&c, run, "solo", &pair.to_string(), outcome);
+        }
+        for run in COOP {
+            set(&c, run, "coop", &pair.to_string(), outcome);
+        }
+    }
+    let r = report::render(&study(&c)).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    assert_eq!(fig["auc_grid"], serde_json::json!([0, 9]), "{}", r.fig4_json);
+    assert!(fig["auc"]["solo"].is_number(), "the point estimate exists");
+    assert!(fig["auc_ci"]["solo"].is_null(), "no interval: {}", fig["auc_ci"]);
+    let share = fig["auc_ci_defined_share"]["solo"].as_f64().unwrap();
+    assert!((0.55..0.75).contains(&share), "share {share}");
+    let cell = &fig["buckets"][0]["settings"]["solo"];
+    assert!(cell["ci_defined_share"].as_f64().unwrap() < 1.0, "{cell}");
+    let md = &r.report_md;
+    assert!(md.contains(&format!("[n/a: defined in {:.1}% of replicates]", share * 100.0)), "{md}");
+    assert!(md.contains("solo: AUC: no interval: defined in"), "{md}");
+    assert!(md.contains("solo: bucket 0: no interval: defined in"), "{md}");
+    // Percentiles are never printed for it: no `[x, y]` beside the solo AUC.
+    let line = md.lines().find(|l| l.starts_with("| solo |")).unwrap();
+    assert!(line.contains("[n/a: defined in"), "{line}");
+}
+
+/// In-sample, the solo curve is 1 in bucket 0 in every replicate: a
+/// zero-width "interval" that measures nothing, flagged where it is printed
+/// and among the warnings.
+#[test]
+fn a_zero_width_interval_is_flagged() {
+    let c = lite_with_coop();
+    let r = report::render(&study_with(&c, in_sample())).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    let cell = &fig["buckets"][0]["settings"]["solo"];
+    assert_eq!((cell["ci_lower"].as_f64(), cell["ci_upper"].as_f64()), (Some(1.0), Some(1.0)), "{cell}");
+    assert!(r.report_md.contains("[1.000, 1.000: zero width"), "{}", r.report_md);
+    let warnings: Vec<&str> = fig["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(warnings.iter().any(|w| w.starts_with("solo: bucket 0: its interval has zero width")), "{warnings:?}");
+}

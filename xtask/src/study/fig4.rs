@@ -284,14 +284,35 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// The 2.5% and 97.5% quantiles of the replicates where a statistic exists;
-/// `None` when fewer than half of them have it.
-fn interval(mut values: Vec<f64>, replicates: usize) -> Option<(f64, f64)> {
-    if values.is_empty() || values.len() * 2 < replicates {
-        return None;
+/// A bootstrap interval, or why there is none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// The 2.5% and 97.5% quantiles; `None` unless at least
+    /// [`MIN_DEFINED_SHARE`] of the replicates define the statistic.
+    pub bounds: Option<(f64, f64)>,
+    /// The share of replicates that define it, 0 to 1.
+    pub defined_share: f64,
+}
+
+/// The share of bootstrap replicates that must define a statistic for its
+/// percentiles to be an interval. Percentiles of the replicates that happen
+/// to define it describe a subset of the resamples (those that kept the
+/// pairs it needs): at 63%, as on the study's real data, that subset is
+/// biased and there is no interval; one replicate in 2,000 missing changes
+/// nothing that shows. Between this and 1 the report prints the share
+/// beside the interval.
+pub const MIN_DEFINED_SHARE: f64 = 0.95;
+
+/// The percentile interval of the replicates that define the statistic,
+/// when at least [`MIN_DEFINED_SHARE`] of them do; the share says why there
+/// is none.
+pub fn interval(mut values: Vec<f64>, replicates: usize) -> Interval {
+    let defined_share = if replicates == 0 { 0.0 } else { round6(values.len() as f64 / replicates as f64) };
+    if values.is_empty() || (values.len() as f64) < MIN_DEFINED_SHARE * replicates as f64 {
+        return Interval { bounds: None, defined_share };
     }
     values.sort_by(f64::total_cmp);
-    Some((round6(quantile(&values, 0.025)), round6(quantile(&values, 0.975))))
+    Interval { bounds: Some((round6(quantile(&values, 0.025)), round6(quantile(&values, 0.975)))), defined_share }
 }
 
 /// How the intervals were made.
@@ -319,9 +340,12 @@ pub struct Cell {
     #[serde(serialize_with = "num")]
     pub trials: f64,
     pub rate: Option<f64>,
-    /// Cluster bootstrap 95%; [0, 1] when the bucket is empty.
+    /// Cluster bootstrap 95%; [0, 1] when the bucket is empty or when some
+    /// replicate leaves the cell without trials (no interval: see the share).
     pub ci_lower: f64,
     pub ci_upper: f64,
+    /// The share of bootstrap replicates in which the cell has trials.
+    pub ci_defined_share: f64,
     /// The paper's interval, treating every trial as independent.
     pub wilson_lower: f64,
     pub wilson_upper: f64,
@@ -341,11 +365,18 @@ pub struct Estimate {
     pub value: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    /// The share of bootstrap replicates that define it; below 1, no interval.
+    pub ci_defined_share: f64,
 }
 
 impl Estimate {
-    fn new(value: Option<f64>, ci: Option<(f64, f64)>) -> Estimate {
-        Estimate { value: value.map(round6), ci_lower: ci.map(|c| c.0), ci_upper: ci.map(|c| c.1) }
+    fn new(value: Option<f64>, ci: Interval) -> Estimate {
+        Estimate {
+            value: value.map(round6),
+            ci_lower: ci.bounds.map(|c| c.0),
+            ci_upper: ci.bounds.map(|c| c.1),
+            ci_defined_share: ci.defined_share,
+        }
     }
 
     /// Both ends known and zero between them: no difference can be claimed.
@@ -359,6 +390,7 @@ pub struct Paired {
     pub mean: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    pub ci_defined_share: f64,
     pub solo_only: usize,
     pub coop_only: usize,
     pub pairs: usize,
@@ -410,7 +442,7 @@ pub fn curves(
         }
         replicates.push(stats(&t, &grid, n_settings));
     }
-    let ci = |get: &dyn Fn(&Stats) -> Option<f64>| -> Option<(f64, f64)> {
+    let ci = |get: &dyn Fn(&Stats) -> Option<f64>| -> Interval {
         interval(replicates.iter().filter_map(get).collect(), boot.replicates)
     };
 
@@ -420,14 +452,19 @@ pub fn curves(
                 .map(|s| {
                     let (k, n) = all.cells[b * n_settings + s];
                     let (wl, wu) = wilson(k, n);
-                    let (cl, cu) =
-                        if n > 0.0 { ci(&|r| r.rates[b * n_settings + s]).unwrap_or((0.0, 1.0)) } else { (0.0, 1.0) };
+                    let interval = if n > 0.0 {
+                        ci(&|r| r.rates[b * n_settings + s])
+                    } else {
+                        Interval { bounds: None, defined_share: 0.0 }
+                    };
+                    let (cl, cu) = interval.bounds.unwrap_or((0.0, 1.0));
                     let cell = Cell {
                         successes: k,
                         trials: n,
                         rate: point.rates[b * n_settings + s].map(round6),
                         ci_lower: cl,
                         ci_upper: cu,
+                        ci_defined_share: interval.defined_share,
                         wilson_lower: round6(wl),
                         wilson_upper: round6(wu),
                     };
@@ -457,6 +494,7 @@ pub fn curves(
                 mean: e.value,
                 ci_lower: e.ci_lower,
                 ci_upper: e.ci_upper,
+                ci_defined_share: e.ci_defined_share,
                 solo_only: so,
                 coop_only: co,
                 pairs: n,
@@ -611,5 +649,24 @@ mod tests {
         assert!((0..1000).all(|_| r.below(3) < 3));
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.0), 1.0);
+    }
+
+    #[test]
+    fn an_interval_needs_nearly_every_replicate() {
+        // 40 replicates 1..=40: type-7 quantiles at 0.975 and 39.025.
+        let all: Vec<f64> = (1..=40).map(f64::from).collect();
+        let i = interval(all.clone(), 40);
+        assert_eq!(i.bounds, Some((1.975, 39.025)));
+        assert_eq!(i.defined_share, 1.0);
+        // 38 of 40 (95%) still make one, over the 38 that define it:
+        // quantiles at 37 * 0.025 = 0.925 and 37 * 0.975 = 36.075.
+        let i = interval(all[..38].to_vec(), 40);
+        assert_eq!(i.bounds, Some((1.925, 37.075)));
+        assert_eq!(i.defined_share, 0.95);
+        // 37 of 40 do not: no interval, and the share says why.
+        let i = interval(all[..37].to_vec(), 40);
+        assert_eq!(i.bounds, None);
+        assert_eq!(i.defined_share, 0.925);
+        assert_eq!(interval(Vec::new(), 0), Interval { bounds: None, defined_share: 0.0 });
     }
 }

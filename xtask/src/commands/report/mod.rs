@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::edges::experiment::CommonFlags;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
+    MIN_DEFINED_SHARE,
 };
 use crate::study::noise::{self, Noise};
 use crate::study::outcome::{EvalErrors, Outcome};
@@ -198,9 +199,12 @@ pub struct Fig4 {
     /// Bucket indices every curve populates; every AUC is taken over them.
     pub auc_grid: Vec<usize>,
     pub auc: BTreeMap<String, Option<f64>>,
+    /// Null unless every bootstrap replicate defines the AUC (see the share).
     pub auc_ci: BTreeMap<String, Option<[f64; 2]>>,
+    pub auc_ci_defined_share: BTreeMap<String, f64>,
     pub retention: BTreeMap<String, Option<f64>>,
     pub retention_ci: BTreeMap<String, Option<[f64; 2]>>,
+    pub retention_ci_defined_share: BTreeMap<String, f64>,
     /// AUC of each coop curve minus the solo AUC.
     pub auc_difference: BTreeMap<String, Estimate>,
     pub paired_difference: BTreeMap<String, Paired>,
@@ -432,15 +436,17 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
                 DifficultyMode::InSample => "in-sample (the paper's): every trial sits at its pair's difficulty over all solo seeds; the solo curve is circular",
             },
             buckets: "floor(failures * 10 / valid seeds), capped at 9, from integers",
-            interval: "cluster bootstrap 95% (percentiles 2.5 and 97.5), resampling whole clusters with all their trials; null when fewer than half the replicates define the statistic",
+            interval: "cluster bootstrap 95% (percentiles 2.5 and 97.5), resampling whole clusters with all their trials; over the replicates that define the statistic, null unless at least 95% do (percentiles of the replicates that happen to define it describe a biased subset of resamples): ci_defined_share says how many did",
             wilson: "Wilson 95% (z = 1.96) on pooled trials, as the paper: too narrow, since seeds of one pair are not independent",
             auc: "trapezoids over the centres 0.05 + 0.1*b of auc_grid, the buckets every curve populates; null under two",
         },
         auc_grid: curves.grid.clone(),
         auc: curves.auc.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
         auc_ci: curves.auc.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
+        auc_ci_defined_share: curves.auc.iter().map(|(k, e)| (k.clone(), e.ci_defined_share)).collect(),
         retention: curves.retention.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
         retention_ci: curves.retention.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
+        retention_ci_defined_share: curves.retention.iter().map(|(k, e)| (k.clone(), e.ci_defined_share)).collect(),
         auc_difference: curves.auc_difference.clone(),
         paired_difference: curves.paired.clone(),
         buckets: curves.buckets,
@@ -563,11 +569,17 @@ fn figure_checks(c: &Curves, solo_runs: usize, eval_errors_left_out: usize, mode
         }
     }
     for (run, p) in &c.paired {
-        let e = Estimate { value: p.mean, ci_lower: p.ci_lower, ci_upper: p.ci_upper };
+        let e = Estimate {
+            value: p.mean,
+            ci_lower: p.ci_lower,
+            ci_upper: p.ci_upper,
+            ci_defined_share: p.ci_defined_share,
+        };
         if e.spans_zero() {
             w.push(format!("{run}: the interval of the paired difference spans 0"));
         }
     }
+    w.extend(interval_checks(c));
     if solo_runs < 3 {
         w.push(format!("difficulty from {solo_runs} solo run(s): values are coarse"));
     }
@@ -600,13 +612,75 @@ fn difficulty_csv(study: &Study, per_pair: &[PairRow]) -> String {
     o
 }
 
+/// Intervals that cannot be read as 95% intervals, one line each: a
+/// statistic some bootstrap replicates leave undefined has none at all, and
+/// a zero-width one comes from replicates that all agree, not from a
+/// measured uncertainty.
+fn interval_checks(c: &Curves) -> Vec<String> {
+    let mut w = Vec::new();
+    let mut named: Vec<(String, &Estimate)> = Vec::new();
+    for (s, e) in &c.auc {
+        named.push((format!("{s}: AUC"), e));
+    }
+    for (run, e) in &c.retention {
+        named.push((format!("{run}: retention"), e));
+    }
+    for (run, e) in &c.auc_difference {
+        named.push((format!("{run}: AUC minus solo AUC"), e));
+    }
+    for (what, e) in named {
+        if e.value.is_none() {
+            continue;
+        }
+        match (e.ci_lower, e.ci_upper) {
+            (Some(l), Some(u)) if l == u => w.push(format!(
+                "{what}: its interval has zero width ([{l:.3}, {u:.3}]): every replicate gave the same value, which measures no uncertainty"
+            )),
+            (Some(_), Some(_)) => {}
+            _ => w.push(format!("{what}: no interval: {}", undefined_in(e.ci_defined_share))),
+        }
+    }
+    for (run, p) in &c.paired {
+        if p.mean.is_some() && p.ci_lower.is_none() {
+            w.push(format!("{run}: paired difference: no interval: {}", undefined_in(p.ci_defined_share)));
+        }
+    }
+    for b in &c.buckets {
+        for (s, cell) in &b.settings {
+            if cell.rate.is_some() && cell.ci_defined_share < MIN_DEFINED_SHARE {
+                w.push(format!("{s}: bucket {}: no interval: {}", b.bucket, undefined_in(cell.ci_defined_share)));
+            } else if cell.rate.is_some() && cell.ci_lower == cell.ci_upper {
+                w.push(format!(
+                    "{s}: bucket {}: its interval has zero width ([{:.3}, {:.3}]): every replicate gave the same rate",
+                    b.bucket, cell.ci_lower, cell.ci_upper
+                ));
+            }
+        }
+    }
+    w
+}
+
+/// Why a statistic has no interval: the share of replicates that define it.
+fn undefined_in(share: f64) -> String {
+    format!(
+        "defined in {:.1}% of the bootstrap replicates, and an interval needs {:.0}%",
+        share * 100.0,
+        MIN_DEFINED_SHARE * 100.0
+    )
+}
+
 fn opt(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into())
 }
 
-fn ci(lo: Option<f64>, hi: Option<f64>) -> String {
+/// `[lo, hi]`, with the share of replicates behind it when some lacked the
+/// statistic, or why there is none (`[n/a: defined in 63.0% of replicates]`).
+fn ci(lo: Option<f64>, hi: Option<f64>, share: f64) -> String {
+    let part = if share < 1.0 { format!(" in {:.2}% of replicates", share * 100.0) } else { String::new() };
     match (lo, hi) {
-        (Some(l), Some(h)) => format!("[{l:.3}, {h:.3}]"),
+        (Some(l), Some(h)) if l == h => format!("[{l:.3}, {h:.3}: zero width{part}]"),
+        (Some(l), Some(h)) => format!("[{l:.3}, {h:.3}{part}]"),
+        _ if share < 1.0 => format!("[n/a: defined in {:.1}% of replicates]", share * 100.0),
         _ => "[n/a]".into(),
     }
 }
@@ -728,7 +802,7 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
         DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
     });
     m.para(&format!(
-        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike.",
+        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did.",
         match fig.bootstrap.cluster {
             Cluster::Pair => "pair",
             Cluster::Task => "task",
@@ -746,15 +820,17 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
             row.extend(settings.iter().map(|s| {
                 let c = &b.settings[s];
                 match c.rate {
-                    Some(r) => format!(
-                        "{}/{} = {r:.3} [{:.3}, {:.3}] ({:.3}, {:.3})",
-                        count(c.successes),
-                        count(c.trials),
-                        c.ci_lower,
-                        c.ci_upper,
-                        c.wilson_lower,
-                        c.wilson_upper
-                    ),
+                    Some(r) => {
+                        let defined = c.ci_defined_share >= MIN_DEFINED_SHARE;
+                        format!(
+                            "{}/{} = {r:.3} {} ({:.3}, {:.3})",
+                            count(c.successes),
+                            count(c.trials),
+                            ci(defined.then_some(c.ci_lower), defined.then_some(c.ci_upper), c.ci_defined_share),
+                            c.wilson_lower,
+                            c.wilson_upper
+                        )
+                    }
                     None => "empty".to_string(),
                 }
             }));
@@ -779,15 +855,23 @@ fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
                 (Some(d), Some(r)) => {
                     let rc = fig.retention_ci[s];
                     (
-                        format!("{} {}", opt(d.value), ci(d.ci_lower, d.ci_upper)),
-                        format!("{} {}", opt(*r), ci(rc.map(|c| c[0]), rc.map(|c| c[1]))),
+                        format!("{} {}", opt(d.value), ci(d.ci_lower, d.ci_upper, d.ci_defined_share)),
+                        format!(
+                            "{} {}",
+                            opt(*r),
+                            ci(rc.map(|c| c[0]), rc.map(|c| c[1]), fig.retention_ci_defined_share[s])
+                        ),
                     )
                 }
                 _ => ("-".into(), "-".into()),
             };
             vec![
                 s.clone(),
-                format!("{} {}", opt(fig.auc[s]), ci(auc_ci.map(|c| c[0]), auc_ci.map(|c| c[1]))),
+                format!(
+                    "{} {}",
+                    opt(fig.auc[s]),
+                    ci(auc_ci.map(|c| c[0]), auc_ci.map(|c| c[1]), fig.auc_ci_defined_share[s])
+                ),
                 diff,
                 ret,
             ]
@@ -810,7 +894,7 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
             vec![
                 format!("`{run}`"),
                 p.pairs.to_string(),
-                format!("{} {}", opt(p.mean), ci(p.ci_lower, p.ci_upper)),
+                format!("{} {}", opt(p.mean), ci(p.ci_lower, p.ci_upper, p.ci_defined_share)),
                 p.solo_only.to_string(),
                 p.coop_only.to_string(),
             ]
