@@ -340,12 +340,18 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     let cell = &fig["buckets"][0]["settings"]["solo"];
     assert!(cell["ci_defined_share"].as_f64().unwrap() < 1.0, "{cell}");
     let md = &r.report_md;
-    assert!(md.contains(&format!("[n/a: defined in {:.1}% of replicates]", share * 100.0)), "{md}");
     assert!(md.contains("solo: AUC: no interval: defined in"), "{md}");
     assert!(md.contains("solo: bucket 0: no interval: defined in"), "{md}");
-    // Percentiles are never printed for it: no `[x, y]` beside the solo AUC.
-    let line = md.lines().find(|l| l.starts_with("| solo |")).unwrap();
-    assert!(line.contains("[n/a: defined in"), "{line}");
+    // Its bucket-0 cell prints the share, never percentiles.
+    let row = md.lines().find(|l| l.starts_with("| 0 | 0.05 |")).unwrap();
+    assert!(row.contains("[n/a: defined in"), "{row}");
+    // And the verdict comes first: at floor, so no AUC is given at all.
+    assert_eq!(fig["verdict"]["at_floor"], true, "{}", fig["verdict"]);
+    let verdict = md.find("## What the data can show").unwrap();
+    assert!(verdict < md.find("## Runs").unwrap());
+    assert!(md[verdict..].lines().nth(2).unwrap().starts_with("At floor: 3 solo passes in 60 trials, all in one task"), "{md}");
+    assert!(md.contains("AUC and retention carry no information and are not given here"), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("| solo | ")), "an AUC row at floor: {md}");
 }
 
 /// In-sample, the solo curve is 1 in bucket 0 in every replicate: a

@@ -8,6 +8,7 @@
 //! if it does).
 
 pub(crate) mod difficulty;
+pub(crate) mod exact;
 pub mod fig4;
 pub mod json;
 pub(crate) mod noise;
@@ -21,3 +22,4 @@ pub mod run;
 pub(crate) mod subset;
 pub mod table;
 pub(crate) mod timestamp;
+pub(crate) mod verdict;

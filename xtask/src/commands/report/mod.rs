@@ -27,6 +27,7 @@ use crate::study::noise::{self, Noise};
 use crate::study::outcome::{EvalErrors, Outcome};
 use crate::study::run::RunLogs;
 use crate::study::table::{RunOutcomes, Table};
+use crate::study::verdict::{self, EvalErrorComparison, RunRate, SeedAgreement, Verdict};
 
 use crate::commands::verify::{self, Report as VerifyReport};
 use crate::study::problem::Severity;
@@ -192,6 +193,10 @@ pub struct RepoRow {
 pub struct Fig4 {
     pub experiment: String,
     pub subset: String,
+    /// What the data can show, by explicit rules, before any number.
+    pub verdict: Verdict,
+    /// The assumptions the numbers rest on, tested.
+    pub assumptions: Assumptions,
     pub difficulty_mode: DifficultyMode,
     pub bootstrap: Bootstrap,
     pub policy: Policy,
@@ -214,6 +219,14 @@ pub struct Fig4 {
     pub per_repo: Vec<RepoRow>,
     pub undefined_pairs: usize,
     pub warnings: Vec<String>,
+}
+
+/// Are the solo seeds repeats of one experiment, and did eval errors (left
+/// out of every rate) strike the settings alike?
+#[derive(Debug, Clone, Serialize)]
+pub struct Assumptions {
+    pub solo_seeds: SeedAgreement,
+    pub eval_errors: EvalErrorComparison,
 }
 
 /// Which runs play which part.
@@ -414,11 +427,28 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         })
         .collect();
 
-    let warnings = figure_checks(&curves, solo_runs.len(), eval_errors_left_out, opts.difficulty);
+    let solo_by_pair: Vec<(crate::study::pair::PairId, Vec<bool>)> =
+        pairs.iter().map(|p| (p.pair.clone(), p.solo.iter().flatten().copied().collect())).collect();
+    let bucket_pairs: Vec<usize> = curves.buckets.iter().map(|b| b.pairs).collect();
+    let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs);
+    let solo_names: Vec<String> = solo_runs.iter().map(|r| r.name.clone()).collect();
+    let seeds = verdict::seed_agreement(&solo_names, &pairs.iter().map(|p| p.solo.clone()).collect::<Vec<_>>());
+    let eval_rate = |r: &&RunOutcomes| {
+        let c = crate::study::table::Counts::of(r.rows.values());
+        RunRate { run: r.name.clone(), count: c.eval_errors, of: c.evals }
+    };
+    let evals = verdict::eval_errors(
+        &solo_runs.iter().map(eval_rate).collect::<Vec<_>>(),
+        &coop_runs.iter().map(eval_rate).collect::<Vec<_>>(),
+    );
+    let mut warnings = figure_checks(&curves, solo_runs.len(), eval_errors_left_out, opts.difficulty);
+    warnings.extend(verdict::assumption_warnings(&seeds, &evals));
     let pair_ci = |e: &Estimate| e.ci_lower.zip(e.ci_upper).map(|(l, u)| [l, u]);
     Fig4 {
         experiment: name.to_string(),
         subset: subset.to_string(),
+        verdict,
+        assumptions: Assumptions { solo_seeds: seeds, eval_errors: evals },
         difficulty_mode: opts.difficulty,
         bootstrap: opts.bootstrap,
         policy: Policy {
@@ -709,6 +739,7 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
         names(&fig.policy.solo_curve_runs),
         names(&fig.policy.coop_runs),
     ));
+    verdict_section(&mut m, fig);
     runs_section(&mut m, check);
     distribution_section(&mut m, check);
     figure_section(&mut m, fig, settings);
@@ -716,6 +747,7 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     paired_section(&mut m, fig);
     noise_section(&mut m, fig);
     per_repo_section(&mut m, fig, settings);
+    assumptions_section(&mut m, fig);
     m.para(&format!(
         "Policy: LimitsExceeded is a failure; agent errors are left out; eval errors are {} ({} trial(s) left out); coop status is the worst of its agents.",
         match fig.policy.eval_errors {
@@ -734,6 +766,37 @@ fn names(v: &[String]) -> String {
     } else {
         v.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
     }
+}
+
+fn verdict_section(m: &mut Markdown, fig: &Fig4) {
+    m.heading(2, "What the data can show");
+    m.para(&fig.verdict.text);
+    m.bullets(&fig.verdict.rules);
+}
+
+fn assumptions_section(m: &mut Markdown, fig: &Fig4) {
+    let a = &fig.assumptions;
+    m.heading(2, "Assumptions");
+    let seeds = &a.solo_seeds;
+    let rates: Vec<String> = seeds.per_run.iter().map(|r| format!("`{}` {}/{}", r.run, r.count, r.of)).collect();
+    m.para(&format!(
+        "Solo seeds as repeats of one experiment, on the {} pairs every seed judged: {}; Cochran's Q {} (p {}). A small p says the seeds differ more than chance allows.",
+        seeds.pairs,
+        if rates.is_empty() { "none".to_string() } else { rates.join(", ") },
+        opt(seeds.cochran_q),
+        opt(seeds.p_value)
+    ));
+    let rows: Vec<Vec<String>> = a
+        .eval_errors
+        .per_run
+        .iter()
+        .map(|r| {
+            let p = a.eval_errors.coop_vs_solo_p.iter().find(|(c, _)| c == &r.run).map(|(_, p)| format!("{p:.4}"));
+            vec![format!("`{}`", r.run), format!("{}/{}", r.count, r.of), p.unwrap_or_else(|| "-".into())]
+        })
+        .collect();
+    m.para("Eval errors are left out of every rate (unless `--eval-errors fail`): each coop run's share against the solo runs' pooled share, by Fisher's exact test.");
+    m.table(&[("run", Align::Left), ("eval errors", Align::Right), ("Fisher p against solo", Align::Right)], &rows);
 }
 
 fn runs_section(m: &mut Markdown, check: &VerifyReport) {
@@ -842,6 +905,10 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
 
 fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
     m.heading(2, "Area under the curves");
+    if fig.verdict.at_floor {
+        m.para("At floor (see \"What the data can show\"): AUC and retention carry no information and are not given here; fig4.json keeps the numbers the rules were applied to.");
+        return;
+    }
     let grid: Vec<String> = fig.auc_grid.iter().map(|b| b.to_string()).collect();
     m.para(&format!(
         "Every AUC is taken over the same grid, the buckets that every curve populates: {} (trapezoids over their centres). Retention is coop AUC over solo AUC on that grid; the difference is coop AUC minus solo AUC.",

@@ -1,0 +1,268 @@
+//! What the data can and cannot show, decided by explicit rules before any
+//! number is read, and the assumptions the numbers rest on, tested: that a
+//! pair's solo seeds are exchangeable repeats (Cochran's Q), and that eval
+//! errors, which are left out of every rate, struck the settings alike
+//! (Fisher's exact test). The report prints these first.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::study::exact;
+use crate::study::fig4::round6;
+use crate::study::pair::PairId;
+
+/// Fewer solo successes than this, and the figure is at floor.
+pub const FLOOR_SUCCESSES: usize = 10;
+/// More than this share of the placed pairs in one bucket, and the figure
+/// is at floor too: one bucket is no curve.
+pub const FLOOR_BUCKET_SHARE: f64 = 0.8;
+/// Below this p-value an assumption is reported as failing.
+pub const ALPHA: f64 = 0.05;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub at_floor: bool,
+    pub solo_successes: usize,
+    pub solo_trials: usize,
+    /// Tasks (repo and task id) with at least one solo success.
+    pub tasks_with_successes: usize,
+    /// The largest bucket's share of the placed pairs.
+    pub largest_bucket_share: f64,
+    /// One short paragraph in plain words.
+    pub text: String,
+    /// The rules, as applied.
+    pub rules: Vec<String>,
+}
+
+/// The verdict from every solo trial (per pair, all solo runs) and the
+/// pairs each bucket holds; `placed` is how many pairs were placed at all.
+pub fn verdict(solo: &[(PairId, Vec<bool>)], bucket_pairs: &[usize], placed: usize) -> Verdict {
+    let solo_trials: usize = solo.iter().map(|(_, t)| t.len()).sum();
+    let solo_successes: usize = solo.iter().map(|(_, t)| t.iter().filter(|x| **x).count()).sum();
+    let tasks: BTreeSet<(&str, u64)> =
+        solo.iter().filter(|(_, t)| t.iter().any(|x| *x)).map(|(p, _)| (p.repo.as_str(), p.task_id)).collect();
+    let largest = bucket_pairs.iter().copied().max().unwrap_or(0);
+    let largest_bucket_share = if placed == 0 { 0.0 } else { round6((largest as f64 / placed as f64).min(1.0)) };
+    let few = solo_successes < FLOOR_SUCCESSES;
+    let piled = largest_bucket_share > FLOOR_BUCKET_SHARE;
+    let at_floor = few || piled;
+    let rules = vec![
+        format!(
+            "at floor when fewer than {FLOOR_SUCCESSES} solo successes: {solo_successes} in {solo_trials} trials{}",
+            if few { " (at floor)" } else { "" }
+        ),
+        format!(
+            "at floor when more than {:.0}% of the placed pairs sit in one bucket: {:.1}% of {placed}{}",
+            FLOOR_BUCKET_SHARE * 100.0,
+            largest_bucket_share * 100.0,
+            if piled { " (at floor)" } else { "" }
+        ),
+        format!("solo successes come from {} task(s)", tasks.len()),
+    ];
+    let where_from = match tasks.len() {
+        0 => String::new(),
+        1 => ", all in one task".to_string(),
+        n => format!(", across {n} tasks"),
+    };
+    let text = if at_floor {
+        format!(
+            "At floor: {solo_successes} solo passes in {solo_trials} trials{where_from}; {:.0}% of the placed pairs sit in one bucket. Figure 4 carries no information here, AUC and retention are not given, and no difference between settings can be read from it.",
+            largest_bucket_share * 100.0
+        )
+    } else if tasks.len() == 1 {
+        format!(
+            "Not at floor by the rules ({solo_successes} solo passes in {solo_trials} trials), but every success is in one task: the figure describes that task more than the benchmark."
+        )
+    } else {
+        format!(
+            "Not at floor: {solo_successes} solo passes in {solo_trials} trials{where_from}; the largest bucket holds {:.0}% of the placed pairs. The numbers below can be read with their intervals and warnings.",
+            largest_bucket_share * 100.0
+        )
+    };
+    Verdict {
+        at_floor,
+        solo_successes,
+        solo_trials,
+        tasks_with_successes: tasks.len(),
+        largest_bucket_share,
+        text,
+        rules,
+    }
+}
+
+/// A rate of something in one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRate {
+    pub run: String,
+    pub count: usize,
+    pub of: usize,
+}
+
+/// Are the solo seeds exchangeable? Their pass rates on the pairs where
+/// every seed is a trial, and Cochran's Q over those pairs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedAgreement {
+    pub pairs: usize,
+    pub per_run: Vec<RunRate>,
+    pub cochran_q: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+/// `runs` names the solo runs; `trials` holds per pair one entry per run
+/// (`None`: no trial).
+pub fn seed_agreement(runs: &[String], trials: &[Vec<Option<bool>>]) -> SeedAgreement {
+    let complete: Vec<Vec<bool>> = trials
+        .iter()
+        .filter(|t| t.len() == runs.len() && t.iter().all(Option::is_some))
+        .map(|t| t.iter().map(|x| x.unwrap_or(false)).collect())
+        .collect();
+    let per_run = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RunRate { run: r.clone(), count: complete.iter().filter(|t| t[i]).count(), of: complete.len() })
+        .collect();
+    let q = exact::cochran_q(&complete);
+    SeedAgreement {
+        pairs: complete.len(),
+        per_run,
+        cochran_q: q.map(|(q, _)| round6(q)),
+        p_value: q.map(|(_, p)| round6(p)),
+    }
+}
+
+/// Eval errors are left out of every rate; a run whose share of them
+/// differs from the solo runs' makes the comparison lean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalErrorComparison {
+    /// Eval errors of each run, of its evals.
+    pub per_run: Vec<RunRate>,
+    /// Each coop run against the solo runs pooled: Fisher's exact p-value.
+    pub coop_vs_solo_p: Vec<(String, f64)>,
+}
+
+pub fn eval_errors(solo: &[RunRate], coop: &[RunRate]) -> EvalErrorComparison {
+    let (se, sn) = solo.iter().fold((0, 0), |(e, n), r| (e + r.count, n + r.of));
+    let coop_vs_solo_p = coop
+        .iter()
+        .map(|r| {
+            let p = exact::fisher_two_sided(r.count as u64, (r.of - r.count) as u64, se as u64, (sn - se) as u64);
+            (r.run.clone(), round6(p))
+        })
+        .collect();
+    EvalErrorComparison { per_run: solo.iter().chain(coop).cloned().collect(), coop_vs_solo_p }
+}
+
+/// The warnings the assumptions give, one line each.
+pub fn assumption_warnings(seeds: &SeedAgreement, evals: &EvalErrorComparison) -> Vec<String> {
+    let mut w = Vec::new();
+    if let (Some(q), Some(p)) = (seeds.cochran_q, seeds.p_value) {
+        if p < ALPHA {
+            let rates: Vec<String> = seeds.per_run.iter().map(|r| format!("{} {}/{}", r.run, r.count, r.of)).collect();
+            w.push(format!(
+                "the solo seeds differ (Cochran's Q = {q:.2}, p = {p:.4} on {} pairs: {}): they may not be repeats of one experiment",
+                seeds.pairs,
+                rates.join(", ")
+            ));
+        }
+    }
+    let solo_rate = {
+        let solo: Vec<&RunRate> =
+            evals.per_run.iter().filter(|r| !evals.coop_vs_solo_p.iter().any(|(c, _)| c == &r.run)).collect();
+        let (e, n) = solo.iter().fold((0, 0), |(e, n), r| (e + r.count, n + r.of));
+        format!("{e}/{n}")
+    };
+    for (run, p) in &evals.coop_vs_solo_p {
+        if *p < ALPHA {
+            let r = evals.per_run.iter().find(|r| &r.run == run);
+            let own = r.map(|r| format!("{}/{}", r.count, r.of)).unwrap_or_default();
+            w.push(format!(
+                "{run}: eval errors {own} against the solo runs' {solo_rate} (Fisher's exact p = {p:.4}): left out of its rates, they can bias the comparison"
+            ));
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(task: u64, a: u32) -> PairId {
+        PairId::new("amber_task", task, a, a + 1)
+    }
+
+    #[test]
+    fn three_passes_in_one_task_are_at_floor() {
+        // The study's real data, in small: 3 passes, all in task 1.
+        let mut solo = vec![(pair(1, 1), vec![true, true, true])];
+        solo.extend((2..98).map(|t| (pair(t, 1), vec![false, false, false])));
+        let mut buckets = vec![0; 10];
+        buckets[0] = 1;
+        buckets[9] = 96;
+        let v = verdict(&solo, &buckets, 97);
+        assert!(v.at_floor);
+        assert_eq!((v.solo_successes, v.solo_trials, v.tasks_with_successes), (3, 291, 1));
+        assert!(
+            v.text.starts_with("At floor: 3 solo passes in 291 trials, all in one task; 99% of the placed pairs"),
+            "{}",
+            v.text
+        );
+        assert!(v.rules[0].ends_with("(at floor)") && v.rules[1].ends_with("(at floor)"), "{:?}", v.rules);
+    }
+
+    #[test]
+    fn enough_successes_spread_out_are_not_at_floor() {
+        let solo: Vec<(PairId, Vec<bool>)> = (0..20).map(|t| (pair(t, 1), vec![t % 2 == 0, t % 3 == 0])).collect();
+        let buckets = [4, 0, 0, 0, 0, 8, 0, 0, 0, 8];
+        let v = verdict(&solo, &buckets, 20);
+        assert!(!v.at_floor, "{}", v.text);
+        assert_eq!(v.solo_successes, 10 + 7);
+        assert_eq!(v.largest_bucket_share, 0.4);
+        assert!(v.text.starts_with("Not at floor: 17 solo passes in 40 trials, across"), "{}", v.text);
+        // Ten successes in one bucket of all twenty pairs: at floor by the pile.
+        let v = verdict(&solo, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 17], 20);
+        assert!(v.at_floor && v.rules[1].ends_with("(at floor)"), "{:?}", v.rules);
+    }
+
+    #[test]
+    fn seeds_that_differ_are_named() {
+        let runs: Vec<String> = ["s0", "s1", "s2"].map(String::from).into();
+        // s0 passes everything, s2 nothing, s1 half: clearly not alike.
+        let trials: Vec<Vec<Option<bool>>> =
+            (0..20).map(|i| vec![Some(true), Some(i % 2 == 0), Some(false)]).chain([vec![None, None, None]]).collect();
+        let a = seed_agreement(&runs, &trials);
+        assert_eq!(a.pairs, 20);
+        assert_eq!(a.per_run.iter().map(|r| r.count).collect::<Vec<_>>(), [20, 10, 0]);
+        // Columns 20, 10, 0 (N = 30); rows 2 (ten times) and 1 (ten times),
+        // sum of squares 50: Q = 2 (3 * 500 - 900) / (90 - 50) = 30.
+        assert_eq!(a.cochran_q, Some(30.0));
+        let w = assumption_warnings(&a, &eval_errors(&[], &[]));
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].starts_with(
+                "the solo seeds differ (Cochran's Q = 30.00, p = 0.0000 on 20 pairs: s0 20/20, s1 10/20, s2 0/20)"
+            ),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[test]
+    fn eval_errors_that_differ_between_settings_are_named() {
+        // The numbers: coop 12/100 against solo 11/300.
+        let solo = [RunRate { run: "s".into(), count: 11, of: 300 }];
+        let coop = [RunRate { run: "c".into(), count: 12, of: 100 }, RunRate { run: "d".into(), count: 4, of: 100 }];
+        let e = eval_errors(&solo, &coop);
+        assert!((0.004..0.006).contains(&e.coop_vs_solo_p[0].1), "{:?}", e.coop_vs_solo_p);
+        assert!(e.coop_vs_solo_p[1].1 > 0.5, "{:?}", e.coop_vs_solo_p);
+        let agree = SeedAgreement { pairs: 0, per_run: vec![], cochran_q: None, p_value: None };
+        let w = assumption_warnings(&agree, &e);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("c: eval errors 12/100 against the solo runs' 11/300 (Fisher's exact p = 0.00"),
+            "{}",
+            w[0]
+        );
+    }
+}
