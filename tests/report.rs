@@ -165,7 +165,15 @@ fn held_out_numbers_agree_with_a_hand_calculation() {
     let p = &fig["paired_difference"];
     assert_eq!(p["command-a-coop-comm"]["mean"], serde_json::json!(0.25));
     assert_eq!(p["command-a-coop-nocomm"]["mean"], serde_json::json!(-0.25));
-    assert_eq!(p["command-a-coop-nocomm"]["solo_only"], 2);
+    // Per seed: solo alone passes on pair 2 for 2 of 3 seeds and on pair 3
+    // for 1 of 3: one pair in all (not two: K seeds are not K chances).
+    assert_eq!(p["command-a-coop-nocomm"]["solo_only"], serde_json::json!(1.0));
+    assert_eq!(p["command-a-coop-nocomm"]["coop_only"], serde_json::json!(0.0));
+    // Both clusterings side by side, each with its p-value and detectable size.
+    for by in ["pair", "task"] {
+        let b = &fig["paired_by_cluster"]["command-a-coop-nocomm"][by];
+        assert!(b["p_value"].is_number() && b["mde_80"].is_number(), "{by}: {b}");
+    }
     assert_eq!(p["command-a-coop-nocomm"]["pairs"], 4);
     // Noise: pairs 2 and 3 of 4 flip; pass@1 = mean(1, 2/3, 1/3, 0).
     assert_eq!(fig["noise"]["flip_rate"], serde_json::json!(0.5));
@@ -349,7 +357,10 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     assert_eq!(fig["verdict"]["at_floor"], true, "{}", fig["verdict"]);
     let verdict = md.find("## What the data can show").unwrap();
     assert!(verdict < md.find("## Runs").unwrap());
-    assert!(md[verdict..].lines().nth(2).unwrap().starts_with("At floor: 3 solo passes in 60 trials, all in one task"), "{md}");
+    assert!(
+        md[verdict..].lines().nth(2).unwrap().starts_with("At floor: 3 solo passes in 60 trials, all in one task"),
+        "{md}"
+    );
     assert!(md.contains("AUC and retention carry no information and are not given here"), "{md}");
     assert!(!md.lines().any(|l| l.starts_with("| solo | ")), "an AUC row at floor: {md}");
 }

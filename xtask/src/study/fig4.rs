@@ -115,8 +115,10 @@ pub struct Contribution {
     cells: Vec<(usize, usize, f64, f64)>,
     placed: [bool; 10],
     /// Per coop run: coop success minus the pair's solo success rate, and
-    /// whether only solo (some seed passed, coop failed) or only coop passed.
-    paired: Vec<Option<(f64, bool, bool)>>,
+    /// the seed-averaged discordance: the share of the pair's solo seeds
+    /// that passed where coop failed, and that failed where coop passed
+    /// (one seed against the one coop trial, so K seeds are not K chances).
+    paired: Vec<Option<(f64, f64, f64)>>,
 }
 
 impl Contribution {
@@ -167,8 +169,8 @@ pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
                 return None;
             }
             let rate = solo.iter().filter(|ok| **ok).count() as f64 / solo.len() as f64;
-            let any_solo = solo.iter().any(|ok| *ok);
-            Some((f64::from(u8::from(coop)) - rate, any_solo && !coop, coop && !any_solo))
+            let (solo_only, coop_only) = if coop { (0.0, 1.0 - rate) } else { (rate, 0.0) };
+            Some((f64::from(u8::from(coop)) - rate, solo_only, coop_only))
         })
         .collect();
     c
@@ -181,7 +183,7 @@ struct Tally {
     cells: Vec<(f64, f64)>,
     pairs: [usize; 10],
     /// Per coop run: (sum of differences, pairs, solo only, coop only).
-    paired: Vec<(f64, usize, usize, usize)>,
+    paired: Vec<(f64, usize, f64, f64)>,
 }
 
 impl Tally {
@@ -189,7 +191,7 @@ impl Tally {
         Tally {
             cells: vec![(0.0, 0.0); 10 * design.settings()],
             pairs: [0; 10],
-            paired: vec![(0.0, 0, 0, 0); design.coop_runs],
+            paired: vec![(0.0, 0, 0.0, 0.0); design.coop_runs],
         }
     }
 
@@ -206,8 +208,8 @@ impl Tally {
             if let Some((d, so, co)) = p {
                 acc.0 += d;
                 acc.1 += 1;
-                acc.2 += usize::from(*so);
-                acc.3 += usize::from(*co);
+                acc.2 += so;
+                acc.3 += co;
             }
         }
     }
@@ -391,8 +393,10 @@ pub struct Paired {
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
     pub ci_defined_share: f64,
-    pub solo_only: usize,
-    pub coop_only: usize,
+    /// Seed-averaged: pairs where one solo seed, drawn at random, passed
+    /// and coop failed (and the reverse), summed over pairs.
+    pub solo_only: f64,
+    pub coop_only: f64,
     pub pairs: usize,
 }
 
@@ -495,8 +499,8 @@ pub fn curves(
                 ci_lower: e.ci_lower,
                 ci_upper: e.ci_upper,
                 ci_defined_share: e.ci_defined_share,
-                solo_only: so,
-                coop_only: co,
+                solo_only: round6(so),
+                coop_only: round6(co),
                 pairs: n,
             };
             (coop_names[c].clone(), p)
@@ -504,6 +508,78 @@ pub fn curves(
         .collect();
     let unplaced_pairs = contributions.iter().filter(|c| !c.is_placed()).count();
     Curves { settings, buckets, grid, auc, retention, auc_difference, paired, unplaced_pairs }
+}
+
+/// The paired difference of one coop run under one clustering: its
+/// interval, standard error, a two-sided p-value and the smallest
+/// difference this design would detect.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PairedBoot {
+    pub ci_lower: Option<f64>,
+    pub ci_upper: Option<f64>,
+    pub ci_defined_share: f64,
+    /// Standard deviation of the replicates.
+    pub se: Option<f64>,
+    /// Percentile bootstrap: twice the smaller share of replicates on one
+    /// side of 0 (the level at which the interval would just reach 0).
+    pub p_value: Option<f64>,
+    /// (z 0.975 + z 0.80) x se: the difference a two-sided 5% test would
+    /// find four times in five, in either direction.
+    pub mde_80: Option<f64>,
+}
+
+/// z(0.975) + z(0.80).
+const MDE_FACTOR: f64 = 1.959_963_985 + 0.841_621_234;
+
+/// The paired difference of every coop run, bootstrapped over `clusters`
+/// (of pair indices) alone: the same replicates as the figure's when the
+/// clusters and the seed are the same.
+pub fn paired_bootstrap(
+    pairs: &[PairTrials],
+    design: &Design,
+    clusters: &[Vec<usize>],
+    boot: Bootstrap,
+) -> Vec<PairedBoot> {
+    let contributions: Vec<Contribution> = pairs.iter().map(|p| contribution(p, design)).collect();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); design.coop_runs];
+    let mut rng = Rng::new(boot.seed);
+    for _ in 0..boot.replicates {
+        let mut sums = vec![(0.0, 0usize); design.coop_runs];
+        for _ in 0..clusters.len() {
+            for &i in &clusters[rng.below(clusters.len())] {
+                for (acc, p) in sums.iter_mut().zip(&contributions[i].paired) {
+                    if let Some((d, _, _)) = p {
+                        acc.0 += d;
+                        acc.1 += 1;
+                    }
+                }
+            }
+        }
+        for (v, (sum, n)) in values.iter_mut().zip(sums) {
+            if n > 0 {
+                v.push(sum / n as f64);
+            }
+        }
+    }
+    values
+        .into_iter()
+        .map(|v| {
+            let i = interval(v.clone(), boot.replicates);
+            let defined = i.bounds.is_some() && v.len() > 1;
+            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            let se = defined.then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
+            let below = v.iter().filter(|x| **x <= 0.0).count() as f64 / v.len().max(1) as f64;
+            let above = v.iter().filter(|x| **x >= 0.0).count() as f64 / v.len().max(1) as f64;
+            PairedBoot {
+                ci_lower: i.bounds.map(|b| b.0),
+                ci_upper: i.bounds.map(|b| b.1),
+                ci_defined_share: i.defined_share,
+                se: se.map(round6),
+                p_value: defined.then(|| round6((2.0 * below.min(above)).min(1.0))),
+                mde_80: se.map(|s| round6(MDE_FACTOR * s)),
+            }
+        })
+        .collect()
 }
 
 /// Clusters for the bootstrap: one per pair, or one per task.
@@ -580,9 +656,10 @@ mod tests {
         // In-sample: all at 1/3 -> bucket 3, weight 1.
         let c = contribution(&p, &design(DifficultyMode::InSample, 3));
         assert!(c.cells.iter().all(|x| x.0 == 3 && x.3 == 1.0));
-        // Paired: coop 1 - solo 2/3 = 1/3; neither only-solo nor only-coop.
+        // Paired: coop 1 - solo 2/3 = 1/3; coop passed where 1 of 3 seeds
+        // failed: coop only 1/3 per seed, solo only 0.
         let (d, so, co) = c.paired[0].unwrap();
-        assert!(close(d, 1.0 / 3.0) && !so && !co);
+        assert!(close(d, 1.0 / 3.0) && close(so, 0.0) && close(co, 1.0 / 3.0));
     }
 
     #[test]
@@ -618,7 +695,10 @@ mod tests {
         assert_eq!(c.retention["coop"].value, Some(1.0));
         // Paired: (1-1) + (1-2/3) + (0-1/3) + (0-0) = 0 over 4 pairs.
         let p = c.paired["coop"];
-        assert_eq!((p.mean, p.pairs, p.solo_only, p.coop_only), (Some(0.0), 4, 1, 0));
+        // Per seed: pair 2 (P P F vs P) coop only 1/3; pair 3 (P F F vs F)
+        // solo only 1/3.
+        assert_eq!((p.mean, p.pairs), (Some(0.0), 4));
+        assert!(close(p.solo_only, 1.0 / 3.0) && close(p.coop_only, 1.0 / 3.0), "{p:?}");
         let again = curves(&pairs, &design(DifficultyMode::InSample, 3), &names, &cl, boot);
         assert_eq!(c.auc["coop"], again.auc["coop"]);
         assert_eq!(c.paired["coop"], again.paired["coop"]);
@@ -668,5 +748,25 @@ mod tests {
         assert_eq!(i.bounds, None);
         assert_eq!(i.defined_share, 0.925);
         assert_eq!(interval(Vec::new(), 0), Interval { bounds: None, defined_share: 0.0 });
+    }
+
+    #[test]
+    fn the_paired_bootstrap_by_hand() {
+        // Coop fails everywhere solo passes everywhere: every replicate's
+        // mean difference is -1: no spread, p = 0, nothing smaller to detect.
+        let pairs: Vec<PairTrials> = (0..6).map(|_| trials(&[T, T, T], &[F])).collect();
+        let boot = Bootstrap { replicates: 100, seed: 3, cluster: Cluster::Pair };
+        let b = paired_bootstrap(&pairs, &design(DifficultyMode::HeldOut, 3), &clusters(&pairs, Cluster::Pair), boot);
+        assert_eq!(b[0].ci_lower, Some(-1.0));
+        assert_eq!((b[0].se, b[0].p_value, b[0].mde_80), (Some(0.0), Some(0.0), Some(0.0)));
+        // Half the pairs one way, half the other: centred on 0, p near 1.
+        let mut pairs: Vec<PairTrials> = (0..10).map(|_| trials(&[T, T, T], &[F])).collect();
+        pairs.extend((0..10).map(|_| trials(&[F, F, F], &[T])));
+        let b = paired_bootstrap(&pairs, &design(DifficultyMode::HeldOut, 3), &clusters(&pairs, Cluster::Pair), boot);
+        let (p, se, mde) = (b[0].p_value.unwrap(), b[0].se.unwrap(), b[0].mde_80.unwrap());
+        assert!(p > 0.5, "{p}");
+        // A mean of 20 values of +-1: se near sqrt(1/20) = 0.224.
+        assert!((0.17..0.28).contains(&se), "{se}");
+        assert!((mde - 2.801585 * se).abs() < 1e-5, "{mde} {se}");
     }
 }
