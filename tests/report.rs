@@ -363,6 +363,15 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     );
     assert!(md.contains("AUC and retention carry no information and are not given here"), "{md}");
     assert!(!md.lines().any(|l| l.starts_with("| solo | ")), "an AUC row at floor: {md}");
+    // The figure alone says so too: its title, and bucket 0 (one pair)
+    // drawn hollow, joined to nothing.
+    assert!(r.fig4_svg.contains("at floor: no information"), "title");
+    let doc = roxmltree::Document::parse(&r.fig4_svg).unwrap();
+    let circles: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("circle")).collect();
+    let hollow = circles.iter().filter(|c| c.attribute("fill") == Some("none")).count();
+    assert_eq!(hollow, 3, "solo and two coop runs in bucket 0, of {} circles", circles.len());
+    // The other bucket (9, 19 pairs) is solid, once per setting.
+    assert_eq!(circles.len() - hollow, 3);
 }
 
 /// In-sample, the solo curve is 1 in bucket 0 in every replicate: a

@@ -286,6 +286,10 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+/// A bucket with fewer pairs than this gives a rate too unreliable to draw
+/// a curve through: the report warns, and the figure draws it hollow.
+pub const RELIABLE_BUCKET_PAIRS: usize = 5;
+
 /// A bootstrap interval, or why there is none.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {

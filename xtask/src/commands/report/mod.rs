@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::edges::experiment::CommonFlags;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired, PairedBoot,
-    MIN_DEFINED_SHARE,
+    MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
 };
 use crate::study::noise::{self, Noise};
 use crate::study::outcome::{EvalErrors, Outcome};
@@ -344,7 +344,11 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
     let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors);
     let settings = settings(&roles);
-    let title = format!("Figure 4: {} ({}, {})", study.name, study.subset.name, mode_name(fig.difficulty_mode));
+    let mut title = format!("Figure 4: {} ({}, {})", study.name, study.subset.name, mode_name(fig.difficulty_mode));
+    // Looked at without the text, the figure must not mislead either.
+    if fig.verdict.at_floor {
+        title += " - at floor: no information";
+    }
     Ok(Rendered {
         difficulty_csv: difficulty_csv(study, &per_pair),
         outcomes_csv: table.to_csv(),
@@ -579,7 +583,7 @@ fn figure_checks(c: &Curves, solo_runs: usize, eval_errors_left_out: usize, mode
         w.push(format!("only {} bucket(s) populated: fewer than three points make no curve", populated.len()));
     }
     for b in &populated {
-        if b.pairs < 5 {
+        if b.pairs < RELIABLE_BUCKET_PAIRS {
             w.push(format!("bucket {} holds {} pair(s) (fewer than five): its rate is unreliable", b.bucket, b.pairs));
         }
     }

@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use crate::study::fig4::{center, Bucket};
+use crate::study::fig4::{center, Bucket, RELIABLE_BUCKET_PAIRS};
 
 const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
@@ -41,13 +41,20 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str, x_desc: &s
             .map_err(err)?;
         for (i, setting) in settings.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
-            let points: Vec<(f64, f64, f64, f64)> = buckets
+            // A point on fewer than RELIABLE_BUCKET_PAIRS pairs is drawn
+            // hollow, with no line or band of its own: a curve through it
+            // would claim a shape the data do not have.
+            let (points, hollow): (Vec<(f64, f64, f64, f64, bool)>, Vec<_>) = buckets
                 .iter()
                 .filter_map(|b| {
                     let c = b.settings.get(setting)?;
-                    Some((center(b.bucket), c.rate?, c.ci_lower, c.ci_upper))
+                    Some((center(b.bucket), c.rate?, c.ci_lower, c.ci_upper, b.pairs >= RELIABLE_BUCKET_PAIRS))
                 })
-                .collect();
+                .partition(|p| p.4);
+            chart.draw_series(hollow.iter().map(|p| Circle::new((p.0, p.1), 4, color.stroke_width(1)))).map_err(err)?;
+            let y = 60 + 24 * i as i32;
+            legend_area.draw(&PathElement::new(vec![(8, y), (32, y)], color.stroke_width(2))).map_err(err)?;
+            legend_area.draw(&Text::new(setting.clone(), (38, y - 7), ("sans-serif", 13).into_font())).map_err(err)?;
             if points.is_empty() {
                 continue;
             }
@@ -57,9 +64,6 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str, x_desc: &s
             chart
                 .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
                 .map_err(err)?;
-            let y = 60 + 24 * i as i32;
-            legend_area.draw(&PathElement::new(vec![(8, y), (32, y)], color.stroke_width(2))).map_err(err)?;
-            legend_area.draw(&Text::new(setting.clone(), (38, y - 7), ("sans-serif", 13).into_font())).map_err(err)?;
             chart.draw_series(points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map_err(err)?;
         }
         // Bucket populations along the top, so sparse buckets are visible.
@@ -71,6 +75,8 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str, x_desc: &s
         let note = ("sans-serif", 11).into_font();
         let y = 70 + 24 * settings.len() as i32;
         legend_area.draw(&Text::new("bands: cluster-bootstrap 95%", (8, y), note.clone())).map_err(err)?;
+        let hollow = format!("hollow: under {RELIABLE_BUCKET_PAIRS} pairs, not joined");
+        legend_area.draw(&Text::new(hollow, (8, y + 16), note.clone())).map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
