@@ -15,6 +15,9 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(23, 190, 207),
 ];
 
+/// (x, rate, interval low, interval high, resting on enough pairs).
+type Point = (f64, f64, f64, f64, bool);
+
 pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str, x_desc: &str) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
@@ -44,7 +47,7 @@ pub fn fig4_svg(buckets: &[Bucket], settings: &[String], title: &str, x_desc: &s
             // A point on fewer than RELIABLE_BUCKET_PAIRS pairs is drawn
             // hollow, with no line or band of its own: a curve through it
             // would claim a shape the data do not have.
-            let (points, hollow): (Vec<(f64, f64, f64, f64, bool)>, Vec<_>) = buckets
+            let (points, hollow): (Vec<Point>, Vec<Point>) = buckets
                 .iter()
                 .filter_map(|b| {
                     let c = b.settings.get(setting)?;
