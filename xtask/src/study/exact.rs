@@ -61,6 +61,40 @@ pub fn cochran_q(blocks: &[Vec<bool>]) -> Option<(f64, f64)> {
     Some((q, chi_square_sf(q, k - 1.0)))
 }
 
+/// Φ(x), the standard normal distribution function, through erfc
+/// (Numerical Recipes' Chebyshev fit, fractional error under 1.2e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// The power of a two-sided 5% z-test to detect `effect` when the
+/// estimate's standard error is `se`.
+pub fn power_two_sided(effect: f64, se: f64) -> f64 {
+    if se <= 0.0 {
+        return if effect != 0.0 { 1.0 } else { 0.05 };
+    }
+    let z = effect.abs() / se;
+    normal_cdf(z - 1.959_963_985) + normal_cdf(-z - 1.959_963_985)
+}
+
 /// P(X > x) for X chi-square with `df` degrees of freedom: the regularised
 /// upper incomplete gamma Q(df/2, x/2).
 pub fn chi_square_sf(x: f64, df: f64) -> f64 {
@@ -170,6 +204,17 @@ mod tests {
         assert!(close(chi_square_sf(0.5, 3.0), 0.918_891_4, 1e-6));
         assert_eq!(chi_square_sf(0.0, 2.0), 1.0);
         assert!(close(ln_gamma(5.0), 24f64.ln(), 1e-12));
+    }
+
+    #[test]
+    fn normal_and_power_at_known_points() {
+        assert!(close(normal_cdf(0.0), 0.5, 1e-7));
+        assert!(close(normal_cdf(1.959_963_985), 0.975, 1e-7));
+        assert!(close(normal_cdf(-1.0), 0.158_655_25, 1e-7));
+        // An effect of 2.8 standard errors is found 80% of the time.
+        assert!(close(power_two_sided(2.801_585, 1.0), 0.80, 1e-4));
+        // No effect: the test's own 5%.
+        assert!(close(power_two_sided(0.0, 0.1), 0.05, 1e-6));
     }
 
     #[test]

@@ -19,6 +19,21 @@ pub const FLOOR_SUCCESSES: usize = 10;
 pub const FLOOR_BUCKET_SHARE: f64 = 0.8;
 /// Below this p-value an assumption is reported as failing.
 pub const ALPHA: f64 = 0.05;
+/// The paper's effect: coop success 30% below solo, relatively.
+pub const PAPER_DROP: f64 = 0.3;
+/// Below this chance of detecting the paper's effect, the design cannot
+/// tell the settings apart, and the verdict says so.
+pub const MIN_POWER: f64 = 0.5;
+
+/// The chance of detecting the paper's 30% relative drop in coop success,
+/// per coop run, from the solo success rate and the paired difference's
+/// standard error: `(run, power)`.
+pub fn paper_drop_power(solo_rate: f64, paired_se: &[(String, f64)]) -> Vec<(String, f64)> {
+    paired_se
+        .iter()
+        .map(|(run, se)| (run.clone(), round6(exact::power_two_sided(PAPER_DROP * solo_rate, *se))))
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
@@ -37,7 +52,12 @@ pub struct Verdict {
 
 /// The verdict from every solo trial (per pair, all solo runs) and the
 /// pairs each bucket holds; `placed` is how many pairs were placed at all.
-pub fn verdict(solo: &[(PairId, Vec<bool>)], bucket_pairs: &[usize], placed: usize) -> Verdict {
+pub fn verdict(
+    solo: &[(PairId, Vec<bool>)],
+    bucket_pairs: &[usize],
+    placed: usize,
+    power: &[(String, f64)],
+) -> Verdict {
     let solo_trials: usize = solo.iter().map(|(_, t)| t.len()).sum();
     let solo_successes: usize = solo.iter().map(|(_, t)| t.iter().filter(|x| **x).count()).sum();
     let tasks: BTreeSet<(&str, u64)> =
@@ -47,7 +67,7 @@ pub fn verdict(solo: &[(PairId, Vec<bool>)], bucket_pairs: &[usize], placed: usi
     let few = solo_successes < FLOOR_SUCCESSES;
     let piled = largest_bucket_share > FLOOR_BUCKET_SHARE;
     let at_floor = few || piled;
-    let rules = vec![
+    let mut rules = vec![
         format!(
             "at floor when fewer than {FLOOR_SUCCESSES} solo successes: {solo_successes} in {solo_trials} trials{}",
             if few { " (at floor)" } else { "" }
@@ -60,12 +80,31 @@ pub fn verdict(solo: &[(PairId, Vec<bool>)], bucket_pairs: &[usize], placed: usi
         ),
         format!("solo successes come from {} task(s)", tasks.len()),
     ];
+    for (run, p) in power {
+        rules.push(format!(
+            "{run}: a {:.0}% relative drop (the paper's) would be detected {:.1}% of the time{}",
+            PAPER_DROP * 100.0,
+            p * 100.0,
+            if *p < MIN_POWER { " (under 50%: the settings cannot be told apart)" } else { "" }
+        ));
+    }
+    let weak: Vec<String> =
+        power.iter().filter(|(_, p)| *p < MIN_POWER).map(|(r, p)| format!("{r} {:.1}%", p * 100.0)).collect();
+    let power_note = if weak.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " A drop of {:.0}% in coop success, the paper's, would be detected only this often: {}; a difference not found here is not shown absent.",
+            PAPER_DROP * 100.0,
+            weak.join(", ")
+        )
+    };
     let where_from = match tasks.len() {
         0 => String::new(),
         1 => ", all in one task".to_string(),
         n => format!(", across {n} tasks"),
     };
-    let text = if at_floor {
+    let mut text = if at_floor {
         format!(
             "At floor: {solo_successes} solo passes in {solo_trials} trials{where_from}; {:.0}% of the placed pairs sit in one bucket. Figure 4 carries no information here, AUC and retention are not given, and no difference between settings can be read from it.",
             largest_bucket_share * 100.0
@@ -80,6 +119,7 @@ pub fn verdict(solo: &[(PairId, Vec<bool>)], bucket_pairs: &[usize], placed: usi
             largest_bucket_share * 100.0
         )
     };
+    text += &power_note;
     Verdict {
         at_floor,
         solo_successes,
@@ -200,7 +240,7 @@ mod tests {
         let mut buckets = vec![0; 10];
         buckets[0] = 1;
         buckets[9] = 96;
-        let v = verdict(&solo, &buckets, 97);
+        let v = verdict(&solo, &buckets, 97, &[("coop".into(), 0.27)]);
         assert!(v.at_floor);
         assert_eq!((v.solo_successes, v.solo_trials, v.tasks_with_successes), (3, 291, 1));
         assert!(
@@ -209,19 +249,40 @@ mod tests {
             v.text
         );
         assert!(v.rules[0].ends_with("(at floor)") && v.rules[1].ends_with("(at floor)"), "{:?}", v.rules);
+        assert!(
+            v.text.ends_with(
+                "would be detected only this often: coop 27.0%; a difference not found here is not shown absent."
+            ),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.rules[3]
+                .starts_with("coop: a 30% relative drop (the paper's) would be detected 27.0% of the time (under 50%"),
+            "{:?}",
+            v.rules
+        );
+    }
+
+    #[test]
+    fn power_for_the_papers_drop() {
+        // Solo success 0.5: the drop is 0.15; with se 0.0536 it is 2.8
+        // standard errors, found 80% of the time.
+        let p = paper_drop_power(0.5, &[("c".into(), 0.15 / 2.801_585)]);
+        assert!((p[0].1 - 0.8).abs() < 1e-3, "{p:?}");
     }
 
     #[test]
     fn enough_successes_spread_out_are_not_at_floor() {
         let solo: Vec<(PairId, Vec<bool>)> = (0..20).map(|t| (pair(t, 1), vec![t % 2 == 0, t % 3 == 0])).collect();
         let buckets = [4, 0, 0, 0, 0, 8, 0, 0, 0, 8];
-        let v = verdict(&solo, &buckets, 20);
+        let v = verdict(&solo, &buckets, 20, &[]);
         assert!(!v.at_floor, "{}", v.text);
         assert_eq!(v.solo_successes, 10 + 7);
         assert_eq!(v.largest_bucket_share, 0.4);
         assert!(v.text.starts_with("Not at floor: 17 solo passes in 40 trials, across"), "{}", v.text);
         // Ten successes in one bucket of all twenty pairs: at floor by the pile.
-        let v = verdict(&solo, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 17], 20);
+        let v = verdict(&solo, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 17], 20, &[]);
         assert!(v.at_floor && v.rules[1].ends_with("(at floor)"), "{:?}", v.rules);
     }
 

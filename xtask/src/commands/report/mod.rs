@@ -446,7 +446,16 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     let solo_by_pair: Vec<(crate::study::pair::PairId, Vec<bool>)> =
         pairs.iter().map(|p| (p.pair.clone(), p.solo.iter().flatten().copied().collect())).collect();
     let bucket_pairs: Vec<usize> = curves.buckets.iter().map(|b| b.pairs).collect();
-    let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs);
+    let (wins, tries) =
+        solo_by_pair.iter().fold((0, 0), |(w, n), (_, t)| (w + t.iter().filter(|x| **x).count(), n + t.len()));
+    let main = match opts.bootstrap.cluster {
+        Cluster::Pair => "pair",
+        Cluster::Task => "task",
+    };
+    let paired_se: Vec<(String, f64)> =
+        paired_by_cluster.iter().filter_map(|(run, by)| Some((run.clone(), by.get(main)?.se?))).collect();
+    let power = verdict::paper_drop_power(wins as f64 / tries.max(1) as f64, &paired_se);
+    let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs, &power);
     let solo_names: Vec<String> = solo_runs.iter().map(|r| r.name.clone()).collect();
     let seeds = verdict::seed_agreement(&solo_names, &pairs.iter().map(|p| p.solo.clone()).collect::<Vec<_>>());
     let eval_rate = |r: &&RunOutcomes| {
