@@ -183,6 +183,9 @@ fn held_out_numbers_agree_with_a_hand_calculation() {
     let warnings: Vec<&str> = fig["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
     assert!(warnings.contains(&"command-a-coop-comm: retention 1.565 is outside [0, 1.5]"), "{warnings:?}");
     assert!(warnings.iter().any(|w| w.starts_with("bucket 0 holds 2 pair(s)")), "{warnings:?}");
+    // Six passes in eleven trials: at floor, so REPORT.md gives no AUC.
+    assert!(r.report_md.contains("At floor: 6 solo passes in 11 trials"), "{}", r.report_md);
+    assert!(r.report_md.contains("AUC and retention carry no information and are not given here"));
     // The intervals come from a fixed seed: the same bytes twice, others for another seed.
     assert_eq!(report::render(&study(&c)).unwrap().fig4_json, r.fig4_json);
     let other = Options {
@@ -387,4 +390,39 @@ fn a_zero_width_interval_is_flagged() {
     assert!(r.report_md.contains("[1.000, 1.000: zero width"), "{}", r.report_md);
     let warnings: Vec<&str> = fig["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
     assert!(warnings.iter().any(|w| w.starts_with("solo: bucket 0: its interval has zero width")), "{warnings:?}");
+}
+
+/// Not at floor, but the AUC grid rests on a bucket of four pairs: the AUC
+/// would be carried by a handful of pairs, so REPORT.md gives none and says
+/// why (fig4.json keeps it).
+#[test]
+fn an_auc_on_a_thin_bucket_is_not_given() {
+    let c = Checkout::new();
+    fixture::write_dataset(&c.cb(), "lite", Shape { repos: 2, tasks: 5, pairs: 20 }).unwrap();
+    for run in SOLO {
+        fixture::sim_run(&c.cb(), run, "lite", "solo").unwrap();
+    }
+    for run in COOP {
+        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
+    }
+    let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
+    for (i, pair) in pairs.iter().enumerate() {
+        // 16 pairs always pass (bucket 0, 80%: not more), 4 always fail (bucket 9).
+        let outcome = if i < 16 { "pass" } else { "fail" };
+        for run in SOLO {
+            set(&c, run, "solo", &pair.to_string(), outcome);
+        }
+        for run in COOP {
+            set(&c, run, "coop", &pair.to_string(), outcome);
+        }
+    }
+    let r = report::render(&study(&c)).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    assert_eq!(fig["verdict"]["at_floor"], false, "{}", fig["verdict"]);
+    assert!(fig["auc"]["solo"].is_number(), "fig4.json keeps the AUC");
+    assert!(
+        r.report_md.contains("The AUC grid rests on buckets with fewer than 5 pairs (9 (4 pairs))"),
+        "{}",
+        r.report_md
+    );
 }

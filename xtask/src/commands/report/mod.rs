@@ -887,7 +887,7 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
     m.heading(2, &format!("Figure 4 ({})", mode_name(fig.difficulty_mode)));
     m.para("![Figure 4: success rate against difficulty](fig4.svg)");
     m.para(match fig.difficulty_mode {
-        DifficultyMode::HeldOut => "Each solo trial is placed by its pair's difficulty over the *other* solo seeds, so no trial is judged by a difficulty it helped define; each coop trial is placed at each of those held-out difficulties with weight 1/K (K solo seeds), so both settings share one estimator and one grid (this is why coop counts can be fractions).",
+        DifficultyMode::HeldOut => "Each solo trial is placed by its pair's difficulty over the *other* solo seeds, so no trial is judged by a difficulty it helped define; each coop trial is placed at each of those held-out difficulties with weight 1/K (K solo seeds), so both settings share one estimator and one grid (this is why coop counts can be fractions). A pair is placed once per held-out difficulty, so it can sit in up to K buckets and the `pairs` column sums to more than the pairs. A difficulty from K - 1 seeds is noisy, which pulls both curves toward the middle (regression to the mean: an easy pair placed as hard still often passes), so held-out curves are flatter than the paper's in-sample ones and are not to be laid over its figure.",
         DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
     });
     m.para(&format!(
@@ -933,6 +933,19 @@ fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
     m.heading(2, "Area under the curves");
     if fig.verdict.at_floor {
         m.para("At floor (see \"What the data can show\"): AUC and retention carry no information and are not given here; fig4.json keeps the numbers the rules were applied to.");
+        return;
+    }
+    let thin: Vec<String> = fig
+        .auc_grid
+        .iter()
+        .filter(|b| fig.buckets[**b].pairs < RELIABLE_BUCKET_PAIRS)
+        .map(|b| format!("{b} ({} pairs)", fig.buckets[*b].pairs))
+        .collect();
+    if !thin.is_empty() {
+        m.para(&format!(
+            "The AUC grid rests on buckets with fewer than {RELIABLE_BUCKET_PAIRS} pairs ({}): AUC and retention would be carried by a handful of pairs and are not given here; fig4.json keeps them.",
+            thin.join(", ")
+        ));
         return;
     }
     let grid: Vec<String> = fig.auc_grid.iter().map(|b| b.to_string()).collect();
