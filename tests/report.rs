@@ -317,12 +317,9 @@ fn a_run_plays_one_part_and_only_the_one_its_files_allow() {
     );
 }
 
-/// At floor, with every success in one pair: the AUC exists only in the
-/// bootstrap replicates that happen to draw that pair (about 1 - (19/20)^20
-/// = 64% of them), so it has no interval, and the report says why instead
-/// of printing percentiles of a biased subset of replicates.
-#[test]
-fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
+/// Twenty pairs in five tasks, three solo seeds and two coop runs; pair
+/// `i` (in subset order) passes in every run when `passes(i)`, else fails.
+fn twenty_pairs(passes: fn(usize) -> bool) -> Checkout {
     let c = Checkout::new();
     fixture::write_dataset(&c.cb(), "lite", Shape { repos: 2, tasks: 5, pairs: 20 }).unwrap();
     for run in SOLO {
@@ -333,7 +330,7 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     }
     let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
     for (i, pair) in pairs.iter().enumerate() {
-        let outcome = if i == 0 { "pass" } else { "fail" };
+        let outcome = if passes(i) { "pass" } else { "fail" };
         for run in SOLO {
             set(&c, run, "solo", &pair.to_string(), outcome);
         }
@@ -341,6 +338,16 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
             set(&c, run, "coop", &pair.to_string(), outcome);
         }
     }
+    c
+}
+
+/// At floor, with every success in one pair: the AUC exists only in the
+/// bootstrap replicates that happen to draw that pair (about 1 - (19/20)^20
+/// = 64% of them), so it has no interval, and the report says why instead
+/// of printing percentiles of a biased subset of replicates.
+#[test]
+fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
+    let c = twenty_pairs(|i| i == 0);
     let r = report::render(&study(&c)).unwrap();
     let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
     assert_eq!(fig["auc_grid"], serde_json::json!([0, 9]), "{}", r.fig4_json);
@@ -397,25 +404,8 @@ fn a_zero_width_interval_is_flagged() {
 /// why (fig4.json keeps it).
 #[test]
 fn an_auc_on_a_thin_bucket_is_not_given() {
-    let c = Checkout::new();
-    fixture::write_dataset(&c.cb(), "lite", Shape { repos: 2, tasks: 5, pairs: 20 }).unwrap();
-    for run in SOLO {
-        fixture::sim_run(&c.cb(), run, "lite", "solo").unwrap();
-    }
-    for run in COOP {
-        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
-    }
-    let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
-    for (i, pair) in pairs.iter().enumerate() {
-        // 16 pairs always pass (bucket 0, 80%: not more), 4 always fail (bucket 9).
-        let outcome = if i < 16 { "pass" } else { "fail" };
-        for run in SOLO {
-            set(&c, run, "solo", &pair.to_string(), outcome);
-        }
-        for run in COOP {
-            set(&c, run, "coop", &pair.to_string(), outcome);
-        }
-    }
+    // 16 pairs always pass (bucket 0, 80%: not more), 4 always fail (bucket 9).
+    let c = twenty_pairs(|i| i < 16);
     let r = report::render(&study(&c)).unwrap();
     let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
     assert_eq!(fig["verdict"]["at_floor"], false, "{}", fig["verdict"]);
