@@ -152,6 +152,11 @@ fn held_out_numbers_agree_with_a_hand_calculation() {
     // nocomm (P F F F): 1 of 4/3 at bucket 0, nothing passes elsewhere.
     assert_eq!(b(0, "command-a-coop-nocomm", "rate"), serde_json::json!(0.75));
     assert_eq!(b(5, "command-a-coop-nocomm", "rate"), serde_json::json!(0.0));
+    // Weighted coop cells get no Wilson interval (4/3 is no number of
+    // independent trials); solo cells, whole trials, keep the paper's.
+    assert!(b(0, "command-a-coop-comm", "wilson_lower").is_null());
+    assert!(b(0, "solo", "wilson_lower").is_number());
+    assert!(r.report_md.contains("(Wilson n/a: weighted trials)"), "{}", r.report_md);
     assert_eq!(fig["auc_grid"], serde_json::json!([0, 5, 9]));
     // Solo 0.75, 0.5, 1/3 at 0.05, 0.55, 0.95: 0.5*1.25/2 + 0.4*(5/6)/2.
     assert_eq!(fig["auc"]["solo"], serde_json::json!(0.479167));

@@ -181,6 +181,8 @@ pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
 struct Tally {
     /// `[bucket * settings + setting] = (successes, trials)`.
     cells: Vec<(f64, f64)>,
+    /// Whether a cell holds trials of weight below 1 (held-out coop).
+    weighted: Vec<bool>,
     pairs: [usize; 10],
     /// Per coop run: (sum of differences, pairs, solo only, coop only).
     paired: Vec<(f64, usize, f64, f64)>,
@@ -190,6 +192,7 @@ impl Tally {
     fn new(design: &Design) -> Tally {
         Tally {
             cells: vec![(0.0, 0.0); 10 * design.settings()],
+            weighted: vec![false; 10 * design.settings()],
             pairs: [0; 10],
             paired: vec![(0.0, 0, 0.0, 0.0); design.coop_runs],
         }
@@ -200,6 +203,7 @@ impl Tally {
             let cell = &mut self.cells[b * settings + s];
             cell.0 += k;
             cell.1 += n;
+            self.weighted[b * settings + s] |= n != 1.0;
         }
         for (b, placed) in c.placed.iter().enumerate() {
             self.pairs[b] += usize::from(*placed);
@@ -352,9 +356,11 @@ pub struct Cell {
     pub ci_upper: f64,
     /// The share of bootstrap replicates in which the cell has trials.
     pub ci_defined_share: f64,
-    /// The paper's interval, treating every trial as independent.
-    pub wilson_lower: f64,
-    pub wilson_upper: f64,
+    /// The paper's interval, treating every trial as independent; `None`
+    /// for a cell of weighted trials (a held-out coop trial counts 1/K in up
+    /// to K cells), whose count is no number of independent trials.
+    pub wilson_lower: Option<f64>,
+    pub wilson_upper: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -459,6 +465,7 @@ pub fn curves(
             let cells = (0..n_settings)
                 .map(|s| {
                     let (k, n) = all.cells[b * n_settings + s];
+                    let whole = !all.weighted[b * n_settings + s];
                     let (wl, wu) = wilson(k, n);
                     let interval = if n > 0.0 {
                         ci(&|r| r.rates[b * n_settings + s])
@@ -473,8 +480,8 @@ pub fn curves(
                         ci_lower: cl,
                         ci_upper: cu,
                         ci_defined_share: interval.defined_share,
-                        wilson_lower: round6(wl),
-                        wilson_upper: round6(wu),
+                        wilson_lower: whole.then(|| round6(wl)),
+                        wilson_upper: whole.then(|| round6(wu)),
                     };
                     (settings[s].clone(), cell)
                 })

@@ -492,7 +492,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
             },
             buckets: "floor(failures * 10 / valid seeds), capped at 9, from integers",
             interval: "cluster bootstrap 95% (percentiles 2.5 and 97.5), resampling whole clusters with all their trials; over the replicates that define the statistic, null unless at least 95% do (percentiles of the replicates that happen to define it describe a biased subset of resamples): ci_defined_share says how many did",
-            wilson: "Wilson 95% (z = 1.96) on pooled trials, as the paper: too narrow, since seeds of one pair are not independent",
+            wilson: "Wilson 95% (z = 1.96) on pooled trials, as the paper: too narrow, since seeds of one pair are not independent; null for cells of weighted (held-out coop) trials, whose counts are no numbers of independent trials",
             auc: "trapezoids over the centres 0.05 + 0.1*b of auc_grid, the buckets every curve populates; null under two",
         },
         auc_grid: curves.grid.clone(),
@@ -725,6 +725,14 @@ fn undefined_in(share: f64) -> String {
     )
 }
 
+/// `(lo, hi)`, or why the paper's interval is not given for this cell.
+fn wilson_text(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) => format!("({l:.3}, {h:.3})"),
+        _ => "(Wilson n/a: weighted trials)".into(),
+    }
+}
+
 fn opt(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into())
 }
@@ -891,7 +899,7 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
         DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
     });
     m.para(&format!(
-        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did.",
+        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike; it is not given for cells of weighted (held-out coop) trials. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did.",
         match fig.bootstrap.cluster {
             Cluster::Pair => "pair",
             Cluster::Task => "task",
@@ -912,12 +920,11 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
                     Some(r) => {
                         let defined = c.ci_defined_share >= MIN_DEFINED_SHARE;
                         format!(
-                            "{}/{} = {r:.3} {} ({:.3}, {:.3})",
+                            "{}/{} = {r:.3} {} {}",
                             count(c.successes),
                             count(c.trials),
                             ci(defined.then_some(c.ci_lower), defined.then_some(c.ci_upper), c.ci_defined_share),
-                            c.wilson_lower,
-                            c.wilson_upper
+                            wilson_text(c.wilson_lower, c.wilson_upper)
                         )
                     }
                     None => "empty".to_string(),
