@@ -35,14 +35,20 @@ fn study_with(c: &Checkout, options: Options) -> Study {
 fn lite_with_coop() -> Checkout {
     let c = from_template("report-lite-with-coop", |dir| {
         let cb = dir.join("CooperBench");
-        fixture::solo_tree(&cb, "lite", LITE, &SOLO).unwrap();
-        for run in COOP {
-            fixture::sim_run(&cb, run, "lite", "coop").unwrap();
-        }
+        solo_and_coop_runs(&cb, LITE);
         prune_template(&cb, true);
     });
     c.write_experiment(r#"coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]"#);
     c
+}
+
+/// A `lite` subset of `shape` in `cb`, the three solo seeds and the two
+/// coop runs made by the simulator.
+fn solo_and_coop_runs(cb: &std::path::Path, shape: Shape) {
+    fixture::solo_tree(cb, "lite", shape, &SOLO).unwrap();
+    for run in COOP {
+        fixture::sim_run(cb, run, "lite", "coop").unwrap();
+    }
 }
 
 /// Sets one run's outcome for one pair: "pass", "fail", "limits" or "error".
@@ -66,13 +72,7 @@ fn set(c: &Checkout, run: &str, setting: &str, pair: &str, outcome: &str) {
 /// Four pairs, three solo seeds, two coop runs, outcomes set by hand.
 fn four_pairs() -> Checkout {
     let c = Checkout::new();
-    fixture::write_dataset(&c.cb(), "lite", Shape { repos: 1, tasks: 2, pairs: 4 }).unwrap();
-    for run in SOLO {
-        fixture::sim_run(&c.cb(), run, "lite", "solo").unwrap();
-    }
-    for run in COOP {
-        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
-    }
+    solo_and_coop_runs(&c.cb(), Shape { repos: 1, tasks: 2, pairs: 4 });
     let pairs = ["amber_task/1000/f1_f2", "amber_task/1000/f1_f3", "amber_task/1037/f1_f2", "amber_task/1037/f1_f3"];
     // Solo seeds: d = 0, 1/3, 2/3, and 1 (fail, limits, eval error left out).
     let solo =
@@ -326,13 +326,7 @@ fn a_run_plays_one_part_and_only_the_one_its_files_allow() {
 /// `i` (in subset order) passes in every run when `passes(i)`, else fails.
 fn twenty_pairs(passes: fn(usize) -> bool) -> Checkout {
     let c = Checkout::new();
-    fixture::write_dataset(&c.cb(), "lite", Shape { repos: 2, tasks: 5, pairs: 20 }).unwrap();
-    for run in SOLO {
-        fixture::sim_run(&c.cb(), run, "lite", "solo").unwrap();
-    }
-    for run in COOP {
-        fixture::sim_run(&c.cb(), run, "lite", "coop").unwrap();
-    }
+    solo_and_coop_runs(&c.cb(), Shape { repos: 2, tasks: 5, pairs: 20 });
     let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
     for (i, pair) in pairs.iter().enumerate() {
         let outcome = if passes(i) { "pass" } else { "fail" };

@@ -27,11 +27,14 @@ fn clean() -> Checkout {
 }
 
 fn check(c: &Checkout) -> verify::Report {
-    let runs: Vec<String> = RUNS.iter().map(|s| s.to_string()).collect();
+    check_runs(c, &RUNS.map(String::from))
+}
+
+fn check_runs(c: &Checkout, runs: &[String]) -> verify::Report {
     verify::load_and_check(
         &c.cb(),
         "lite",
-        &runs,
+        runs,
         EvalErrors::Exclude,
         false,
         xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
@@ -260,15 +263,7 @@ fn ten_seeds_with_a_nine_of_ten_pair() {
         edit_json(&dir.join("result.json"), |v| v["agent"]["status"] = "Submitted".into());
         edit_json(&dir.join("eval.json"), |v| v["both_passed"] = (i != 0).into());
     }
-    let report = verify::load_and_check(
-        &c.cb(),
-        "lite",
-        &runs,
-        EvalErrors::Exclude,
-        false,
-        xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
-    )
-    .unwrap();
+    let report = check_runs(&c, &runs);
     let logs: Vec<xtask::study::run::RunLogs> =
         runs.iter().map(|r| xtask::study::run::RunLogs::load(&c.cb(), r)).collect();
     let refs: Vec<&xtask::study::run::RunLogs> = logs.iter().collect();

@@ -40,6 +40,16 @@ pub enum Cluster {
     Task,
 }
 
+impl Cluster {
+    /// The name fig4.json and REPORT.md use (as serde writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cluster::Pair => "pair",
+            Cluster::Task => "task",
+        }
+    }
+}
+
 /// Wilson score interval for `k` successes in `n` trials; `n = 0` is [0, 1].
 /// Weighted (fractional) counts are taken as they are.
 pub fn wilson(k: f64, n: f64) -> (f64, f64) {

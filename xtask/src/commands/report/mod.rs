@@ -436,11 +436,11 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         .collect();
 
     let mut paired_by_cluster: BTreeMap<String, BTreeMap<String, PairedBoot>> = BTreeMap::new();
-    for (by, name) in [(Cluster::Pair, "pair"), (Cluster::Task, "task")] {
+    for by in [Cluster::Pair, Cluster::Task] {
         let boot = Bootstrap { cluster: by, ..opts.bootstrap };
         let found = fig4::paired_bootstrap(&pairs, &design, &fig4::clusters(&pairs, by), boot);
         for (run, b) in coop_names.iter().zip(found) {
-            paired_by_cluster.entry(run.clone()).or_default().insert(name.to_string(), b);
+            paired_by_cluster.entry(run.clone()).or_default().insert(by.name().to_string(), b);
         }
     }
     let solo_by_pair: Vec<(crate::study::pair::PairId, Vec<bool>)> =
@@ -448,10 +448,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     let bucket_pairs: Vec<usize> = curves.buckets.iter().map(|b| b.pairs).collect();
     let (wins, tries) =
         solo_by_pair.iter().fold((0, 0), |(w, n), (_, t)| (w + t.iter().filter(|x| **x).count(), n + t.len()));
-    let main = match opts.bootstrap.cluster {
-        Cluster::Pair => "pair",
-        Cluster::Task => "task",
-    };
+    let main = opts.bootstrap.cluster.name();
     let paired_se: Vec<(String, f64)> =
         paired_by_cluster.iter().filter_map(|(run, by)| Some((run.clone(), by.get(main)?.se?))).collect();
     let power = verdict::paper_drop_power(wins as f64 / tries.max(1) as f64, &paired_se);
@@ -900,10 +897,7 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
     });
     m.para(&format!(
         "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike; it is not given for cells of weighted (held-out coop) trials. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did.",
-        match fig.bootstrap.cluster {
-            Cluster::Pair => "pair",
-            Cluster::Task => "task",
-        },
+        fig.bootstrap.cluster.name(),
         fig.bootstrap.replicates,
         fig.bootstrap.seed
     ));
@@ -999,10 +993,7 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
         return;
     }
     m.heading(2, "Paired comparison");
-    let main = match fig.bootstrap.cluster {
-        Cluster::Pair => "pair",
-        Cluster::Task => "task",
-    };
+    let main = fig.bootstrap.cluster.name();
     m.para(&format!("The headline comparison. On the pairs both settings ran: the mean over pairs of (coop success minus the pair's solo success rate), with its bootstrap interval resampling whole pairs and whole tasks (the two can disagree: a difference that holds by pair but not by task rests on a few tasks); the p-value and the smallest difference this design detects at 80% power (two-sided 5%: 2.80 standard errors) are from the {main}-clustered bootstrap. \"solo only\" is the number of pairs where one solo seed, drawn at random, passed and coop failed, \"coop only\" the reverse: one seed against the one coop trial, so K seeds are not K chances."));
     let rows: Vec<Vec<String>> = fig
         .paired_difference
