@@ -121,7 +121,15 @@ fn in_sample_numbers_agree_with_a_hand_calculation() {
     assert_eq!(fig["retention"]["command-a-coop-nocomm"], serde_json::json!(0.333333));
     assert_eq!(fig["policy"]["eval_errors_left_out"], 1);
     assert!(csv.contains("amber_task/1037/f1_f3,2,0,1/1,1.000000,9,fail,limits,error\n"), "{csv}");
-    assert!(md.contains("4 of 10 buckets populated; AUC is rough"), "{md}");
+    // Three seeds reach buckets 0, 3, 6, 9; the pair with two valid seeds
+    // could also have reached 5: only that one is worth a warning.
+    assert_eq!(fig["reachable_buckets"], serde_json::json!([0, 3, 5, 6, 9]));
+    assert!(md.contains("4 of the 5 buckets these seeds can reach are populated; empty: 5"), "{md}");
+    // 0/2 and 3/3 are no spread for the bootstrap: exact one-sided bounds.
+    assert_eq!(b(9, "solo", "ci_method"), "exact-one-sided");
+    assert_eq!((b(9, "solo", "ci_lower"), b(0, "solo", "ci_upper")), (0.0.into(), 1.0.into()));
+    // 2/3 on one pair: replicates without that pair leave it undefined.
+    assert_eq!(b(3, "solo", "ci_method"), "none");
     assert!(md.contains("the solo curve is drawn by the seeds that define difficulty"), "{md}");
     assert!(md.contains("![Figure 4"));
     svg_has_one_curve_per_setting(&r.fig4_svg, 3);
@@ -180,6 +188,24 @@ fn held_out_numbers_agree_with_a_hand_calculation() {
         assert!(b["p_value"].is_number() && b["mde_80"].is_number(), "{by}: {b}");
     }
     assert_eq!(p["command-a-coop-nocomm"]["pairs"], 4);
+    // nocomm's coop passes only where solo is 1 (solo rates 1, 2/3, 1/3,
+    // 0; coop 1, 0, 0, 0): mean rate 1/2, coop 1/4; sxy = 0.375 + 0.125,
+    // sxx = 5/9, syy = 3/4: r = 0.5 / sqrt(5/12) = 0.774597.
+    assert_eq!(p["command-a-coop-nocomm"]["solo_rate_correlation"], serde_json::json!(0.774597));
+    // The exact test: pair 1 passes coop surely (4 of 4), pair 2 with
+    // chance 2/4, pair 3 1/4, pair 4 never: P(1 pass) = 0.375, and only
+    // 3 passes (0.125) is as unlikely: p = 0.5.
+    assert_eq!(p["command-a-coop-nocomm"]["exact_p_value"], serde_json::json!(0.5));
+    // One eval error was left out: the figure shows what counting it as a
+    // failure would change (here only the solo rate: 6 of 12, not 11).
+    let sens = &fig["eval_error_sensitivity"];
+    assert_eq!(sens["eval_errors"], "fail", "{sens}");
+    assert_eq!(
+        (sens["solo_curve_rate"]["successes"].as_u64(), sens["solo_curve_rate"]["trials"].as_u64()),
+        (Some(6), Some(12))
+    );
+    assert_eq!(sens["paired_difference"]["command-a-coop-nocomm"]["mean"], serde_json::json!(-0.25));
+    assert!(r.report_md.contains("1 trial(s) were left out for eval errors. With every eval error a failure instead (`--eval-errors fail`), the solo-curve rate is 6/12 = 0.500"), "{}", r.report_md);
     // Noise: pairs 2 and 3 of 4 flip; pass@1 = mean(1, 2/3, 1/3, 0).
     assert_eq!(fig["noise"]["flip_rate"], serde_json::json!(0.5));
     assert_eq!(fig["pass_at_k"]["1"], serde_json::json!(0.5));
@@ -358,10 +384,11 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     assert!(cell["ci_defined_share"].as_f64().unwrap() < 1.0, "{cell}");
     let md = &r.report_md;
     assert!(md.contains("solo: AUC: no interval: defined in"), "{md}");
-    assert!(md.contains("solo: bucket 0: no interval: defined in"), "{md}");
-    // Its bucket-0 cell prints the share, never percentiles.
+    // Its bucket-0 cell (3/3 on one pair, whose seeds are copies: the ICC
+    // is 1) has the exact bound on one effective trial, never percentiles.
+    assert_eq!(cell["ci_method"], "exact-one-sided", "{cell}");
     let row = md.lines().find(|l| l.starts_with("| 0 | 0.05 |")).unwrap();
-    assert!(row.contains("[n/a: defined in"), "{row}");
+    assert!(row.contains("3/3 = 1.000 [0.050, 1.000: exact one-sided, 1.0 effective trials]"), "{row}");
     // And the verdict comes first: at floor, so no AUC is given at all.
     assert_eq!(fig["verdict"]["at_floor"], true, "{}", fig["verdict"]);
     let verdict = md.find("## What the data can show").unwrap();
@@ -383,19 +410,42 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     assert_eq!(circles.len() - hollow, 3);
 }
 
-/// In-sample, the solo curve is 1 in bucket 0 in every replicate: a
-/// zero-width "interval" that measures nothing, flagged where it is printed
-/// and among the warnings.
+/// In-sample, the solo curve is 1 in bucket 0 in every replicate: no
+/// spread for the bootstrap to find, so the cell gets the exact one-sided
+/// bound on its effective trials instead of a zero-width "interval".
 #[test]
-fn a_zero_width_interval_is_flagged() {
+fn a_cell_at_n_of_n_gets_an_exact_bound_not_a_zero_width_interval() {
     let c = lite_with_coop();
     let r = report::render(&study_with(&c, in_sample())).unwrap();
     let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
     let cell = &fig["buckets"][0]["settings"]["solo"];
-    assert_eq!((cell["ci_lower"].as_f64(), cell["ci_upper"].as_f64()), (Some(1.0), Some(1.0)), "{cell}");
-    assert!(r.report_md.contains("[1.000, 1.000: zero width"), "{}", r.report_md);
+    assert_eq!(cell["ci_method"], "exact-one-sided", "{cell}");
+    let n = cell["effective_trials"].as_f64().unwrap();
+    let lower = cell["ci_lower"].as_f64().unwrap();
+    assert!((lower - 0.05f64.powf(1.0 / n)).abs() < 1e-6, "{cell}");
+    // Fewer effective trials than trials: the pairs' seeds are alike.
+    assert!(n < cell["trials"].as_f64().unwrap(), "{cell}");
+    assert!(
+        r.report_md.contains(&format!("[{lower:.3}, 1.000: exact one-sided, {n:.1} effective trials]")),
+        "{}",
+        r.report_md
+    );
     let warnings: Vec<&str> = fig["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
-    assert!(warnings.iter().any(|w| w.starts_with("solo: bucket 0: its interval has zero width")), "{warnings:?}");
+    assert!(!warnings.iter().any(|w| w.starts_with("solo: bucket 0:")), "{warnings:?}");
+}
+
+/// Every pair always passes or always fails: in-sample, the solo curve is
+/// 1 then 0 in every replicate, so its AUC's percentiles coincide. That is
+/// no interval, and it is flagged where it is printed and among the
+/// warnings.
+#[test]
+fn a_zero_width_interval_is_flagged() {
+    let c = twenty_pairs(|i| i < 16);
+    let r = report::render(&study_with(&c, in_sample())).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    assert_eq!(fig["auc_ci"]["solo"], serde_json::json!([0.45, 0.45]), "{}", fig["auc_ci"]);
+    let warnings: Vec<&str> = fig["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(warnings.iter().any(|w| w.starts_with("solo: AUC: its interval has zero width")), "{warnings:?}");
 }
 
 /// Not at floor, but the AUC grid rests on a bucket of four pairs: the AUC
@@ -414,4 +464,77 @@ fn an_auc_on_a_thin_bucket_is_not_given() {
         "{}",
         r.report_md
     );
+}
+
+/// The floor, built: a lite-shaped tree where one solo seed passes
+/// the pairs of one task and everything else fails, coop included. The
+/// verdict says so first, AUC and retention are not given, and no
+/// interval of a difference excludes 0 where an exact test does not: the
+/// pair bootstrap would (nearly every replicate draws one of the few pairs
+/// that differ), so it is withheld with the reason.
+#[test]
+fn at_floor_no_interval_claims_what_an_exact_test_does_not() {
+    let c = Checkout::new();
+    solo_and_coop_runs(&c.cb(), LITE);
+    let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
+    let in_task: Vec<bool> = pairs.iter().map(|p| p.repo == pairs[0].repo && p.task_id == pairs[0].task_id).collect();
+    for (p, in_task) in pairs.iter().zip(&in_task) {
+        for (i, run) in SOLO.iter().enumerate() {
+            set(&c, run, "solo", &p.to_string(), if i == 1 && *in_task { "pass" } else { "fail" });
+        }
+        for run in COOP {
+            set(&c, run, "coop", &p.to_string(), "fail");
+        }
+    }
+    let passing = in_task.iter().filter(|x| **x).count();
+    assert!((2..10).contains(&passing), "{passing} pairs in the task");
+    let r = report::render(&study(&c)).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    let md = &r.report_md;
+
+    // The verdict block says it first, in plain words.
+    let verdict = md.find("## What the data can show").unwrap();
+    assert!(verdict < md.find("## Runs").unwrap());
+    let first = md[verdict..].lines().nth(2).unwrap();
+    let want = format!("At floor: {passing} solo passes in 300 trials, all in one task;");
+    assert!(first.starts_with(&want), "{first}");
+    assert!(first.contains("Figure 4 carries no information here"), "{first}");
+    // AUC and retention are n/a, in the report and in its figure.
+    assert!(md.contains("AUC and retention carry no information and are not given here"), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("| solo | ")), "an AUC row at floor");
+    assert!(r.fig4_svg.contains("at floor: no information"));
+
+    // The exact tests find nothing: the one that keeps the pairing (each
+    // pair passes 1 of its 4 trials, coop none: p = (3/4)^passing + ...)
+    // and Fisher's on the pooled trials ({passing}/300 against 0/100).
+    let fisher = xtask::study::exact::fisher_two_sided(passing as u64, 300 - passing as u64, 0, 100);
+    assert!(fisher >= 0.05, "{fisher}");
+    let excludes_zero = |v: &serde_json::Value| match (v["ci_lower"].as_f64(), v["ci_upper"].as_f64()) {
+        (Some(l), Some(u)) => l > 0.0 || u < 0.0,
+        _ => false,
+    };
+    for run in COOP {
+        let p = &fig["paired_difference"][run];
+        assert!(p["exact_p_value"].as_f64().unwrap() >= 0.05, "{p}");
+        assert!(!excludes_zero(p), "{run}: {p}");
+        for cluster in ["pair", "task"] {
+            let b = &fig["paired_by_cluster"][run][cluster];
+            assert!(!excludes_zero(b), "{run} by {cluster}: {b}");
+        }
+        assert!(!excludes_zero(&fig["auc_difference"][run]), "{}", fig["auc_difference"][run]);
+        // By pair the bootstrap did exclude 0: withheld, and said why.
+        let why = fig["paired_by_cluster"][run]["pair"]["ci_withheld"].as_str().unwrap();
+        assert!(why.contains("excludes 0 but the exact test does not"), "{why}");
+        let row = md.lines().find(|l| l.starts_with(&format!("| `{run}` | 100 |"))).unwrap();
+        assert!(row.contains("[n/a: excludes 0, the exact test does not (p "), "{row}");
+    }
+    // And no cell of 0/n pretends to a zero-width interval.
+    for b in fig["buckets"].as_array().unwrap() {
+        for (s, cell) in b["settings"].as_object().unwrap() {
+            if cell["rate"] == 0.0 {
+                assert_eq!(cell["ci_method"], "exact-one-sided", "{s} bucket {}: {cell}", b["bucket"]);
+                assert!(cell["ci_upper"].as_f64().unwrap() > 0.0);
+            }
+        }
+    }
 }

@@ -2,7 +2,10 @@
 //! that a reviewer can follow them: Fisher's exact test on a 2x2 table
 //! (are two rates of eval errors, or of successes, alike?), Cochran's Q
 //! over the solo seeds (are the seeds exchangeable repeats?), and the
-//! chi-square tail Cochran's Q is read against.
+//! chi-square tail Cochran's Q is read against; and the small formulas the
+//! report prints beside its bootstrap: the exact bound of a rate at 0/n or
+//! n/n, Kish's effective n of weighted trials, the design effect of
+//! clustered ones, power, and a correlation.
 
 /// ln(n!), summed: the tables here hold at most a few thousand trials.
 fn ln_factorial(n: u64) -> f64 {
@@ -93,6 +96,74 @@ pub fn power_two_sided(effect: f64, se: f64) -> f64 {
     }
     let z = effect.abs() / se;
     normal_cdf(z - 1.959_963_985) + normal_cdf(-z - 1.959_963_985)
+}
+
+/// The exact one-sided 95% bound on a rate when every one of `n` trials
+/// failed (the upper bound) or passed (the lower bound): the p at which
+/// seeing no exception has probability 5%, `1 - 0.05^(1/n)` (Clopper and
+/// Pearson's bound; about 3/n, the "rule of three"). `n` may be an
+/// effective, fractional number of trials. `None` when `n` is not positive.
+pub fn all_or_none_bound(all_passed: bool, n: f64) -> Option<f64> {
+    if n.is_nan() || n <= 0.0 {
+        return None;
+    }
+    let tail = 0.05f64.powf(1.0 / n);
+    Some(if all_passed { tail } else { 1.0 - tail })
+}
+
+/// Kish's effective number of trials of weighted trials, `(Σw)² / Σw²`:
+/// as many equal-weight trials as would give the weighted mean its
+/// variance. Equal weights give their count; one heavy trial among light
+/// ones pulls it toward 1.
+pub fn kish_n(sum_weights: f64, sum_squared_weights: f64) -> f64 {
+    if sum_squared_weights <= 0.0 {
+        return 0.0;
+    }
+    sum_weights * sum_weights / sum_squared_weights
+}
+
+/// Trials made independent: `n` (Kish's) trials in `clusters` clusters
+/// whose members correlate `rho`, divided by the design effect
+/// `1 + (m - 1) rho` with `m = n / clusters` trials per cluster. rho = 0
+/// leaves `n`; rho = 1 leaves one trial per cluster.
+pub fn design_effect_n(n: f64, clusters: usize, rho: f64) -> f64 {
+    if clusters == 0 || n <= 0.0 {
+        return 0.0;
+    }
+    let m = n / clusters as f64;
+    n / (1.0 + (m - 1.0) * rho.clamp(0.0, 1.0))
+}
+
+/// The two-sided exact p-value of `observed` successes among independent
+/// trials that succeed with chances `probs` (the Poisson-binomial law,
+/// built one trial at a time): the probability of a total no more likely
+/// than the observed one.
+pub fn poisson_binomial_two_sided(probs: &[f64], observed: usize) -> f64 {
+    let mut law = vec![1.0f64];
+    for &p in probs {
+        let mut next = vec![0.0; law.len() + 1];
+        for (k, q) in law.iter().enumerate() {
+            next[k] += q * (1.0 - p);
+            next[k + 1] += q * p;
+        }
+        law = next;
+    }
+    let Some(&at) = law.get(observed) else { return 0.0 };
+    law.iter().filter(|q| **q <= at * (1.0 + 1e-7)).sum::<f64>().min(1.0)
+}
+
+/// Pearson's correlation of `(x, y)` points; `None` under two points or
+/// when either variable is constant.
+pub fn correlation(points: &[(f64, f64)]) -> Option<f64> {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return None;
+    }
+    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let syy: f64 = points.iter().map(|p| (p.1 - my).powi(2)).sum();
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 /// P(X > x) for X chi-square with `df` degrees of freedom: the regularised
@@ -215,6 +286,60 @@ mod tests {
         assert!(close(power_two_sided(2.801_585, 1.0), 0.80, 1e-4));
         // No effect: the test's own 5%.
         assert!(close(power_two_sided(0.0, 0.1), 0.05, 1e-6));
+    }
+
+    #[test]
+    fn exact_bounds_by_hand() {
+        // 0 of 1: the upper bound is 0.95 (a rate of 0.95 fails once in
+        // twenty). 0 of 59: 1 - 0.05^(1/59) = 0.049508, under the rule of
+        // three's 3/59 = 0.0508.
+        assert!(close(all_or_none_bound(false, 1.0).unwrap(), 0.95, 1e-12));
+        assert!(close(all_or_none_bound(false, 59.0).unwrap(), 0.049_508, 1e-6));
+        // All of 10 passed: 0.05^(1/10) = 0.741134.
+        assert!(close(all_or_none_bound(true, 10.0).unwrap(), 0.741_134_6, 1e-6));
+        assert_eq!(all_or_none_bound(true, 0.0), None);
+    }
+
+    #[test]
+    fn kish_and_the_design_effect_by_hand() {
+        // Four trials of weight 1: four. Weights 1, 1/3, 1/3, 1/3:
+        // (2)^2 / (1 + 3/9) = 4 / (4/3) = 3.
+        assert!(close(kish_n(4.0, 4.0), 4.0, 1e-12));
+        assert!(close(kish_n(2.0, 4.0 / 3.0), 3.0, 1e-12));
+        assert_eq!(kish_n(0.0, 0.0), 0.0);
+        // 30 trials in 10 clusters (m = 3), rho 0.5: deff 1 + 2 * 0.5 = 2,
+        // so 15; rho 0 keeps 30; rho 1 keeps one per cluster.
+        assert!(close(design_effect_n(30.0, 10, 0.5), 15.0, 1e-12));
+        assert!(close(design_effect_n(30.0, 10, 0.0), 30.0, 1e-12));
+        assert!(close(design_effect_n(30.0, 10, 1.0), 10.0, 1e-12));
+        assert_eq!(design_effect_n(3.0, 0, 0.5), 0.0);
+    }
+
+    #[test]
+    fn poisson_binomial_by_hand() {
+        // Four trials at 1/4, none passed: P(0) = (3/4)^4 = 0.316406; the
+        // totals no more likely: 0, 2 (0.210938), 3 (0.046875), 4
+        // (0.003906), not 1 (0.421875): p = 0.578125.
+        assert!(close(poisson_binomial_two_sided(&[0.25; 4], 0), 0.578_125, 1e-9));
+        // Chances 0 and 1 are certain: no evidence either way.
+        assert!(close(poisson_binomial_two_sided(&[0.0, 1.0], 1), 1.0, 1e-12));
+        // A fair coin, 10 of 10: 2 / 1024.
+        assert!(close(poisson_binomial_two_sided(&[0.5; 10], 10), 2.0 / 1024.0, 1e-12));
+        assert_eq!(poisson_binomial_two_sided(&[0.5], 3), 0.0);
+    }
+
+    #[test]
+    fn correlation_by_hand() {
+        // y = 2x: 1; y = -x: -1; (0,0), (1,1), (2,0): sxy = 0: 0.
+        assert!(close(correlation(&[(0.0, 0.0), (1.0, 2.0), (2.0, 4.0)]).unwrap(), 1.0, 1e-12));
+        assert!(close(correlation(&[(0.0, 0.0), (1.0, -1.0)]).unwrap(), -1.0, 1e-12));
+        assert!(close(correlation(&[(0.0, 0.0), (1.0, 1.0), (2.0, 0.0)]).unwrap(), 0.0, 1e-12));
+        // Solo rates 0, 1/3, 2/3, 1 against coop 0, 0, 1, 1: mean x 1/2,
+        // mean y 1/2; sxy = (1/2 + 1/6 + 1/6 + 1/2) / 2 = 2/3; sxx = 5/9;
+        // syy = 1: r = (2/3) / sqrt(5/9) = 0.894427.
+        let r = correlation(&[(0.0, 0.0), (1.0 / 3.0, 0.0), (2.0 / 3.0, 1.0), (1.0, 1.0)]).unwrap();
+        assert!(close(r, 0.894_427, 1e-6), "{r}");
+        assert_eq!(correlation(&[(0.0, 1.0), (1.0, 1.0)]), None);
     }
 
     #[test]

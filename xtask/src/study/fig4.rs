@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Serialize, Serializer};
 
 use crate::study::difficulty::Difficulty;
+use crate::study::exact;
 pub use crate::study::json::round6;
 use crate::study::pair::PairId;
 
@@ -121,51 +122,94 @@ impl Design {
 /// only, so a bootstrap replicate is a sum of its pairs' contributions.
 #[derive(Debug, Clone, Default)]
 pub struct Contribution {
-    /// `(bucket, setting, weighted successes, weighted trials)`; setting 0 is solo.
+    /// `(bucket, setting, weighted successes, weight)`, one entry per trial
+    /// and cell (setting 0 is solo): a coop trial placed twice in one bucket
+    /// is one entry of the summed weight, so that Kish's n counts trials.
     cells: Vec<(usize, usize, f64, f64)>,
     placed: [bool; 10],
-    /// Per coop run: coop success minus the pair's solo success rate, and
-    /// the seed-averaged discordance: the share of the pair's solo seeds
-    /// that passed where coop failed, and that failed where coop passed
-    /// (one seed against the one coop trial, so K seeds are not K chances).
-    paired: Vec<Option<(f64, f64, f64)>>,
+    /// Per coop run, when both settings have trials.
+    paired: Vec<Option<PairedTrial>>,
+}
+
+/// One pair's paired comparison for one coop run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PairedTrial {
+    /// The pair's solo success rate over the solo-curve seeds.
+    solo_rate: f64,
+    coop: bool,
+}
+
+impl PairedTrial {
+    /// Coop success minus the pair's solo success rate.
+    fn difference(self) -> f64 {
+        f64::from(u8::from(self.coop)) - self.solo_rate
+    }
+
+    /// Seed-averaged discordance: the share of the pair's solo seeds that
+    /// passed where coop failed, and that failed where coop passed (one
+    /// seed against the one coop trial, so K seeds are not K chances).
+    fn discordance(self) -> (f64, f64) {
+        if self.coop {
+            (0.0, 1.0 - self.solo_rate)
+        } else {
+            (self.solo_rate, 0.0)
+        }
+    }
 }
 
 impl Contribution {
     pub fn is_placed(&self) -> bool {
         self.placed.iter().any(|p| *p)
     }
+
+    fn add(&mut self, bucket: usize, setting: usize, success: bool, weight: f64) {
+        let k = weight * f64::from(u8::from(success));
+        match self.cells.iter_mut().find(|e| setting > 0 && e.0 == bucket && e.1 == setting) {
+            Some(e) => {
+                e.2 += k;
+                e.3 += weight;
+            }
+            None => self.cells.push((bucket, setting, k, weight)),
+        }
+    }
 }
 
 pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
     let mut c = Contribution::default();
     let k = p.solo.len();
-    let add = |c: &mut Contribution, d: Difficulty, weight: f64, only: Option<usize>| {
+    let on_curve = |i: usize| design.solo_curve.get(i).copied().unwrap_or(false);
+    let place = |c: &mut Contribution, d: Difficulty, weight: f64, only: Option<usize>| {
         let Some(b) = d.bucket() else { return };
-        let before = c.cells.len();
+        let mut added = false;
         for (i, ok) in p.solo.iter().enumerate() {
-            if only.is_some_and(|o| o != i) || !design.solo_curve.get(i).copied().unwrap_or(false) {
+            if only.is_some_and(|o| o != i) || !on_curve(i) {
                 continue;
             }
             if let Some(ok) = ok {
-                c.cells.push((b, 0, f64::from(u8::from(*ok)), 1.0));
+                c.add(b, 0, *ok, 1.0);
+                added = true;
             }
         }
         for (i, ok) in p.coop.iter().enumerate() {
             if let Some(ok) = ok {
-                c.cells.push((b, i + 1, weight * f64::from(u8::from(*ok)), weight));
+                c.add(b, i + 1, *ok, weight);
+                added = true;
             }
         }
-        if design.mode == DifficultyMode::InSample || c.cells.len() > before {
+        if design.mode == DifficultyMode::InSample || added {
             c.placed[b] = true;
         }
     };
     match design.mode {
-        DifficultyMode::InSample => add(&mut c, Difficulty::from_trials(p.solo.iter().copied()), 1.0, None),
+        DifficultyMode::InSample => place(&mut c, Difficulty::from_trials(p.solo.iter().copied()), 1.0, None),
         DifficultyMode::HeldOut => {
-            for left_out in 0..k {
+            // Coop sits where the solo curve's trials sit: at the held-out
+            // difficulty of each solo-curve seed S, weight 1/|S| each, so
+            // that the two curves weigh their pairs alike.
+            let curve: Vec<usize> = (0..k).filter(|i| on_curve(*i)).collect();
+            for &left_out in &curve {
                 let others = p.solo.iter().enumerate().filter(|(i, _)| *i != left_out).map(|(_, t)| *t);
-                add(&mut c, Difficulty::from_trials(others), 1.0 / k as f64, Some(left_out));
+                place(&mut c, Difficulty::from_trials(others), 1.0 / curve.len() as f64, Some(left_out));
             }
         }
     }
@@ -178,9 +222,8 @@ pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
             if solo.is_empty() {
                 return None;
             }
-            let rate = solo.iter().filter(|ok| **ok).count() as f64 / solo.len() as f64;
-            let (solo_only, coop_only) = if coop { (0.0, 1.0 - rate) } else { (rate, 0.0) };
-            Some((f64::from(u8::from(coop)) - rate, solo_only, coop_only))
+            let solo_rate = solo.iter().filter(|ok| **ok).count() as f64 / solo.len() as f64;
+            Some(PairedTrial { solo_rate, coop })
         })
         .collect();
     c
@@ -213,14 +256,15 @@ impl Tally {
             let cell = &mut self.cells[b * settings + s];
             cell.0 += k;
             cell.1 += n;
-            self.weighted[b * settings + s] |= n != 1.0;
+            self.weighted[b * settings + s] |= (n - 1.0).abs() > 1e-9;
         }
         for (b, placed) in c.placed.iter().enumerate() {
             self.pairs[b] += usize::from(*placed);
         }
         for (acc, p) in self.paired.iter_mut().zip(&c.paired) {
-            if let Some((d, so, co)) = p {
-                acc.0 += d;
+            if let Some(p) = p {
+                let (so, co) = p.discordance();
+                acc.0 += p.difference();
                 acc.1 += 1;
                 acc.2 += so;
                 acc.3 += co;
@@ -312,6 +356,9 @@ pub struct Interval {
     pub bounds: Option<(f64, f64)>,
     /// The share of replicates that define it, 0 to 1.
     pub defined_share: f64,
+    /// The Monte Carlo error of the endpoints (the larger of the two): how
+    /// far another bootstrap seed would move them, about one time in three.
+    pub mc_error: Option<f64>,
 }
 
 /// The share of bootstrap replicates that must define a statistic for its
@@ -329,10 +376,32 @@ pub const MIN_DEFINED_SHARE: f64 = 0.95;
 pub fn interval(mut values: Vec<f64>, replicates: usize) -> Interval {
     let defined_share = if replicates == 0 { 0.0 } else { round6(values.len() as f64 / replicates as f64) };
     if values.is_empty() || (values.len() as f64) < MIN_DEFINED_SHARE * replicates as f64 {
-        return Interval { bounds: None, defined_share };
+        return Interval { bounds: None, defined_share, mc_error: None };
     }
     values.sort_by(f64::total_cmp);
-    Interval { bounds: Some((round6(quantile(&values, 0.025)), round6(quantile(&values, 0.975)))), defined_share }
+    let mc_error = quantile_mc_error(&values, 0.025).max(quantile_mc_error(&values, 0.975));
+    Interval {
+        bounds: Some((round6(quantile(&values, 0.025)), round6(quantile(&values, 0.975)))),
+        defined_share,
+        mc_error: Some(round6(mc_error)),
+    }
+}
+
+/// The Monte Carlo standard error of the `q` quantile of `sorted`
+/// replicates: the number of replicates below the true quantile is
+/// binomial(n, q), so the order statistics z = 1.96 binomial standard
+/// errors either side of the estimate's rank hold the true quantile 95% of
+/// the time; their distance over 2z is one standard error.
+pub fn quantile_mc_error(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let centre = (n - 1) as f64 * q;
+    let spread = Z * (n as f64 * q * (1.0 - q)).sqrt();
+    let lo = (centre - spread).floor().max(0.0) as usize;
+    let hi = ((centre + spread).ceil() as usize).min(n - 1);
+    (sorted[hi] - sorted[lo]) / (2.0 * Z)
 }
 
 /// How the intervals were made.
@@ -353,6 +422,21 @@ fn num<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// Where a cell's interval comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CiMethod {
+    /// Percentiles of the cluster bootstrap.
+    Bootstrap,
+    /// At 0/n or n/n the bootstrap's replicates all agree (a zero-width
+    /// interval that measures nothing): the exact one-sided 95% bound on
+    /// the effective trials instead, the other end at 0 or 1.
+    ExactOneSided,
+    /// No interval: an empty cell, or too few replicates define it.
+    #[default]
+    None,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Cell {
     #[serde(serialize_with = "num")]
@@ -360,12 +444,20 @@ pub struct Cell {
     #[serde(serialize_with = "num")]
     pub trials: f64,
     pub rate: Option<f64>,
-    /// Cluster bootstrap 95%; [0, 1] when the bucket is empty or when some
-    /// replicate leaves the cell without trials (no interval: see the share).
+    /// The 95% interval `ci_method` names; [0, 1] when there is none.
     pub ci_lower: f64,
     pub ci_upper: f64,
+    pub ci_method: CiMethod,
     /// The share of bootstrap replicates in which the cell has trials.
     pub ci_defined_share: f64,
+    pub ci_mc_error: Option<f64>,
+    /// Kish's effective number of trials of the cell's weights (its trials
+    /// when every weight is 1), and the clusters they fall in.
+    pub kish_trials: f64,
+    pub clusters: usize,
+    /// At 0/n or n/n: the independent trials the exact bound rests on,
+    /// Kish's n divided by the design effect of its clusters.
+    pub effective_trials: Option<f64>,
     /// The paper's interval, treating every trial as independent; `None`
     /// for a cell of weighted trials (a held-out coop trial counts 1/K in up
     /// to K cells), whose count is no number of independent trials.
@@ -382,13 +474,17 @@ pub struct Bucket {
     pub settings: BTreeMap<String, Cell>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
     pub value: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
-    /// The share of bootstrap replicates that define it; below 1, no interval.
+    /// The share of bootstrap replicates that define it; below
+    /// [`MIN_DEFINED_SHARE`], no interval.
     pub ci_defined_share: f64,
+    pub ci_mc_error: Option<f64>,
+    /// Why the interval is not given though the bootstrap made one.
+    pub ci_withheld: Option<String>,
 }
 
 impl Estimate {
@@ -398,6 +494,8 @@ impl Estimate {
             ci_lower: ci.bounds.map(|c| c.0),
             ci_upper: ci.bounds.map(|c| c.1),
             ci_defined_share: ci.defined_share,
+            ci_mc_error: ci.mc_error,
+            ci_withheld: None,
         }
     }
 
@@ -407,17 +505,34 @@ impl Estimate {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Paired {
     pub mean: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    /// Why the interval is not given though the bootstrap made one.
+    pub ci_withheld: Option<String>,
     pub ci_defined_share: f64,
+    pub ci_mc_error: Option<f64>,
     /// Seed-averaged: pairs where one solo seed, drawn at random, passed
     /// and coop failed (and the reverse), summed over pairs.
     pub solo_only: f64,
     pub coop_only: f64,
     pub pairs: usize,
+    /// Pearson's correlation, over the pairs, of a pair's solo success rate
+    /// and its coop outcome: near 0, coop success does not follow what
+    /// solo finds easy, and the difficulty axis explains little of it.
+    pub solo_rate_correlation: Option<f64>,
+    /// The exact test of no coop effect that keeps the pairing: with no
+    /// effect, a pair's coop trial is one more of its seeds, so given the
+    /// pair's t successes among its m solo-curve trials and coop trial,
+    /// coop passes with chance t/m; the coop passes summed over pairs are
+    /// then Poisson-binomial, and this is the two-sided exact p-value.
+    /// Each pair is one unit (no seed is taken as independent of its
+    /// pair's others; tasks are not modelled). A bootstrap interval that
+    /// excludes 0 where this test does not rests on too few pairs that
+    /// differ, and the report withholds it.
+    pub exact_p_value: Option<f64>,
 }
 
 /// Everything Figure 4 says, per setting name (`solo`, then the coop runs).
@@ -469,6 +584,23 @@ pub fn curves(
     let ci = |get: &dyn Fn(&Stats) -> Option<f64>| -> Interval {
         interval(replicates.iter().filter_map(get).collect(), boot.replicates)
     };
+    // Per cell: the sum of weights, of squared weights, and the clusters
+    // with trials in it, for Kish's n and the design effect.
+    let mut design_cells = vec![(0.0f64, 0.0f64, 0usize); 10 * n_settings];
+    for cluster in clusters {
+        let mut touched = vec![false; design_cells.len()];
+        for &i in cluster {
+            for &(b, s, _, w) in &contributions[i].cells {
+                let j = b * n_settings + s;
+                design_cells[j].0 += w;
+                design_cells[j].1 += w * w;
+                touched[j] = true;
+            }
+        }
+        for (d, t) in design_cells.iter_mut().zip(touched) {
+            d.2 += usize::from(t);
+        }
+    }
 
     let buckets = (0..10)
         .map(|b| {
@@ -480,16 +612,22 @@ pub fn curves(
                     let interval = if n > 0.0 {
                         ci(&|r| r.rates[b * n_settings + s])
                     } else {
-                        Interval { bounds: None, defined_share: 0.0 }
+                        Interval { bounds: None, defined_share: 0.0, mc_error: None }
                     };
                     let (cl, cu) = interval.bounds.unwrap_or((0.0, 1.0));
+                    let (sum_w, sum_w2, in_clusters) = design_cells[b * n_settings + s];
                     let cell = Cell {
                         successes: k,
                         trials: n,
                         rate: point.rates[b * n_settings + s].map(round6),
                         ci_lower: cl,
                         ci_upper: cu,
+                        ci_method: if interval.bounds.is_some() { CiMethod::Bootstrap } else { CiMethod::None },
                         ci_defined_share: interval.defined_share,
+                        ci_mc_error: interval.mc_error,
+                        kish_trials: round6(exact::kish_n(sum_w, sum_w2)),
+                        clusters: in_clusters,
+                        effective_trials: None,
                         wilson_lower: whole.then(|| round6(wl)),
                         wilson_upper: whole.then(|| round6(wu)),
                     };
@@ -509,20 +647,43 @@ pub fn curves(
     let per_coop = |f: &dyn Fn(&Stats, usize) -> Option<f64>| -> BTreeMap<String, Estimate> {
         (0..design.coop_runs).map(|c| (coop_names[c].clone(), Estimate::new(f(&point, c), ci(&|r| f(r, c))))).collect()
     };
-    let retention = per_coop(&|s, c| s.retention[c]);
-    let auc_difference = per_coop(&|s, c| s.auc_difference[c]);
+    let exact_p: Vec<Option<f64>> =
+        (0..design.coop_runs).map(|c| paired_exact_p(pairs, &contributions, design, c)).collect();
+    // Retention excludes 1 exactly when the AUC difference excludes 0: the
+    // same rule withholds both where the exact test finds nothing.
+    let backed = |mut m: BTreeMap<String, Estimate>, no_effect: f64| {
+        for (c, name) in coop_names.iter().enumerate() {
+            if let Some(e) = m.get_mut(name) {
+                (e.ci_lower, e.ci_upper, e.ci_withheld) =
+                    withhold_unbacked(e.ci_lower, e.ci_upper, no_effect, exact_p[c]);
+            }
+        }
+        m
+    };
+    let retention = backed(per_coop(&|s, c| s.retention[c]), 1.0);
+    let auc_difference = backed(per_coop(&|s, c| s.auc_difference[c]), 0.0);
     let paired = (0..design.coop_runs)
         .map(|c| {
             let e = Estimate::new(point.paired[c], ci(&|r| r.paired[c]));
             let (_, n, so, co) = all.paired[c];
+            let points: Vec<(f64, f64)> = contributions
+                .iter()
+                .filter_map(|x| x.paired[c])
+                .map(|p| (p.solo_rate, f64::from(u8::from(p.coop))))
+                .collect();
+            let (lo, hi, withheld) = withhold_unbacked(e.ci_lower, e.ci_upper, 0.0, exact_p[c]);
             let p = Paired {
                 mean: e.value,
-                ci_lower: e.ci_lower,
-                ci_upper: e.ci_upper,
+                ci_lower: lo,
+                ci_upper: hi,
+                ci_withheld: withheld,
                 ci_defined_share: e.ci_defined_share,
+                ci_mc_error: e.ci_mc_error,
                 solo_only: round6(so),
                 coop_only: round6(co),
                 pairs: n,
+                solo_rate_correlation: exact::correlation(&points).map(round6),
+                exact_p_value: exact_p[c].map(round6),
             };
             (coop_names[c].clone(), p)
         })
@@ -531,14 +692,82 @@ pub fn curves(
     Curves { settings, buckets, grid, auc, retention, auc_difference, paired, unplaced_pairs }
 }
 
+/// The exact p-value of coop run `c` (see [`Paired::exact_p_value`]).
+fn paired_exact_p(pairs: &[PairTrials], contributions: &[Contribution], design: &Design, c: usize) -> Option<f64> {
+    let (mut chances, mut coop_passes) = (Vec::new(), 0);
+    for (pair, x) in pairs.iter().zip(contributions) {
+        if let Some(t) = x.paired[c] {
+            let solo: Vec<bool> = pair.solo_curve_trials(design).collect();
+            let successes = solo.iter().filter(|ok| **ok).count() + usize::from(t.coop);
+            chances.push(successes as f64 / (solo.len() + 1) as f64);
+            coop_passes += usize::from(t.coop);
+        }
+    }
+    (!chances.is_empty()).then(|| exact::poisson_binomial_two_sided(&chances, coop_passes))
+}
+
+/// The study's rule for the interval of a coop-against-solo comparison:
+/// one that excludes `no_effect` (0 for a difference, 1 for retention)
+/// where the exact test does not is no evidence (the percentile bootstrap
+/// on a few pairs that differ excludes it whenever they all lean one way),
+/// so its bounds are withheld and the reason, with them, is given instead.
+pub fn withhold_unbacked(
+    lo: Option<f64>,
+    hi: Option<f64>,
+    no_effect: f64,
+    exact_p: Option<f64>,
+) -> (Option<f64>, Option<f64>, Option<String>) {
+    match (lo, hi, exact_p) {
+        (Some(l), Some(u), Some(p)) if (l > no_effect || u < no_effect) && p >= EXACT_ALPHA => (
+            None,
+            None,
+            Some(format!(
+                "the bootstrap's [{l:.3}, {u:.3}] excludes {no_effect} but the exact test does not (p = {p:.3}): too few pairs differ for its percentiles to be evidence"
+            )),
+        ),
+        _ => (lo, hi, None),
+    }
+}
+
+/// The level of the exact test behind [`withhold_unbacked`].
+const EXACT_ALPHA: f64 = 0.05;
+
+/// Cells at 0/n or n/n get the exact one-sided 95% bound in place of the
+/// bootstrap's zero-width percentiles. Their trials are made independent
+/// by the design effect of their clusters, with `rho` the correlation of
+/// outcomes within one cluster: the solo seeds' intra-class correlation
+/// when clusters are pairs, 1 when they are tasks (no estimate of the
+/// within-task correlation is made: one trial per task, the cautious end).
+pub fn exact_bounds(buckets: &mut [Bucket], rho: f64) {
+    for cell in buckets.iter_mut().flat_map(|b| b.settings.values_mut()) {
+        let Some(rate) = cell.rate else { continue };
+        if rate != 0.0 && rate != 1.0 {
+            continue;
+        }
+        let n = exact::design_effect_n(cell.kish_trials, cell.clusters, rho);
+        let Some(bound) = exact::all_or_none_bound(rate == 1.0, n) else { continue };
+        (cell.ci_lower, cell.ci_upper) = if rate == 1.0 { (round6(bound), 1.0) } else { (0.0, round6(bound)) };
+        cell.ci_method = CiMethod::ExactOneSided;
+        cell.ci_mc_error = None;
+        cell.effective_trials = Some(round6(n));
+    }
+}
+
 /// The paired difference of one coop run under one clustering: its
 /// interval, standard error, a two-sided p-value and the smallest
 /// difference this design would detect.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PairedBoot {
+    /// The point estimate, as in `paired_difference`.
+    pub mean: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    /// Why the interval is not given though the bootstrap made one.
+    pub ci_withheld: Option<String>,
     pub ci_defined_share: f64,
+    pub ci_mc_error: Option<f64>,
+    /// The exact test of no coop effect, as in `paired_difference`.
+    pub exact_p_value: Option<f64>,
     /// Standard deviation of the replicates.
     pub se: Option<f64>,
     /// Percentile bootstrap: twice the smaller share of replicates on one
@@ -550,7 +779,7 @@ pub struct PairedBoot {
 }
 
 /// z(0.975) + z(0.80).
-const MDE_FACTOR: f64 = 1.959_963_985 + 0.841_621_234;
+pub const MDE_FACTOR: f64 = 1.959_963_985 + 0.841_621_234;
 
 /// The paired difference of every coop run, bootstrapped over `clusters`
 /// (of pair indices) alone: the same replicates as the figure's when the
@@ -563,14 +792,20 @@ pub fn paired_bootstrap(
 ) -> Vec<PairedBoot> {
     let contributions: Vec<Contribution> = pairs.iter().map(|p| contribution(p, design)).collect();
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); design.coop_runs];
+    let means: Vec<Option<f64>> = (0..design.coop_runs)
+        .map(|c| {
+            let d: Vec<f64> = contributions.iter().filter_map(|x| x.paired[c]).map(|p| p.difference()).collect();
+            (!d.is_empty()).then(|| round6(d.iter().sum::<f64>() / d.len() as f64))
+        })
+        .collect();
     let mut rng = Rng::new(boot.seed);
     for _ in 0..boot.replicates {
         let mut sums = vec![(0.0, 0usize); design.coop_runs];
         for _ in 0..clusters.len() {
             for &i in &clusters[rng.below(clusters.len())] {
                 for (acc, p) in sums.iter_mut().zip(&contributions[i].paired) {
-                    if let Some((d, _, _)) = p {
-                        acc.0 += d;
+                    if let Some(p) = p {
+                        acc.0 += p.difference();
                         acc.1 += 1;
                     }
                 }
@@ -584,17 +819,25 @@ pub fn paired_bootstrap(
     }
     values
         .into_iter()
-        .map(|v| {
+        .zip(means)
+        .enumerate()
+        .map(|(c, (v, mean_point))| {
             let i = interval(v.clone(), boot.replicates);
             let defined = i.bounds.is_some() && v.len() > 1;
             let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
             let se = defined.then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
             let below = v.iter().filter(|x| **x <= 0.0).count() as f64 / v.len().max(1) as f64;
             let above = v.iter().filter(|x| **x >= 0.0).count() as f64 / v.len().max(1) as f64;
+            let exact_p = paired_exact_p(pairs, &contributions, design, c);
+            let (lo, hi, withheld) = withhold_unbacked(i.bounds.map(|b| b.0), i.bounds.map(|b| b.1), 0.0, exact_p);
             PairedBoot {
-                ci_lower: i.bounds.map(|b| b.0),
-                ci_upper: i.bounds.map(|b| b.1),
+                mean: mean_point,
+                ci_lower: lo,
+                ci_upper: hi,
+                ci_withheld: withheld,
+                exact_p_value: exact_p.map(round6),
                 ci_defined_share: i.defined_share,
+                ci_mc_error: i.mc_error,
                 se: se.map(round6),
                 p_value: defined.then(|| round6((2.0 * below.min(above)).min(1.0))),
                 mde_80: se.map(|s| round6(MDE_FACTOR * s)),
@@ -670,17 +913,35 @@ mod tests {
         // seed 2 (the failure) at d(pass, pass) = 0 -> bucket 0.
         let solo: Vec<_> = c.cells.iter().filter(|x| x.1 == 0).map(|x| (x.0, x.2, x.3)).collect();
         assert_eq!(solo, [(5, 1.0, 1.0), (5, 1.0, 1.0), (0, 0.0, 1.0)]);
-        // Coop sits at each of the three held-out difficulties with weight 1/3.
-        let coop: Vec<_> = c.cells.iter().filter(|x| x.1 == 1).map(|x| x.0).collect();
-        assert_eq!(coop, [5, 5, 0]);
-        assert!(c.cells.iter().filter(|x| x.1 == 1).all(|x| close(x.3, 1.0 / 3.0) && close(x.2, 1.0 / 3.0)));
+        // Coop sits at each of the three held-out difficulties with weight
+        // 1/3, the two in bucket 5 as one trial of weight 2/3.
+        let coop: Vec<_> = c.cells.iter().filter(|x| x.1 == 1).map(|x| (x.0, x.2, x.3)).collect();
+        assert_eq!(coop.iter().map(|x| x.0).collect::<Vec<_>>(), [5, 0]);
+        assert!(close(coop[0].1, 2.0 / 3.0) && close(coop[0].2, 2.0 / 3.0), "{coop:?}");
+        assert!(close(coop[1].1, 1.0 / 3.0) && close(coop[1].2, 1.0 / 3.0), "{coop:?}");
         // In-sample: all at 1/3 -> bucket 3, weight 1.
         let c = contribution(&p, &design(DifficultyMode::InSample, 3));
         assert!(c.cells.iter().all(|x| x.0 == 3 && x.3 == 1.0));
         // Paired: coop 1 - solo 2/3 = 1/3; coop passed where 1 of 3 seeds
         // failed: coop only 1/3 per seed, solo only 0.
-        let (d, so, co) = c.paired[0].unwrap();
-        assert!(close(d, 1.0 / 3.0) && close(so, 0.0) && close(co, 1.0 / 3.0));
+        let p = c.paired[0].unwrap();
+        let (so, co) = p.discordance();
+        assert!(close(p.difference(), 1.0 / 3.0) && close(so, 0.0) && close(co, 1.0 / 3.0));
+    }
+
+    #[test]
+    fn a_solo_curve_subset_places_coop_where_its_seeds_sit() {
+        // Seeds pass, pass, fail; only seeds 0 and 2 draw the solo curve.
+        // Seed 0 sits at d(seeds 1, 2) = 1/2 (bucket 5), seed 2 at
+        // d(seeds 0, 1) = 0 (bucket 0): coop goes to those two, 1/2 each,
+        // never to seed 1's held-out difficulty.
+        let p = trials(&[T, T, F], &[T]);
+        let d = Design { mode: DifficultyMode::HeldOut, solo_curve: vec![true, false, true], coop_runs: 1 };
+        let c = contribution(&p, &d);
+        let solo: Vec<_> = c.cells.iter().filter(|x| x.1 == 0).map(|x| (x.0, x.3)).collect();
+        assert_eq!(solo, [(5, 1.0), (0, 1.0)]);
+        let coop: Vec<_> = c.cells.iter().filter(|x| x.1 == 1).map(|x| (x.0, x.3)).collect();
+        assert_eq!(coop, [(5, 0.5), (0, 0.5)]);
     }
 
     #[test]
@@ -688,9 +949,11 @@ mod tests {
         let p = trials(&[T, None, None], &[T]);
         let c = contribution(&p, &design(DifficultyMode::HeldOut, 3));
         // Leaving out seed 0 leaves no valid seed; leaving out 1 or 2 leaves
-        // seed 0 (d = 0), which places the coop trial but no solo trial.
+        // seed 0 (d = 0), which places the coop trial (weight 1/3 twice:
+        // one entry of 2/3) but no solo trial.
         assert!(c.cells.iter().all(|x| x.1 == 1 && x.0 == 0));
-        assert_eq!(c.cells.len(), 2);
+        assert_eq!(c.cells.len(), 1);
+        assert!(close(c.cells[0].3, 2.0 / 3.0));
         let p = trials(&[T, None, None], &[None]);
         assert!(!contribution(&p, &design(DifficultyMode::HeldOut, 3)).is_placed());
     }
@@ -715,7 +978,7 @@ mod tests {
         assert_eq!(c.auc["coop"].value, Some(0.45));
         assert_eq!(c.retention["coop"].value, Some(1.0));
         // Paired: (1-1) + (1-2/3) + (0-1/3) + (0-0) = 0 over 4 pairs.
-        let p = c.paired["coop"];
+        let p = &c.paired["coop"];
         // Per seed: pair 2 (P P F vs P) coop only 1/3; pair 3 (P F F vs F)
         // solo only 1/3.
         assert_eq!((p.mean, p.pairs), (Some(0.0), 4));
@@ -768,7 +1031,84 @@ mod tests {
         let i = interval(all[..37].to_vec(), 40);
         assert_eq!(i.bounds, None);
         assert_eq!(i.defined_share, 0.925);
-        assert_eq!(interval(Vec::new(), 0), Interval { bounds: None, defined_share: 0.0 });
+        assert_eq!(interval(Vec::new(), 0), Interval { bounds: None, defined_share: 0.0, mc_error: None });
+    }
+
+    #[test]
+    fn monte_carlo_error_of_an_endpoint_by_hand() {
+        // 40 replicates 1..=40, q = 0.025: rank (40 - 1) * 0.025 = 0.975,
+        // binomial sd sqrt(40 * 0.025 * 0.975) = 0.987, times 1.96 = 1.935:
+        // ranks 0 to 3 (values 1 and 4): (4 - 1) / 3.92 = 0.765306; the
+        // upper end mirrors it.
+        let all: Vec<f64> = (1..=40).map(f64::from).collect();
+        assert!(close(quantile_mc_error(&all, 0.025), 0.765_306));
+        assert_eq!(interval(all, 40).mc_error, Some(0.765_306));
+        // Replicates that all agree have none.
+        assert_eq!(quantile_mc_error(&[0.5; 100], 0.975), 0.0);
+    }
+
+    #[test]
+    fn a_cell_at_0_of_n_gets_the_exact_bound_on_its_effective_trials() {
+        // Six pairs of three seeds that always fail, in-sample: bucket 9
+        // holds 18 solo trials in 6 pair clusters. With rho 0.5 the design
+        // effect is 1 + (3 - 1) * 0.5 = 2: 9 trials, bound 1 - 0.05^(1/9)
+        // = 0.283129. The coop cell: 6 trials in 6 clusters, deff 1: 6
+        // trials, 1 - 0.05^(1/6) = 0.393038.
+        let pairs: Vec<PairTrials> = (0..6).map(|_| trials(&[F, F, F], &[F])).collect();
+        let boot = Bootstrap { replicates: 50, seed: 1, cluster: Cluster::Pair };
+        let d = design(DifficultyMode::InSample, 3);
+        let mut c = curves(&pairs, &d, &["coop".into()], &clusters(&pairs, Cluster::Pair), boot);
+        let solo = c.buckets[9].settings["solo"];
+        assert_eq!((solo.ci_lower, solo.ci_upper, solo.ci_method), (0.0, 0.0, CiMethod::Bootstrap));
+        assert_eq!((solo.kish_trials, solo.clusters), (18.0, 6));
+        exact_bounds(&mut c.buckets, 0.5);
+        let solo = c.buckets[9].settings["solo"];
+        assert_eq!((solo.ci_lower, solo.ci_upper, solo.ci_method), (0.0, 0.283_129, CiMethod::ExactOneSided));
+        assert_eq!(solo.effective_trials, Some(9.0));
+        let coop = c.buckets[9].settings["coop"];
+        assert_eq!((coop.ci_upper, coop.effective_trials), (0.393_038, Some(6.0)));
+        // Held-out coop weights of 1/3 at one bucket sum to one trial each.
+        let mut c = curves(
+            &pairs,
+            &design(DifficultyMode::HeldOut, 3),
+            &["coop".into()],
+            &clusters(&pairs, Cluster::Pair),
+            boot,
+        );
+        assert_eq!(c.buckets[9].settings["coop"].kish_trials, 6.0);
+        assert_eq!(c.buckets[9].settings["coop"].wilson_lower, Some(0.0), "whole trials keep Wilson");
+        exact_bounds(&mut c.buckets, 1.0);
+        assert_eq!(c.buckets[9].settings["solo"].effective_trials, Some(6.0));
+    }
+
+    /// Four of twenty pairs pass one solo seed in three, coop fails them
+    /// all: nearly every replicate draws one of the four (all 16 others
+    /// differ by 0), so the bootstrap interval excludes 0; the exact test
+    /// does not (four pairs at chance 1/4, none passed: p = 0.578125).
+    #[test]
+    fn few_pairs_that_differ_fool_the_bootstrap_but_not_the_exact_test() {
+        let mut pairs: Vec<PairTrials> = (0..4).map(|_| trials(&[T, F, F], &[F])).collect();
+        pairs.extend((0..16).map(|_| trials(&[F, F, F], &[F])));
+        let boot = Bootstrap { replicates: 2000, seed: 5, cluster: Cluster::Pair };
+        let d = design(DifficultyMode::HeldOut, 3);
+        let c = curves(&pairs, &d, &["coop".into()], &clusters(&pairs, Cluster::Pair), boot);
+        let p = &c.paired["coop"];
+        assert_eq!((p.ci_lower, p.ci_upper), (None, None), "{p:?}");
+        assert_eq!(p.exact_p_value, Some(0.578125));
+        let why = p.ci_withheld.as_deref().unwrap();
+        assert!(
+            why.starts_with("the bootstrap's [-0.")
+                && why.contains("excludes 0 but the exact test does not (p = 0.578)"),
+            "{why}"
+        );
+        let b = paired_bootstrap(&pairs, &d, &clusters(&pairs, Cluster::Pair), boot);
+        assert_eq!((b[0].ci_upper, b[0].exact_p_value), (None, Some(0.578125)));
+        // Where the exact test agrees, the interval stands.
+        assert_eq!(withhold_unbacked(Some(-0.2), Some(-0.1), 0.0, Some(0.01)), (Some(-0.2), Some(-0.1), None));
+        assert_eq!(withhold_unbacked(Some(-0.2), Some(0.1), 0.0, Some(0.9)), (Some(-0.2), Some(0.1), None));
+        // Retention: 1 is no effect.
+        assert_eq!(withhold_unbacked(Some(0.5), Some(0.9), 1.0, Some(0.9)).0, None);
+        assert_eq!(withhold_unbacked(Some(0.5), Some(1.2), 1.0, Some(0.9)).0, Some(0.5));
     }
 
     #[test]

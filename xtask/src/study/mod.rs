@@ -8,7 +8,7 @@
 //! if it does).
 
 pub(crate) mod difficulty;
-pub(crate) mod exact;
+pub mod exact;
 pub mod fig4;
 pub mod json;
 pub(crate) mod noise;

@@ -1,10 +1,18 @@
-//! How noisy one pair's outcome is across solo seeds, and how many seeds a
-//! difficulty label needs. Pure; the input is each pair's solo trials
-//! (`true` a success), pairs with no trial left out.
+//! How noisy one pair's outcome is across solo seeds, and what the next
+//! study needs: seeds per pair for a difficulty label, pairs for a mean or
+//! for detecting the paper's effect. Pure; the input is each pair's solo
+//! trials (`true` a success), pairs with no trial left out.
 
 use serde::Serialize;
 
-use crate::study::fig4::round6;
+use crate::study::fig4::{round6, MDE_FACTOR};
+use crate::study::verdict::PAPER_DROP;
+
+/// The seeds per pair the planning table looks at.
+pub const PLANNED_SEEDS: [u64; 4] = [1, 3, 5, 10];
+/// The success rates per pair the seeds-needed table looks at (a rate p
+/// and 1 - p need the same: p = 1/2 is the worst case).
+pub const PLANNED_LEVELS: [f64; 5] = [0.1, 0.2, 0.3, 0.4, 0.5];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Noise {
@@ -28,6 +36,42 @@ pub struct Noise {
     /// pairs as now; `None` when between-pair variance alone exceeds it
     /// (more pairs, not more seeds, are needed).
     pub seeds_needed_mean: Option<u64>,
+    /// The pooled solo success rate, its standard error as if every trial
+    /// were independent, and the design effect: (clustered SE / that)^2,
+    /// how many trials of this study are worth one independent trial.
+    pub solo_rate: Option<f64>,
+    pub se_solo_rate_independent: Option<f64>,
+    pub design_effect: Option<f64>,
+    /// The chance that two seeds of one pair, drawn at random, disagree,
+    /// averaged over the pairs with two or more: unlike the flip rate, it
+    /// does not grow with the number of seeds.
+    pub pairwise_disagreement: Option<f64>,
+    /// Seeds for SE(difficulty) under the target, for a pair whose true
+    /// success rate is p (or 1 - p): p(1-p)/m < target^2.
+    pub seeds_needed_by_level: Vec<SeedsAtLevel>,
+    /// Pairs needed at 1, 3, 5 and 10 seeds.
+    pub pairs_needed: Vec<PairsNeeded>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedsAtLevel {
+    pub success_rate: f64,
+    pub seeds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairsNeeded {
+    pub seeds: u64,
+    /// For SE(mean success rate) under the target: (between + within/m)/g
+    /// < target^2. `None` without variance estimates.
+    pub mean_target: Option<u64>,
+    /// For a two-sided 5% test of the paired difference to find the
+    /// paper's drop (30% of the solo rate) 80% of the time, with one coop
+    /// trial and m solo seeds per pair and no coop effect: the difference's
+    /// variance per pair is within x (1 + 1/m), so g >= (2.80)^2 within
+    /// (1 + 1/m) / drop^2. Pairs resampled alone (clustering by task needs
+    /// more). `None` when the solo rate is 0 (no drop to find).
+    pub paper_effect_80: Option<u64>,
 }
 
 pub fn noise(pairs: &[Vec<bool>], difficulty_se_target: f64, mean_se_target: f64) -> Noise {
@@ -72,6 +116,45 @@ pub fn noise(pairs: &[Vec<bool>], difficulty_se_target: f64, mean_se_target: f64
         }
         _ => None,
     };
+    let solo_rate = (n_total > 0).then_some(grand);
+    let se_independent = solo_rate.map(|p| (p * (1.0 - p) / n_total as f64).sqrt());
+    let design_effect = match (se_solo_rate, se_independent) {
+        (Some(c), Some(i)) if i > 0.0 => Some((c / i).powi(2)),
+        _ => None,
+    };
+    let disagreement: Vec<f64> = repeated
+        .iter()
+        .map(|p| {
+            let (m, c) = (p.len() as f64, p.iter().filter(|x| **x).count() as f64);
+            2.0 * c * (m - c) / (m * (m - 1.0))
+        })
+        .collect();
+    let pairwise_disagreement =
+        (!disagreement.is_empty()).then(|| disagreement.iter().sum::<f64>() / disagreement.len() as f64);
+    let seeds_needed_by_level = PLANNED_LEVELS
+        .iter()
+        .map(|&p| SeedsAtLevel {
+            success_rate: p,
+            seeds: smallest_m(|m| (p * (1.0 - p) / m as f64).sqrt() < difficulty_se_target),
+        })
+        .collect();
+    let drop = solo_rate.map(|p| PAPER_DROP * p).filter(|d| *d > 0.0);
+    let pairs_needed = PLANNED_SEEDS
+        .iter()
+        .map(|&m| {
+            let m_f = m as f64;
+            PairsNeeded {
+                seeds: m,
+                mean_target: within
+                    .zip(between)
+                    .map(|(w, b)| smallest_m(|g| ((b + w / m_f) / g as f64).sqrt() < mean_se_target)),
+                paper_effect_80: within.zip(drop).map(|(w, d)| {
+                    let per_pair = w * (1.0 + 1.0 / m_f);
+                    smallest_m(|g| MDE_FACTOR * (per_pair / g as f64).sqrt() <= d)
+                }),
+            }
+        })
+        .collect();
     Noise {
         pairs_with_repeats: repeated.len(),
         flip_rate: flip_rate.map(round6),
@@ -83,6 +166,12 @@ pub fn noise(pairs: &[Vec<bool>], difficulty_se_target: f64, mean_se_target: f64
         mean_se_target,
         seeds_needed_difficulty,
         seeds_needed_mean,
+        solo_rate: solo_rate.map(round6),
+        se_solo_rate_independent: se_independent.map(round6),
+        design_effect: design_effect.map(round6),
+        pairwise_disagreement: pairwise_disagreement.map(round6),
+        seeds_needed_by_level,
+        pairs_needed,
     }
 }
 
@@ -161,6 +250,38 @@ mod tests {
         assert_eq!(n.seeds_needed_difficulty, Some(26));
         // sqrt(0.25 / (2m)) < 0.01 <=> m > 1250.
         assert_eq!(n.seeds_needed_mean, Some(1251));
+        // Pooled 3/4 over 4 trials: independent SE sqrt(3/16 / 4) =
+        // 0.216506; design effect (0.25 / 0.216506)^2 = 4/3.
+        assert_eq!((n.solo_rate, n.se_solo_rate_independent), (Some(0.75), Some(0.216506)));
+        assert_eq!(n.design_effect, Some(1.333333));
+        // Two seeds disagree: never in [1,1], always in [1,0].
+        assert_eq!(n.pairwise_disagreement, Some(0.5));
+        // p = 0.1: 0.09/m < 0.01 <=> m > 9; p = 0.5: 0.25/m < 0.01: 26.
+        let levels: Vec<(f64, u64)> = n.seeds_needed_by_level.iter().map(|l| (l.success_rate, l.seeds)).collect();
+        assert_eq!(levels, [(0.1, 10), (0.2, 17), (0.3, 22), (0.4, 25), (0.5, 26)]);
+        // Mean target, between 0 and within 0.25: 0.25 / (m g) < 1e-4, so
+        // g > 2500 / m: 2501 at one seed, 834 at three, 501, 251.
+        let mean: Vec<Option<u64>> = n.pairs_needed.iter().map(|p| p.mean_target).collect();
+        assert_eq!(mean, [Some(2501), Some(834), Some(501), Some(251)]);
+        // The paper's drop: 0.3 * 0.75 = 0.225. At one seed the per-pair
+        // variance is 0.25 * 2 = 0.5: g >= 2.801585^2 * 0.5 / 0.050625 =
+        // 77.52, so 78; at ten seeds 0.275: 42.64, so 43.
+        let paper: Vec<Option<u64>> = n.pairs_needed.iter().map(|p| p.paper_effect_80).collect();
+        assert_eq!(paper, [Some(78), Some(52), Some(47), Some(43)]);
+    }
+
+    #[test]
+    fn pairwise_disagreement_does_not_grow_with_seeds() {
+        // A pair at p = 1/2 with 2 seeds [1,0] and with 4 seeds [1,0,1,0]:
+        // the flip rate is 1 for both; two seeds drawn from four disagree
+        // 2 * 2 * 2 / (4 * 3) = 2/3 of the time, from two, always.
+        let two = noise(&[vec![T, F]], 0.1, 0.01);
+        let four = noise(&[vec![T, F, T, F]], 0.1, 0.01);
+        assert_eq!((two.flip_rate, four.flip_rate), (Some(1.0), Some(1.0)));
+        assert_eq!((two.pairwise_disagreement, four.pairwise_disagreement), (Some(1.0), Some(0.666667)));
+        // At floor the paper's drop is 0: nothing to plan for.
+        let none = noise(&[vec![F, F], vec![F, F]], 0.1, 0.01);
+        assert!(none.pairs_needed.iter().all(|p| p.paper_effect_80.is_none()));
     }
 
     #[test]

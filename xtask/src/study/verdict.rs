@@ -4,7 +4,7 @@
 //! errors, which are left out of every rate, struck the settings alike
 //! (Fisher's exact test). The report prints these first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -147,11 +147,61 @@ pub struct SeedAgreement {
     pub per_run: Vec<RunRate>,
     pub cochran_q: Option<f64>,
     pub p_value: Option<f64>,
+    /// Each solo run's success rate over all its trials, with a 95%
+    /// interval clustered by task.
+    pub success: Vec<RunSuccess>,
 }
 
-/// `runs` names the solo runs; `trials` holds per pair one entry per run
-/// (`None`: no trial).
-pub fn seed_agreement(runs: &[String], trials: &[Vec<Option<bool>>]) -> SeedAgreement {
+/// One run's success rate and its task-clustered interval: Wald on the
+/// cluster-robust standard error (tasks share a repository state, so their
+/// pairs are not independent), clipped to [0, 1]; at 0/n or n/n the exact
+/// one-sided bound with one trial per task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSuccess {
+    pub run: String,
+    pub successes: usize,
+    pub trials: usize,
+    pub rate: Option<f64>,
+    pub tasks: usize,
+    pub ci_lower: Option<f64>,
+    pub ci_upper: Option<f64>,
+}
+
+/// `trials` holds, per task, the run's trials on that task's pairs.
+pub fn run_success(run: &str, trials: &[Vec<bool>]) -> RunSuccess {
+    let tasks: Vec<&Vec<bool>> = trials.iter().filter(|t| !t.is_empty()).collect();
+    let n: usize = tasks.iter().map(|t| t.len()).sum();
+    let k: usize = tasks.iter().map(|t| t.iter().filter(|x| **x).count()).sum();
+    let g = tasks.len();
+    let rate = (n > 0).then(|| k as f64 / n as f64);
+    let (lo, hi) = match rate {
+        Some(_) if k == 0 || k == n => match exact::all_or_none_bound(k == n, g as f64) {
+            Some(b) if k == n => (Some(b), Some(1.0)),
+            Some(b) => (Some(0.0), Some(b)),
+            None => (None, None),
+        },
+        Some(p) if g >= 2 => {
+            let s: f64 = tasks.iter().map(|t| t.iter().map(|x| f64::from(u8::from(*x)) - p).sum::<f64>().powi(2)).sum();
+            let se = (g as f64 / (g - 1) as f64 * s).sqrt() / n as f64;
+            (Some((p - 1.96 * se).max(0.0)), Some((p + 1.96 * se).min(1.0)))
+        }
+        _ => (None, None),
+    };
+    RunSuccess {
+        run: run.to_string(),
+        successes: k,
+        trials: n,
+        rate: rate.map(round6),
+        tasks: g,
+        ci_lower: lo.map(round6),
+        ci_upper: hi.map(round6),
+    }
+}
+
+/// `runs` names the solo runs; `trials` holds per pair its task and one
+/// entry per run (`None`: no trial).
+pub fn seed_agreement(runs: &[String], pairs: &[(PairId, Vec<Option<bool>>)]) -> SeedAgreement {
+    let trials: Vec<&Vec<Option<bool>>> = pairs.iter().map(|(_, t)| t).collect();
     let complete: Vec<Vec<bool>> = trials
         .iter()
         .filter(|t| t.len() == runs.len() && t.iter().all(Option::is_some))
@@ -163,11 +213,25 @@ pub fn seed_agreement(runs: &[String], trials: &[Vec<Option<bool>>]) -> SeedAgre
         .map(|(i, r)| RunRate { run: r.clone(), count: complete.iter().filter(|t| t[i]).count(), of: complete.len() })
         .collect();
     let q = exact::cochran_q(&complete);
+    let mut by_task: BTreeMap<(&str, u64), Vec<&Vec<Option<bool>>>> = BTreeMap::new();
+    for (p, t) in pairs {
+        by_task.entry((p.repo.as_str(), p.task_id)).or_default().push(t);
+    }
+    let success = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let per_task: Vec<Vec<bool>> =
+                by_task.values().map(|ts| ts.iter().filter_map(|t| t.get(i).copied().flatten()).collect()).collect();
+            run_success(r, &per_task)
+        })
+        .collect();
     SeedAgreement {
         pairs: complete.len(),
         per_run,
         cochran_q: q.map(|(q, _)| round6(q)),
         p_value: q.map(|(_, p)| round6(p)),
+        success,
     }
 }
 
@@ -290,9 +354,18 @@ mod tests {
     fn seeds_that_differ_are_named() {
         let runs: Vec<String> = ["s0", "s1", "s2"].map(String::from).into();
         // s0 passes everything, s2 nothing, s1 half: clearly not alike.
-        let trials: Vec<Vec<Option<bool>>> =
-            (0..20).map(|i| vec![Some(true), Some(i % 2 == 0), Some(false)]).chain([vec![None, None, None]]).collect();
+        let trials: Vec<(PairId, Vec<Option<bool>>)> = (0..20)
+            .map(|i| (pair(i / 4, 1), vec![Some(true), Some(i % 2 == 0), Some(false)]))
+            .chain([(pair(9, 1), vec![None, None, None])])
+            .collect();
         let a = seed_agreement(&runs, &trials);
+        // s0 20/20 in 5 tasks: exact lower bound 0.05^(1/5) = 0.549280;
+        // s1 10/20, each task 2 of 4: residuals sum to 0 in every task, so
+        // the clustered SE is 0 and the interval [0.5, 0.5].
+        assert_eq!(a.success[0].ci_lower, Some(0.54928));
+        assert_eq!((a.success[0].ci_upper, a.success[0].tasks), (Some(1.0), 5));
+        assert_eq!((a.success[1].ci_lower, a.success[1].ci_upper), (Some(0.5), Some(0.5)));
+        assert_eq!((a.success[2].ci_lower, a.success[2].ci_upper), (Some(0.0), Some(0.45072)));
         assert_eq!(a.pairs, 20);
         assert_eq!(a.per_run.iter().map(|r| r.count).collect::<Vec<_>>(), [20, 10, 0]);
         // Columns 20, 10, 0 (N = 30); rows 2 (ten times) and 1 (ten times),
@@ -310,6 +383,20 @@ mod tests {
     }
 
     #[test]
+    fn a_run_rate_clustered_by_task_by_hand() {
+        // Two tasks: [1, 1] and [0, 0]. p = 1/2; residual sums +1 and -1:
+        // SE = sqrt(2/1 * 2) / 4 = 0.5, so 0.5 +- 0.98, clipped to [0, 1];
+        // as independent trials it would be sqrt(0.25/4) = 0.25.
+        let r = run_success("s", &[vec![true, true], vec![false, false]]);
+        assert_eq!((r.rate, r.ci_lower, r.ci_upper, r.tasks), (Some(0.5), Some(0.0), Some(1.0), 2));
+        // Four tasks [1,0] [1,0] [1,1] [0,0]: sums 0, 0, 1, -1: SE =
+        // sqrt(4/3 * 2) / 8 = 0.204124; 0.5 +- 0.400083.
+        let r = run_success("s", &[vec![true, false], vec![true, false], vec![true, true], vec![false, false]]);
+        assert_eq!((r.ci_lower, r.ci_upper), (Some(0.099917), Some(0.900083)));
+        assert_eq!(run_success("s", &[]).rate, None);
+    }
+
+    #[test]
     fn eval_errors_that_differ_between_settings_are_named() {
         // The numbers: coop 12/100 against solo 11/300.
         let solo = [RunRate { run: "s".into(), count: 11, of: 300 }];
@@ -317,7 +404,7 @@ mod tests {
         let e = eval_errors(&solo, &coop);
         assert!((0.004..0.006).contains(&e.coop_vs_solo_p[0].1), "{:?}", e.coop_vs_solo_p);
         assert!(e.coop_vs_solo_p[1].1 > 0.5, "{:?}", e.coop_vs_solo_p);
-        let agree = SeedAgreement { pairs: 0, per_run: vec![], cochran_q: None, p_value: None };
+        let agree = SeedAgreement { pairs: 0, per_run: vec![], cochran_q: None, p_value: None, success: vec![] };
         let w = assumption_warnings(&agree, &e);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(

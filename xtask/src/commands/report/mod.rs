@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::edges::experiment::CommonFlags;
+use crate::study::difficulty::Difficulty;
 use crate::study::fig4::{
-    self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired, PairedBoot,
-    MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
+    self, round6, Bootstrap, Bucket, CiMethod, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
+    PairedBoot, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
 };
 use crate::study::noise::{self, Noise};
 use crate::study::outcome::{EvalErrors, Outcome};
@@ -94,7 +95,7 @@ impl ReportFlags {
     }
 }
 
-pub const DEFAULT_REPLICATES: usize = 2000;
+pub const DEFAULT_REPLICATES: usize = 10_000;
 pub const DEFAULT_BOOTSTRAP_SEED: u64 = 20_260_401;
 pub const DEFAULT_DIFFICULTY_SE_TARGET: f64 = 0.1;
 pub const DEFAULT_MEAN_SE_TARGET: f64 = 0.01;
@@ -210,6 +211,8 @@ pub struct Fig4 {
     pub retention: BTreeMap<String, Option<f64>>,
     pub retention_ci: BTreeMap<String, Option<[f64; 2]>>,
     pub retention_ci_defined_share: BTreeMap<String, f64>,
+    /// Why a retention interval is not given though the bootstrap made one.
+    pub retention_ci_withheld: BTreeMap<String, Option<String>>,
     /// AUC of each coop curve minus the solo AUC.
     pub auc_difference: BTreeMap<String, Estimate>,
     pub paired_difference: BTreeMap<String, Paired>,
@@ -217,12 +220,118 @@ pub struct Fig4 {
     /// tasks, side by side: its interval, standard error, p-value and the
     /// smallest difference detectable at 80% power.
     pub paired_by_cluster: BTreeMap<String, BTreeMap<String, PairedBoot>>,
+    /// When eval errors were left out: the paired difference with them as
+    /// failures, to show how much the choice moves it.
+    pub eval_error_sensitivity: Option<Sensitivity>,
+    /// How far the bootstrap's randomness moves the printed endpoints.
+    pub monte_carlo: MonteCarlo,
+    /// The buckets the design's difficulties can reach at all (held-out:
+    /// from K - 1 seeds, K values), populated or not.
+    pub reachable_buckets: Vec<usize>,
     pub noise: Noise,
     pub pass_at_k: BTreeMap<usize, Option<f64>>,
     pub pass_hat_k: BTreeMap<usize, Option<f64>>,
     pub per_repo: Vec<RepoRow>,
     pub undefined_pairs: usize,
     pub warnings: Vec<String>,
+}
+
+/// The paired difference under the other eval-error policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    pub eval_errors: EvalErrors,
+    pub solo_curve_rate: Rate,
+    pub paired_difference: BTreeMap<String, PairedBoot>,
+}
+
+/// The Monte Carlo error of the bootstrap endpoints: the largest, where it
+/// is, every interval whose error reaches the printed precision, and every
+/// comparison whose verdict (excludes 0 or not) another seed could flip.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonteCarlo {
+    pub printed_precision: f64,
+    pub largest_error: Option<f64>,
+    pub largest_at: Option<String>,
+    pub above_precision: Vec<String>,
+    /// Differences with an endpoint within two Monte Carlo errors of 0.
+    pub fragile: Vec<String>,
+}
+
+/// Three decimals are printed: an endpoint's Monte Carlo error under half
+/// the last digit does not show.
+pub const PRINTED_PRECISION: f64 = 0.0005;
+
+fn monte_carlo(c: &Curves, by_cluster: &BTreeMap<String, BTreeMap<String, PairedBoot>>) -> MonteCarlo {
+    let mut all: Vec<(String, f64)> = Vec::new();
+    // (name, lower, upper, error) of every difference against no effect 0.
+    let mut differences: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = Vec::new();
+    for (s, e) in &c.auc {
+        all.extend(e.ci_mc_error.map(|m| (format!("{s} AUC"), m)));
+    }
+    for (run, e) in &c.retention {
+        all.extend(e.ci_mc_error.map(|m| (format!("{run} retention"), m)));
+    }
+    for (run, e) in &c.auc_difference {
+        all.extend(e.ci_mc_error.map(|m| (format!("{run} AUC minus solo"), m)));
+        differences.push((format!("{run} AUC minus solo"), e.ci_lower, e.ci_upper, e.ci_mc_error));
+    }
+    for (run, by) in by_cluster {
+        for (cluster, b) in by {
+            let name = format!("{run} paired difference by {cluster}");
+            all.extend(b.ci_mc_error.map(|m| (name.clone(), m)));
+            differences.push((name, b.ci_lower, b.ci_upper, b.ci_mc_error));
+        }
+    }
+    for b in &c.buckets {
+        for (s, cell) in &b.settings {
+            all.extend(cell.ci_mc_error.map(|m| (format!("{s} bucket {}", b.bucket), m)));
+        }
+    }
+    let largest = all.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let fragile = differences
+        .into_iter()
+        .filter_map(|(name, lo, hi, err)| {
+            let err = err?;
+            let near = [lo?, hi?].into_iter().find(|x| x.abs() <= 2.0 * err)?;
+            Some(format!("{name} (endpoint {near:.3}, Monte Carlo error {err:.4})"))
+        })
+        .collect();
+    MonteCarlo {
+        printed_precision: PRINTED_PRECISION,
+        largest_error: largest.map(|l| l.1),
+        largest_at: largest.map(|l| l.0.clone()),
+        above_precision: all.iter().filter(|(_, m)| *m >= PRINTED_PRECISION).map(|(w, _)| w.clone()).collect(),
+        fragile,
+    }
+}
+
+/// The buckets a pair's difficulty can fall in, given how many valid solo
+/// seeds place it (held-out: the others of each solo-curve seed; in-sample:
+/// all), whether or not any pair does.
+fn reachable_buckets(pairs: &[PairTrials], design: &Design) -> Vec<usize> {
+    let mut valid_counts = std::collections::BTreeSet::new();
+    for p in pairs {
+        let valid = p.solo.iter().flatten().count() as u32;
+        match design.mode {
+            DifficultyMode::InSample => {
+                valid_counts.insert(valid);
+            }
+            DifficultyMode::HeldOut => {
+                for (i, t) in p.solo.iter().enumerate() {
+                    if design.solo_curve.get(i).copied().unwrap_or(false) {
+                        valid_counts.insert(valid - u32::from(t.is_some()));
+                    }
+                }
+            }
+        }
+    }
+    let mut buckets = std::collections::BTreeSet::new();
+    for valid in valid_counts.into_iter().filter(|v| *v > 0) {
+        for failures in 0..=valid {
+            buckets.extend(Difficulty { failures, valid }.bucket());
+        }
+    }
+    buckets.into_iter().collect()
 }
 
 /// Are the solo seeds repeats of one experiment, and did eval errors (left
@@ -408,10 +517,17 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     };
     let coop_names: Vec<String> = coop_runs.iter().map(|r| r.name.clone()).collect();
     let clusters = fig4::clusters(&pairs, opts.bootstrap.cluster);
-    let curves = fig4::curves(&pairs, &design, &coop_names, &clusters, opts.bootstrap);
+    let mut curves = fig4::curves(&pairs, &design, &coop_names, &clusters, opts.bootstrap);
 
     let solo_trials: Vec<Vec<bool>> = pairs.iter().map(|p| p.solo.iter().flatten().copied().collect()).collect();
     let noise = noise::noise(&solo_trials, opts.difficulty_se_target, opts.mean_se_target);
+    // Cells at 0/n or n/n: the exact bound, trials made independent by the
+    // design effect (see fig4::exact_bounds for why rho is what it is).
+    let rho = match opts.bootstrap.cluster {
+        Cluster::Pair => noise.icc.unwrap_or(1.0),
+        Cluster::Task => 1.0,
+    };
+    fig4::exact_bounds(&mut curves.buckets, rho);
     let (at, hat) = noise::pass_at_k(&solo_trials, solo_runs.len());
 
     // Per repository: pairs, solo-curve trials, and each coop run's trials.
@@ -454,7 +570,10 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     let power = verdict::paper_drop_power(wins as f64 / tries.max(1) as f64, &paired_se);
     let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs, &power);
     let solo_names: Vec<String> = solo_runs.iter().map(|r| r.name.clone()).collect();
-    let seeds = verdict::seed_agreement(&solo_names, &pairs.iter().map(|p| p.solo.clone()).collect::<Vec<_>>());
+    let seeds = verdict::seed_agreement(
+        &solo_names,
+        &pairs.iter().map(|p| (p.pair.clone(), p.solo.clone())).collect::<Vec<_>>(),
+    );
     let eval_rate = |r: &&RunOutcomes| {
         let c = crate::study::table::Counts::of(r.rows.values());
         RunRate { run: r.name.clone(), count: c.eval_errors, of: c.evals }
@@ -463,8 +582,33 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         &solo_runs.iter().map(eval_rate).collect::<Vec<_>>(),
         &coop_runs.iter().map(eval_rate).collect::<Vec<_>>(),
     );
-    let mut warnings = figure_checks(&curves, solo_runs.len(), eval_errors_left_out, opts.difficulty);
+    let eval_error_sensitivity = (opts.eval_errors == EvalErrors::Exclude && eval_errors_left_out > 0).then(|| {
+        // The same pairs with every eval error a failure.
+        let failed: Vec<PairTrials> = table
+            .pairs
+            .iter()
+            .map(|p| PairTrials {
+                pair: p.clone(),
+                solo: solo_runs.iter().map(|r| r.outcome(p).trial(EvalErrors::Fail)).collect(),
+                coop: coop_runs.iter().map(|r| r.outcome(p).trial(EvalErrors::Fail)).collect(),
+            })
+            .collect();
+        let solo: Vec<bool> = failed.iter().flat_map(|p| p.solo_curve_trials(&design).collect::<Vec<_>>()).collect();
+        let found =
+            fig4::paired_bootstrap(&failed, &design, &fig4::clusters(&failed, opts.bootstrap.cluster), opts.bootstrap);
+        Sensitivity {
+            eval_errors: EvalErrors::Fail,
+            solo_curve_rate: Rate::of(&solo),
+            paired_difference: coop_names.iter().cloned().zip(found).collect(),
+        }
+    });
+    let reachable = reachable_buckets(&pairs, &design);
+    let mut warnings = figure_checks(&curves, &reachable, solo_runs.len(), eval_errors_left_out, opts.difficulty);
     warnings.extend(verdict::assumption_warnings(&seeds, &evals));
+    let monte_carlo = monte_carlo(&curves, &paired_by_cluster);
+    for f in &monte_carlo.fragile {
+        warnings.push(format!("{f}: whether its interval excludes 0 can change with the bootstrap seed; rerun with a larger --bootstrap before reading it either way"));
+    }
     let pair_ci = |e: &Estimate| e.ci_lower.zip(e.ci_upper).map(|(l, u)| [l, u]);
     Fig4 {
         experiment: name.to_string(),
@@ -499,9 +643,13 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         retention: curves.retention.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
         retention_ci: curves.retention.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
         retention_ci_defined_share: curves.retention.iter().map(|(k, e)| (k.clone(), e.ci_defined_share)).collect(),
+        retention_ci_withheld: curves.retention.iter().map(|(k, e)| (k.clone(), e.ci_withheld.clone())).collect(),
         auc_difference: curves.auc_difference.clone(),
         paired_difference: curves.paired.clone(),
         paired_by_cluster,
+        eval_error_sensitivity,
+        monte_carlo,
+        reachable_buckets: reachable,
         buckets: curves.buckets,
         noise,
         pass_at_k: at.into_iter().collect(),
@@ -575,15 +723,28 @@ pub fn summarise(name: &str, subset: &str, table: &Table, opts: &Options) -> Tab
 }
 
 /// What a reviewer would object to in the figure, one line each.
-fn figure_checks(c: &Curves, solo_runs: usize, eval_errors_left_out: usize, mode: DifficultyMode) -> Vec<String> {
+fn figure_checks(
+    c: &Curves,
+    reachable: &[usize],
+    solo_runs: usize,
+    eval_errors_left_out: usize,
+    mode: DifficultyMode,
+) -> Vec<String> {
     let mut w = Vec::new();
     if mode == DifficultyMode::InSample {
         w.push("in-sample difficulty: the solo curve is drawn by the seeds that define difficulty, so it falls from 1 to 0 by construction".into());
     }
     let populated: Vec<&Bucket> = c.buckets.iter().filter(|b| b.pairs > 0).collect();
-    if populated.len() < 10 {
-        let rough = if populated.len() < 5 { "; AUC is rough" } else { "" };
-        w.push(format!("{} of 10 buckets populated{rough}", populated.len()));
+    // A design reaches only some buckets (two held-out seeds: 0, 5 and 9);
+    // only buckets it could reach and did not are worth a warning.
+    let missed: Vec<String> = reachable.iter().filter(|b| c.buckets[**b].pairs == 0).map(|b| b.to_string()).collect();
+    if !missed.is_empty() {
+        w.push(format!(
+            "{} of the {} buckets these seeds can reach are populated; empty: {}",
+            reachable.len() - missed.len(),
+            reachable.len(),
+            missed.join(", ")
+        ));
     }
     if populated.len() < 3 {
         w.push(format!("only {} bucket(s) populated: fewer than three points make no curve", populated.len()));
@@ -622,13 +783,7 @@ fn figure_checks(c: &Curves, solo_runs: usize, eval_errors_left_out: usize, mode
         }
     }
     for (run, p) in &c.paired {
-        let e = Estimate {
-            value: p.mean,
-            ci_lower: p.ci_lower,
-            ci_upper: p.ci_upper,
-            ci_defined_share: p.ci_defined_share,
-        };
-        if e.spans_zero() {
+        if matches!((p.ci_lower, p.ci_upper), (Some(l), Some(u)) if l <= 0.0 && u >= 0.0) {
             w.push(format!("{run}: the interval of the paired difference spans 0"));
         }
     }
@@ -685,6 +840,10 @@ fn interval_checks(c: &Curves) -> Vec<String> {
         if e.value.is_none() {
             continue;
         }
+        if let Some(why) = &e.ci_withheld {
+            w.push(format!("{what}: no interval: {why}"));
+            continue;
+        }
         match (e.ci_lower, e.ci_upper) {
             (Some(l), Some(u)) if l == u => w.push(format!(
                 "{what}: its interval has zero width ([{l:.3}, {u:.3}]): every replicate gave the same value, which measures no uncertainty"
@@ -694,12 +853,19 @@ fn interval_checks(c: &Curves) -> Vec<String> {
         }
     }
     for (run, p) in &c.paired {
-        if p.mean.is_some() && p.ci_lower.is_none() {
-            w.push(format!("{run}: paired difference: no interval: {}", undefined_in(p.ci_defined_share)));
+        match &p.ci_withheld {
+            Some(why) => w.push(format!("{run}: paired difference: no interval: {why}")),
+            None if p.mean.is_some() && p.ci_lower.is_none() => {
+                w.push(format!("{run}: paired difference: no interval: {}", undefined_in(p.ci_defined_share)))
+            }
+            None => {}
         }
     }
     for b in &c.buckets {
         for (s, cell) in &b.settings {
+            if cell.ci_method == CiMethod::ExactOneSided {
+                continue;
+            }
             if cell.rate.is_some() && cell.ci_defined_share < MIN_DEFINED_SHARE {
                 w.push(format!("{s}: bucket {}: no interval: {}", b.bucket, undefined_in(cell.ci_defined_share)));
             } else if cell.rate.is_some() && cell.ci_lower == cell.ci_upper {
@@ -720,6 +886,43 @@ fn undefined_in(share: f64) -> String {
         share * 100.0,
         MIN_DEFINED_SHARE * 100.0
     )
+}
+
+/// A paired difference's interval, or why there is none.
+fn paired_ci(b: &PairedBoot) -> String {
+    match (&b.ci_withheld, b.exact_p_value) {
+        (Some(_), Some(p)) => format!("[n/a: excludes 0, the exact test does not (p {p:.3})]"),
+        _ => ci(b.ci_lower, b.ci_upper, b.ci_defined_share),
+    }
+}
+
+/// How far another bootstrap seed would move the printed endpoints.
+fn monte_carlo_text(mc: &MonteCarlo, replicates: usize) -> String {
+    let (Some(e), Some(at)) = (mc.largest_error, &mc.largest_at) else {
+        return "No bootstrap interval was made, so there is no Monte Carlo error to state.".to_string();
+    };
+    let mut t =
+        format!("Monte Carlo error of the bootstrap endpoints ({replicates} replicates): at most {e:.4} ({at}). ");
+    t += &if mc.above_precision.is_empty() {
+        format!("That is under the printed precision of {PRINTED_PRECISION}: another bootstrap seed would not change the printed digits, save by rounding.")
+    } else if e < 10.0 * PRINTED_PRECISION {
+        format!(
+            "{} of the intervals have an error at or above the printed precision of {PRINTED_PRECISION}: read their endpoints to two decimals; another bootstrap seed moves the third (fig4.json names them, with each error).",
+            mc.above_precision.len()
+        )
+    } else {
+        format!(
+            "{} of the intervals have an error at or above the printed precision of {PRINTED_PRECISION}, and the largest moves the second decimal: rerun with a larger `--bootstrap` before reading it closely (fig4.json names them, with each error).",
+            mc.above_precision.len()
+        )
+    };
+    if !mc.fragile.is_empty() {
+        t += &format!(
+            " Near 0, within two Monte Carlo errors, so that another seed could flip whether it excludes 0: {}.",
+            mc.fragile.join("; ")
+        );
+    }
+    t
 }
 
 /// `(lo, hi)`, or why the paper's interval is not given for this cell.
@@ -817,6 +1020,26 @@ fn assumptions_section(m: &mut Markdown, fig: &Fig4) {
         opt(seeds.cochran_q),
         opt(seeds.p_value)
     ));
+    let rows: Vec<Vec<String>> = seeds
+        .success
+        .iter()
+        .map(|r| {
+            vec![
+                format!("`{}`", r.run),
+                format!("{}/{} = {}", r.successes, r.trials, opt(r.rate)),
+                r.tasks.to_string(),
+                match (r.ci_lower, r.ci_upper) {
+                    (Some(l), Some(u)) => format!("[{l:.3}, {u:.3}]"),
+                    _ => "[n/a]".into(),
+                },
+            ]
+        })
+        .collect();
+    m.para("Each solo run's success rate over all its trials, with a 95% interval clustered by task (pairs of one task share a repository state; Wald on the cluster-robust standard error, or at 0/n and n/n the exact one-sided bound with one trial per task):");
+    m.table(
+        &[("solo run", Align::Left), ("success", Align::Left), ("tasks", Align::Right), ("by task [95%]", Align::Left)],
+        &rows,
+    );
     let rows: Vec<Vec<String>> = a
         .eval_errors
         .per_run
@@ -896,11 +1119,24 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
         DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
     });
     m.para(&format!(
-        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike; it is not given for cells of weighted (held-out coop) trials. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did.",
+        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike; it is not given for cells of weighted (held-out coop) trials. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did. A cell at 0/n or n/n has no spread for the bootstrap to find: it gets the exact one-sided 95% bound instead, on its effective trials (Kish's n of its weights over the design effect 1 + (m - 1) rho of its m trials per {}, rho {}).",
         fig.bootstrap.cluster.name(),
         fig.bootstrap.replicates,
-        fig.bootstrap.seed
+        fig.bootstrap.seed,
+        fig.bootstrap.cluster.name(),
+        match fig.bootstrap.cluster {
+            Cluster::Pair => format!("= the solo seeds' intra-class correlation, {}", opt(fig.noise.icc)),
+            Cluster::Task => "= 1: one trial per task, as no within-task correlation is estimated".to_string(),
+        }
     ));
+    let reach: Vec<String> = fig.reachable_buckets.iter().map(|b| b.to_string()).collect();
+    if fig.reachable_buckets.len() < 10 {
+        m.para(&format!(
+            "With these seeds a difficulty can take only a few values, so only buckets {} can hold pairs at all (more seeds reach more); the others are empty by design, not for want of data.",
+            reach.join(", ")
+        ));
+    }
+    m.para(&monte_carlo_text(&fig.monte_carlo, fig.bootstrap.replicates));
     let mut columns = vec![("bucket", Align::Right), ("centre", Align::Right), ("pairs", Align::Right)];
     columns.extend(settings.iter().map(|s| (s.as_str(), Align::Left)));
     let rows: Vec<Vec<String>> = fig
@@ -912,12 +1148,18 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
                 let c = &b.settings[s];
                 match c.rate {
                     Some(r) => {
-                        let defined = c.ci_defined_share >= MIN_DEFINED_SHARE;
+                        let interval = match (c.ci_method, c.effective_trials) {
+                            (CiMethod::ExactOneSided, Some(n)) => format!(
+                                "[{:.3}, {:.3}: exact one-sided, {n:.1} effective trials]",
+                                c.ci_lower, c.ci_upper
+                            ),
+                            (CiMethod::Bootstrap, _) => ci(Some(c.ci_lower), Some(c.ci_upper), c.ci_defined_share),
+                            _ => ci(None, None, c.ci_defined_share),
+                        };
                         format!(
-                            "{}/{} = {r:.3} {} {}",
+                            "{}/{} = {r:.3} {interval} {}",
                             count(c.successes),
                             count(c.trials),
-                            ci(defined.then_some(c.ci_lower), defined.then_some(c.ci_upper), c.ci_defined_share),
                             wilson_text(c.wilson_lower, c.wilson_upper)
                         )
                     }
@@ -961,12 +1203,23 @@ fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
             let (diff, ret) = match (fig.auc_difference.get(s), fig.retention.get(s)) {
                 (Some(d), Some(r)) => {
                     let rc = fig.retention_ci[s];
+                    let withheld = |w: Option<&String>, text: String| match w {
+                        Some(_) => "[n/a: excludes no effect, the exact test does not]".to_string(),
+                        None => text,
+                    };
                     (
-                        format!("{} {}", opt(d.value), ci(d.ci_lower, d.ci_upper, d.ci_defined_share)),
+                        format!(
+                            "{} {}",
+                            opt(d.value),
+                            withheld(d.ci_withheld.as_ref(), ci(d.ci_lower, d.ci_upper, d.ci_defined_share))
+                        ),
                         format!(
                             "{} {}",
                             opt(*r),
-                            ci(rc.map(|c| c[0]), rc.map(|c| c[1]), fig.retention_ci_defined_share[s])
+                            withheld(
+                                fig.retention_ci_withheld.get(s).and_then(|w| w.as_ref()),
+                                ci(rc.map(|c| c[0]), rc.map(|c| c[1]), fig.retention_ci_defined_share[s])
+                            )
                         ),
                     )
                 }
@@ -999,8 +1252,8 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
         .paired_difference
         .iter()
         .map(|(run, p)| {
-            let by = |c: &str| fig.paired_by_cluster.get(run).and_then(|m| m.get(c)).copied();
-            let range = |c: &str| by(c).map(|b| ci(b.ci_lower, b.ci_upper, b.ci_defined_share)).unwrap_or_default();
+            let by = |c: &str| fig.paired_by_cluster.get(run).and_then(|m| m.get(c));
+            let range = |c: &str| by(c).map(paired_ci).unwrap_or_default();
             let m = by(main);
             vec![
                 format!("`{run}`"),
@@ -1012,6 +1265,8 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
                 opt(m.and_then(|b| b.mde_80)),
                 format!("{:.2}", p.solo_only),
                 format!("{:.2}", p.coop_only),
+                opt(p.solo_rate_correlation),
+                opt(p.exact_p_value),
             ]
         })
         .collect();
@@ -1027,29 +1282,57 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
             ("detectable at 80%", r),
             ("solo only (per seed)", r),
             ("coop only (per seed)", r),
+            ("r", r),
+            ("exact p", r),
         ],
         &rows,
     );
+    if let Some(sens) = &fig.eval_error_sensitivity {
+        m.para(&format!(
+            "{} trial(s) were left out for eval errors. With every eval error a failure instead (`--eval-errors fail`), the solo-curve rate is {}/{} = {} and the paired difference ({}-clustered) becomes:",
+            fig.policy.eval_errors_left_out,
+            sens.solo_curve_rate.successes,
+            sens.solo_curve_rate.trials,
+            opt(sens.solo_curve_rate.rate),
+            main
+        ));
+        let rows: Vec<Vec<String>> = sens
+            .paired_difference
+            .iter()
+            .map(|(run, b)| {
+                let left_out = fig.paired_difference.get(run).and_then(|p| p.mean);
+                vec![format!("`{run}`"), opt(left_out), opt(b.mean), paired_ci(b), opt(b.p_value)]
+            })
+            .collect();
+        m.table(
+            &[("coop run", l), ("left out (default)", r), ("as failures", r), ("as failures [95%]", l), ("p", r)],
+            &rows,
+        );
+    }
 }
 
 fn noise_section(m: &mut Markdown, fig: &Fig4) {
     let n = &fig.noise;
-    m.heading(2, "Noise and seeds needed");
+    m.heading(2, "Noise, and what the next study needs");
     m.para("From the solo seeds of every pair (0/1 outcomes, one-way analysis of variance over pairs).");
     m.bullets(&[
         format!(
-            "Flip rate {}: the share of the {} pairs with two or more seeds whose seeds disagree.",
+            "Pooled solo success rate {}: its standard error clustered by pair {}, against {} if every trial were independent; design effect {} (trials of this study per independent trial).",
+            opt(n.solo_rate),
+            opt(n.se_solo_rate),
+            opt(n.se_solo_rate_independent),
+            opt(n.design_effect)
+        ),
+        format!(
+            "Pairwise disagreement {}: the chance that two seeds of one pair, drawn at random, disagree (it does not depend on how many seeds were run). Flip rate {}: the share of the {} pairs with two or more seeds whose seeds disagree at all (it grows with the seeds).",
+            opt(n.pairwise_disagreement),
             opt(n.flip_rate),
             n.pairs_with_repeats
         ),
         format!("Within-pair variance {} and between-pair variance {}: how much a pair's outcome varies from seed to seed, and how much pairs differ in their true success rate.", opt(n.within_pair_variance), opt(n.between_pair_variance)),
         format!("Intra-class correlation {}: the share of the variance that lies between pairs; near 1, a pair's seeds are nearly copies of each other, so they are not independent trials.", opt(n.icc)),
         format!(
-            "Clustered standard error of the solo success rate {}: its uncertainty when each pair is one cluster.",
-            opt(n.se_solo_rate)
-        ),
-        format!(
-            "Seeds per pair for a difficulty standard error under {}: {}.",
+            "Seeds per pair for a difficulty standard error under {}, at this study's average within-pair variance: {} (always-pass and always-fail pairs pull it down; the table below gives it per success rate).",
             n.difficulty_se_target,
             n.seeds_needed_difficulty.map(|m| m.to_string()).unwrap_or_else(|| "n/a".into())
         ),
@@ -1059,11 +1342,45 @@ fn noise_section(m: &mut Markdown, fig: &Fig4) {
             match n.seeds_needed_mean {
                 Some(m) => m.to_string(),
                 None if n.between_pair_variance.is_some() =>
-                    "no number of seeds: the between-pair variance alone exceeds it; more pairs are needed".into(),
+                    "no number of seeds: the between-pair variance alone exceeds it; more pairs are needed (below)".into(),
                 None => "n/a".into(),
             }
         ),
     ]);
+    let worst = n.seeds_needed_by_level.iter().find(|l| l.success_rate == 0.5).map(|l| l.seeds);
+    m.para(&format!(
+        "Seeds a pair needs for its difficulty's standard error to fall under {}, by its true success rate p (p and 1 - p need the same; p = 1/2 is the worst case{}): p(1 - p)/m under the target squared.",
+        n.difficulty_se_target,
+        worst.map(|w| format!(", {w} seeds")).unwrap_or_default()
+    ));
+    let r = Align::Right;
+    let rows: Vec<Vec<String>> = n
+        .seeds_needed_by_level
+        .iter()
+        .map(|l| {
+            let p = if l.success_rate == 0.5 {
+                "0.5".to_string()
+            } else {
+                format!("{} or {}", l.success_rate, round6(1.0 - l.success_rate))
+            };
+            vec![p, l.seeds.to_string()]
+        })
+        .collect();
+    m.table(&[("success rate p", r), ("seeds", r)], &rows);
+    let drop = n.solo_rate.map(|p| verdict::PAPER_DROP * p);
+    m.para(&format!(
+        "Pairs needed at 1, 3, 5 and 10 seeds per pair: for a mean-success standard error under {} ((between + within/m)/pairs under its square), and for a two-sided 5% test of the paired difference to find the paper's drop ({:.0}% of the solo rate: {}) 80% of the time, one coop trial per pair ((2.80)^2 within (1 + 1/m)/drop^2; pairs resampled alone; tasks shared by pairs need more). From this study's variances: a plan, not a promise.",
+        n.mean_se_target,
+        verdict::PAPER_DROP * 100.0,
+        opt(drop)
+    ));
+    let count = |x: Option<u64>| x.map(|v| v.to_string()).unwrap_or_else(|| "n/a".into());
+    let rows: Vec<Vec<String>> = n
+        .pairs_needed
+        .iter()
+        .map(|p| vec![p.seeds.to_string(), count(p.mean_target), count(p.paper_effect_80)])
+        .collect();
+    m.table(&[("seeds per pair", r), ("pairs for the mean target", r), ("pairs for the paper's drop", r)], &rows);
     m.para("pass@k is the chance that at least one of k seeds passes (unbiased estimator), pass^k that all k pass, averaged over pairs with at least k seeds.");
     let rows: Vec<Vec<String>> = fig
         .pass_at_k
