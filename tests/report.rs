@@ -495,6 +495,9 @@ fn at_floor_no_interval_claims_what_an_exact_test_does_not() {
     // The verdict block says it first, in plain words.
     let verdict = md.find("## What the data can show").unwrap();
     assert!(verdict < md.find("## Runs").unwrap());
+    // The headline next: the paired comparison, before the figure and AUC.
+    let paired = md.find("## Paired comparison").unwrap();
+    assert!(verdict < paired && paired < md.find("## Runs").unwrap() && paired < md.find("## Area").unwrap());
     let first = md[verdict..].lines().nth(2).unwrap();
     let want = format!("At floor: {passing} solo passes in 300 trials, all in one task;");
     assert!(first.starts_with(&want), "{first}");

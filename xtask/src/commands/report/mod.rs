@@ -973,12 +973,15 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
         names(&fig.policy.solo_curve_runs),
         names(&fig.policy.coop_runs),
     ));
+    // What the data can show, then the headline (the paired difference),
+    // then where it comes from; AUC and retention, demoted, after the
+    // figure they summarise.
     verdict_section(&mut m, fig);
+    paired_section(&mut m, fig);
     runs_section(&mut m, check);
     distribution_section(&mut m, check);
     figure_section(&mut m, fig, settings);
     auc_section(&mut m, fig, settings);
-    paired_section(&mut m, fig);
     noise_section(&mut m, fig);
     per_repo_section(&mut m, fig, settings);
     assumptions_section(&mut m, fig);
