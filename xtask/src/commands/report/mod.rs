@@ -263,8 +263,9 @@ pub const PRINTED_PRECISION: f64 = 0.0005;
 
 fn monte_carlo(c: &Curves, by_cluster: &BTreeMap<String, BTreeMap<String, PairedBoot>>) -> MonteCarlo {
     let mut all: Vec<(String, f64)> = Vec::new();
-    // (name, lower, upper, error) of every difference against no effect 0.
-    let mut differences: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = Vec::new();
+    // Every difference against no effect 0: its name, bounds and error.
+    type Difference = (String, Option<f64>, Option<f64>, Option<f64>);
+    let mut differences: Vec<Difference> = Vec::new();
     for (s, e) in &c.auc {
         all.extend(e.ci_mc_error.map(|m| (format!("{s} AUC"), m)));
     }
