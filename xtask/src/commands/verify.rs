@@ -4,13 +4,14 @@
 //! [`check`] is pure: it takes what [`crate::edges::logs`] read and returns a
 //! [`Report`]; [`run`] does the file system and printing around it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::edges::experiment::CommonFlags;
 use crate::edges::layout;
+use crate::study::class::Class;
 use crate::study::difficulty::{self, Difficulty};
 use crate::study::outcome::Row;
 use crate::study::outcome::{EvalErrors, Outcome};
@@ -55,6 +56,8 @@ pub struct RunSummary {
     pub missing_evals: Vec<String>,
     pub stale_evals: Vec<String>,
     pub quarantined: Vec<String>,
+    /// Per class, every subset pair in it (as SWE-bench lists `*_ids`).
+    pub class_pairs: BTreeMap<Class, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,6 +212,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         missing_evals: Vec::new(),
         stale_evals: Vec::new(),
         quarantined: Vec::new(),
+        class_pairs: BTreeMap::new(),
     };
     if !run.exists {
         problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(layout::run_rel(name)));
@@ -217,6 +221,10 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     }
     problems.extend(run.problems.iter().cloned());
     s.counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
+    for pair in &subset.pairs {
+        let class = crate::study::class::of(run.pairs.get(pair)).0;
+        s.class_pairs.entry(class).or_default().push(pair.to_string());
+    }
     for q in &run.quarantined {
         s.quarantined.push(q.clone());
         problems.push(
@@ -456,6 +464,17 @@ pub fn render_text(r: &Report) -> String {
         );
     }
     let _ = writeln!(o);
+    // Whose each outcome is: the model's (a trial) or the machine's.
+    for s in &r.runs {
+        let classes: Vec<String> =
+            s.class_pairs.iter().map(|(c, pairs)| format!("{} {}", c.name(), pairs.len())).collect();
+        if !classes.is_empty() {
+            let _ = writeln!(o, "{:<28} {}", s.name, classes.join(", "));
+        }
+    }
+    if r.runs.iter().any(|s| !s.class_pairs.is_empty()) {
+        let _ = writeln!(o);
+    }
     if r.overlap.identical {
         let _ = writeln!(o, "overlap: all {} runs hold the same pairs", r.runs.len());
     } else {

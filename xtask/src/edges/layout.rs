@@ -16,6 +16,17 @@ pub const SETTINGS: [&str; 3] = ["solo", "coop", "team"];
 pub const RESULT: &str = crate::study::run::RESULT_FILE;
 pub const EVAL: &str = crate::study::run::EVAL_FILE;
 pub const CONFIG: &str = "config.json";
+
+/// An agent's patch and trajectory in its pair folder: `solo.patch` and
+/// `solo_traj.json`, coop's `agent<feature>.patch` and
+/// `agent<feature>_traj.json` (runner/solo.py, runner/coop.py).
+pub fn patch_file(agent: &str) -> String {
+    format!("{agent}.patch")
+}
+
+pub fn trajectory_file(agent: &str) -> String {
+    format!("{agent}_traj.json")
+}
 pub const EVAL_SUMMARY: &str = "eval_summary.json";
 /// The CLI's own `eval_summary.json`, kept when the harness rewrites it.
 pub const EVAL_SUMMARY_CLI_LAST: &str = "eval_summary.json.cli-last";

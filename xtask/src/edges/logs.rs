@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::study::class::TrajectoryTail;
 use crate::study::json;
 use crate::study::pair::PairId;
 use crate::study::problem::Problem;
@@ -158,6 +159,15 @@ impl RunLogs {
                                 .path(path.clone()),
                         );
                     }
+                    for a in &r.agents {
+                        if let Some(size) = regular_file_size(&dir.join(layout::patch_file(&a.id))) {
+                            logs.patch_bytes.insert(a.id.clone(), size);
+                        }
+                        let traj = dir.join(layout::trajectory_file(&a.id));
+                        if let Some(tail) = read_tail(&traj, TRAJECTORY_TAIL_BYTES) {
+                            logs.trajectories.insert(a.id.clone(), TrajectoryTail::of(&tail));
+                        }
+                    }
                     logs.result = Some(r);
                 }
                 Err(t) => {
@@ -212,6 +222,28 @@ impl RunLogs {
 
 /// `None` when the file does not exist; `Some(Err)` when it cannot be read
 /// (the error says why: permissions, I/O, size).
+/// How much of a trajectory's end is read: its exit message and the last
+/// observations (a trajectory runs to megabytes; verify reads thousands).
+pub const TRAJECTORY_TAIL_BYTES: u64 = 16 << 10;
+
+/// The size of a regular file; `None` when there is none (or it is a pipe,
+/// a device, a folder: nothing a patch file can be).
+fn regular_file_size(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len())
+}
+
+/// The last `n` bytes of a regular file, as text (a cut character is
+/// replaced); `None` when it is absent, not a regular file, or unreadable.
+fn read_tail(path: &Path, n: u64) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = regular_file_size(path)?;
+    let mut file = std::fs::File::open(path).ok()?;
+    file.seek(SeekFrom::Start(len.saturating_sub(n))).ok()?;
+    let mut bytes = Vec::new();
+    file.take(n).read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String>> {
     use std::io::Read;
     let file = match std::fs::File::open(path) {

@@ -7,6 +7,7 @@
 //! other `study` modules; never `edges` or `commands` (tests/layers.rs fails
 //! if it does).
 
+pub mod class;
 pub(crate) mod difficulty;
 pub mod exact;
 pub mod fig4;

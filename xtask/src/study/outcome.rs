@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::study::class::Class;
 use crate::study::result::{AgentStatus, EvalResult, RunResult};
 use crate::study::run::PairLogs;
 
@@ -60,6 +61,20 @@ impl Outcome {
             Outcome::AgentError => "agent_error",
             Outcome::Stale => "stale",
             Outcome::Missing => "missing",
+        }
+    }
+
+    /// The class a table without a class column (an `outcomes.csv` written
+    /// before classes) stands for: the nearest the outcome alone can say.
+    pub fn nearest_class(self) -> Class {
+        match self {
+            Outcome::Pass => Class::Pass,
+            Outcome::Fail => Class::Fail,
+            Outcome::Limits => Class::Limits,
+            Outcome::EvalError => Class::EvalInfra,
+            Outcome::AgentError => Class::AgentError,
+            Outcome::Stale => Class::NotEvaluated,
+            Outcome::Missing => Class::Missing,
         }
     }
 
@@ -152,6 +167,8 @@ pub struct Row {
     pub stale: bool,
     pub cost: Option<f64>,
     pub cooperbench_version: Option<String>,
+    /// The model's outcome or the machine's (`study::class`).
+    pub class: Class,
 }
 
 impl Row {
@@ -162,6 +179,7 @@ impl Row {
             stale: false,
             cost: None,
             cooperbench_version: None,
+            class: Class::Missing,
         }
     }
 
@@ -186,6 +204,7 @@ impl Row {
             stale,
             cost: crate::study::result::valid_cost(p.result.as_ref().and_then(|r| r.total_cost)),
             cooperbench_version: None,
+            class: crate::study::class::of(Some(p)).0,
         }
     }
 

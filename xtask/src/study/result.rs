@@ -1,6 +1,6 @@
 //! The two small files the CLI writes per pair: `result.json` (what the agent
 //! did) and `eval.json` (whether the tests passed). Trajectories and patches
-//! are never read: they are large and nothing here needs them.
+//! are large: `edges::logs` reads only their sizes and last bytes.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -59,6 +59,8 @@ pub struct RunResult {
     pub status: AgentStatus,
     /// The agent's (or first failing agent's) error message.
     pub error: Option<String>,
+    /// Each agent as the file says: `solo`, or coop's by key (`agent1`, ...).
+    pub agents: Vec<AgentRecord>,
     /// As written: `None` for a `null` cost (the CLI could not track it);
     /// negative or infinite values are kept for verify to name.
     pub total_cost: Option<f64>,
@@ -112,6 +114,21 @@ struct RawAgent {
     status: String,
     #[serde(default)]
     error: Option<Value>,
+    #[serde(default)]
+    steps: Option<Number>,
+    /// Coop: the feature the agent had, which names its files.
+    #[serde(default)]
+    feature_id: Option<Number>,
+}
+
+/// One agent of a pair: its status, error and steps, and the name its
+/// patch and trajectory files carry (`solo`, or coop's `agent<feature>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    pub id: String,
+    pub status: AgentStatus,
+    pub error: Option<String>,
+    pub steps: Option<u64>,
 }
 
 fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Number>, D::Error> {
@@ -131,18 +148,31 @@ impl RunResult {
     pub fn from_text(text: &str) -> Result<RunResult, String> {
         let r: RawResult = crate::study::json::from_str(text)?;
         let ended_at = Timestamp::parse(&r.ended_at).map_err(|e| format!("field `ended_at`: {e}"))?;
-        let (status, error) = if r.setting == "solo" || r.agent.is_some() {
-            let a = r.agent.ok_or("missing field `agent`")?;
-            (AgentStatus::parse(&a.status), message(a.error))
-        } else {
-            let agents = r.agents.ok_or("missing field `agents`")?;
-            // Coop takes the worst of its agents; ties go to the first by name.
-            agents
-                .into_values()
-                .map(|a| (AgentStatus::parse(&a.status), message(a.error)))
-                .reduce(|w, x| if x.0.badness() > w.0.badness() { x } else { w })
-                .ok_or("field `agents`: no agent has a status")?
+        let record = |id: String, a: RawAgent| AgentRecord {
+            id,
+            status: AgentStatus::parse(&a.status),
+            error: message(a.error),
+            steps: a.steps.map(|n| n.0).filter(|n| *n >= 0.0 && n.fract() == 0.0).map(|n| n as u64),
         };
+        let agents: Vec<AgentRecord> = if r.setting == "solo" || r.agent.is_some() {
+            vec![record("solo".into(), r.agent.ok_or("missing field `agent`")?)]
+        } else {
+            // Coop writes each agent's files as `agent<feature_id>` (runner/coop.py).
+            r.agents
+                .ok_or("missing field `agents`")?
+                .into_iter()
+                .map(|(key, a)| {
+                    let id = a.feature_id.map(|f| format!("agent{}", f.0)).unwrap_or(key);
+                    record(id, a)
+                })
+                .collect()
+        };
+        // Coop takes the worst of its agents; ties go to the first by name.
+        let (status, error) = agents
+            .iter()
+            .map(|a| (a.status.clone(), a.error.clone()))
+            .reduce(|w, x| if x.0.badness() > w.0.badness() { x } else { w })
+            .ok_or("field `agents`: no agent has a status")?;
         Ok(RunResult {
             repo: r.repo,
             task_id: r.task_id.0,
@@ -153,6 +183,7 @@ impl RunResult {
             agent_framework: r.agent_framework,
             status,
             error,
+            agents,
             total_cost: r.total_cost.map(|n| n.0),
             duration_seconds: r.duration_seconds.map_or(0.0, |n| n.0),
             ended_at,
@@ -169,6 +200,8 @@ pub struct EvalResult {
     /// Non-null when the evaluation itself broke, not the agent's work.
     pub error: Option<String>,
     pub evaluated_at: Timestamp,
+    /// Each feature's test output, reduced to what classifies it.
+    pub tests: Vec<crate::study::class::FeatureTests>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +213,16 @@ struct RawEval {
     #[serde(default)]
     error: Option<Value>,
     evaluated_at: String,
+    #[serde(default)]
+    feature1: Option<RawFeature>,
+    #[serde(default)]
+    feature2: Option<RawFeature>,
+}
+
+#[derive(Deserialize)]
+struct RawFeature {
+    #[serde(default)]
+    test_output: Option<Value>,
 }
 
 impl EvalResult {
@@ -192,6 +235,11 @@ impl EvalResult {
             features: (e.features.0 .0, e.features.1 .0),
             both_passed: e.both_passed,
             error: message(e.error),
+            tests: [e.feature1, e.feature2]
+                .into_iter()
+                .flatten()
+                .map(|f| crate::study::class::FeatureTests::of(&message(f.test_output).unwrap_or_default()))
+                .collect(),
         })
     }
 }

@@ -26,6 +26,10 @@ pub struct PairLogs {
     pub eval_present: bool,
     pub eval: Option<EvalResult>,
     pub eval_trouble: Option<Trouble>,
+    /// Per agent id (`solo`, `agent1`, ...): the size of its patch file.
+    pub patch_bytes: BTreeMap<String, u64>,
+    /// Per agent id: what the last bytes of its trajectory say.
+    pub trajectories: BTreeMap<String, crate::study::class::TrajectoryTail>,
 }
 
 /// Why a file that is there could not be read into its model. The kind

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::study::class::Class;
 use crate::study::outcome::{EvalVerdict, Outcome, Row, RowStatus};
 use crate::study::pair::PairId;
 use crate::study::result::AgentStatus;
@@ -45,7 +46,12 @@ pub struct Table {
     pub runs: Vec<RunOutcomes>,
 }
 
-pub const CSV_HEADER: [&str; 8] =
+pub const CSV_HEADER: [&str; 9] =
+    ["run", "setting", "pair", "agent_status", "eval", "stale", "cost", "cooperbench_version", "class"];
+
+/// The header before classes; such a table still reads, each row's class
+/// the nearest its outcome can say ([`Outcome::nearest_class`]).
+const CSV_HEADER_BEFORE_CLASSES: [&str; 8] =
     ["run", "setting", "pair", "agent_status", "eval", "stale", "cost", "cooperbench_version"];
 
 impl Table {
@@ -99,6 +105,7 @@ impl Table {
                     if row.stale { "true" } else { "false" },
                     &cost,
                     row.cooperbench_version.as_deref().unwrap_or(""),
+                    row.class.name(),
                 ])
                 .expect("writing to memory");
             }
@@ -111,7 +118,9 @@ impl Table {
     pub fn from_csv(text: &str, file: &str) -> Result<Table, String> {
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
         let header = r.headers().map_err(|e| format!("{file}: {e}"))?.clone();
-        if header.iter().collect::<Vec<_>>() != CSV_HEADER {
+        let columns: Vec<&str> = header.iter().collect();
+        let with_class = columns == CSV_HEADER;
+        if !with_class && columns != CSV_HEADER_BEFORE_CLASSES {
             return Err(format!("{file}: line 1: header should be {}", CSV_HEADER.join(",")));
         }
         let mut pairs: Vec<PairId> = Vec::new();
@@ -161,7 +170,12 @@ impl Table {
             if run.setting != setting {
                 return Err(bad("setting", format!("run `{name}` was `{}` on an earlier line", run.setting)));
             }
-            let row = Row { status, eval, stale, cost, cooperbench_version: version };
+            let mut row = Row { status, eval, stale, cost, cooperbench_version: version, class: Class::Missing };
+            row.class = if with_class {
+                Class::parse(field(8)).ok_or_else(|| bad("class", format!("{:?} is not a class", field(8))))?
+            } else {
+                row.outcome().nearest_class()
+            };
             if run.rows.insert(pair.clone(), row).is_some() {
                 return Err(bad("pair", format!("{pair} appears twice for run `{name}`")));
             }
@@ -193,6 +207,8 @@ pub struct Counts {
     pub eval_errors: usize,
     pub agent_status: BTreeMap<String, usize>,
     pub cost_usd: f64,
+    /// Per class (`study::class`), the pairs in it; classes with none are left out.
+    pub classes: BTreeMap<Class, usize>,
 }
 
 impl Counts {
@@ -215,6 +231,9 @@ impl Counts {
                 EvalVerdict::Missing | EvalVerdict::Unreadable => {}
             }
             c.cost_usd += row.cost.unwrap_or(0.0);
+            if row.status != RowStatus::Missing {
+                *c.classes.entry(row.class).or_default() += 1;
+            }
         }
         c.cost_usd = crate::study::json::round6(c.cost_usd);
         c
@@ -232,6 +251,7 @@ mod tests {
             stale,
             cost: Some(0.5),
             cooperbench_version: None,
+            class: Class::Fail,
         }
     }
 
@@ -254,10 +274,21 @@ mod tests {
     fn csv_round_trips() {
         let t = table();
         let text = t.to_csv();
-        assert!(text.starts_with("run,setting,pair,agent_status,eval,stale,cost,cooperbench_version\n"), "{text}");
-        assert!(text.contains("c,coop,a_task/1/f1_f3,Submitted,error,true,0.5,0.0.29\n"), "{text}");
-        assert!(text.contains("s,solo,a_task/1/f1_f3,missing,missing,false,,\n"), "{text}");
+        assert!(
+            text.starts_with("run,setting,pair,agent_status,eval,stale,cost,cooperbench_version,class\n"),
+            "{text}"
+        );
+        assert!(text.contains("c,coop,a_task/1/f1_f3,Submitted,error,true,0.5,0.0.29,fail\n"), "{text}");
+        assert!(text.contains("s,solo,a_task/1/f1_f3,missing,missing,false,,,missing\n"), "{text}");
         assert_eq!(Table::from_csv(&text, "outcomes.csv").unwrap(), t);
+        // A table written before classes still reads; each class is the
+        // nearest its outcome says.
+        let old: String = text.lines().map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()])).collect();
+        let back = Table::from_csv(&old, "outcomes.csv").unwrap();
+        assert_eq!(back.runs[1].rows[&t.pairs[1]].class, Class::NotEvaluated, "stale");
+        assert_eq!(back.runs[1].rows[&t.pairs[0]].class, Class::Limits);
+        let bad = text.replace(",fail\n", ",flop\n");
+        assert!(Table::from_csv(&bad, "o.csv").unwrap_err().contains("column `class`: \"flop\" is not a class"));
     }
 
     #[test]
