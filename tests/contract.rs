@@ -281,3 +281,20 @@ fn python_reads_agrees_with_the_clis_python() {
         assert_eq!(xtask::study::json::python_reads(bytes), py, "sample {:?}", String::from_utf8_lossy(bytes));
     }
 }
+
+/// Every string `study::class` matches is where its citation says, in the
+/// installed 0.0.29 tree (the CLI's package and litellm, its dependency).
+#[test]
+#[ignore = "needs the real cooperbench CLI's installed source: run with --include-ignored, as .ci/run does"]
+fn every_failure_string_is_where_its_citation_says() {
+    let venv = real_cli().parent().unwrap().parent().unwrap().to_path_buf();
+    let pattern = format!("{}/lib/python3*/site-packages", venv.display());
+    let site = glob::glob(&pattern).unwrap().flatten().next().expect("the venv's site-packages");
+    let version = std::fs::read_to_string(site.join("cooperbench/__about__.py")).unwrap_or_default();
+    assert!(version.contains("0.0.29"), "the strings are cited from 0.0.29: {version}");
+    for c in xtask::study::class::citations() {
+        let file = site.join(c.file);
+        let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(source.contains(c.text), "{:?} is not in {}", c.text, c.file);
+    }
+}

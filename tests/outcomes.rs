@@ -46,8 +46,13 @@ fn outcomes_csv_reproduces_the_committed_figure() {
 fn one_changed_outcome_changes_the_summary() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/demo");
     let text = std::fs::read_to_string(dir.join("outcomes.csv")).unwrap();
-    let line = text.lines().find(|l| l.contains(",Submitted,fail,")).unwrap();
-    let changed = text.replacen(line, &line.replace(",Submitted,fail,", ",Submitted,pass,"), 1);
+    let line = text.lines().find(|l| l.contains(",Submitted,fail,") && l.ends_with(",fail")).unwrap();
+    let passed = line.replace(",Submitted,fail,", ",Submitted,pass,");
+    let changed = text.replacen(line, &format!("{}pass", passed.strip_suffix("fail").unwrap()), 1);
+    // A class that the row's own columns contradict is refused, by column.
+    let contradicted = text.replacen(line, &format!("{}pass", line.strip_suffix("fail").unwrap()), 1);
+    let e = Table::from_csv(&contradicted, "outcomes.csv").unwrap_err();
+    assert!(e.contains("column `class`: pass, but the eval says fail"), "{e}");
     let opts = Options {
         bootstrap: xtask::study::fig4::Bootstrap { replicates: 50, ..Options::default().bootstrap },
         ..Options::default()

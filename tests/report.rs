@@ -120,7 +120,7 @@ fn in_sample_numbers_agree_with_a_hand_calculation() {
     assert_eq!(fig["auc"]["command-a-coop-nocomm"], serde_json::json!(0.15));
     assert_eq!(fig["retention"]["command-a-coop-nocomm"], serde_json::json!(0.333333));
     assert_eq!(fig["policy"]["eval_errors_left_out"], 1);
-    assert!(csv.contains("amber_task/1037/f1_f3,2,0,1/1,1.000000,9,fail,limits,error\n"), "{csv}");
+    assert!(csv.contains("amber_task/1037/f1_f3,2,0,1/1,1.000000,9,fail,limits,eval_infra\n"), "{csv}");
     // Three seeds reach buckets 0, 3, 6, 9; the pair with two valid seeds
     // could also have reached 5: only that one is worth a warning.
     assert_eq!(fig["reachable_buckets"], serde_json::json!([0, 3, 5, 6, 9]));

@@ -184,6 +184,11 @@ impl Ran {
         self
     }
 
+    /// What it printed on stdout.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
     /// The command, its exit, stdout and stderr, for a failure message.
     pub fn story(&self) -> String {
         format!(

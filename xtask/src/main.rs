@@ -18,6 +18,8 @@ enum Cmd {
     Seeds(seeds::SeedsFlags),
     /// Where each run stands (results, errors, evals, cost); runs nothing
     Status(status::StatusFlags),
+    /// One run's outcomes by class (the model's or the machine's), or one pair's story
+    Triage(triage::TriageFlags),
     /// Remove the containers this harness saw appear during its own CLI invocations
     CleanDocker(clean_docker::CleanDockerFlags),
     /// Difficulty table, Figure 4 data and plot, REPORT.md
@@ -37,7 +39,7 @@ fn main() {
     // Read-only commands end quietly when their reader goes away
     // (`verify --json | head`), as Unix tools do; `seeds` keeps the default
     // so that its own clean-up runs.
-    if matches!(cli.cmd, Cmd::Verify(_) | Cmd::Status(_) | Cmd::Report(_)) {
+    if matches!(cli.cmd, Cmd::Verify(_) | Cmd::Status(_) | Cmd::Report(_) | Cmd::Triage(_)) {
         // SAFETY: restoring the default disposition of one signal at start-up,
         // before any thread exists.
         unsafe {
@@ -49,6 +51,7 @@ fn main() {
         Cmd::Verify(f) => verify::run(f, &ctx),
         Cmd::Seeds(f) => seeds::run(f, &ctx),
         Cmd::Status(f) => status::run(f, &ctx),
+        Cmd::Triage(f) => triage::run(f, &ctx),
         Cmd::CleanDocker(f) => clean_docker::run(f, &ctx),
         Cmd::Report(f) => report::run(f, &ctx),
         Cmd::Demo(f) => demo::run(f, &ctx),

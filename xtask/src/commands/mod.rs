@@ -13,4 +13,5 @@ pub mod install_cooperbench;
 pub mod report;
 pub mod seeds;
 pub mod status;
+pub mod triage;
 pub mod verify;

@@ -13,8 +13,8 @@ use crate::edges::experiment::CommonFlags;
 use crate::edges::layout;
 use crate::study::class::Class;
 use crate::study::difficulty::{self, Difficulty};
+use crate::study::outcome::EvalErrors;
 use crate::study::outcome::Row;
-use crate::study::outcome::{EvalErrors, Outcome};
 use crate::study::pair::PairId;
 use crate::study::problem::{Problem, Severity};
 use crate::study::result::AgentStatus;
@@ -398,14 +398,14 @@ pub fn pair_difficulties(
     subset: &Subset,
     solo: &[&RunLogs],
     eval_errors: EvalErrors,
-) -> Vec<(PairId, Vec<Outcome>, Difficulty)> {
+) -> Vec<(PairId, Vec<Class>, Difficulty)> {
     subset
         .pairs
         .iter()
         .map(|pair| {
-            let outcomes: Vec<Outcome> = solo.iter().map(|r| Outcome::of(r.pairs.get(pair))).collect();
-            let d = Difficulty::from_outcomes(&outcomes, eval_errors);
-            (pair.clone(), outcomes, d)
+            let classes: Vec<Class> = solo.iter().map(|r| crate::study::class::of(r.pairs.get(pair)).0).collect();
+            let d = Difficulty::from_classes(&classes, eval_errors);
+            (pair.clone(), classes, d)
         })
         .collect()
 }

@@ -399,6 +399,39 @@ impl ResultsWatch {
     }
 }
 
+/// The messages of a trajectory, `(role, text)` in order, read whole (for
+/// one pair's story, not for a run), up to `max_bytes`; only regular files.
+pub fn trajectory_messages(path: &Path, max_bytes: u64) -> Result<Vec<(String, String)>, String> {
+    let size = regular_file_size(path).ok_or("no trajectory file")?;
+    if size > max_bytes {
+        return Err(format!("trajectory of {} MiB, over the {} MiB read for a story", size >> 20, max_bytes >> 20));
+    }
+    let v = read_json(path)?;
+    let messages = v.get("messages").and_then(|m| m.as_array()).ok_or("no `messages` list")?;
+    Ok(messages
+        .iter()
+        .map(|m| {
+            let role = m.get("role").and_then(|r| r.as_str()).unwrap_or("?").to_string();
+            let text = match m.get("content") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (role, text)
+        })
+        .collect())
+}
+
+/// Each feature's `test_output` of an eval.json (empty when absent or
+/// unreadable); only regular files, at most the result-file limit.
+pub fn test_outputs(path: &Path) -> Vec<String> {
+    let Some(Ok(bytes)) = regular_file_size(path).and_then(|_| read_if_present(path, DEFAULT_MAX_FILE_BYTES)) else {
+        return Vec::new();
+    };
+    let Ok(v) = json::parse(&String::from_utf8_lossy(&bytes)) else { return Vec::new() };
+    ["feature1", "feature2"].iter().filter_map(|f| v.get(f)?.get("test_output")?.as_str().map(String::from)).collect()
+}
+
 pub fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }

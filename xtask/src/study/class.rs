@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::study::outcome::is_stale;
+use crate::study::outcome::{is_stale, EvalErrors};
 use crate::study::result::AgentStatus;
 use crate::study::run::PairLogs;
 
@@ -71,6 +71,15 @@ pub const PROVIDER: [Cited; 5] = [
 /// mid-episode shows Docker's words, not an exception.
 pub const DAEMON_PASSED_THROUGH: Cited =
     Cited { text: "stderr=subprocess.STDOUT", file: "cooperbench/agents/mini_swe_agent_v2/environments/docker.py" };
+/// Every citation above, for the contract test.
+pub fn citations() -> Vec<&'static Cited> {
+    let mut all = vec![&FAILED_TO_WRITE, &TIMED_OUT, &UNKNOWN_AGENT, &DOCKER_RUN, &EXIT_STATUS, &CONTEXT_WINDOW];
+    all.extend(ABORTING.iter());
+    all.extend(PROVIDER.iter());
+    all.push(&DAEMON_PASSED_THROUGH);
+    all
+}
+
 /// Docker's words for a container that is gone (not the CLI's: Docker's).
 const DAEMON_GONE: [&str; 2] = ["Error response from daemon", "No such container"];
 /// The grader's argument cap, measured with the 0.0.29 code: 98,000 bytes
@@ -163,6 +172,24 @@ impl Class {
 
     pub fn parse(name: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The evaluation itself failed: left out, or a failure under
+    /// `--eval-errors fail`.
+    pub fn is_eval_error(self) -> bool {
+        matches!(self, Class::EvalGraderLimit | Class::EvalTimeout | Class::EvalInfra)
+    }
+
+    /// The study's one rule of a trial: `Some(true)` a success,
+    /// `Some(false)` a failure, `None` no trial (the machine's, or not yet).
+    /// Eval errors are failures only when the policy says so.
+    pub fn trial(self, eval_errors: EvalErrors) -> Option<bool> {
+        match self.policy().trial {
+            Trial::Success => Some(true),
+            Trial::Failure => Some(false),
+            Trial::None if self.is_eval_error() && eval_errors == EvalErrors::Fail => Some(false),
+            Trial::None => None,
+        }
     }
 
     /// Whose it is: the model's (a trial), or the machine's (no trial).
@@ -401,9 +428,11 @@ pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
     if let Some(a) = f.agents.iter().find(|a| status(a) == Some(AgentStatus::Error)) {
         let said = a.trajectory.as_ref().and_then(|t| t.exit_status.clone());
         let text = a.error.clone().unwrap_or_default();
+        // litellm's text reads `litellm.<Name>: <Name>: ...`: the name and
+        // a colon, so that `Timeout` is not `TimeoutExpired`.
         let names = |c: &Cited| {
             let n = cited_name(c);
-            said.as_deref() == Some(n) || text.contains(n)
+            said.as_deref() == Some(n) || text.contains(&format!("{n}:"))
         };
         let traj = format!("{}_traj.json", a.id);
         let evidence = |n: &str| match &said {
@@ -683,6 +712,16 @@ mod tests {
         assert_eq!(Class::EvalGraderLimit.policy().action, Action::Keep);
         assert_eq!(Class::AgentConfigError.policy().action, Action::StopSeed);
         assert!(matches!(Class::InfraProvider.policy().action, Action::Retry { wait_seconds, .. } if wait_seconds > 0));
+    }
+
+    #[test]
+    fn the_one_rule_of_a_trial() {
+        assert_eq!(Class::Pass.trial(EvalErrors::Exclude), Some(true));
+        assert_eq!(Class::ModelContext.trial(EvalErrors::Exclude), Some(false));
+        assert_eq!(Class::InfraContainer.trial(EvalErrors::Fail), None);
+        assert_eq!(Class::EvalTimeout.trial(EvalErrors::Exclude), None);
+        assert_eq!(Class::EvalTimeout.trial(EvalErrors::Fail), Some(false));
+        assert_eq!(Class::NotEvaluated.trial(EvalErrors::Fail), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::study::outcome::{EvalErrors, Outcome};
+use crate::study::class::Class;
+use crate::study::outcome::EvalErrors;
 
 /// `failures / valid` as integers; `valid == 0` is "undefined", never 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,8 +16,9 @@ pub struct Difficulty {
 }
 
 impl Difficulty {
-    pub fn from_outcomes(outcomes: &[Outcome], policy: EvalErrors) -> Difficulty {
-        Difficulty::from_trials(outcomes.iter().map(|o| o.trial(policy)))
+    /// From each seed's class, by the one rule of a trial.
+    pub fn from_classes(classes: &[Class], policy: EvalErrors) -> Difficulty {
+        Difficulty::from_trials(classes.iter().map(|c| c.trial(policy)))
     }
 
     /// From trials already judged (`None` is no trial).
@@ -125,7 +127,7 @@ fn order_key(n: u32, d: u32) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Outcome::*;
+    use Class::*;
 
     fn d(f: u32, v: u32) -> Difficulty {
         Difficulty { failures: f, valid: v }
@@ -135,7 +137,7 @@ mod tests {
     fn nine_passes_of_ten_is_bucket_one() {
         let mut o = vec![Pass; 9];
         o.push(Fail);
-        let diff = Difficulty::from_outcomes(&o, EvalErrors::Exclude);
+        let diff = Difficulty::from_classes(&o, EvalErrors::Exclude);
         assert_eq!(diff, d(1, 10));
         assert_eq!(diff.bucket(), Some(1));
         assert_eq!(diff.fraction(), "1/10");
@@ -152,10 +154,12 @@ mod tests {
 
     #[test]
     fn limits_fail_and_eval_errors_follow_the_policy() {
-        let o = [Pass, Limits, EvalError, AgentError, Missing];
-        assert_eq!(Difficulty::from_outcomes(&o, EvalErrors::Exclude), d(1, 2));
-        assert_eq!(Difficulty::from_outcomes(&o, EvalErrors::Fail), d(2, 3));
-        let none = Difficulty::from_outcomes(&[EvalError, Missing], EvalErrors::Exclude);
+        // The machine's classes are no trial: a gone container, a timed-out
+        // test command (unless eval errors count as failures).
+        let o = [Pass, Limits, EvalInfra, AgentError, Missing, InfraContainer, EvalTimeout, ModelContext];
+        assert_eq!(Difficulty::from_classes(&o, EvalErrors::Exclude), d(2, 3));
+        assert_eq!(Difficulty::from_classes(&o, EvalErrors::Fail), d(4, 5));
+        let none = Difficulty::from_classes(&[EvalInfra, Missing], EvalErrors::Exclude);
         assert!(!none.is_defined());
         assert_eq!(none.fraction(), "undefined");
     }

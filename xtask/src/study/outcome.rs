@@ -77,16 +77,6 @@ impl Outcome {
             Outcome::Missing => Class::Missing,
         }
     }
-
-    /// `Some(true)` a success, `Some(false)` a failure, `None` not a trial.
-    pub fn trial(self, policy: EvalErrors) -> Option<bool> {
-        match self {
-            Outcome::Pass => Some(true),
-            Outcome::Fail | Outcome::Limits => Some(false),
-            Outcome::EvalError if policy == EvalErrors::Fail => Some(false),
-            _ => None,
-        }
-    }
 }
 
 /// How eval errors count: left out of the denominator, or as failures.

@@ -176,6 +176,11 @@ impl Table {
             } else {
                 row.outcome().nearest_class()
             };
+            // The class decides the trial; a pass the row's eval does not
+            // say would count a success no file shows.
+            if row.class == Class::Pass && row.outcome() != Outcome::Pass {
+                return Err(bad("class", format!("pass, but the eval says {}", row.eval.label())));
+            }
             if run.rows.insert(pair.clone(), row).is_some() {
                 return Err(bad("pair", format!("{pair} appears twice for run `{name}`")));
             }

@@ -257,6 +257,49 @@ pub fn eval_errors(solo: &[RunRate], coop: &[RunRate]) -> EvalErrorComparison {
     EvalErrorComparison { per_run: solo.iter().chain(coop).cloned().collect(), coop_vs_solo_p }
 }
 
+/// Pairs the model was not judged on (the machine's classes, or not run or
+/// evaluated yet) leave every rate; when their share differs between runs
+/// or settings, the rates compare different pairs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NonTrials {
+    /// Per run: pairs with no trial, of the subset's pairs.
+    pub per_run: Vec<RunRate>,
+    /// Each run against the solo runs other than itself, pooled: Fisher's
+    /// exact p-value.
+    pub vs_solo_p: Vec<(String, f64)>,
+}
+
+pub fn non_trials(solo: &[RunRate], coop: &[RunRate]) -> NonTrials {
+    let vs_solo_p = solo
+        .iter()
+        .chain(coop)
+        .filter_map(|r| {
+            let others: Vec<&RunRate> = solo.iter().filter(|o| o.run != r.run).collect();
+            let (k, n) = others.iter().fold((0, 0), |(k, n), o| (k + o.count, n + o.of));
+            (n > 0).then(|| {
+                let p = exact::fisher_two_sided(r.count as u64, (r.of - r.count) as u64, k as u64, (n - k) as u64);
+                (r.run.clone(), round6(p))
+            })
+        })
+        .collect();
+    NonTrials { per_run: solo.iter().chain(coop).cloned().collect(), vs_solo_p }
+}
+
+/// One line per run whose share of pairs with no trial differs.
+pub fn non_trial_warnings(n: &NonTrials) -> Vec<String> {
+    n.vs_solo_p
+        .iter()
+        .filter(|(_, p)| *p < ALPHA)
+        .filter_map(|(run, p)| {
+            let r = n.per_run.iter().find(|r| &r.run == run)?;
+            Some(format!(
+                "{run}: {} of {} pairs not judged (the machine's outcomes, or not yet run or evaluated), a share unlike the other solo runs' (Fisher's exact p = {p:.4}): its rates are over other pairs",
+                r.count, r.of
+            ))
+        })
+        .collect()
+}
+
 /// The warnings the assumptions give, one line each.
 pub fn assumption_warnings(seeds: &SeedAgreement, evals: &EvalErrorComparison) -> Vec<String> {
     let mut w = Vec::new();
@@ -394,6 +437,22 @@ mod tests {
         let r = run_success("s", &[vec![true, false], vec![true, false], vec![true, true], vec![false, false]]);
         assert_eq!((r.ci_lower, r.ci_upper), (Some(0.099917), Some(0.900083)));
         assert_eq!(run_success("s", &[]).rate, None);
+    }
+
+    #[test]
+    fn runs_that_leave_more_pairs_unjudged_are_named() {
+        // Solo runs 2/100 and 3/100 unjudged; a coop run 20/100: against
+        // the solo 5/200, Fisher's p is far below 0.05; the solo runs agree.
+        let solo = [RunRate { run: "s0".into(), count: 2, of: 100 }, RunRate { run: "s1".into(), count: 3, of: 100 }];
+        let coop = [RunRate { run: "c".into(), count: 20, of: 100 }];
+        let n = non_trials(&solo, &coop);
+        assert_eq!(n.vs_solo_p.len(), 3);
+        assert!(n.vs_solo_p[0].1 > 0.5 && n.vs_solo_p[2].1 < 0.001, "{:?}", n.vs_solo_p);
+        let w = non_trial_warnings(&n);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("c: 20 of 100 pairs not judged"), "{}", w[0]);
+        // One solo run alone has no other to compare with.
+        assert!(non_trials(&solo[..1], &[]).vs_solo_p.is_empty());
     }
 
     #[test]

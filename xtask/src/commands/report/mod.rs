@@ -19,13 +19,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::edges::experiment::CommonFlags;
+use crate::study::class::Class;
 use crate::study::difficulty::Difficulty;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, CiMethod, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
     PairedBoot, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
 };
 use crate::study::noise::{self, Noise};
-use crate::study::outcome::{EvalErrors, Outcome};
+use crate::study::outcome::EvalErrors;
 use crate::study::run::RunLogs;
 use crate::study::table::{RunOutcomes, Table};
 use crate::study::verdict::{self, EvalErrorComparison, RunRate, SeedAgreement, Verdict};
@@ -341,6 +342,9 @@ fn reachable_buckets(pairs: &[PairTrials], design: &Design) -> Vec<usize> {
 pub struct Assumptions {
     pub solo_seeds: SeedAgreement,
     pub eval_errors: EvalErrorComparison,
+    /// Pairs with no trial per run (every class that is not a trial), and
+    /// each run against the other solo runs.
+    pub non_trials: verdict::NonTrials,
 }
 
 /// Which runs play which part.
@@ -495,9 +499,9 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     let solo_runs: Vec<&RunOutcomes> = roles.solo.iter().filter_map(|r| table.run(r)).collect();
     let coop_runs: Vec<&RunOutcomes> = roles.coop.iter().filter_map(|r| table.run(r)).collect();
     let mut eval_errors_left_out = 0;
-    let mut trial = |o: Outcome, counted: bool| {
-        let t = o.trial(opts.eval_errors);
-        if counted && t.is_none() && o == Outcome::EvalError {
+    let mut trial = |c: Class, counted: bool| {
+        let t = c.trial(opts.eval_errors);
+        if counted && t.is_none() && c.is_eval_error() {
             eval_errors_left_out += 1;
         }
         t
@@ -507,8 +511,8 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         .iter()
         .map(|p| PairTrials {
             pair: p.clone(),
-            solo: solo_runs.iter().map(|r| trial(r.outcome(p), roles.solo_curve.contains(&r.name))).collect(),
-            coop: coop_runs.iter().map(|r| trial(r.outcome(p), true)).collect(),
+            solo: solo_runs.iter().map(|r| trial(r.row(p).class, roles.solo_curve.contains(&r.name))).collect(),
+            coop: coop_runs.iter().map(|r| trial(r.row(p).class, true)).collect(),
         })
         .collect();
     let design = Design {
@@ -590,8 +594,8 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
             .iter()
             .map(|p| PairTrials {
                 pair: p.clone(),
-                solo: solo_runs.iter().map(|r| r.outcome(p).trial(EvalErrors::Fail)).collect(),
-                coop: coop_runs.iter().map(|r| r.outcome(p).trial(EvalErrors::Fail)).collect(),
+                solo: solo_runs.iter().map(|r| r.row(p).class.trial(EvalErrors::Fail)).collect(),
+                coop: coop_runs.iter().map(|r| r.row(p).class.trial(EvalErrors::Fail)).collect(),
             })
             .collect();
         let solo: Vec<bool> = failed.iter().flat_map(|p| p.solo_curve_trials(&design).collect::<Vec<_>>()).collect();
@@ -603,9 +607,19 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
             paired_difference: coop_names.iter().cloned().zip(found).collect(),
         }
     });
+    let unjudged = |r: &&RunOutcomes| RunRate {
+        run: r.name.clone(),
+        count: table.pairs.iter().filter(|p| r.row(p).class.trial(opts.eval_errors).is_none()).count(),
+        of: table.pairs.len(),
+    };
+    let non_trials = verdict::non_trials(
+        &solo_runs.iter().map(unjudged).collect::<Vec<_>>(),
+        &coop_runs.iter().map(unjudged).collect::<Vec<_>>(),
+    );
     let reachable = reachable_buckets(&pairs, &design);
     let mut warnings = figure_checks(&curves, &reachable, solo_runs.len(), eval_errors_left_out, opts.difficulty);
     warnings.extend(verdict::assumption_warnings(&seeds, &evals));
+    warnings.extend(verdict::non_trial_warnings(&non_trials));
     let monte_carlo = monte_carlo(&curves, &paired_by_cluster);
     for f in &monte_carlo.fragile {
         warnings.push(format!("{f}: whether its interval excludes 0 can change with the bootstrap seed; rerun with a larger --bootstrap before reading it either way"));
@@ -615,7 +629,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         experiment: name.to_string(),
         subset: subset.to_string(),
         verdict,
-        assumptions: Assumptions { solo_seeds: seeds, eval_errors: evals },
+        assumptions: Assumptions { solo_seeds: seeds, eval_errors: evals, non_trials },
         difficulty_mode: opts.difficulty,
         bootstrap: opts.bootstrap,
         policy: Policy {
@@ -626,7 +640,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
             eval_errors: opts.eval_errors,
             eval_errors_left_out,
             limits_exceeded: "failure",
-            agent_errors: "left out",
+            agent_errors: "left out, as every class that is not a trial (study::class): infra_sandbox, infra_provider, infra_container, agent_config_error, agent_error",
             coop_status: "the worst of its agents",
             difficulty: match opts.difficulty {
                 DifficultyMode::HeldOut => "held-out: a solo trial sits at its pair's difficulty over the other solo seeds; a coop trial sits at each of the K held-out difficulties with weight 1/K",
@@ -706,8 +720,8 @@ pub fn summarise(name: &str, subset: &str, table: &Table, opts: &Options) -> Tab
         .pairs
         .iter()
         .map(|p| {
-            let outcomes: Vec<Outcome> = solo.iter().map(|r| r.outcome(p)).collect();
-            crate::study::difficulty::Difficulty::from_outcomes(&outcomes, opts.eval_errors)
+            let classes: Vec<Class> = solo.iter().map(|r| r.row(p).class).collect();
+            crate::study::difficulty::Difficulty::from_classes(&classes, opts.eval_errors)
         })
         .collect();
     let mut figure4 = serde_json::to_value(analyse(name, subset, table, &roles, opts)).expect("Fig4 is JSON");
@@ -801,7 +815,7 @@ fn figure_checks(
     w
 }
 
-type PairRow = (crate::study::pair::PairId, Vec<Outcome>, crate::study::difficulty::Difficulty);
+type PairRow = (crate::study::pair::PairId, Vec<Class>, crate::study::difficulty::Difficulty);
 
 fn difficulty_csv(study: &Study, per_pair: &[PairRow]) -> String {
     let mut o = String::from("pair,valid_seeds,passes,difficulty,difficulty_value,bucket");
@@ -814,7 +828,7 @@ fn difficulty_csv(study: &Study, per_pair: &[PairRow]) -> String {
         let bucket = d.bucket().map(|b| b.to_string()).unwrap_or_default();
         let _ = write!(o, "{pair},{},{},{},{value},{bucket}", d.valid, d.passes(), d.fraction());
         for x in outcomes {
-            let _ = write!(o, ",{}", x.label());
+            let _ = write!(o, ",{}", x.name());
         }
         o.push('\n');
     }
@@ -979,7 +993,7 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     // figure they summarise.
     verdict_section(&mut m, fig);
     paired_section(&mut m, fig);
-    runs_section(&mut m, check);
+    runs_section(&mut m, fig, check);
     distribution_section(&mut m, check);
     figure_section(&mut m, fig, settings);
     auc_section(&mut m, fig, settings);
@@ -987,7 +1001,7 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     per_repo_section(&mut m, fig, settings);
     assumptions_section(&mut m, fig);
     m.para(&format!(
-        "Policy: LimitsExceeded is a failure; agent errors are left out; eval errors are {} ({} trial(s) left out); coop status is the worst of its agents.",
+        "Policy: each (run, pair) has one class, and the class decides: pass is a success; fail, limits (LimitsExceeded), model_context, empty_patch and fail_no_tests are failures (the model's); agent errors, the infra_* classes and pairs not run or evaluated are left out (the machine's, or not yet); eval errors (eval_infra, eval_timeout, eval_grader_limit) are {} ({} trial(s) left out); coop status is the worst of its agents.",
         match fig.policy.eval_errors {
             EvalErrors::Exclude => "left out",
             EvalErrors::Fail => "failures",
@@ -1055,31 +1069,56 @@ fn assumptions_section(m: &mut Markdown, fig: &Fig4) {
         .collect();
     m.para("Eval errors are left out of every rate (unless `--eval-errors fail`): each coop run's share against the solo runs' pooled share, by Fisher's exact test.");
     m.table(&[("run", Align::Left), ("eval errors", Align::Right), ("Fisher p against solo", Align::Right)], &rows);
+    let n = &a.non_trials;
+    let rows: Vec<Vec<String>> = n
+        .per_run
+        .iter()
+        .map(|r| {
+            let p = n.vs_solo_p.iter().find(|(c, _)| c == &r.run).map(|(_, p)| format!("{p:.4}"));
+            vec![format!("`{}`", r.run), format!("{}/{}", r.count, r.of), p.unwrap_or_else(|| "-".into())]
+        })
+        .collect();
+    m.para("Pairs with no trial (the machine's outcomes, or not yet run or evaluated) leave every rate; where their share differs between runs, the rates are over different pairs. Each run against the other solo runs, by Fisher's exact test:");
+    m.table(
+        &[("run", Align::Left), ("not judged", Align::Right), ("Fisher p against the other solo runs", Align::Right)],
+        &rows,
+    );
 }
 
-fn runs_section(m: &mut Markdown, check: &VerifyReport) {
+fn runs_section(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
     m.heading(2, "Runs");
+    m.para("Every rate twice: over the pairs the model was judged on (a trial: pass, fail, limits, model_context, empty_patch, fail_no_tests), and over all the subset's pairs. The others are the machine's outcomes or not yet done, by class (`cargo xtask triage RUN` tells each pair).");
     let rows: Vec<Vec<String>> = check
         .runs
         .iter()
         .map(|s| {
-            let c = &s.counts;
-            let st = |k: &str| c.agent_status.get(k).copied().unwrap_or(0).to_string();
-            let judged = c.passed + c.failed;
-            let rate =
-                if judged > 0 { format!("{:.1}%", 100.0 * c.passed as f64 / judged as f64) } else { "n/a".into() };
+            let count = |c: &Class| s.class_pairs.get(c).map_or(0, |p| p.len());
+            let trials: Vec<(Class, usize)> = s.class_pairs.keys().map(|c| (*c, count(c))).collect();
+            let judged: usize =
+                trials.iter().filter(|(c, _)| c.trial(fig.policy.eval_errors).is_some()).map(|(_, n)| n).sum();
+            let passed = count(&Class::Pass);
+            let not: Vec<String> = trials
+                .iter()
+                .filter(|(c, _)| c.trial(fig.policy.eval_errors).is_none())
+                .map(|(c, n)| format!("{} {n}", c.name()))
+                .collect();
+            let pct = |k: usize, n: usize| {
+                if n > 0 {
+                    format!("{:.1}%", 100.0 * k as f64 / n as f64)
+                } else {
+                    "n/a".into()
+                }
+            };
             vec![
                 format!("`{}`", s.name),
                 s.setting.clone(),
-                format!("{}/{}", c.results, s.expected),
-                st("Submitted"),
-                st("LimitsExceeded"),
-                st("Error"),
-                c.evals.to_string(),
-                c.passed.to_string(),
-                c.eval_errors.to_string(),
-                rate,
-                format!("${:.2}", c.cost_usd),
+                format!("{}/{}", s.counts.results, s.expected),
+                judged.to_string(),
+                if not.is_empty() { "0".into() } else { not.join(", ") },
+                passed.to_string(),
+                format!("{} of judged", pct(passed, judged)),
+                format!("{} of all", pct(passed, s.expected)),
+                format!("${:.2}", s.counts.cost_usd),
             ]
         })
         .collect();
@@ -1089,13 +1128,11 @@ fn runs_section(m: &mut Markdown, check: &VerifyReport) {
             ("run", Align::Left),
             ("setting", Align::Left),
             ("results", r),
-            ("Submitted", r),
-            ("LimitsExceeded", r),
-            ("Error", r),
-            ("evals", r),
+            ("judged", r),
+            ("not judged", Align::Left),
             ("passed", r),
-            ("eval errors", r),
             ("pass rate", r),
+            ("over all pairs", r),
             ("cost", r),
         ],
         &rows,
