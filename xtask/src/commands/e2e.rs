@@ -13,7 +13,9 @@
 //!    (never in a file or on a command line), no pair was paid twice, no
 //!    container or process is left;
 //! 4. faults: Ctrl-C in the middle of a seed, a task image missing, the model
-//!    endpoint down;
+//!    endpoint down; and the outcome classes the CLI would grade as plain
+//!    fails or errors (a 429, a patch too large for the grader, an empty
+//!    submission);
 //! 5. a table and the times: wall time, time inside the CLI, the harness's
 //!    own overhead.
 //!
@@ -264,6 +266,7 @@ pub fn run(flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             ("ctrl-c mid-seed", ctrl_c(&root, &cli, flags.keep)),
             ("task image missing", image_missing(&root, &cli, flags.keep)),
             ("endpoint down", endpoint_down(&root, &cli, flags.keep)),
+            ("outcome classes", classes(&root, &cli, flags.keep)),
         ] {
             let outcome = outcome.with_context(|| format!("scenario `{name}`"))?;
             println!("\n{name}: {}", if outcome.failures.is_empty() { "ok" } else { "FAILED" });
@@ -926,6 +929,101 @@ fn endpoint_down(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> 
     let wall = t.elapsed().as_secs_f64();
     sc.finish(keep);
     Ok(Outcome { failures, summary: "the canary stopped after one pair".into(), wall, cli: cli_time })
+}
+
+/// Outcome classes, made by the real CLI: a pair whose stand-in answers
+/// 429 once (retried, then passes) and one that answers 429 every time
+/// (ends `infra_provider`), a pair whose pull request carries a generated
+/// file too large for the grader (`eval_grader_limit` with the CLI's own
+/// error, never re-evaluated), and a pair submitted with nothing changed
+/// (`empty_patch`, never retried). The classes are read back through
+/// `verify --json`, the conversations paid from the stand-in's log.
+fn classes(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    const RETRIED: &str = "e2ecalc_task/1/f1_f3";
+    const RATE_LIMITED: &str = "e2elist_task/3/f1_f2";
+    const BIG: &str = "e2ecalc_task/1/f2_f3";
+    const EMPTY: &str = "e2etext_task/2/f1_f2";
+    let script: BTreeMap<String, Vec<&str>> = [
+        (RETRIED, vec!["rate_limit", "solve"]),
+        (RATE_LIMITED, vec!["rate_limit", "rate_limit", "rate_limit"]),
+        (BIG, vec!["big", "big"]),
+        (EMPTY, vec!["empty", "empty"]),
+    ]
+    .into_iter()
+    .map(|(p, b)| (p.to_string(), b))
+    .collect();
+    let sc = Scenario::new(root, "classes", cli, Some(&script))?;
+    let t = Instant::now();
+    // One attempt of the agent's own instead of ten with back-off.
+    let out = sc.seeds(cli, &["--seeds", "1"], &[("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", "1")]).run()?;
+    echo("seeds (outcome classes)", &text(&out));
+    let verify = sc.xtask(&["verify", "--json", "--runs", RUNS[1]], &[]).run()?;
+    let mut failures = Vec::new();
+    let v: Value = serde_json::from_slice(&verify.stdout).unwrap_or(Value::Null);
+    let class_of = |pair: &str| -> Option<String> {
+        v["runs"][0]["class_pairs"]
+            .as_object()?
+            .iter()
+            .find(|(_, pairs)| pairs.as_array().is_some_and(|a| a.iter().any(|p| p == pair)))
+            .map(|(c, _)| c.clone())
+    };
+    let conversations = sc.stand_in.as_ref().map(|s| world::conversations(&s.requests())).unwrap_or_default();
+    let forced: Vec<String> = sc
+        .events()
+        .into_iter()
+        .filter_map(|l| match l.event {
+            Event::ForceEval { pair, .. } => Some(pair),
+            _ => None,
+        })
+        .collect();
+    for (pair, class, paid) in [
+        (RETRIED, "pass", 2),
+        (RATE_LIMITED, "infra_provider", 2),
+        (BIG, "eval_grader_limit", 1),
+        (EMPTY, "empty_patch", 1),
+    ] {
+        let got = class_of(pair);
+        if got.as_deref() != Some(class) {
+            failures.push(format!("{pair}: class {got:?}, expected {class}"));
+        }
+        let had = conversations.get(pair).copied().unwrap_or(0);
+        if had != paid {
+            failures.push(format!("{pair}: the stand-in had {had} conversation(s), expected {paid}"));
+        }
+    }
+    if forced.iter().any(|p| p == BIG) {
+        failures.push(format!("{BIG}: re-evaluated, though no eval can take its patch"));
+    }
+    let eval = std::fs::read_to_string(sc.cb.join("logs").join(RUNS[1]).join("solo").join(BIG).join("eval.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    let error = eval.as_ref().and_then(|e| e["error"].as_str()).unwrap_or("");
+    if error != "Failed to write solo.patch: " {
+        failures.push(format!("{BIG}: the real CLI's eval error is {error:?}, not \"Failed to write solo.patch: \""));
+    }
+    let result =
+        std::fs::read_to_string(sc.cb.join("logs").join(RUNS[1]).join("solo").join(RATE_LIMITED).join("result.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    let said = result.as_ref().and_then(|r| r["agent"]["error"].as_str()).unwrap_or("").to_string();
+    println!("outcome classes: the real CLI's error for a 429: {}", crate::study::class::cut(&said, 160));
+    let triage = sc.xtask(&["triage", RUNS[1]], &[]).run()?;
+    echo("triage", &text(&triage));
+    if !text(&triage).contains("eval_grader_limit") {
+        failures.push("triage does not name the eval_grader_limit pair".into());
+    }
+    for c in settled_containers(&cli.docker) {
+        failures.push(format!("container left: {c}"));
+    }
+    let cli_time = events::cli_seconds(&sc.events());
+    let wall = t.elapsed().as_secs_f64();
+    sc.finish(keep);
+    Ok(Outcome {
+        failures,
+        summary: "429 retried then passed / kept failing, grader limit, empty patch".into(),
+        wall,
+        cli: cli_time,
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::study::class::{Action, Class};
 use crate::study::outcome::{is_stale, EvalVerdict};
 use crate::study::pair::PairId;
 use crate::study::result::AgentStatus;
@@ -33,6 +34,11 @@ pub struct RunState {
     pub redo: Vec<PairId>,
     /// The error message of each `Error` result.
     pub error_of: BTreeMap<PairId, String>,
+    /// `Error` results of a class the harness never pays for twice
+    /// (`study::class`: the model's context window): not retried by it.
+    pub kept: Vec<(PairId, Class)>,
+    /// Evals of a class no re-evaluation can change (`eval_grader_limit`).
+    pub eval_kept: Vec<(PairId, Class)>,
     /// result.json that Python cannot parse either: quarantined, then redone.
     pub corrupt: Vec<FileTrouble>,
     /// result.json the harness cannot read (permissions, I/O, size): stops.
@@ -90,8 +96,14 @@ impl RunState {
             match (&p.result, &p.result_trouble) {
                 (Some(r), _) if r.status == AgentStatus::Error => {
                     s.errors += 1;
-                    s.redo.push(pair.clone());
                     s.error_of.insert(pair.clone(), r.error.clone().unwrap_or_else(|| "(no message)".into()));
+                    // Retried by class: what the same call would fail again
+                    // with is kept (an agent_config_error stays to run: the
+                    // canary then stops the seed on it).
+                    match crate::study::class::of(Some(p)).0 {
+                        c if c.policy().action == Action::Keep => s.kept.push((pair.clone(), c)),
+                        _ => s.redo.push(pair.clone()),
+                    }
                 }
                 (Some(r), _) => {
                     s.done += 1;
@@ -120,8 +132,16 @@ impl RunState {
                 let errored = EvalVerdict::of(e) == EvalVerdict::Error;
                 self.eval_errors += usize::from(errored);
                 self.stale_evals += usize::from(stale);
-                if errored || stale {
-                    self.eval_redo.push(pair.clone());
+                // Re-evaluated by class: a patch the grader cannot take
+                // fails the same way every time; a timed-out test command
+                // is tried once more (forced evals run alone, one pair each,
+                // after the plain evals).
+                let class = crate::study::class::of(Some(p)).0;
+                match class.policy().action {
+                    _ if stale => self.eval_redo.push(pair.clone()),
+                    Action::ReEvaluate | Action::ReEvaluateAloneAtEnd => self.eval_redo.push(pair.clone()),
+                    Action::Keep if class.is_eval_error() => self.eval_kept.push((pair.clone(), class)),
+                    _ => {}
                 }
             }
             (None, Some(t)) => {
@@ -173,6 +193,12 @@ impl RunState {
         }
         if !self.corrupt.is_empty() {
             parts.push(format!("{} corrupt (to quarantine and redo)", self.corrupt.len()));
+        }
+        if !self.kept.is_empty() {
+            parts.push(format!("{} Error(s) not retried (the same call would fail again)", self.kept.len()));
+        }
+        if !self.eval_kept.is_empty() {
+            parts.push(format!("{} eval(s) the grader cannot take (not re-evaluated)", self.eval_kept.len()));
         }
         if !self.corrupt_evals.is_empty() {
             parts.push(format!("{} eval.json corrupt (to quarantine and redo)", self.corrupt_evals.len()));
@@ -327,6 +353,10 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
         .map(|p| (p.clone(), "no result.json".to_string()))
         .chain(st.redo.iter().map(|p| (p.clone(), st.error_of.get(p).cloned().unwrap_or_default())))
         .chain(st.corrupt.iter().map(|f| (f.pair.clone(), f.why.clone())))
+        .chain(st.kept.iter().map(|(p, c)| {
+            let why = st.error_of.get(p).cloned().unwrap_or_default();
+            (p.clone(), format!("{} (not retried: the same call fails the same way): {why}", c.name()))
+        }))
         .collect();
     RunStep::Done { failing }
 }
@@ -528,6 +558,91 @@ mod tests {
             next_run_step(1, &st, &h, &POLICY, 0.0),
             RunStep::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
         );
+    }
+
+    #[test]
+    fn a_failure_that_would_come_back_is_never_retried() {
+        // Pair 1 ran past the model's context window: kept, never retried;
+        // with nothing else to run the seed is done, and says why.
+        let mut st = state(2, 1);
+        st.new.clear();
+        st.kept = vec![(pair(1), Class::ModelContext)];
+        st.error_of.insert(pair(1), "litellm.ContextWindowExceededError: too long".into());
+        assert_eq!(st.to_run(), 0);
+        let step = next_run_step(1, &st, &after_canary(0), &POLICY, 0.0);
+        let RunStep::Done { failing } = step else { panic!("{step:?}") };
+        assert_eq!(failing.len(), 1);
+        assert!(failing[0].1.starts_with("model_context (not retried"), "{}", failing[0].1);
+    }
+
+    /// One pair's files: task id, agent status, agent error (JSON), patch
+    /// size, and its eval (error as JSON, feature2's output).
+    type PairFiles<'a> = (u64, &'a str, &'a str, u64, Option<(&'a str, &'a str)>);
+
+    /// A run's files, made in memory.
+    fn logs(pairs: &[PairFiles]) -> (Subset, RunLogs) {
+        let mut logs = RunLogs { name: "seed1".into(), exists: true, setting: "solo".into(), ..RunLogs::default() };
+        for (n, status, error, patch, eval) in pairs {
+            let result = format!(
+                r#"{{"repo": "amber_task", "task_id": {n}, "features": [1, 2], "setting": "solo", "ended_at": "2026-01-01T10:00:00", "total_cost": 0.1, "agent": {{"status": "{status}", "steps": 5, "error": {error}}}}}"#
+            );
+            let mut p = PairLogs {
+                result_present: true,
+                result: Some(crate::study::result::RunResult::from_text(&result).unwrap()),
+                ..PairLogs::default()
+            };
+            p.patch_bytes.insert("solo".into(), *patch);
+            if let Some((err, out)) = eval {
+                let e = format!(
+                    r#"{{"repo": "amber_task", "task_id": {n}, "features": [1, 2], "both_passed": false, "error": {err}, "evaluated_at": "2026-01-01T11:00:00", "feature1": {{"test_output": "1 passed"}}, "feature2": {{"test_output": "{out}"}}}}"#
+                );
+                p.eval_present = true;
+                p.eval = Some(crate::study::result::EvalResult::from_text(&e).unwrap());
+            }
+            logs.pairs.insert(pair(*n), p);
+        }
+        let subset = Subset {
+            name: "lite".into(),
+            tasks: pairs.len(),
+            repos: 1,
+            pairs: pairs.iter().map(|p| pair(p.0)).collect(),
+            pair_count: pairs.len(),
+        };
+        (subset, logs)
+    }
+
+    #[test]
+    fn the_state_sorts_errors_and_evals_by_class() {
+        let (subset, l) = logs(&[
+            (0, "Error", r#""litellm.ContextWindowExceededError: too long""#, 10, None),
+            (1, "Error", r#""litellm.RateLimitError: RateLimitError: 429""#, 10, None),
+            (2, "Submitted", "null", 123_519, Some((r#""Failed to write solo.patch: ""#, "1 passed"))),
+            (3, "Submitted", "null", 10, Some(("null", "Command timed out after 600 seconds"))),
+            (4, "Submitted", "null", 10, Some((r#""Failed to get base commit SHA""#, ""))),
+        ]);
+        let st = RunState::of(&subset, &l);
+        assert_eq!(st.kept, [(pair(0), Class::ModelContext)]);
+        assert_eq!(st.redo, [pair(1)]);
+        assert_eq!(st.eval_kept, [(pair(2), Class::EvalGraderLimit)]);
+        assert_eq!(st.eval_redo, [pair(3), pair(4)]);
+        let h = st.headline();
+        assert!(h.contains("1 Error(s) not retried") && h.contains("1 eval(s) the grader cannot take"), "{h}");
+    }
+
+    #[test]
+    fn evals_are_forced_again_by_class() {
+        // A grader-limit error is kept; a timeout and an infra error are
+        // forced once each (the plain evals done).
+        let mut st = state(3, 3);
+        st.eval_redo = vec![pair(1), pair(2)];
+        st.eval_kept = vec![(pair(0), Class::EvalGraderLimit)];
+        let mut h = EvalHistory::default();
+        h.record(&EvalStep::Eval);
+        assert_eq!(next_eval_step(&st, &h), EvalStep::ForceEval(pair(1)));
+        h.record(&EvalStep::ForceEval(pair(1)));
+        assert_eq!(next_eval_step(&st, &h), EvalStep::ForceEval(pair(2)));
+        h.record(&EvalStep::ForceEval(pair(2)));
+        assert_eq!(next_eval_step(&st, &h), EvalStep::RewriteSummary);
     }
 
     #[test]
