@@ -943,9 +943,12 @@ fn classes(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     const RATE_LIMITED: &str = "e2elist_task/3/f1_f2";
     const BIG: &str = "e2ecalc_task/1/f2_f3";
     const EMPTY: &str = "e2etext_task/2/f1_f2";
+    // The agent's OpenAI client tries a request three times (its own two
+    // retries), and each try starts a conversation at the stand-in: three
+    // 429s end one attempt of the harness.
     let script: BTreeMap<String, Vec<&str>> = [
-        (RETRIED, vec!["rate_limit", "solve"]),
-        (RATE_LIMITED, vec!["rate_limit", "rate_limit", "rate_limit"]),
+        (RETRIED, vec!["rate_limit"; 3].into_iter().chain(["solve"]).collect()),
+        (RATE_LIMITED, vec!["rate_limit"; 9]),
         (BIG, vec!["big", "big"]),
         (EMPTY, vec!["empty", "empty"]),
     ]
@@ -967,7 +970,11 @@ fn classes(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
             .find(|(_, pairs)| pairs.as_array().is_some_and(|a| a.iter().any(|p| p == pair)))
             .map(|(c, _)| c.clone())
     };
-    let conversations = sc.stand_in.as_ref().map(|s| world::conversations(&s.requests())).unwrap_or_default();
+    // Conversations the stand-in served (not refused with a 429): what was paid.
+    let requests = sc.stand_in.as_ref().map(|s| s.requests()).unwrap_or_default();
+    let served =
+        |pair: &str| requests.iter().filter(|r| r["pair"] == pair && r["step"] == 0 && r["status"] == 200).count();
+    let refused = |pair: &str| requests.iter().filter(|r| r["pair"] == pair && r["status"] == 429).count();
     let forced: Vec<String> = sc
         .events()
         .into_iter()
@@ -976,19 +983,24 @@ fn classes(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
             _ => None,
         })
         .collect();
-    for (pair, class, paid) in [
-        (RETRIED, "pass", 2),
-        (RATE_LIMITED, "infra_provider", 2),
-        (BIG, "eval_grader_limit", 1),
-        (EMPTY, "empty_patch", 1),
+    // (pair, class, conversations served, 429s): a 429 pair retried once by
+    // the harness (attempts = 2) is refused twice three times.
+    for (pair, class, paid, limited) in [
+        (RETRIED, "pass", 1, 3),
+        (RATE_LIMITED, "infra_provider", 0, 6),
+        (BIG, "eval_grader_limit", 1, 0),
+        (EMPTY, "empty_patch", 1, 0),
     ] {
         let got = class_of(pair);
         if got.as_deref() != Some(class) {
             failures.push(format!("{pair}: class {got:?}, expected {class}"));
         }
-        let had = conversations.get(pair).copied().unwrap_or(0);
-        if had != paid {
-            failures.push(format!("{pair}: the stand-in had {had} conversation(s), expected {paid}"));
+        if served(pair) != paid || refused(pair) != limited {
+            failures.push(format!(
+                "{pair}: the stand-in served {} conversation(s) and refused {} request(s), expected {paid} and {limited}",
+                served(pair),
+                refused(pair)
+            ));
         }
     }
     if forced.iter().any(|p| p == BIG) {
