@@ -38,6 +38,7 @@ fn classes_tree() -> Checkout {
     )
     .unwrap();
     std::fs::write(c.pair_dir(RUN, EMPTY).join("solo.patch"), "").unwrap();
+    set_agent(&c, EMPTY, |a| a["patch_lines"] = 0.into());
     set_eval(&c, EMPTY, |v| v["both_passed"] = false.into());
     // A generated file in the pull request: the grader's one argument
     // overflows and the Docker backend returns no stderr.
@@ -51,7 +52,18 @@ fn classes_tree() -> Checkout {
         v["feature2"]["passed"] = false.into();
         v["both_passed"] = false.into();
     });
-    set_agent(&c, GONE, |a| a["status"] = "LimitsExceeded".into());
+    set_agent(&c, GONE, |a| {
+        a["status"] = "LimitsExceeded".into();
+        a["patch_lines"] = 1.into();
+    });
+    // Its pull request lived in the container: with the container gone,
+    // `submitted_patch`'s `git diff` answers Docker's error, and the CLI
+    // writes that as the patch (connectors/git.py).
+    std::fs::write(
+        c.pair_dir(RUN, GONE).join("solo.patch"),
+        "Error response from daemon: container 4f2ae1 is not running\n",
+    )
+    .unwrap();
     let mut traj = String::from(r#"{"messages": ["#);
     traj += &r#"{"role": "tool", "content": "<returncode>0</returncode><output>ok</output>"}, "#.repeat(2000);
     traj += r#"{"role": "tool", "content": "<returncode>1</returncode><output>Error response from daemon: container 4f2ae1 is not running</output>"}, {"role": "exit", "content": "", "extra": {"exit_status": "LimitsExceeded", "submission": ""}}]}"#;
@@ -104,11 +116,7 @@ fn triage_tells_each_pair_and_its_evidence() {
         "{}",
         line(PROVIDER)
     );
-    assert!(
-        line(EMPTY).contains("empty_patch") && line(EMPTY).ends_with("solo.patch size: 0 bytes"),
-        "{}",
-        line(EMPTY)
-    );
+    assert!(line(EMPTY).contains("empty_patch") && line(EMPTY).ends_with("solo.patch size: empty"), "{}", line(EMPTY));
     assert!(
         line(HUGE).ends_with("eval.json error: \"Failed to write solo.patch: \" with patches of 123519 bytes"),
         "{}",
@@ -144,6 +152,7 @@ fn triage_tells_each_pair_and_its_evidence() {
     let o = c.xtask(&["triage", RUN, GONE]).ran();
     let story = o.stdout_text();
     assert!(story.contains("solo: LimitsExceeded"), "{story}");
+    assert!(story.contains("class: infra_container (solo.patch text: Error response from daemon"), "{story}");
     assert!(story.contains("[tool] <returncode>1</returncode><output>Error response from daemon"), "{story}");
     assert!(story.contains("[exit]"), "{story}");
 

@@ -545,8 +545,17 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
             None if limits_exceeded(&a.name, &key) => ("LimitsExceeded", cost_of(&a.name, &key) * 3.0, 100),
             None => ("Submitted", cost_of(&a.name, &key), 10 + (hash(&run_key) % 60) as u32),
         };
+        // A diff of the size real ones have (a few KiB): readers of the tree
+        // (verify, its benchmark) meet what they would meet in a study.
         let patch = if error.is_none() {
-            format!("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new {}\n", hash(&run_key) % 1000)
+            let n = hash(&run_key) % 1000;
+            let mut p = String::from(
+                "diff --git a/src/feature.py b/src/feature.py\nindex 3f2a1b0..9c8d7e6 100644\n--- a/src/feature.py\n+++ b/src/feature.py\n@@ -1,3 +1,40 @@\n",
+            );
+            for i in 0..40 {
+                p += &format!("+    value_{i} = compute_feature_{n}(arguments, options, context)  # line {i}\n");
+            }
+            p
         } else {
             String::new()
         };

@@ -222,7 +222,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     problems.extend(run.problems.iter().cloned());
     s.counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
     for pair in &subset.pairs {
-        let class = crate::study::class::of(run.pairs.get(pair)).0;
+        let class = run.pairs.get(pair).map_or(Class::Missing, |p| p.class);
         s.class_pairs.entry(class).or_default().push(pair.to_string());
     }
     for q in &run.quarantined {
@@ -403,7 +403,8 @@ pub fn pair_difficulties(
         .pairs
         .iter()
         .map(|pair| {
-            let classes: Vec<Class> = solo.iter().map(|r| crate::study::class::of(r.pairs.get(pair)).0).collect();
+            let classes: Vec<Class> =
+                solo.iter().map(|r| r.pairs.get(pair).map_or(Class::Missing, |p| p.class)).collect();
             let d = Difficulty::from_classes(&classes, eval_errors);
             (pair.clone(), classes, d)
         })

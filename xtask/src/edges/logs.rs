@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::study::class::TrajectoryTail;
+use crate::study::class::{TrajectoryTail, SMALL_PATCH_BYTES};
 use crate::study::json;
 use crate::study::pair::PairId;
 use crate::study::problem::Problem;
+use crate::study::result::AgentStatus;
 use crate::study::result::{EvalResult, EvalSummary, RunResult};
 use crate::study::run::{PairLogs, RunConfig, RunLogs, Trouble};
 
@@ -159,15 +160,6 @@ impl RunLogs {
                                 .path(path.clone()),
                         );
                     }
-                    for a in &r.agents {
-                        if let Some(size) = regular_file_size(&dir.join(layout::patch_file(&a.id))) {
-                            logs.patch_bytes.insert(a.id.clone(), size);
-                        }
-                        let traj = dir.join(layout::trajectory_file(&a.id));
-                        if let Some(tail) = read_tail(&traj, TRAJECTORY_TAIL_BYTES) {
-                            logs.trajectories.insert(a.id.clone(), TrajectoryTail::of(&tail));
-                        }
-                    }
                     logs.result = Some(r);
                 }
                 Err(t) => {
@@ -200,7 +192,50 @@ impl RunLogs {
                 }
             }
         }
+        // The class, once per pair: every count and rate reads it.
+        logs.class = crate::study::class::of(Some(&logs)).0;
+        self.read_agent_files(dir, &mut logs);
+        // The class, once per pair: every count and rate reads it.
+        logs.class = crate::study::class::of(Some(&logs)).0;
         logs
+    }
+
+    /// What the classes need of each agent's patch and trajectory, and no
+    /// more: verify reads thousands of pairs and must stay near the cost of
+    /// reading their small files. result.json's `patch_lines` says which
+    /// patches are empty or one line (Docker's error, written as the patch
+    /// when the container is gone); only those are opened, and the sizes
+    /// only when the eval could not write a patch (the grader's limit). A
+    /// trajectory's end is read for an Error (its exit status) and for an
+    /// empty patch (a container gone before its pull request).
+    fn read_agent_files(&self, dir: &Path, logs: &mut PairLogs) {
+        let Some(r) = &logs.result else { return };
+        let unwritable = logs
+            .eval
+            .as_ref()
+            .and_then(|e| e.error.as_deref())
+            .is_some_and(|e| e.starts_with(crate::study::class::FAILED_TO_WRITE.text));
+        let agents: Vec<(String, AgentStatus, Option<u64>)> =
+            r.agents.iter().map(|a| (a.id.clone(), a.status.clone(), a.patch_lines)).collect();
+        for (id, status, lines) in agents {
+            let tiny = lines.is_none_or(|n| n <= 1);
+            let patch_path = dir.join(layout::patch_file(&id));
+            let size = (tiny || unwritable).then(|| regular_file_size(&patch_path)).flatten();
+            if let Some(size) = size {
+                logs.patch_bytes.insert(id.clone(), size);
+            }
+            if tiny && size.is_some_and(|b| b > 0 && b <= SMALL_PATCH_BYTES) {
+                if let Some(text) = read_tail(&patch_path, SMALL_PATCH_BYTES) {
+                    logs.patch_texts.insert(id.clone(), String::from_utf8_lossy(&text).into_owned());
+                }
+            }
+            let empty = lines == Some(0) || size == Some(0);
+            if status == AgentStatus::Error || empty {
+                if let Some(tail) = read_tail(&dir.join(layout::trajectory_file(&id)), TRAJECTORY_TAIL_BYTES) {
+                    logs.trajectories.insert(id.clone(), TrajectoryTail::of(&tail));
+                }
+            }
+        }
     }
 
     /// `NaN` and the infinities: Python reads them, so they stay; each is
@@ -223,8 +258,11 @@ impl RunLogs {
 /// `None` when the file does not exist; `Some(Err)` when it cannot be read
 /// (the error says why: permissions, I/O, size).
 /// How much of a trajectory's end is read: its exit message and the last
-/// observations (a trajectory runs to megabytes; verify reads thousands).
-pub const TRAJECTORY_TAIL_BYTES: u64 = 16 << 10;
+/// observation or two (a trajectory runs to megabytes; verify reads
+/// thousands, and must stay near the cost of reading the small files). A
+/// container that is gone makes every later command answer Docker's short
+/// error, so that is what the end holds.
+pub const TRAJECTORY_TAIL_BYTES: u64 = 8 << 10;
 
 /// The size of a regular file; `None` when there is none (or it is a pipe,
 /// a device, a folder: nothing a patch file can be).
@@ -232,16 +270,28 @@ fn regular_file_size(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len())
 }
 
-/// The last `n` bytes of a regular file, as text (a cut character is
-/// replaced); `None` when it is absent, not a regular file, or unreadable.
-fn read_tail(path: &Path, n: u64) -> Option<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let len = regular_file_size(path)?;
-    let mut file = std::fs::File::open(path).ok()?;
-    file.seek(SeekFrom::Start(len.saturating_sub(n))).ok()?;
-    let mut bytes = Vec::new();
-    file.take(n).read_to_end(&mut bytes).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+/// The last `n` bytes of a regular file; `None` when it is absent, not a
+/// regular file, or unreadable. One open, non-blocking, so that a named
+/// pipe in its place is refused rather than waited on.
+fn read_tail(path: &Path, n: u64) -> Option<Vec<u8>> {
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let start = meta.len().saturating_sub(n);
+    let mut bytes = vec![0u8; (meta.len() - start) as usize];
+    let mut got = 0;
+    while got < bytes.len() {
+        match file.read_at(&mut bytes[got..], start + got as u64) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(_) => return None,
+        }
+    }
+    bytes.truncate(got);
+    Some(bytes)
 }
 
 fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String>> {

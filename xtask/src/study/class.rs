@@ -77,8 +77,22 @@ pub fn citations() -> Vec<&'static Cited> {
     all.extend(ABORTING.iter());
     all.extend(PROVIDER.iter());
     all.push(&DAEMON_PASSED_THROUGH);
+    all.push(&PATCH_FROM_THE_CONTAINER);
     all
 }
+
+/// The graded patch is what `git diff` answers inside the agent's
+/// container (`submitted_patch`, through the environment's `execute`): with
+/// the container gone, the answer is Docker's error, and that text becomes
+/// the patch.
+pub const PATCH_FROM_THE_CONTAINER: Cited = Cited {
+    text: "return result.get(\"output\", \"\") or \"\"",
+    file: "cooperbench/agents/mini_swe_agent_v2/connectors/git.py",
+};
+/// Patches up to this size are read whole: Docker's one-line error (with a
+/// 64-digit container id, about 120 bytes) fits, and a real diff is rarely
+/// this small (its headers alone take half of it).
+pub const SMALL_PATCH_BYTES: u64 = 200;
 
 /// Docker's words for a container that is gone (not the CLI's: Docker's).
 const DAEMON_GONE: [&str; 2] = ["Error response from daemon", "No such container"];
@@ -92,10 +106,11 @@ fn cited_name(c: &Cited) -> &'static str {
     c.text.trim_start_matches("class ")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
     /// No result.json (or one nobody can read).
+    #[default]
     Missing,
     /// An Error the same call would give again: the key, the model name,
     /// a parameter, the agent.
@@ -279,8 +294,12 @@ pub struct AgentFacts {
     pub status: Option<AgentStatus>,
     pub error: Option<String>,
     pub steps: Option<u64>,
-    /// The size of its patch file; `None` when there is none.
+    /// Lines of its patch, as result.json says.
+    pub patch_lines: Option<u64>,
+    /// The size of its patch file, where it was looked at; `None` else.
     pub patch_bytes: Option<u64>,
+    /// The patch's text when it is small ([`SMALL_PATCH_BYTES`]).
+    pub patch_text: Option<String>,
     /// What the end of its trajectory says; `None` when there is none.
     pub trajectory: Option<TrajectoryTail>,
 }
@@ -297,21 +316,23 @@ pub struct TrajectoryTail {
 }
 
 impl TrajectoryTail {
-    /// From the raw text of a trajectory's last bytes.
-    pub fn of(tail: &str) -> TrajectoryTail {
-        let exit_status = tail.rfind("\"exit_status\": \"").map(|i| {
-            let rest = &tail[i + "\"exit_status\": \"".len()..];
-            rest[..rest.find('"').unwrap_or(rest.len())].to_string()
+    /// From the raw bytes of a trajectory's end (verify reads thousands:
+    /// each needle is found with memchr's SIMD search, from the end).
+    pub fn of(tail: &[u8]) -> TrajectoryTail {
+        use memchr::memmem::rfind;
+        const EXIT: &[u8] = b"\"exit_status\": \"";
+        let exit_status = rfind(tail, EXIT).map(|i| {
+            let rest = &tail[i + EXIT.len()..];
+            let end = memchr::memchr(b'"', rest).unwrap_or(rest.len());
+            String::from_utf8_lossy(&rest[..end]).into_owned()
         });
         let daemon_gone = DAEMON_GONE.iter().find_map(|needle| {
-            let i = tail.rfind(needle)?;
-            Some(cut(&tail[i..], 120))
+            let i = rfind(tail, needle.as_bytes())?;
+            let end = (i + 240).min(tail.len());
+            Some(cut(&String::from_utf8_lossy(&tail[i..end]), 120))
         });
-        TrajectoryTail {
-            has_exit: exit_status.is_some() || tail.contains("\"role\": \"exit\""),
-            exit_status,
-            daemon_gone,
-        }
+        let has_exit = exit_status.is_some() || rfind(tail, b"\"role\": \"exit\"").is_some();
+        TrajectoryTail { exit_status, daemon_gone, has_exit }
     }
 }
 
@@ -365,7 +386,9 @@ impl PairFacts {
                     status: Some(a.status.clone()),
                     error: a.error.clone(),
                     steps: a.steps,
+                    patch_lines: a.patch_lines,
                     patch_bytes: p.patch_bytes.get(&a.id).copied(),
+                    patch_text: p.patch_texts.get(&a.id).cloned(),
                     trajectory: p.trajectories.get(&a.id).cloned(),
                 })
                 .collect(),
@@ -403,6 +426,11 @@ impl Evidence {
     pub fn line(&self) -> String {
         format!("{} {}: {}", self.file, self.field, self.text)
     }
+}
+
+/// Where Docker's words for a gone container start in a text.
+fn daemon_gone_at(text: &str) -> Option<usize> {
+    DAEMON_GONE.iter().filter_map(|n| text.find(n)).min()
 }
 
 /// The first `n` characters of a text on one line, `...` when cut.
@@ -466,8 +494,13 @@ pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
         }
         return (Class::AgentError, Some(Evidence::new("result.json", format!("{} error", a.id), &text)));
     }
-    // 2. Ended normally, but on a container that was gone.
+    // 2. Ended normally, but on a container that was gone: Docker's words
+    //    in the patch the CLI took from it, or at the trajectory's end.
     for a in &f.agents {
+        if let Some(i) = a.patch_text.as_deref().and_then(daemon_gone_at) {
+            let text = a.patch_text.as_deref().unwrap_or_default();
+            return (Class::InfraContainer, Some(Evidence::new(format!("{}.patch", a.id), "text", &text[i..])));
+        }
         if let Some(gone) = a.trajectory.as_ref().and_then(|t| t.daemon_gone.clone()) {
             return (Class::InfraContainer, Some(Evidence::new(format!("{}_traj.json", a.id), "observation", gone)));
         }
@@ -477,9 +510,10 @@ pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
         return (Class::Limits, None);
     }
     let patches: Vec<u64> = f.agents.iter().filter_map(|a| a.patch_bytes).collect();
-    if !patches.is_empty() && patches.len() == f.agents.len() && patches.iter().all(|b| *b == 0) {
+    let empty = |a: &AgentFacts| a.patch_bytes == Some(0) || (a.patch_bytes.is_none() && a.patch_lines == Some(0));
+    if !f.agents.is_empty() && f.agents.iter().all(empty) {
         let names: Vec<String> = f.agents.iter().map(|a| format!("{}.patch", a.id)).collect();
-        return (Class::EmptyPatch, Some(Evidence::new(names.join(", "), "size", "0 bytes")));
+        return (Class::EmptyPatch, Some(Evidence::new(names.join(", "), "size", "empty")));
     }
     // 4. The evaluation.
     let Some(e) = &f.eval else { return (Class::NotEvaluated, None) };
@@ -602,12 +636,12 @@ mod tests {
         assert_eq!(classify(&facts(a.clone(), None)).0, Class::AgentConfigError);
         a.error = Some("something the adapter said".into());
         a.trajectory = Some(TrajectoryTail::of(
-            r#"{"role": "exit", "content": "x", "extra": {"exit_status": "ContextWindowExceededError", "submission": ""}}"#,
+            br#"{"role": "exit", "content": "x", "extra": {"exit_status": "ContextWindowExceededError", "submission": ""}}"#,
         ));
         let (c, e) = classify(&facts(a.clone(), None));
         assert_eq!(c, Class::ModelContext);
         assert_eq!(e.unwrap().line(), "solo_traj.json exit_status: ContextWindowExceededError");
-        a.trajectory = Some(TrajectoryTail::of(r#""extra": {"exit_status": "RateLimitError", "submission": ""}"#));
+        a.trajectory = Some(TrajectoryTail::of(br#""extra": {"exit_status": "RateLimitError", "submission": ""}"#));
         assert_eq!(classify(&facts(a.clone(), None)).0, Class::InfraProvider);
         // The container never started: Python's text of the failed command.
         let mut b = solo(AgentStatus::Error);
@@ -630,13 +664,29 @@ mod tests {
     fn a_gone_container_is_the_machines_not_the_models() {
         let mut a = solo(AgentStatus::LimitsExceeded);
         a.trajectory = Some(TrajectoryTail::of(
-            "\"content\": \"Error response from daemon: container 4f2a is not running\"}, {\"role\": \"exit\"",
+            b"\"content\": \"Error response from daemon: container 4f2a is not running\"}, {\"role\": \"exit\"",
         ));
         let (c, e) = classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL])));
         assert_eq!(c, Class::InfraContainer);
         assert!(e.unwrap().text.starts_with("Error response from daemon: container 4f2a"));
         a.trajectory = None;
         assert_eq!(classify(&facts(a, None)).0, Class::Limits);
+    }
+
+    #[test]
+    fn a_patch_that_is_dockers_error_is_a_gone_container() {
+        // What `submitted_patch` returns when every `docker exec` answers
+        // Docker's error: that text, graded as the patch.
+        let mut a = solo(AgentStatus::Submitted);
+        let said = "Error response from daemon: container 4f2ae1c0 is not running\n";
+        a.patch_bytes = Some(said.len() as u64);
+        a.patch_text = Some(said.into());
+        let (c, e) = classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL])));
+        assert_eq!(c, Class::InfraContainer);
+        assert_eq!(e.unwrap().line(), "solo.patch text: Error response from daemon: container 4f2ae1c0 is not running");
+        // A small real diff is just a diff.
+        a.patch_text = Some("diff --git a/x b/x\n+fixed\n".into());
+        assert_eq!(classify(&facts(a, evaluated(false, [PYTEST_FAIL, PYTEST_FAIL]))).0, Class::Fail);
     }
 
     #[test]
@@ -680,7 +730,7 @@ mod tests {
         // of its kind; LimitsExceeded with an empty patch is limits.
         let mut a = solo(AgentStatus::Error);
         a.error = Some("litellm.RateLimitError: 429".into());
-        a.trajectory = Some(TrajectoryTail::of("No such container: 4f2a"));
+        a.trajectory = Some(TrajectoryTail::of(b"No such container: 4f2a"));
         assert_eq!(classify(&facts(a, None)).0, Class::InfraProvider);
         let mut b = solo(AgentStatus::LimitsExceeded);
         b.patch_bytes = Some(0);

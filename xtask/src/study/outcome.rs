@@ -194,7 +194,7 @@ impl Row {
             stale,
             cost: crate::study::result::valid_cost(p.result.as_ref().and_then(|r| r.total_cost)),
             cooperbench_version: None,
-            class: crate::study::class::of(Some(p)).0,
+            class: p.class,
         }
     }
 

@@ -100,7 +100,7 @@ impl RunState {
                     // Retried by class: what the same call would fail again
                     // with is kept (an agent_config_error stays to run: the
                     // canary then stops the seed on it).
-                    match crate::study::class::of(Some(p)).0 {
+                    match p.class {
                         c if c.policy().action == Action::Keep => s.kept.push((pair.clone(), c)),
                         _ => s.redo.push(pair.clone()),
                     }
@@ -136,7 +136,7 @@ impl RunState {
                 // fails the same way every time; a timed-out test command
                 // is tried once more (forced evals run alone, one pair each,
                 // after the plain evals).
-                let class = crate::study::class::of(Some(p)).0;
+                let class = p.class;
                 match class.policy().action {
                     _ if stale => self.eval_redo.push(pair.clone()),
                     Action::ReEvaluate | Action::ReEvaluateAloneAtEnd => self.eval_redo.push(pair.clone()),
@@ -599,6 +599,7 @@ mod tests {
                 p.eval_present = true;
                 p.eval = Some(crate::study::result::EvalResult::from_text(&e).unwrap());
             }
+            p.class = crate::study::class::of(Some(&p)).0;
             logs.pairs.insert(pair(*n), p);
         }
         let subset = Subset {

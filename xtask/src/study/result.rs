@@ -116,6 +116,8 @@ struct RawAgent {
     error: Option<Value>,
     #[serde(default)]
     steps: Option<Number>,
+    #[serde(default)]
+    patch_lines: Option<Number>,
     /// Coop: the feature the agent had, which names its files.
     #[serde(default)]
     feature_id: Option<Number>,
@@ -129,6 +131,8 @@ pub struct AgentRecord {
     pub status: AgentStatus,
     pub error: Option<String>,
     pub steps: Option<u64>,
+    /// Lines of its patch, as result.json says (0: an empty patch).
+    pub patch_lines: Option<u64>,
 }
 
 fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Number>, D::Error> {
@@ -144,6 +148,11 @@ fn message(v: Option<Value>) -> Option<String> {
     }
 }
 
+/// A count as the file says it, when it is a whole number.
+fn whole(n: Option<Number>) -> Option<u64> {
+    n.map(|n| n.0).filter(|n| *n >= 0.0 && n.fract() == 0.0).map(|n| n as u64)
+}
+
 impl RunResult {
     pub fn from_text(text: &str) -> Result<RunResult, String> {
         let r: RawResult = crate::study::json::from_str(text)?;
@@ -152,7 +161,8 @@ impl RunResult {
             id,
             status: AgentStatus::parse(&a.status),
             error: message(a.error),
-            steps: a.steps.map(|n| n.0).filter(|n| *n >= 0.0 && n.fract() == 0.0).map(|n| n as u64),
+            steps: whole(a.steps),
+            patch_lines: whole(a.patch_lines),
         };
         let agents: Vec<AgentRecord> = if r.setting == "solo" || r.agent.is_some() {
             vec![record("solo".into(), r.agent.ok_or("missing field `agent`")?)]

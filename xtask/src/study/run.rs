@@ -28,8 +28,13 @@ pub struct PairLogs {
     pub eval_trouble: Option<Trouble>,
     /// Per agent id (`solo`, `agent1`, ...): the size of its patch file.
     pub patch_bytes: BTreeMap<String, u64>,
+    /// Per agent id: the text of a small patch (`class::SMALL_PATCH_BYTES`).
+    pub patch_texts: BTreeMap<String, String>,
     /// Per agent id: what the last bytes of its trajectory say.
     pub trajectories: BTreeMap<String, crate::study::class::TrajectoryTail>,
+    /// Its class, computed once when read (`study::class::of` recomputes it
+    /// with the evidence).
+    pub class: crate::study::class::Class,
 }
 
 /// Why a file that is there could not be read into its model. The kind
