@@ -172,6 +172,10 @@ fn dry_run_starts_nothing() {
     assert!(o.contains("seed 1 (command-a-solo-seed1): not started; new 100, redo 0, done 0"), "{o}");
     assert!(o.contains("estimate: 200 pairs at $0.327"), "{o}");
     assert!(o.contains("dry run: nothing was started"));
+    // And what each outcome class would lead to, from the policy table.
+    assert!(o.contains("what seeds does with each outcome class"), "{o}");
+    let row = o.lines().find(|l| l.trim_start().starts_with("eval_grader_limit")).unwrap_or_else(|| panic!("{o}"));
+    assert!(row.contains("not a trial") && row.ends_with("nothing: the outcome stands"), "{row}");
     assert_eq!(c.sim_record().len(), before);
     assert!(!c.cb().join("logs").join(SEED1).exists());
     assert!(!o.contains(KEY));

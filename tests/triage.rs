@@ -185,3 +185,15 @@ fn report_gives_both_denominators() {
         "{csv}"
     );
 }
+
+/// `status` says whose each outcome is too, per run.
+#[test]
+fn status_shows_the_classes() {
+    let c = classes_tree();
+    let o = c.xtask(&["status"]).ran();
+    o.expect_code(0);
+    let out = o.stdout_text();
+    let line =
+        out.lines().find(|l| l.starts_with(RUN) && l.contains("infra_provider")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("infra_provider 1, infra_container 1,") && line.contains("empty_patch 1"), "{line}");
+}

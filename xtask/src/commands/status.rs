@@ -19,12 +19,32 @@ pub fn run(flags: StatusFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     let mut runs: Vec<(String, String)> = vec![(exp.baseline_run.clone(), "baseline".into())];
     runs.extend(exp.seeds.iter().map(|s| (exp.seed_run(*s), format!("seed {s}"))));
     runs.extend(exp.coop_runs.iter().map(|r| (r.clone(), "coop".into())));
+    let mut classes = Vec::new();
     let states: Vec<(String, RunState)> = runs
         .into_iter()
-        .map(|(run, role)| (role, RunState::of(&subset, &RunLogs::load(&exp.cooperbench_dir, &run))))
+        .map(|(run, role)| {
+            let logs = RunLogs::load(&exp.cooperbench_dir, &run);
+            classes.push((run.clone(), class_line(&subset, &logs)));
+            (role, RunState::of(&subset, &logs))
+        })
         .collect();
     print!("{}", render(&subset, &states));
+    // Whose each outcome is, for the runs that have any.
+    let lines: Vec<String> =
+        classes.into_iter().filter(|(_, l)| !l.is_empty()).map(|(run, l)| format!("{run:<28} {l}\n")).collect();
+    if !lines.is_empty() {
+        print!("\n{}", lines.concat());
+    }
     Ok(0)
+}
+
+/// `pass 26, fail 66, limits 8` over the subset's pairs the run has.
+fn class_line(subset: &Subset, logs: &RunLogs) -> String {
+    let mut counts: std::collections::BTreeMap<crate::study::class::Class, usize> = Default::default();
+    for p in subset.pairs.iter().filter_map(|p| logs.pairs.get(p)) {
+        *counts.entry(p.class).or_default() += 1;
+    }
+    counts.iter().map(|(c, n)| format!("{} {n}", c.name())).collect::<Vec<_>>().join(", ")
 }
 
 pub fn render(subset: &Subset, states: &[(String, RunState)]) -> String {

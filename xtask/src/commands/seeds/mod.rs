@@ -160,6 +160,15 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
 
     let to_run = job.show_plan();
     if flags.dry_run {
+        // What each outcome will lead to, from the study's policy table.
+        crate::say!("\nwhat seeds does with each outcome class (study::class::POLICY):");
+        for p in crate::study::class::POLICY {
+            let trial = match p.trial {
+                crate::study::class::Trial::None => "not a trial",
+                _ => "a trial",
+            };
+            crate::say!("  {:<20} {:<12} {}", p.class.name(), trial, crate::commands::triage::action(p.action));
+        }
         crate::say!("\ndry run: nothing was started");
         return Ok(0);
     }
