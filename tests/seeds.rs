@@ -105,7 +105,20 @@ fn run_errors_are_retried_until_clean() {
     assert!(o.contains("[seed1] run (attempt 2)"), "{o}");
     // 100 pairs, 3 of them twice: the CLI redid only the Error ones.
     assert_eq!(count(&c, "run", SEED1), 103);
-    assert!(report(&c, &["command-a-solo", SEED1, SEED2]).ok);
+    let r = report(&c, &["command-a-solo", SEED1, SEED2]);
+    assert!(r.ok);
+    // The attempt history names them, with their class before the retry
+    // (0 steps and no exit message: infra_sandbox), and verify lists them.
+    let history = std::fs::read_to_string(c.cb().join("logs").join(SEED1).join("harness-attempts.jsonl")).unwrap();
+    let retries: Vec<&str> = history.lines().filter(|l| l.contains("\"invocation\":\"run 2\"")).collect();
+    assert_eq!(retries.len(), 3, "{history}");
+    assert!(retries.iter().all(|l| l.contains("\"class_before\":\"infra_sandbox\"")), "{history}");
+    assert_eq!(history.lines().filter(|l| l.contains("\"invocation\":\"canary\"")).count(), 1);
+    let seed1 = r.runs.iter().find(|s| s.name == SEED1).unwrap();
+    assert_eq!(seed1.retried.len(), 3, "{:?}", seed1.retried);
+    assert!(seed1.retried.values().all(|n| *n == 2));
+    let text = xtask::commands::verify::render_text(&r);
+    assert!(text.contains("paid more than once:"), "{text}");
 }
 
 #[test]

@@ -58,6 +58,8 @@ pub struct RunSummary {
     pub quarantined: Vec<String>,
     /// Per class, every subset pair in it (as SWE-bench lists `*_ids`).
     pub class_pairs: BTreeMap<Class, Vec<String>>,
+    /// Pairs `seeds` paid for more than once, with how many times.
+    pub retried: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -213,6 +215,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         stale_evals: Vec::new(),
         quarantined: Vec::new(),
         class_pairs: BTreeMap::new(),
+        retried: BTreeMap::new(),
     };
     if !run.exists {
         problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(layout::run_rel(name)));
@@ -221,6 +224,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     }
     problems.extend(run.problems.iter().cloned());
     s.counts = Counts::of(run.pairs.values().map(Row::of).collect::<Vec<_>>().iter());
+    s.retried = run.attempts.iter().filter(|(_, n)| **n > 1).map(|(p, n)| (p.clone(), *n)).collect();
     for pair in &subset.pairs {
         let class = run.pairs.get(pair).map_or(Class::Missing, |p| p.class);
         s.class_pairs.entry(class).or_default().push(pair.to_string());
@@ -472,6 +476,10 @@ pub fn render_text(r: &Report) -> String {
         if !classes.is_empty() {
             let _ = writeln!(o, "{:<28} {}", s.name, classes.join(", "));
         }
+    }
+    for s in r.runs.iter().filter(|s| !s.retried.is_empty()) {
+        let pairs: Vec<String> = s.retried.iter().map(|(p, n)| format!("{p} ({n})")).collect();
+        let _ = writeln!(o, "{:<28} paid more than once: {}", s.name, pairs.join(", "));
     }
     if r.runs.iter().any(|s| !s.class_pairs.is_empty()) {
         let _ = writeln!(o);

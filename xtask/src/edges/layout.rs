@@ -55,6 +55,11 @@ pub fn run_dir(cooperbench_dir: &Path, run: &str) -> PathBuf {
     cooperbench_dir.join("logs").join(run)
 }
 
+/// `logs/<run>/harness-attempts.jsonl` (`edges::attempts`).
+pub fn attempts(cooperbench_dir: &Path, run: &str) -> PathBuf {
+    run_dir(cooperbench_dir, run).join("harness-attempts.jsonl")
+}
+
 pub fn manifest(cooperbench_dir: &Path, run: &str) -> PathBuf {
     run_dir(cooperbench_dir, run).join(MANIFEST)
 }

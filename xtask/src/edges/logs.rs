@@ -61,6 +61,8 @@ impl RunLogs {
             .map(|l| l.trim().to_string())
             .collect();
         run.manifest = crate::edges::manifest::Manifest::load(cooperbench_dir, name);
+        run.attempts =
+            crate::edges::attempts::read(cooperbench_dir, name).into_iter().map(|(p, a)| (p, a.len())).collect();
         let summary = dir.join(layout::EVAL_SUMMARY);
         if summary.exists() {
             run.eval_summary = Some(read_text(&summary).and_then(|t| EvalSummary::from_text(&t)));

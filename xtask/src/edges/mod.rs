@@ -8,6 +8,7 @@
 //! (tests/layers.rs fails if it does).
 
 pub(crate) mod agent_config;
+pub(crate) mod attempts;
 pub(crate) mod cli;
 pub(crate) mod clock;
 pub(crate) mod command;

@@ -93,6 +93,9 @@ pub struct RunLogs {
     pub eval_summary: Option<Result<EvalSummary, String>>,
     /// Files the harness moved aside, relative to the checkout.
     pub quarantined: Vec<String>,
+    /// Per pair (`repo/task/fA_fB`), how many times `seeds` paid for it
+    /// (`logs/<run>/harness-attempts.jsonl`; empty for runs it did not make).
+    pub attempts: BTreeMap<String, usize>,
     /// What made the run, when `seeds` made it (`None`: absent).
     pub manifest: Option<Result<crate::study::provenance::Manifest, String>>,
     pub problems: Vec<Problem>,

@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::edges::attempts::Attempt;
 use crate::edges::cli::{self, Ended, Invocation};
 use crate::edges::command;
 use crate::edges::docker;
@@ -30,6 +31,7 @@ use crate::edges::events::{Event, Events};
 use crate::edges::experiment::{Backend, CommonFlags, Experiment};
 use crate::edges::logs::ResultsWatch;
 use crate::edges::manifest::Manifest;
+use crate::study::class::Class;
 use crate::study::outcome::EvalErrors;
 use crate::study::pair::PairId;
 use crate::study::plan::{self, human_duration, EvalHistory, EvalStep, RunHistory, RunState, RunStep};
@@ -350,6 +352,25 @@ impl Job {
     }
 
     /// Appends to `.harness/events.jsonl` (when the run has begun).
+    /// Records that `pairs` are about to be paid for (their class before);
+    /// a failure to write is said, and the run goes on.
+    fn attempts(&self, run: &str, pairs: &[PairId], invocation: &str) {
+        let logs = RunLogs::load(&self.cb, run);
+        let at = crate::edges::clock::now().to_iso();
+        let lines: Vec<Attempt> = pairs
+            .iter()
+            .map(|p| Attempt {
+                at: at.clone(),
+                pair: p.to_string(),
+                class_before: logs.pairs.get(p).map_or(Class::Missing, |l| l.class).name().to_string(),
+                invocation: invocation.to_string(),
+            })
+            .collect();
+        if let Err(e) = crate::edges::attempts::record(&self.cb, run, &lines) {
+            crate::say!("[{}] could not record the attempts: {e}", seed_label(&self.exp, run));
+        }
+    }
+
     fn event(&self, e: Event) {
         if let Some(events) = &self.events {
             events.record(e);
@@ -387,6 +408,7 @@ impl Job {
             match &step {
                 RunStep::Quarantine(paths) => self.quarantine(&run, paths)?,
                 RunStep::Canary(pair) => {
+                    self.attempts(&run, std::slice::from_ref(pair), "canary");
                     self.invoke(&run, Kind::Canary(pair))?;
                     let r = RunLogs::load(&self.cb, &run).pairs.get(pair).and_then(|p| p.result.clone());
                     if let Some(r) = &r {
@@ -401,6 +423,9 @@ impl Job {
                     });
                 }
                 RunStep::Run { attempt, pairs } => {
+                    let paying: Vec<PairId> =
+                        st.new.iter().chain(&st.redo).chain(st.corrupt.iter().map(|f| &f.pair)).cloned().collect();
+                    self.attempts(&run, &paying, &format!("run {attempt}"));
                     self.event(Event::Run { run: run.clone(), attempt: *attempt, pairs: *pairs });
                     let kind = Kind::Run { attempt: *attempt };
                     crate::say!("[{label}] {}: {pairs} pairs", kind.label());
