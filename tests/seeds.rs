@@ -469,3 +469,40 @@ fn a_missing_task_image_stops_the_canary_with_the_clis_words() {
     );
     assert_eq!(count(&c, "run", SEED1), 1, "more than the canary was spent");
 }
+
+/// A pair that ended normally on a container that was gone (the CLI took
+/// Docker's error as its patch, connectors/git.py) looks done to the CLI.
+/// The next `seeds` moves its folder aside (never deletes it), runs it
+/// alone once, and records the attempt.
+#[test]
+fn a_pair_whose_container_was_gone_is_rerun_alone() {
+    let c = with_baseline();
+    seeds(&c, &["--yes", "--seeds", "1"], &[]).expect_code(0);
+    let pair = "amber_task/1000/f1_f3";
+    let dir = c.pair_dir(SEED1, pair);
+    edit_json(&dir.join("result.json"), |v| v["agent"]["patch_lines"] = 1.into());
+    std::fs::write(dir.join("solo.patch"), "Error response from daemon: container 4f2ae1 is not running\n").unwrap();
+    let before = count(&c, "run", SEED1);
+    let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
+    out.expect_code(0);
+    let o = text(&out);
+    assert!(o.contains("1 ended on a container that was gone (to rerun alone)"), "{o}");
+    assert!(o.contains(&format!("moved {pair} aside to logs/{SEED1}/moved-aside/solo/{pair}.1")), "{o}");
+    // One more run, of that pair alone.
+    assert_eq!(count(&c, "run", SEED1), before + 1);
+    assert_eq!(c.sim_work("run", SEED1).iter().filter(|p| *p == pair).count(), 2);
+    // The old folder is kept, whole; the new one is the CLI's.
+    let kept = c.cb().join(format!("logs/{SEED1}/moved-aside/solo/{pair}.1"));
+    assert!(std::fs::read_to_string(kept.join("solo.patch")).unwrap().starts_with("Error response from daemon"));
+    assert!(!std::fs::read_to_string(dir.join("solo.patch")).unwrap().contains("daemon"));
+    let history = std::fs::read_to_string(c.cb().join("logs").join(SEED1).join("harness-attempts.jsonl")).unwrap();
+    assert!(
+        history.lines().any(|l| l.contains(pair)
+            && l.contains("\"class_before\":\"infra_container\"")
+            && l.contains("\"invocation\":\"rerun\"")),
+        "{history}"
+    );
+    let r = report(&c, &[SEED1]);
+    assert!(r.ok, "{}", xtask::commands::verify::render_text(&r));
+    assert!(!r.runs[0].class_pairs.contains_key(&xtask::study::class::Class::InfraContainer));
+}

@@ -51,6 +51,13 @@ pub fn pair_rel(run: &str, setting: &str, pair: &PairId) -> String {
     format!("logs/{run}/{setting}/{}", pair.rel_dir())
 }
 
+/// Where a pair folder moved aside for a rerun goes: under the run's
+/// `moved-aside/`, outside every setting folder (so no reader takes it for
+/// the pair), with `.N` on its name; never deleted.
+pub fn moved_aside_rel(run: &str, setting: &str, pair: &PairId, n: u32) -> String {
+    format!("logs/{run}/moved-aside/{setting}/{}.{n}", pair.rel_dir())
+}
+
 pub fn run_dir(cooperbench_dir: &Path, run: &str) -> PathBuf {
     cooperbench_dir.join("logs").join(run)
 }

@@ -43,3 +43,25 @@ pub fn move_aside(path: &Path) -> anyhow::Result<PathBuf> {
     std::fs::rename(path, &target)?;
     Ok(target)
 }
+
+/// Moves a pair's whole folder aside (never deletes it), so that the CLI
+/// runs the pair again as new; returns where it went, relative to the
+/// checkout. (The attempt history and the events record it; the quarantine
+/// log is for unreadable files.)
+pub fn pair_aside(
+    cooperbench_dir: &Path,
+    run: &str,
+    setting: &str,
+    pair: &crate::study::pair::PairId,
+) -> anyhow::Result<String> {
+    let from = cooperbench_dir.join(layout::pair_rel(run, setting, pair));
+    anyhow::ensure!(from.is_dir(), "{}: no such folder; nothing was moved", from.display());
+    let rel = (1..)
+        .map(|n| layout::moved_aside_rel(run, setting, pair, n))
+        .find(|r| !cooperbench_dir.join(r).exists())
+        .expect("an unused name");
+    let to = cooperbench_dir.join(&rel);
+    std::fs::create_dir_all(to.parent().unwrap_or(cooperbench_dir))?;
+    std::fs::rename(&from, &to)?;
+    Ok(rel)
+}

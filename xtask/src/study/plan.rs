@@ -39,6 +39,10 @@ pub struct RunState {
     pub kept: Vec<(PairId, Class)>,
     /// Evals of a class no re-evaluation can change (`eval_grader_limit`).
     pub eval_kept: Vec<(PairId, Class)>,
+    /// Pairs that ended normally on a container that was gone
+    /// (`infra_container`): the CLI counts them done, so only moving the
+    /// folder aside and running the pair alone redoes them.
+    pub rerun: Vec<PairId>,
     /// result.json that Python cannot parse either: quarantined, then redone.
     pub corrupt: Vec<FileTrouble>,
     /// result.json the harness cannot read (permissions, I/O, size): stops.
@@ -107,6 +111,9 @@ impl RunState {
                 }
                 (Some(r), _) => {
                     s.done += 1;
+                    if p.class == Class::InfraContainer {
+                        s.rerun.push(pair.clone());
+                    }
                     s.eval_of(pair, p, r, &file);
                 }
                 (None, Some(t @ Trouble::NotJson(_))) => s.corrupt.push(file(RESULT_FILE, t)),
@@ -197,6 +204,9 @@ impl RunState {
         if !self.kept.is_empty() {
             parts.push(format!("{} Error(s) not retried (the same call would fail again)", self.kept.len()));
         }
+        if !self.rerun.is_empty() {
+            parts.push(format!("{} ended on a container that was gone (to rerun alone)", self.rerun.len()));
+        }
         if !self.eval_kept.is_empty() {
             parts.push(format!("{} eval(s) the grader cannot take (not re-evaluated)", self.eval_kept.len()));
         }
@@ -231,6 +241,7 @@ pub struct SpendPolicy {
 pub struct RunHistory {
     canary: Option<PairId>,
     runs: u32,
+    reran: BTreeSet<PairId>,
 }
 
 impl RunHistory {
@@ -240,6 +251,9 @@ impl RunHistory {
         match step {
             RunStep::Canary(pair) => self.canary = Some(pair.clone()),
             RunStep::Run { attempt, .. } => self.runs = *attempt,
+            RunStep::Rerun(pair) => {
+                self.reran.insert(pair.clone());
+            }
             RunStep::Quarantine(_) | RunStep::Done { .. } | RunStep::Stop(_) => {}
         }
     }
@@ -254,6 +268,9 @@ pub enum RunStep {
     Canary(PairId),
     /// A plain `run`; it does every pair without a good result.
     Run { attempt: u32, pairs: usize },
+    /// Move this pair's folder aside and run it alone: it ended on a
+    /// container that was gone, and the CLI would not redo it. Once a pair.
+    Rerun(PairId),
     /// Nothing left to do; these pairs still had no good result.
     Done { failing: Vec<(PairId, String)> },
     /// Stop this seed, and say why.
@@ -347,12 +364,22 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
         return over_budget(p, spent, pairs, &format!("{pairs} pairs of seed {seed}"))
             .unwrap_or_else(|| before_a_run(RunStep::Run { attempt: h.runs + 1, pairs }));
     }
+    // Pairs the machine failed although they look done: once each, alone.
+    if let Some(pair) = st.rerun.iter().find(|p| !h.reran.contains(*p)) {
+        return over_budget(p, spent, 1, &format!("the rerun of {pair}"))
+            .unwrap_or_else(|| RunStep::Rerun(pair.clone()));
+    }
     let failing = st
         .new
         .iter()
         .map(|p| (p.clone(), "no result.json".to_string()))
         .chain(st.redo.iter().map(|p| (p.clone(), st.error_of.get(p).cloned().unwrap_or_default())))
         .chain(st.corrupt.iter().map(|f| (f.pair.clone(), f.why.clone())))
+        .chain(
+            st.rerun
+                .iter()
+                .map(|p| (p.clone(), "infra_container: its container was gone, also after a rerun".to_string())),
+        )
         .chain(st.kept.iter().map(|(p, c)| {
             let why = st.error_of.get(p).cloned().unwrap_or_default();
             (p.clone(), format!("{} (not retried: the same call fails the same way): {why}", c.name()))
@@ -557,6 +584,26 @@ mod tests {
         assert_eq!(
             next_run_step(1, &st, &h, &POLICY, 0.0),
             RunStep::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
+        );
+    }
+
+    #[test]
+    fn a_pair_that_ended_on_a_gone_container_is_rerun_once_alone() {
+        let mut st = state(3, 3);
+        st.new.clear();
+        st.rerun = vec![pair(2)];
+        let mut h = after_canary(1);
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Rerun(pair(2)));
+        h.record(&RunStep::Rerun(pair(2)));
+        // Still gone after the rerun: named, not run a third time.
+        let RunStep::Done { failing } = next_run_step(1, &st, &h, &POLICY, 0.0) else { panic!() };
+        assert_eq!(failing.len(), 1);
+        assert!(failing[0].1.starts_with("infra_container"), "{failing:?}");
+        // The budget rule holds for it too.
+        let e = Estimate { cost_per_pair: 0.5, seconds_per_pair: 60.0, from_pairs: 100 };
+        let tight = SpendPolicy { attempts: 3, max_cost: Some(1.0), estimate: Some(e) };
+        assert!(
+            matches!(next_run_step(1, &st, &after_canary(1), &tight, 0.8), RunStep::Stop(m) if m.contains("rerun of"))
         );
     }
 

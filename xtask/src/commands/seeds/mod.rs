@@ -93,9 +93,15 @@ pub struct SeedsFlags {
 #[derive(Debug, Clone, Copy)]
 enum Kind<'a> {
     Canary(&'a PairId),
-    Run { attempt: u32 },
+    /// One pair again, alone, its old folder moved aside.
+    Rerun(&'a PairId),
+    Run {
+        attempt: u32,
+    },
     Eval,
-    EvalRetry { missing: usize },
+    EvalRetry {
+        missing: usize,
+    },
     ForceEval(&'a PairId),
 }
 
@@ -103,6 +109,7 @@ impl Kind<'_> {
     fn label(self) -> String {
         match self {
             Kind::Canary(_) => "canary".into(),
+            Kind::Rerun(pair) => format!("rerun {pair} (its container was gone)"),
             Kind::Run { attempt: 1 } => "run".into(),
             Kind::Run { attempt } => format!("run (attempt {attempt})"),
             Kind::Eval => "eval".into(),
@@ -432,6 +439,16 @@ impl Job {
                     self.invoke(&run, kind)?;
                     crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
                 }
+                RunStep::Rerun(pair) => {
+                    self.attempts(&run, std::slice::from_ref(pair), "rerun");
+                    let setting = RunLogs::load(&self.cb, &run).setting;
+                    let moved = quarantine::pair_aside(&self.cb, &run, &setting, pair)
+                        .map_err(|e| Stop::Failed(format!("cannot move {pair} aside for its rerun: {e:#}")))?;
+                    crate::say!("[{label}] moved {pair} aside to {moved}: it ended on a container that was gone");
+                    self.event(Event::Quarantine { run: run.clone(), paths: vec![moved] });
+                    self.invoke(&run, Kind::Rerun(pair))?;
+                    crate::say!("[{label}] after {}: {}", Kind::Rerun(pair).label(), self.state(&run).headline());
+                }
                 RunStep::Done { failing } => {
                     self.event(Event::Done {
                         run: run.clone(),
@@ -492,7 +509,7 @@ impl Job {
     fn invoke(&self, run: &str, kind: Kind) -> Result<(), Stop> {
         let what = kind.label();
         let args = match kind {
-            Kind::Canary(pair) => self.run_args(run, Some(pair)),
+            Kind::Canary(pair) | Kind::Rerun(pair) => self.run_args(run, Some(pair)),
             Kind::Run { .. } => self.run_args(run, None),
             Kind::Eval | Kind::EvalRetry { .. } => command::eval(&self.exp, run, None),
             Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
