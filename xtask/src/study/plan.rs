@@ -34,6 +34,8 @@ pub struct RunState {
     pub redo: Vec<PairId>,
     /// The error message of each `Error` result.
     pub error_of: BTreeMap<PairId, String>,
+    /// The class of each pair to redo.
+    pub redo_class: BTreeMap<PairId, Class>,
     /// `Error` results of a class the harness never pays for twice
     /// (`study::class`: the model's context window): not retried by it.
     pub kept: Vec<(PairId, Class)>,
@@ -106,7 +108,10 @@ impl RunState {
                     // canary then stops the seed on it).
                     match p.class {
                         c if c.policy().action == Action::Keep => s.kept.push((pair.clone(), c)),
-                        _ => s.redo.push(pair.clone()),
+                        c => {
+                            s.redo.push(pair.clone());
+                            s.redo_class.insert(pair.clone(), c);
+                        }
                     }
                 }
                 (Some(r), _) => {
@@ -242,6 +247,8 @@ pub struct RunHistory {
     canary: Option<PairId>,
     runs: u32,
     reran: BTreeSet<PairId>,
+    /// The attempt the last wait was for.
+    waited_for: u32,
 }
 
 impl RunHistory {
@@ -254,6 +261,7 @@ impl RunHistory {
             RunStep::Rerun(pair) => {
                 self.reran.insert(pair.clone());
             }
+            RunStep::Wait { attempt, .. } => self.waited_for = *attempt,
             RunStep::Quarantine(_) | RunStep::Done { .. } | RunStep::Stop(_) => {}
         }
     }
@@ -268,6 +276,9 @@ pub enum RunStep {
     Canary(PairId),
     /// A plain `run`; it does every pair without a good result.
     Run { attempt: u32, pairs: usize },
+    /// Wait before a retry: the provider refused (rate limit, 5xx), and
+    /// asking again at once is asking to be refused again.
+    Wait { attempt: u32, seconds: u32, why: String },
     /// Move this pair's folder aside and run it alone: it ended on a
     /// container that was gone, and the CLI would not redo it. Once a pair.
     Rerun(PairId),
@@ -361,8 +372,24 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
     }
     if st.to_run() > 0 && h.runs < p.attempts {
         let pairs = st.to_run();
+        // A retry waits as long as its pairs' classes ask (the policy table).
+        let waits: Vec<(u32, Class)> = st
+            .redo_class
+            .values()
+            .filter_map(|c| match c.policy().action {
+                Action::Retry { wait_seconds, .. } if wait_seconds > 0 => Some((wait_seconds, *c)),
+                _ => None,
+            })
+            .collect();
+        let attempt = h.runs + 1;
+        if let Some(&(seconds, class)) = waits.iter().max_by_key(|w| w.0) {
+            if h.runs > 0 && h.waited_for != attempt {
+                let why = format!("{} pair(s) of class {} to retry", waits.len(), class.name());
+                return RunStep::Wait { attempt, seconds, why };
+            }
+        }
         return over_budget(p, spent, pairs, &format!("{pairs} pairs of seed {seed}"))
-            .unwrap_or_else(|| before_a_run(RunStep::Run { attempt: h.runs + 1, pairs }));
+            .unwrap_or_else(|| before_a_run(RunStep::Run { attempt, pairs }));
     }
     // Pairs the machine failed although they look done: once each, alone.
     if let Some(pair) = st.rerun.iter().find(|p| !h.reran.contains(*p)) {
@@ -585,6 +612,25 @@ mod tests {
             next_run_step(1, &st, &h, &POLICY, 0.0),
             RunStep::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
         );
+    }
+
+    #[test]
+    fn a_retry_of_what_the_provider_refused_waits_first() {
+        let mut st = state(3, 2);
+        st.new.clear();
+        st.redo = vec![pair(2)];
+        st.redo_class.insert(pair(2), Class::InfraProvider);
+        let mut h = after_canary(1);
+        let step = next_run_step(1, &st, &h, &POLICY, 0.0);
+        assert_eq!(
+            step,
+            RunStep::Wait { attempt: 2, seconds: 60, why: "1 pair(s) of class infra_provider to retry".into() }
+        );
+        h.record(&step);
+        assert_eq!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Run { attempt: 2, pairs: 1 });
+        // A sandbox that did not start is retried at once.
+        st.redo_class.insert(pair(2), Class::InfraSandbox);
+        assert_eq!(next_run_step(1, &st, &after_canary(1), &POLICY, 0.0), RunStep::Run { attempt: 2, pairs: 1 });
     }
 
     #[test]

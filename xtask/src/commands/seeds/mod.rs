@@ -439,6 +439,16 @@ impl Job {
                     self.invoke(&run, kind)?;
                     crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
                 }
+                RunStep::Wait { attempt, seconds, why } => {
+                    crate::say!("[{label}] waiting {seconds} s before attempt {attempt}: {why}");
+                    // In one-second slices, so that Ctrl-C stops the wait.
+                    for _ in 0..*seconds {
+                        if cli::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
+                            return Err(Stop::Interrupted);
+                        }
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                    }
+                }
                 RunStep::Rerun(pair) => {
                     self.attempts(&run, std::slice::from_ref(pair), "rerun");
                     let setting = RunLogs::load(&self.cb, &run).setting;
