@@ -370,6 +370,22 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
         }
         _ => {}
     }
+    // After a plain run (which redoes every Error), an Error the same call
+    // would give again (the key, the model name, the agent) is this run's:
+    // stop the seed rather than pay for a retry of it.
+    if h.runs > 0 {
+        let config: Vec<&PairId> =
+            st.redo.iter().filter(|p| st.redo_class.get(*p) == Some(&Class::AgentConfigError)).collect();
+        if let Some(first) = config.first() {
+            return RunStep::Stop(format!(
+                "seed {seed}: {} pair(s) ended {} after run {}, e.g. {first}: {}. The same call fails the same way; not retried.",
+                config.len(),
+                Class::AgentConfigError.name(),
+                h.runs,
+                st.error_of.get(*first).map(String::as_str).unwrap_or("(no message)")
+            ));
+        }
+    }
     if st.to_run() > 0 && h.runs < p.attempts {
         let pairs = st.to_run();
         // A retry waits as long as its pairs' classes ask (the policy table).
@@ -612,6 +628,22 @@ mod tests {
             next_run_step(1, &st, &h, &POLICY, 0.0),
             RunStep::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
         );
+    }
+
+    #[test]
+    fn a_configuration_error_after_a_run_stops_the_seed() {
+        let mut st = state(3, 1);
+        st.new.clear();
+        st.redo = vec![pair(1), pair(2)];
+        st.redo_class.insert(pair(1), Class::AgentConfigError);
+        st.redo_class.insert(pair(2), Class::InfraSandbox);
+        st.error_of.insert(pair(1), "litellm.AuthenticationError: bad key".into());
+        // Before any plain run of this invocation (a resume: the key may be
+        // fixed since), the canary decides; after one, the seed stops.
+        assert!(matches!(next_run_step(1, &st, &after_canary(0), &POLICY, 0.0), RunStep::Run { .. }));
+        let step = next_run_step(1, &st, &after_canary(1), &POLICY, 0.0);
+        let RunStep::Stop(why) = step else { panic!("{step:?}") };
+        assert!(why.starts_with("seed 1: 1 pair(s) ended agent_config_error after run 1, e.g. amber_task/1/f1_f2: litellm.AuthenticationError: bad key."), "{why}");
     }
 
     #[test]
