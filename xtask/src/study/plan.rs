@@ -249,6 +249,8 @@ pub struct RunHistory {
     reran: BTreeSet<PairId>,
     /// The attempt the last wait was for.
     waited_for: u32,
+    /// Per pair, its retries alone (after the first plain run).
+    alone: BTreeMap<PairId, u32>,
 }
 
 impl RunHistory {
@@ -262,6 +264,7 @@ impl RunHistory {
                 self.reran.insert(pair.clone());
             }
             RunStep::Wait { attempt, .. } => self.waited_for = *attempt,
+            RunStep::RetryAlone { pair, .. } => *self.alone.entry(pair.clone()).or_default() += 1,
             RunStep::Quarantine(_) | RunStep::Done { .. } | RunStep::Stop(_) => {}
         }
     }
@@ -276,6 +279,9 @@ pub enum RunStep {
     Canary(PairId),
     /// A plain `run`; it does every pair without a good result.
     Run { attempt: u32, pairs: usize },
+    /// Retry one pair alone (`-r -t -f`): a plain run would also redo an
+    /// Error the harness keeps (the CLI redoes every Error it sees).
+    RetryAlone { attempt: u32, pair: PairId },
     /// Wait before a retry: the provider refused (rate limit, 5xx), and
     /// asking again at once is asking to be refused again.
     Wait { attempt: u32, seconds: u32, why: String },
@@ -404,8 +410,24 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
                 return RunStep::Wait { attempt, seconds, why };
             }
         }
-        return over_budget(p, spent, pairs, &format!("{pairs} pairs of seed {seed}"))
-            .unwrap_or_else(|| before_a_run(RunStep::Run { attempt, pairs }));
+        // A plain run redoes every Error, a kept one too: once one is kept,
+        // the retries go pair by pair (a retry is a few pairs; the first
+        // run, of all the seed's pairs, stays whole).
+        if h.runs > 0 && !st.kept.is_empty() {
+            let to_run = st.new.iter().chain(&st.redo).chain(st.corrupt.iter().map(|f| &f.pair));
+            // Round by round: every pair's second try before any third.
+            let next = to_run
+                .map(|pr| (pr, 1 + h.alone.get(pr).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n < p.attempts)
+                .min_by_key(|(_, n)| *n);
+            if let Some((pair, tries)) = next {
+                return over_budget(p, spent, 1, &format!("the retry of {pair}"))
+                    .unwrap_or_else(|| before_a_run(RunStep::RetryAlone { attempt: tries + 1, pair: pair.clone() }));
+            }
+        } else {
+            return over_budget(p, spent, pairs, &format!("{pairs} pairs of seed {seed}"))
+                .unwrap_or_else(|| before_a_run(RunStep::Run { attempt, pairs }));
+        }
     }
     // Pairs the machine failed although they look done: once each, alone.
     if let Some(pair) = st.rerun.iter().find(|p| !h.reran.contains(*p)) {
@@ -628,6 +650,41 @@ mod tests {
             next_run_step(1, &st, &h, &POLICY, 0.0),
             RunStep::Done { failing: vec![(pair(1), "no result.json".into()), (pair(2), "Container exited".into())] }
         );
+    }
+
+    #[test]
+    fn with_a_kept_error_the_retries_go_pair_by_pair() {
+        // Pair 0 ran past the context window (kept); pairs 1 and 2 hit a
+        // sandbox error. After the first plain run, each is retried alone,
+        // up to the attempts (3: two retries each), never pair 0.
+        let mut st = state(3, 0);
+        st.new.clear();
+        st.kept = vec![(pair(0), Class::ModelContext)];
+        st.redo = vec![pair(1), pair(2)];
+        st.redo_class.insert(pair(1), Class::InfraSandbox);
+        st.redo_class.insert(pair(2), Class::InfraSandbox);
+        let mut h = after_canary(1);
+        let mut steps = Vec::new();
+        loop {
+            let step = next_run_step(1, &st, &h, &POLICY, 0.0);
+            if matches!(step, RunStep::Done { .. }) {
+                break;
+            }
+            h.record(&step);
+            steps.push(step);
+        }
+        assert_eq!(
+            steps,
+            [
+                RunStep::RetryAlone { attempt: 2, pair: pair(1) },
+                RunStep::RetryAlone { attempt: 2, pair: pair(2) },
+                RunStep::RetryAlone { attempt: 3, pair: pair(1) },
+                RunStep::RetryAlone { attempt: 3, pair: pair(2) },
+            ]
+        );
+        // No kept Error: the retry is one plain run.
+        st.kept.clear();
+        assert_eq!(next_run_step(1, &st, &after_canary(1), &POLICY, 0.0), RunStep::Run { attempt: 2, pairs: 2 });
     }
 
     #[test]

@@ -95,6 +95,8 @@ enum Kind<'a> {
     Canary(&'a PairId),
     /// One pair again, alone, its old folder moved aside.
     Rerun(&'a PairId),
+    /// One Error pair retried alone.
+    Retry(&'a PairId),
     Run {
         attempt: u32,
     },
@@ -110,6 +112,7 @@ impl Kind<'_> {
         match self {
             Kind::Canary(_) => "canary".into(),
             Kind::Rerun(pair) => format!("rerun {pair} (its container was gone)"),
+            Kind::Retry(pair) => format!("retry {pair} alone"),
             Kind::Run { attempt: 1 } => "run".into(),
             Kind::Run { attempt } => format!("run (attempt {attempt})"),
             Kind::Eval => "eval".into(),
@@ -439,6 +442,15 @@ impl Job {
                     self.invoke(&run, kind)?;
                     crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
                 }
+                RunStep::RetryAlone { attempt, pair } => {
+                    self.attempts(&run, std::slice::from_ref(pair), &format!("run {attempt}, alone"));
+                    let kind = Kind::Retry(pair);
+                    crate::say!(
+                        "[{label}] {} (attempt {attempt}): a plain run would redo a kept Error too",
+                        kind.label()
+                    );
+                    self.invoke(&run, kind)?;
+                }
                 RunStep::Wait { attempt, seconds, why } => {
                     crate::say!("[{label}] waiting {seconds} s before attempt {attempt}: {why}");
                     // In one-second slices, so that Ctrl-C stops the wait.
@@ -519,7 +531,7 @@ impl Job {
     fn invoke(&self, run: &str, kind: Kind) -> Result<(), Stop> {
         let what = kind.label();
         let args = match kind {
-            Kind::Canary(pair) | Kind::Rerun(pair) => self.run_args(run, Some(pair)),
+            Kind::Canary(pair) | Kind::Rerun(pair) | Kind::Retry(pair) => self.run_args(run, Some(pair)),
             Kind::Run { .. } => self.run_args(run, None),
             Kind::Eval | Kind::EvalRetry { .. } => command::eval(&self.exp, run, None),
             Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
