@@ -1,8 +1,9 @@
 //! Every (run, pair) told apart as the model's outcome or the
 //! infrastructure's: exactly one [`Class`], first match wins, with the
 //! evidence (file, field, the matched text cut short). Pure: the facts come
-//! from `edges::logs`, which reads result.json, eval.json, the size of each
-//! patch file and the tail of each trajectory.
+//! from `edges::logs`, which reads result.json and eval.json and, only where
+//! a rule needs them, an agent's small patch, a patch's size, and the end
+//! of a trajectory.
 //!
 //! Every string matched here is the CLI's (cooperbench 0.0.29) or what its
 //! code passes through, cited at its constant;
