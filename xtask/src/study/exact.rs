@@ -152,6 +152,28 @@ pub fn poisson_binomial_two_sided(probs: &[f64], observed: usize) -> f64 {
     law.iter().filter(|q| **q <= at * (1.0 + 1e-7)).sum::<f64>().min(1.0)
 }
 
+/// The cluster-robust (sandwich) standard error of a pooled 0/1 rate, with
+/// the g/(g-1) small-sample factor: each cluster's residuals from the
+/// pooled rate are summed before squaring, so clusters whose trials move
+/// together count as one. `None` under two clusters or with no trial.
+pub fn clustered_se<C: AsRef<[bool]>>(clusters: &[C]) -> Option<f64> {
+    let clusters: Vec<&[bool]> = clusters.iter().map(|c| c.as_ref()).filter(|c| !c.is_empty()).collect();
+    let g = clusters.len();
+    let n: usize = clusters.iter().map(|c| c.len()).sum();
+    if g < 2 || n == 0 {
+        return None;
+    }
+    let y = |x: &bool| f64::from(u8::from(*x));
+    let rate = clusters.iter().flat_map(|c| c.iter().map(y)).sum::<f64>() / n as f64;
+    let s: f64 = clusters.iter().map(|c| c.iter().map(|x| y(x) - rate).sum::<f64>().powi(2)).sum();
+    Some((g as f64 / (g - 1) as f64 * s).sqrt() / n as f64)
+}
+
+/// `k` of `n` against a pool's `pool_k` of `pool_n`: Fisher's two-sided p.
+pub fn fisher_against(k: usize, n: usize, pool_k: usize, pool_n: usize) -> f64 {
+    fisher_two_sided(k as u64, (n - k) as u64, pool_k as u64, (pool_n - pool_k) as u64)
+}
+
 /// Pearson's correlation of `(x, y)` points; `None` under two points or
 /// when either variable is constant.
 pub fn correlation(points: &[(f64, f64)]) -> Option<f64> {

@@ -101,12 +101,8 @@ pub fn noise(pairs: &[Vec<bool>], difficulty_se_target: f64, mean_se_target: f64
         (Some(w), Some(b)) if w + b > 0.0 => Some(b / (w + b)),
         _ => None,
     };
-    // Cluster-robust (sandwich) SE of the pooled rate, with the g/(g-1)
-    // small-sample factor: each pair's residuals are summed before squaring.
-    let se_solo_rate = (g >= 2).then(|| {
-        let s: f64 = pairs.iter().map(|p| p.iter().map(|x| y(x) - grand).sum::<f64>().powi(2)).sum();
-        (g as f64 / (g - 1) as f64 * s).sqrt() / n_total as f64
-    });
+    // Clustered by pair: a pair's seeds are not independent trials.
+    let se_solo_rate = crate::study::exact::clustered_se(&pairs);
     // SE of one pair's difficulty with m seeds is sqrt(within / m).
     let seeds_needed_difficulty = within.map(|w| smallest_m(|m| (w / m as f64).sqrt() < difficulty_se_target));
     // SE of the mean over g pairs with m seeds each: sqrt((between + within/m) / g).

@@ -181,8 +181,7 @@ pub fn run_success(run: &str, trials: &[Vec<bool>]) -> RunSuccess {
             None => (None, None),
         },
         Some(p) if g >= 2 => {
-            let s: f64 = tasks.iter().map(|t| t.iter().map(|x| f64::from(u8::from(*x)) - p).sum::<f64>().powi(2)).sum();
-            let se = (g as f64 / (g - 1) as f64 * s).sqrt() / n as f64;
+            let se = exact::clustered_se(&tasks).unwrap_or(0.0);
             (Some((p - 1.96 * se).max(0.0)), Some((p + 1.96 * se).min(1.0)))
         }
         _ => (None, None),
@@ -247,13 +246,8 @@ pub struct EvalErrorComparison {
 
 pub fn eval_errors(solo: &[RunRate], coop: &[RunRate]) -> EvalErrorComparison {
     let (se, sn) = solo.iter().fold((0, 0), |(e, n), r| (e + r.count, n + r.of));
-    let coop_vs_solo_p = coop
-        .iter()
-        .map(|r| {
-            let p = exact::fisher_two_sided(r.count as u64, (r.of - r.count) as u64, se as u64, (sn - se) as u64);
-            (r.run.clone(), round6(p))
-        })
-        .collect();
+    let coop_vs_solo_p =
+        coop.iter().map(|r| (r.run.clone(), round6(exact::fisher_against(r.count, r.of, se, sn)))).collect();
     EvalErrorComparison { per_run: solo.iter().chain(coop).cloned().collect(), coop_vs_solo_p }
 }
 
@@ -276,10 +270,7 @@ pub fn non_trials(solo: &[RunRate], coop: &[RunRate]) -> NonTrials {
         .filter_map(|r| {
             let others: Vec<&RunRate> = solo.iter().filter(|o| o.run != r.run).collect();
             let (k, n) = others.iter().fold((0, 0), |(k, n), o| (k + o.count, n + o.of));
-            (n > 0).then(|| {
-                let p = exact::fisher_two_sided(r.count as u64, (r.of - r.count) as u64, k as u64, (n - k) as u64);
-                (r.run.clone(), round6(p))
-            })
+            (n > 0).then(|| (r.run.clone(), round6(exact::fisher_against(r.count, r.of, k, n))))
         })
         .collect();
     NonTrials { per_run: solo.iter().chain(coop).cloned().collect(), vs_solo_p }
