@@ -197,3 +197,20 @@ fn status_shows_the_classes() {
         out.lines().find(|l| l.starts_with(RUN) && l.contains("infra_provider")).unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("infra_provider 1, infra_container 1,") && line.contains("empty_patch 1"), "{line}");
 }
+
+/// An Error whose message echoes the key (as a provider's auth error can)
+/// is told by `triage` with the key scrubbed, in the run's lines and in
+/// the pair's story.
+#[test]
+fn triage_never_prints_the_key() {
+    let c = classes_tree();
+    let key = "co-test-key-that-must-not-show-0123456789";
+    set_agent(&c, PROVIDER, |a| a["error"] = format!("litellm.AuthenticationError: bad key {key}").into());
+    for args in [vec!["triage", RUN], vec!["triage", RUN, PROVIDER]] {
+        let o = c.xtask(&args).env("COHERE_API_KEY", key).ran();
+        o.expect_code(0);
+        let out = o.stdout_text();
+        assert!(!out.contains(key), "{out}");
+        assert!(out.contains("AuthenticationError"), "{out}");
+    }
+}

@@ -37,15 +37,19 @@ pub fn run(flags: TriageFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
             layout::run_dir(cb, &flags.run).display()
         )));
     }
-    match &flags.pair {
-        None => print!("{}", render_run(&logs, &subset.pairs)),
+    let text = match &flags.pair {
+        None => render_run(&logs, &subset.pairs),
         Some(p) => {
             let pair = PairId::parse(p)
                 .ok_or_else(|| crate::usage(anyhow::anyhow!("`{p}` is not a pair: write repo/task/fA_fB")))?;
             let dir = cb.join(layout::pair_rel(&flags.run, &logs.setting, &pair));
-            print!("{}", render_pair(&logs, &pair, &story(&dir, &logs, &pair)));
+            render_pair(&logs, &pair, &story(&dir, &logs, &pair))
         }
-    }
+    };
+    // Errors and trajectories can echo a key (a provider's auth error
+    // does): what is printed is scrubbed of every secret the study uses.
+    let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
+    print!("{}", secrets.redact(&text));
     Ok(0)
 }
 
