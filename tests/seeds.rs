@@ -506,3 +506,44 @@ fn a_pair_whose_container_was_gone_is_rerun_alone() {
     assert!(r.ok, "{}", xtask::commands::verify::render_text(&r));
     assert!(!r.runs[0].class_pairs.contains_key(&xtask::study::class::Class::InfraContainer));
 }
+
+/// A resumed seed whose earlier invocation left an Error kept as the
+/// model's (past the context window): a plain run would pay for it again
+/// (the CLI redoes every Error), so the pairs left go one by one and the
+/// kept one is never run.
+#[test]
+fn a_resumed_seed_with_a_kept_error_never_pays_for_it_again() {
+    let c = with_baseline();
+    seeds(&c, &["--yes", "--seeds", "1"], &[]).expect_code(0);
+    let kept = "amber_task/1000/f1_f3";
+    edit_json(&c.pair_dir(SEED1, kept).join("result.json"), |v| {
+        v["agent"]["status"] = "Error".into();
+        v["agent"]["error"] = "litellm.ContextWindowExceededError: prompt is too long".into();
+    });
+    // Two pairs the earlier invocation never finished (files this test made).
+    let mut pairs: Vec<String> =
+        glob::glob(&format!("{}/*/*/*", c.cb().join("logs").join(SEED1).join("solo").display()))
+            .unwrap()
+            .map(|p| {
+                p.unwrap().strip_prefix(c.cb().join("logs").join(SEED1).join("solo")).unwrap().display().to_string()
+            })
+            .collect();
+    pairs.sort();
+    let left: Vec<&str> = pairs.iter().map(String::as_str).filter(|p| *p != kept).take(2).collect();
+    for pair in &left {
+        std::fs::remove_dir_all(c.pair_dir(SEED1, pair)).unwrap();
+    }
+    let before = count(&c, "run", SEED1);
+    let out = seeds(&c, &["--yes", "--seeds", "1"], &[]);
+    let o = text(&out);
+    assert!(o.contains("one by one: 1 kept Error(s) (e.g. amber_task/1000/f1_f3: model_context)"), "{o}");
+    // The canary takes the first pair left; the other runs alone.
+    assert_eq!(count(&c, "run", SEED1), before + 2, "{o}");
+    let work = c.sim_work("run", SEED1);
+    assert_eq!(work.iter().filter(|p| *p == kept).count(), 1, "the kept Error was paid again: {o}");
+    for pair in &left {
+        assert_eq!(work.iter().filter(|p| p == pair).count(), 2, "{pair}: {o}");
+    }
+    assert!(!o.contains("] run: "), "a plain run was made: {o}");
+    assert!(o.contains(&format!("[seed1] retry {} alone (attempt 1)", left[1])), "{o}");
+}

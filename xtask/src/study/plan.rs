@@ -379,15 +379,19 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
     // After a plain run (which redoes every Error), an Error the same call
     // would give again (the key, the model name, the agent) is this run's:
     // stop the seed rather than pay for a retry of it.
-    if h.runs > 0 {
-        let config: Vec<&PairId> =
-            st.redo.iter().filter(|p| st.redo_class.get(*p) == Some(&Class::AgentConfigError)).collect();
+    // A pair tried alone in this invocation counts as such a run for itself.
+    {
+        let config: Vec<&PairId> = st
+            .redo
+            .iter()
+            .filter(|p| st.redo_class.get(*p) == Some(&Class::AgentConfigError))
+            .filter(|p| h.runs > 0 || h.alone.contains_key(*p))
+            .collect();
         if let Some(first) = config.first() {
             return RunStep::Stop(format!(
-                "seed {seed}: {} pair(s) ended {} after run {}, e.g. {first}: {}. The same call fails the same way; not retried.",
+                "seed {seed}: {} pair(s) ended {} in this invocation, e.g. {first}: {}. The same call fails the same way; not retried.",
                 config.len(),
                 Class::AgentConfigError.name(),
-                h.runs,
                 st.error_of.get(*first).map(String::as_str).unwrap_or("(no message)")
             ));
         }
@@ -411,13 +415,15 @@ pub fn next_run_step(seed: u32, st: &RunState, h: &RunHistory, p: &SpendPolicy, 
             }
         }
         // A plain run redoes every Error, a kept one too: once one is kept,
-        // the retries go pair by pair (a retry is a few pairs; the first
-        // run, of all the seed's pairs, stays whole).
-        if h.runs > 0 && !st.kept.is_empty() {
+        // the pairs go one by one, also on a resume whose kept Error an
+        // earlier invocation left (a deterministic failure is never paid
+        // for twice; the price is the concurrency of that run).
+        if !st.kept.is_empty() {
             let to_run = st.new.iter().chain(&st.redo).chain(st.corrupt.iter().map(|f| &f.pair));
-            // Round by round: every pair's second try before any third.
+            // Round by round: every pair's second try before any third. A
+            // plain run of this invocation was every pair's first try.
             let next = to_run
-                .map(|pr| (pr, 1 + h.alone.get(pr).copied().unwrap_or(0)))
+                .map(|pr| (pr, h.runs.min(1) + h.alone.get(pr).copied().unwrap_or(0)))
                 .filter(|(_, n)| *n < p.attempts)
                 .min_by_key(|(_, n)| *n);
             if let Some((pair, tries)) = next {
@@ -688,6 +694,39 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_seed_with_a_kept_error_goes_pair_by_pair_from_the_start() {
+        // An earlier invocation left pair 0 past the context window (kept)
+        // and pairs 1 and 2 without a result. A plain run would pay for
+        // pair 0 again, so even the first try of 1 and 2 goes alone.
+        let mut st = state(3, 0);
+        st.new = vec![pair(1), pair(2)];
+        st.kept = vec![(pair(0), Class::ModelContext)];
+        let mut h = after_canary(0);
+        let mut steps = Vec::new();
+        loop {
+            let step = next_run_step(1, &st, &h, &POLICY, 0.0);
+            if matches!(step, RunStep::Done { .. }) {
+                break;
+            }
+            h.record(&step);
+            steps.push(step);
+        }
+        let alone = |attempt, n| RunStep::RetryAlone { attempt, pair: pair(n) };
+        assert_eq!(steps, [alone(1, 1), alone(1, 2), alone(2, 1), alone(2, 2), alone(3, 1), alone(3, 2)]);
+        // Pair 1 tried alone came back with a bad key: the seed stops, as
+        // after a plain run; pair 2, not yet tried here, does not stop it.
+        st.new = vec![pair(2)];
+        st.redo = vec![pair(1)];
+        st.redo_class.insert(pair(1), Class::AgentConfigError);
+        let mut h = after_canary(0);
+        assert!(matches!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::RetryAlone { .. }));
+        h.record(&alone(1, 1));
+        assert!(
+            matches!(next_run_step(1, &st, &h, &POLICY, 0.0), RunStep::Stop(why) if why.contains("agent_config_error"))
+        );
+    }
+
+    #[test]
     fn a_configuration_error_after_a_run_stops_the_seed() {
         let mut st = state(3, 1);
         st.new.clear();
@@ -700,7 +739,7 @@ mod tests {
         assert!(matches!(next_run_step(1, &st, &after_canary(0), &POLICY, 0.0), RunStep::Run { .. }));
         let step = next_run_step(1, &st, &after_canary(1), &POLICY, 0.0);
         let RunStep::Stop(why) = step else { panic!("{step:?}") };
-        assert!(why.starts_with("seed 1: 1 pair(s) ended agent_config_error after run 1, e.g. amber_task/1/f1_f2: litellm.AuthenticationError: bad key."), "{why}");
+        assert!(why.starts_with("seed 1: 1 pair(s) ended agent_config_error in this invocation, e.g. amber_task/1/f1_f2: litellm.AuthenticationError: bad key."), "{why}");
     }
 
     #[test]

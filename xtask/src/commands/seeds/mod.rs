@@ -296,6 +296,17 @@ impl Job {
             for f in st.for_the_user() {
                 crate::say!("    look at: {}: {}", f.path, f.why);
             }
+            // The planner's rule (study::plan): a plain run would pay again
+            // for an Error kept as the model's, so these pairs go one by one.
+            if let (Some((pair, class)), true) = (st.kept.first(), st.to_run() > 0) {
+                crate::say!(
+                    "    one by one: {} kept Error(s) (e.g. {pair}: {}) would be paid again by a plain run, so its {} pair(s) run alone, one after another (no -c {})",
+                    st.kept.len(),
+                    class.name(),
+                    st.to_run(),
+                    self.exp.run_concurrency
+                );
+            }
             to_run += st.to_run();
         }
         match self.policy.estimate {
