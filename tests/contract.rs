@@ -102,6 +102,22 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     assert!(text(&no_model).contains(&format!("ended Error: {cli_error}")), "{}", text(&no_model));
     assert_eq!(results_in(&c, "command-a-solo-seed2"), 1, "more than one pair attempted");
 
+    // (b1) the oracle's result.json has exactly the keys of the one the real
+    // CLI wrote (`cargo xtask oracle` writes it in place of an agent's).
+    let real_keys = keys(&c.cb().join("logs/command-a-solo-seed2/solo").join(PAIR).join("result.json"));
+    let t0 = xtask::study::timestamp::Timestamp::parse("2026-12-04T10:00:00.000001").unwrap();
+    let oracle = xtask::study::oracle::result_json(
+        &xtask::study::pair::PairId::new("amber_task", 1000, 1, 2),
+        "command-a-solo-oracle",
+        "logs/x",
+        t0,
+        t0.plus_micros(5),
+        "",
+    );
+    let oracle_file = c.tmp.path().join("oracle-result.json");
+    std::fs::write(&oracle_file, oracle.to_string()).unwrap();
+    assert_eq!(keys(&oracle_file), real_keys, "the oracle's result.json differs from the real CLI's in its keys");
+
     // (c) verify reads every file the real CLI wrote without a parse problem.
     let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo-seed1,command-a-solo-seed2"]).ran();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

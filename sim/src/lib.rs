@@ -18,6 +18,7 @@
 //! | `COOPERBENCH_SIM_LEAK_KEY=1` | prints `COHERE_API_KEY` in its output, as a careless library might |
 //! | `COOPERBENCH_SIM_LEAVE_CONTAINER=1` | the first pair of each `run` invocation leaves an agent container (`minisweagent-<8 hex>`, on the task's image), as a killed agent does |
 //! | `COOPERBENCH_SIM_MISSING_IMAGES=repo_task/ID,..` | these tasks have no image: `run` ends their pairs `Error` with the agent's failed `docker run` (as 0.0.29 words it), `eval` writes no eval.json for them |
+//! | `COOPERBENCH_SIM_BROKEN_TASKS=repo_task/ID,..` | these tasks' tests fail on their gold patch |
 //! | `COOPERBENCH_SIM_DOCKER=PROGRAM` | the docker program for that container (default `docker`) |
 //! | `COOPERBENCH_SIM_RECORD=FILE` | where the record of work done goes (default `<log-dir>/.sim-record.log`) |
 //!
@@ -137,6 +138,8 @@ pub struct Knobs {
     pub leave_container: Option<String>,
     /// Tasks (`repo/task_id`) whose image is missing.
     pub missing_images: Vec<String>,
+    /// Tasks (`repo/task_id`) whose tests fail on the gold patch.
+    pub broken_tasks: Vec<String>,
 }
 
 impl Knobs {
@@ -153,6 +156,9 @@ impl Knobs {
             api_key_present: Some(std::env::var_os("COHERE_API_KEY").is_some_and(|v| !v.is_empty())),
             leak_key: std::env::var("COOPERBENCH_SIM_LEAK_KEY").ok().and(std::env::var("COHERE_API_KEY").ok()),
             missing_images: std::env::var("COOPERBENCH_SIM_MISSING_IMAGES")
+                .map(|v| v.split(',').filter(|t| !t.is_empty()).map(String::from).collect())
+                .unwrap_or_default(),
+            broken_tasks: std::env::var("COOPERBENCH_SIM_BROKEN_TASKS")
                 .map(|v| v.split(',').filter(|t| !t.is_empty()).map(String::from).collect())
                 .unwrap_or_default(),
             leave_container: std::env::var_os("COOPERBENCH_SIM_LEAVE_CONTAINER")
@@ -347,6 +353,20 @@ pub fn hash(s: &str) -> u64 {
 /// Whether the agent's work on a pair passes both features' tests: each pair
 /// has an ease of its own and each run a draw, so seeds agree often but not
 /// always, giving difficulties across [0, 1].
+/// Whether the patch holds the task's gold: its non-empty combined.patch,
+/// or both features' non-empty feature.patch.
+fn is_gold(dataset: &Path, j: &Job, patch: &Path) -> bool {
+    let Ok(patch) = std::fs::read_to_string(patch) else { return false };
+    let task = dataset.join(&j.repo).join(format!("task{}", j.task_id));
+    let read = |p: PathBuf| std::fs::read_to_string(p).ok().filter(|t| !t.trim().is_empty());
+    if let Some(c) = read(task.join("combined.patch")) {
+        return patch == c;
+    }
+    [j.features.0, j.features.1]
+        .iter()
+        .all(|f| read(task.join(format!("feature{f}")).join("feature.patch")).is_some_and(|g| patch.contains(&g)))
+}
+
 pub fn passes(run: &str, key: &str) -> bool {
     let ease = hash(key) % 100;
     let draw = hash(&format!("{run}:{key}")) % 100;
@@ -743,7 +763,13 @@ fn eval(a: &Args, k: &Knobs) -> Result<(), String> {
         });
         let error = missing_tests
             .or_else(|| (first && rank < eval_errors).then(|| "Failed to write solo.patch (simulated)".to_string()));
-        let ok = error.is_none() && status == "Submitted" && passes(&a.name, &key);
+        // A solo.patch that is the task's gold (its combined.patch, or both
+        // features' feature.patch) passes, as the real tests would on it,
+        // unless the task's tests are broken; any other patch draws.
+        let gold = *setting == "solo" && is_gold(&a.dataset_dir, j, &dir.join("solo.patch"));
+        let graded =
+            if gold { !k.broken_tasks.contains(&format!("{}/{}", j.repo, j.task_id)) } else { passes(&a.name, &key) };
+        let ok = error.is_none() && status == "Submitted" && graded;
         let f1 = ok || (error.is_none() && hash(&format!("f1:{}:{key}", a.name)).is_multiple_of(2));
         let (x, y) = sorted(j.features);
         let mut v = json!({"repo": j.repo, "task_id": j.task_id, "features": [x, y], "setting": setting, "merge": null,

@@ -16,6 +16,8 @@ enum Cmd {
     Verify(verify::VerifyFlags),
     /// Run and evaluate the extra solo seeds through the cooperbench CLI
     Seeds(seeds::SeedsFlags),
+    /// Grade every pair's gold patch with the real `cooperbench eval` (free: no model)
+    Oracle(oracle::OracleFlags),
     /// Where each run stands (results, errors, evals, cost); runs nothing
     Status(status::StatusFlags),
     /// One run's outcomes by class (the model's or the machine's), or one pair's story
@@ -50,6 +52,7 @@ fn main() {
     let result = match cli.cmd {
         Cmd::Verify(f) => verify::run(f, &ctx),
         Cmd::Seeds(f) => seeds::run(f, &ctx),
+        Cmd::Oracle(f) => oracle::run(f, &ctx),
         Cmd::Status(f) => status::run(f, &ctx),
         Cmd::Triage(f) => triage::run(f, &ctx),
         Cmd::CleanDocker(f) => clean_docker::run(f, &ctx),

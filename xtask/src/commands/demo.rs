@@ -77,6 +77,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             max_cost: None,
             timeout: None,
             dry_run: false,
+            pull: false,
             yes: true,
             no_agent_check: false,
         },

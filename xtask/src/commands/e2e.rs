@@ -42,6 +42,9 @@ pub struct E2eFlags {
     /// Only the two-seed run and its checks, no faults
     #[arg(long)]
     pub no_faults: bool,
+    /// Only this fault scenario (e.g. `oracle`), without the two seeds
+    #[arg(long, value_name = "SCENARIO")]
+    pub only: Option<String>,
     /// Remove the world's task images (ours, by label) and exit
     #[arg(long)]
     pub remove_images: bool,
@@ -256,22 +259,30 @@ pub fn run(flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let mut failures = Vec::new();
     let mut rows: Vec<(String, String, f64, f64)> = Vec::new();
 
-    let main = two_seeds(&root, &cli, flags.keep)?;
-    println!("\ntwo seeds: {}", if main.failures.is_empty() { "ok" } else { "FAILED" });
-    for f in &main.failures {
-        println!("  FAIL {f}");
+    if flags.only.is_none() {
+        let main = two_seeds(&root, &cli, flags.keep)?;
+        println!("\ntwo seeds: {}", if main.failures.is_empty() { "ok" } else { "FAILED" });
+        for f in &main.failures {
+            println!("  FAIL {f}");
+        }
+        failures.extend(main.failures.iter().map(|f| format!("two seeds: {f}")));
+        rows.push(("two seeds".into(), main.summary, main.wall, main.cli));
     }
-    failures.extend(main.failures.iter().map(|f| format!("two seeds: {f}")));
-    rows.push(("two seeds".into(), main.summary, main.wall, main.cli));
 
+    type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
+    let faults: [(&str, Fault); 5] = [
+        ("ctrl-c mid-seed", ctrl_c),
+        ("task image missing", image_missing),
+        ("endpoint down", endpoint_down),
+        ("outcome classes", classes),
+        ("oracle", oracle),
+    ];
+    if let Some(only) = flags.only.as_deref().filter(|o| !faults.iter().any(|(n, _)| n == o)) {
+        bail!("no scenario `{only}`; there are: {}", faults.map(|(n, _)| n).join(", "));
+    }
     if !flags.no_faults {
-        for (name, outcome) in [
-            ("ctrl-c mid-seed", ctrl_c(&root, &cli, flags.keep)),
-            ("task image missing", image_missing(&root, &cli, flags.keep)),
-            ("endpoint down", endpoint_down(&root, &cli, flags.keep)),
-            ("outcome classes", classes(&root, &cli, flags.keep)),
-        ] {
-            let outcome = outcome.with_context(|| format!("scenario `{name}`"))?;
+        for (name, scenario) in faults.into_iter().filter(|(n, _)| flags.only.as_deref().is_none_or(|o| o == *n)) {
+            let outcome = scenario(&root, &cli, flags.keep).with_context(|| format!("scenario `{name}`"))?;
             println!("\n{name}: {}", if outcome.failures.is_empty() { "ok" } else { "FAILED" });
             for f in &outcome.failures {
                 println!("  FAIL {f}");
@@ -733,7 +744,7 @@ fn key_in_files(dir: &Path, key: &str) -> Vec<String> {
 
 /// Containers (any state) on the world's task images: only e2e makes those.
 fn containers_on_world_images(docker: &crate::edges::docker::Docker) -> Vec<String> {
-    let images: Vec<String> = world::TASKS.iter().map(|t| crate::edges::docker::task_image(t.repo, t.id)).collect();
+    let images: Vec<String> = world::all_tasks().map(|t| crate::edges::docker::task_image(t.repo, t.id)).collect();
     docker
         .containers()
         .unwrap_or_default()
@@ -1039,6 +1050,78 @@ fn classes(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
         summary: "429 retried then passed / kept failing, grader limit, empty patch".into(),
         wall,
         cli: cli_time,
+    })
+}
+
+/// `cargo xtask oracle` on the real CLI: every gold patch of the world
+/// passes (one task through its combined.patch, the others through their
+/// features' patches); then the subset with the broken task names its pair
+/// and evaluates nothing twice; then `seeds` with `require_oracle = true`
+/// refuses before the canary, having spent nothing.
+fn oracle(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    const BROKEN: &str = "e2ebroken_task/4/f1_f2";
+    let sc = Scenario::new(root, "oracle", cli, None)?;
+    let t = Instant::now();
+    let bin = cli.bin.display().to_string();
+    let out_dir = sc.dir.join("results");
+    let od = out_dir.display().to_string();
+    let mut failures = Vec::new();
+    let first = sc.xtask(&["oracle", "--cooperbench-bin", &bin, "--out", &od], &[]).run()?;
+    echo("oracle", &text(&first));
+    if first.status.code() != Some(0) {
+        failures.push(format!("oracle on subset e2e exited {:?}, expected 0", first.status.code()));
+    }
+    let csv = std::fs::read_to_string(out_dir.join("oracle.csv")).unwrap_or_default();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    if rows.len() != world::pairs().len() || !rows.iter().all(|r| r.contains(",pass,true,")) {
+        failures.push(format!("oracle.csv does not have every e2e pair passing:\n{csv}"));
+    }
+    if rows.iter().any(|r| r.split(',').nth(5).is_none_or(|s| s.parse::<f64>().is_err())) {
+        failures.push(format!("oracle.csv lacks an eval time:\n{csv}"));
+    }
+    let run = crate::study::oracle::run_name(RUNS[0]);
+    let times =
+        || std::fs::read_to_string(crate::edges::layout::eval_times(&sc.cb, &run)).unwrap_or_default().lines().count();
+    let evaluated = times();
+
+    let second =
+        sc.xtask(&["oracle", "--cooperbench-bin", &bin, "--out", &od, "--subset", world::ORACLE_SUBSET], &[]).run()?;
+    echo("oracle (with the broken task)", &text(&second));
+    if second.status.code() != Some(1) || !text(&second).contains(&format!("{BROKEN} fail")) {
+        failures.push(format!("the oracle did not name {BROKEN} as failing (exit {:?})", second.status.code()));
+    }
+    if times() != evaluated + 1 {
+        failures.push(format!("the second oracle evaluated {} pair(s), expected only {BROKEN}", times() - evaluated));
+    }
+
+    // The experiment as a careful user sets it: the oracle is required.
+    // (`--subset` sets aside the file's expected_pairs, which are e2e's.)
+    let text_of = std::fs::read_to_string(&sc.experiment)?;
+    let strict: String = text_of
+        .lines()
+        .map(|l| if l.starts_with("attempts") { format!("{l}\nrequire_oracle = true") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&sc.experiment, strict + "\n")?;
+    let seeds = sc.seeds(cli, &["--subset", world::ORACLE_SUBSET], &[]).run()?;
+    let said = text(&seeds);
+    echo("seeds with require_oracle", &said);
+    if seeds.status.success() || !said.contains(&format!("does not pass on 1 of 7 pairs: {BROKEN}")) {
+        failures.push(format!("seeds with require_oracle did not refuse naming {BROKEN}"));
+    }
+    if !said.contains("nothing was spent") || sc.cb.join("logs/e2e-solo-seed1").exists() {
+        failures.push("seeds with require_oracle started a seed".into());
+    }
+    for c in settled_containers(&cli.docker) {
+        failures.push(format!("container left: {c}"));
+    }
+    let wall = t.elapsed().as_secs_f64();
+    sc.finish(keep);
+    Ok(Outcome {
+        failures,
+        summary: "gold patches pass; a broken test named; seeds refused with require_oracle".into(),
+        wall,
+        cli: 0.0,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod clean_docker;
 pub mod demo;
 pub mod e2e;
 pub mod install_cooperbench;
+pub mod oracle;
 pub mod report;
 pub mod seeds;
 pub mod status;

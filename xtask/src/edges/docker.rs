@@ -83,6 +83,31 @@ impl Docker {
         Ok(parse_ps(&text))
     }
 
+    /// The image's size in bytes when it is on this host, `None` when not
+    /// (`docker image inspect` fails for an absent image).
+    pub fn image_size(&self, image: &str) -> anyhow::Result<Option<u64>> {
+        let sh = xshell::Shell::new()?;
+        let docker = &self.program;
+        let format = "{{.Size}}";
+        let out =
+            xshell::cmd!(sh, "{docker} image inspect --format {format} {image}").quiet().ignore_status().output()?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+    }
+
+    /// `docker pull`, its output passed through (a pull takes minutes).
+    pub fn pull(&self, image: &str) -> anyhow::Result<()> {
+        let sh = xshell::Shell::new()?;
+        let docker = &self.program;
+        xshell::cmd!(sh, "{docker} pull {image}")
+            .quiet()
+            .run()
+            .with_context(|| format!("docker pull {image} failed"))?;
+        Ok(())
+    }
+
     /// Removes (force) exactly these containers.
     pub fn remove(&self, ids: &[&str]) -> anyhow::Result<()> {
         if ids.is_empty() {

@@ -53,6 +53,10 @@ pub struct Experiment {
     /// written into an `--agent-config` YAML under `model: model_kwargs:`.
     #[serde(default)]
     pub model_kwargs: toml::Table,
+    /// `seeds` refuses to start unless `cargo xtask oracle` passed on every
+    /// pair of the subset after the last change to its dataset.
+    #[serde(default)]
+    pub require_oracle: bool,
     /// Per CLI invocation, in minutes; none by default.
     /// Fractions are allowed (0.5 is thirty seconds); zero is refused.
     pub timeout_minutes: Option<f64>,
@@ -170,8 +174,10 @@ impl CommonFlags {
         if let Some(dir) = &self.cooperbench_dir {
             exp.cooperbench_dir = dir.clone();
         }
-        if let Some(s) = &self.subset {
+        if let Some(s) = self.subset.as_ref().filter(|s| **s != exp.subset) {
+            // `expected_pairs` is the count of the file's subset, not of this one.
             exp.subset = s.clone();
+            exp.expected_pairs = None;
         }
         Ok(exp)
     }

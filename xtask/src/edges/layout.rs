@@ -67,6 +67,11 @@ pub fn attempts(cooperbench_dir: &Path, run: &str) -> PathBuf {
     run_dir(cooperbench_dir, run).join("harness-attempts.jsonl")
 }
 
+/// `logs/<run>/harness-eval-times.jsonl` (`edges::eval_times`).
+pub fn eval_times(cooperbench_dir: &Path, run: &str) -> PathBuf {
+    run_dir(cooperbench_dir, run).join("harness-eval-times.jsonl")
+}
+
 pub fn manifest(cooperbench_dir: &Path, run: &str) -> PathBuf {
     run_dir(cooperbench_dir, run).join(MANIFEST)
 }

@@ -14,6 +14,7 @@ pub(crate) mod clock;
 pub(crate) mod command;
 pub mod docker;
 pub(crate) mod eval_summary;
+pub(crate) mod eval_times;
 pub(crate) mod events;
 pub mod experiment;
 pub mod layout;

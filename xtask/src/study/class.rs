@@ -344,13 +344,20 @@ pub struct FeatureTests {
     pub timed_out: Option<String>,
     /// The CLI's own parser finds a pass or fail count in it.
     pub summary: bool,
+    /// That parser's `(passed, failed)`.
+    pub counts: (u64, u64),
+    /// The feature's `passed`, as the CLI graded it (absent in old files).
+    pub passed: Option<bool>,
 }
 
 impl FeatureTests {
     pub fn of(output: &str) -> FeatureTests {
+        let counts = parse_results(output);
         FeatureTests {
             timed_out: output.find(TIMED_OUT.text).map(|i| cut(&output[i..], 80)),
-            summary: runner_summary(output),
+            summary: counts.0 + counts.1 > 0,
+            counts,
+            passed: None,
         }
     }
 }

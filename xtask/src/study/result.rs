@@ -233,6 +233,8 @@ struct RawEval {
 struct RawFeature {
     #[serde(default)]
     test_output: Option<Value>,
+    #[serde(default)]
+    passed: Option<Value>,
 }
 
 impl EvalResult {
@@ -248,7 +250,10 @@ impl EvalResult {
             tests: [e.feature1, e.feature2]
                 .into_iter()
                 .flatten()
-                .map(|f| crate::study::class::FeatureTests::of(&message(f.test_output).unwrap_or_default()))
+                .map(|f| crate::study::class::FeatureTests {
+                    passed: f.passed.and_then(|v| v.as_bool()),
+                    ..crate::study::class::FeatureTests::of(&message(f.test_output).unwrap_or_default())
+                })
                 .collect(),
         })
     }

@@ -64,7 +64,11 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
             std::fs::create_dir_all(&fdir)?;
             std::fs::write(fdir.join("feature.md"), format!("# Feature {f} of {repo} task {task_id}\n\nSynthetic.\n"))?;
             std::fs::write(fdir.join("tests.patch"), "")?;
-            std::fs::write(fdir.join("feature.patch"), "")?;
+            // A gold patch the simulator's grader recognises (study's oracle).
+            let gold = format!(
+                "diff --git a/feature_{f}.py b/feature_{f}.py\nnew file mode 100644\n--- /dev/null\n+++ b/feature_{f}.py\n@@ -0,0 +1 @@\n+FEATURE_{f} = \"{repo}/{task_id}\"\n"
+            );
+            std::fs::write(fdir.join("feature.patch"), gold)?;
         }
         std::fs::write(task_dir.join("Dockerfile"), "FROM scratch\n")?;
         tasks.push(json!({"repo": repo, "task_id": task_id, "pairs": pairs}));

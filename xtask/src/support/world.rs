@@ -74,6 +74,26 @@ pub const TASKS: [Task; 3] = [
     },
 ];
 
+/// A task whose second test is broken on purpose: it expects `f2 1` to
+/// print 4, and the gold patch prints 3. Not in the `e2e` subset; the
+/// `e2e-oracle` subset adds its pair, for the oracle to name.
+pub const BROKEN: Task = Task {
+    repo: "e2ebroken_task",
+    id: 4,
+    features: &[
+        Feature { n: 1, what: "adds one", body: "echo $(( $1 + 1 ))", input: "1", output: "2" },
+        Feature { n: 2, what: "adds two", body: "echo $(( $1 + 2 ))", input: "1", output: "4" },
+    ],
+    pairs: &[(1, 2)],
+};
+/// The `e2e` pairs and the broken task's pair.
+pub const ORACLE_SUBSET: &str = "e2e-oracle";
+
+/// Every task the world's dataset and images hold.
+pub fn all_tasks() -> impl Iterator<Item = &'static Task> {
+    TASKS.iter().chain(std::iter::once(&BROKEN))
+}
+
 /// Every pair of the world's subset.
 pub fn pairs() -> Vec<PairId> {
     TASKS.iter().flat_map(|t| t.pairs.iter().map(|(a, b)| PairId::new(t.repo, t.id, *a, *b))).collect()
@@ -150,7 +170,7 @@ fn patch(repo: &Path, files: &[(String, String)]) -> anyhow::Result<String> {
 /// into the checkout `cb`, and the base repositories under `work/repos`.
 pub fn write_dataset(cb: &Path, work: &Path) -> anyhow::Result<()> {
     let mut subset_tasks = Vec::new();
-    for task in &TASKS {
+    for task in all_tasks() {
         let repo = work.join("repos").join(task.repo);
         base_repo(task, &repo)?;
         let task_dir = cb.join("dataset").join(task.repo).join(format!("task{}", task.id));
@@ -174,14 +194,29 @@ pub fn write_dataset(cb: &Path, work: &Path) -> anyhow::Result<()> {
             );
             std::fs::write(dir.join("tests.patch"), patch(&repo, &[(format!("tests/test_f{}.sh", f.n), test)])?)?;
         }
+        // The first task has the dataset's whole-PR gold, as real tasks do;
+        // the others leave the oracle to join their features' patches.
+        if task.repo == TASKS[0].repo {
+            let files: Vec<(String, String)> = task
+                .features
+                .iter()
+                .map(|f| (format!("feature{}.sh", f.n), format!("f{}() {{\n    {}\n}}\n", f.n, f.body)))
+                .collect();
+            std::fs::write(task_dir.join("combined.patch"), patch(&repo, &files)?)?;
+        }
         let pairs: Vec<[u32; 2]> = task.pairs.iter().map(|(a, b)| [*a, *b]).collect();
         subset_tasks.push(serde_json::json!({"repo": task.repo, "task_id": task.id, "pairs": pairs}));
     }
     let subsets = cb.join("dataset/subsets");
     std::fs::create_dir_all(&subsets)?;
+    let broken = subset_tasks.pop().expect("the broken task");
     let doc = serde_json::json!({"name": SUBSET, "description": "the offline world of cargo xtask e2e",
         "stats": {"tasks": TASKS.len(), "pairs": pairs().len(), "repos": TASKS.len()}, "tasks": subset_tasks});
     std::fs::write(subsets.join(format!("{SUBSET}.json")), serde_json::to_string_pretty(&doc)?)?;
+    subset_tasks.push(broken);
+    let doc = serde_json::json!({"name": ORACLE_SUBSET, "description": "the e2e pairs and one whose test is broken",
+        "stats": {"tasks": TASKS.len() + 1, "pairs": pairs().len() + 1, "repos": TASKS.len() + 1}, "tasks": subset_tasks});
+    std::fs::write(subsets.join(format!("{ORACLE_SUBSET}.json")), serde_json::to_string_pretty(&doc)?)?;
     Ok(())
 }
 
@@ -330,7 +365,7 @@ pub fn build_images(docker: &Docker, work: &Path) -> anyhow::Result<Vec<(String,
     let mut done = Vec::new();
     let mut base_made = false;
     let base = work.join("rootfs");
-    for task in &TASKS {
+    for task in all_tasks() {
         let image = crate::edges::docker::task_image(task.repo, task.id);
         let digest = inputs_digest(task, &programs)?;
         let old = our_image(docker, &image)?;
@@ -414,7 +449,7 @@ pub fn build_images(docker: &Docker, work: &Path) -> anyhow::Result<Vec<(String,
 /// Removes the world's images (ours by label only).
 pub fn remove_images(docker: &Docker) -> anyhow::Result<Vec<String>> {
     let mut gone = Vec::new();
-    for task in &TASKS {
+    for task in all_tasks() {
         let image = crate::edges::docker::task_image(task.repo, task.id);
         if our_image(docker, &image)?.is_some() {
             duct::cmd!(docker.program(), "rmi", "-f", &image).stdout_null().stderr_null().run()?;

@@ -79,6 +79,9 @@ pub struct SeedsFlags {
     /// Print the plan and the exact commands; start nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Pull the subset's missing task images before the canary
+    #[arg(long)]
+    pub pull: bool,
     /// Start without asking
     #[arg(long)]
     pub yes: bool,
@@ -130,7 +133,7 @@ impl Kind<'_> {
 }
 
 /// Why a seed stopped.
-enum Stop {
+pub(crate) enum Stop {
     Interrupted,
     Failed(String),
 }
@@ -152,6 +155,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             max_cost: flags.max_cost,
             no_agent_check: flags.no_agent_check,
             docker: &ctx.docker,
+            pull: flags.pull && !flags.dry_run,
         },
         exp,
     );
@@ -537,6 +541,40 @@ impl Job {
         }
     }
 
+    /// Evaluates each of these pairs of `run` in an invocation of its own
+    /// (`eval -r -t -f --force`), `workers` at a time, and times each: the
+    /// only measure of one pair's eval there is (eval.json has none). Each
+    /// time is appended to `logs/<run>/harness-eval-times.jsonl`. Ctrl-C
+    /// stops the lot; a pair not begun is left for the next invocation.
+    pub(crate) fn eval_each_timed(&self, run: &str, pairs: &[PairId], workers: u32) -> Result<(), Stop> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let worker = || -> Result<(), Stop> {
+            while !stop.load(Ordering::SeqCst) {
+                let Some(pair) = pairs.get(next.fetch_add(1, Ordering::SeqCst)) else { return Ok(()) };
+                let started = std::time::Instant::now();
+                let r = self.invoke(run, Kind::ForceEval(pair));
+                if r.is_err() {
+                    stop.store(true, Ordering::SeqCst);
+                    return r;
+                }
+                let t = crate::edges::eval_times::EvalTime {
+                    at: crate::edges::clock::now().to_iso(),
+                    pair: pair.to_string(),
+                    seconds: started.elapsed().as_secs_f64(),
+                };
+                if let Err(e) = crate::edges::eval_times::record(&self.cb, run, &t) {
+                    crate::say!("[{run}] could not record the eval time of {pair}: {e}");
+                }
+            }
+            Ok(())
+        };
+        let n = (workers as usize).clamp(1, pairs.len().max(1));
+        let outcomes = at_once(&vec![(); n], |_| worker());
+        outcomes.into_iter().find(|o| o.is_err()).unwrap_or(Ok(()))
+    }
+
     /// One CLI invocation, watched: progress, the live spend against
     /// `--max-cost`, and the containers that appear while it runs.
     fn invoke(&self, run: &str, kind: Kind) -> Result<(), Stop> {
@@ -668,7 +706,7 @@ impl Job {
 
     /// Removes the containers seen appearing during our invocations, never
     /// others; called only when none of ours runs.
-    fn clean_docker(&self, when: &str) {
+    pub(crate) fn clean_docker(&self, when: &str) {
         let Some(d) = &self.docker else { return };
         match d.clean() {
             Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),

@@ -47,6 +47,8 @@ pub struct Inputs<'a> {
     pub max_cost: Option<f64>,
     pub no_agent_check: bool,
     pub docker: &'a docker::Docker,
+    /// `--pull`: pull the missing task images in preflight.
+    pub pull: bool,
 }
 
 pub struct Check {
@@ -60,14 +62,14 @@ fn check(ok: bool, good: impl Into<String>, bad: impl Into<String>) -> Check {
     Check { ok, warn: false, line: if ok { good.into() } else { bad.into() } }
 }
 
-/// The checks, in the order shown, and the job when every one passed
-/// far enough to build it.
-pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
+/// The checks the grader needs too (`oracle` makes only these): the
+/// checkout, the CLI, the subset, the engine, the images.
+pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<PathBuf>, Option<Subset>) {
     let mut checks = Vec::new();
     let cb = exp.cooperbench_dir.clone();
     if let Err(e) = crate::edges::layout::require_checkout(&cb) {
         checks.push(check(false, "", format!("{e:#}")));
-        return (checks, None);
+        return (checks, None, None);
     }
     checks.push(check(true, format!("checkout {}", cb.display()), ""));
 
@@ -116,12 +118,196 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     };
 
     if exp.backend == Backend::Docker {
-        checks.push(match flags.docker.available() {
+        let engine = flags.docker.available();
+        let up = engine.is_ok();
+        checks.push(match engine {
             Ok(v) => check(true, format!("docker engine {v} answers"), ""),
             Err(e) => check(false, "", format!("docker info failed ({e:#}): start Docker or choose another --backend")),
         });
+        if let (true, Some(s)) = (up, &subset) {
+            checks.extend(images(flags, s));
+        }
     }
 
+    (checks, program, subset)
+}
+
+/// The task images the subset needs (the CLI's naming), which are here and
+/// their size, which are not and the pairs that need them. With `--pull`
+/// the missing ones are pulled now: the agent's own pull gives up after
+/// 120 s and its pair ends an Error.
+fn images(flags: &Inputs, subset: &Subset) -> Vec<Check> {
+    let mut needed: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for p in &subset.pairs {
+        needed.entry(docker::task_image(&p.repo, p.task_id)).or_default().push(p.to_string());
+    }
+    let mut bytes = 0u64;
+    let mut missing = Vec::new();
+    for image in needed.keys() {
+        match flags.docker.image_size(image) {
+            Ok(Some(b)) => bytes += b,
+            Ok(None) => missing.push(image.clone()),
+            Err(e) => return vec![check(false, "", format!("docker image inspect {image} failed: {e:#}"))],
+        }
+    }
+    let here = needed.len() - missing.len();
+    let mut out = vec![check(
+        true,
+        format!("task images: {here} of {} on this host ({:.1} GB)", needed.len(), bytes as f64 / 1e9),
+        "",
+    )];
+    if missing.is_empty() {
+        return out;
+    }
+    if flags.pull {
+        for image in &missing {
+            crate::say!("  pulling {image}");
+            out.push(match flags.docker.pull(image) {
+                Ok(()) => check(true, format!("pulled {image}"), ""),
+                Err(e) => check(false, "", format!("{e:#}: its pairs {} cannot run", needed[image].join(", "))),
+            });
+        }
+        return out;
+    }
+    let named: Vec<String> = missing.iter().map(|i| format!("{i} (pairs {})", needed[i].join(", "))).collect();
+    out.push(Check {
+        ok: true,
+        warn: true,
+        line: format!(
+            "{} task image(s) not on this host: {}. The agent's own pull gives up after 120 s and the pair ends Error: pull them first, or pass --pull",
+            missing.len(),
+            named.join("; ")
+        ),
+    });
+    out
+}
+
+/// What the latest oracle of the subset says (`cargo xtask oracle`): the
+/// pairs whose gold patch does not pass, and whether the dataset changed
+/// since. A warning, or with `require_oracle` a refusal.
+fn oracle_gate(cb: &Path, exp: &Experiment, subset: &Subset) -> Vec<Check> {
+    use crate::study::oracle;
+    let run = oracle::run_name(&exp.baseline_run);
+    let need = exp.require_oracle;
+    let say = |line: String| Check { ok: !need, warn: !need, line };
+    let logs = RunLogs::load(cb, &run);
+    if !logs.exists {
+        return vec![if need {
+            say(format!(
+                "require_oracle: no oracle yet (logs/{run}): run `cargo xtask oracle` first (no model, no spend)"
+            ))
+        } else {
+            check(
+                true,
+                format!("no oracle yet: `cargo xtask oracle` grades the gold patches for free (logs/{run})"),
+                "",
+            )
+        }];
+    }
+    let rows = oracle::rows(subset, &logs, &crate::edges::eval_times::read(cb, &run));
+    let j = oracle::judge(&rows);
+    let mut out = Vec::new();
+    if !j.all_pass() {
+        out.push(say(format!(
+            "oracle (logs/{run}): the gold patch does not pass on {}; these pairs cannot measure a model",
+            j.failing_line(10)
+        )));
+    }
+    let oldest_eval = logs
+        .pairs
+        .values()
+        .filter(|p| p.eval_present)
+        .filter_map(|p| std::fs::metadata(cb.join(&p.rel_dir).join(crate::study::run::EVAL_FILE)).ok()?.modified().ok())
+        .min();
+    if let Some((file, _)) = oldest_eval.and_then(|t| dataset_change_after(cb, subset, t)) {
+        out.push(say(format!(
+            "oracle (logs/{run}) is older than the dataset ({file} changed since): run `cargo xtask oracle` again"
+        )));
+    }
+    if out.is_empty() {
+        out.push(check(true, format!("oracle: every gold patch of the {} pairs passes (logs/{run})", j.pairs), ""));
+    }
+    out
+}
+
+/// The first file of the subset's dataset (its tasks' folders and the
+/// subset file) modified after `t`, if any.
+fn dataset_change_after(
+    cb: &Path,
+    subset: &Subset,
+    t: std::time::SystemTime,
+) -> Option<(String, std::time::SystemTime)> {
+    let dataset = crate::edges::layout::dataset(cb);
+    let mut roots: Vec<PathBuf> = vec![crate::edges::layout::subset_file(cb, &subset.name)];
+    let mut tasks: Vec<(&str, u64)> = subset.pairs.iter().map(|p| (p.repo.as_str(), p.task_id)).collect();
+    tasks.dedup();
+    roots.extend(tasks.iter().map(|(repo, id)| dataset.join(repo).join(format!("task{id}"))));
+    let mut stack = roots;
+    while let Some(p) = stack.pop() {
+        let Ok(m) = std::fs::symlink_metadata(&p) else { continue };
+        if m.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        } else if let Some(when) = m.modified().ok().filter(|when| *when > t) {
+            let rel = p.strip_prefix(cb).unwrap_or(&p).display().to_string();
+            return Some((rel, when));
+        }
+    }
+    None
+}
+
+/// Docker clean-up reaches only containers on this subset's task images
+/// that appeared while our own invocations ran.
+fn ownership(flags: &Inputs, exp: &Experiment, cb: &Path, subset: &Subset) -> Option<docker::Ownership> {
+    (exp.backend == Backend::Docker).then(|| {
+        let images = subset.pairs.iter().map(|p| docker::task_image(&p.repo, p.task_id)).collect();
+        docker::Ownership::new(flags.docker, cb, images)
+    })
+}
+
+/// The job of `oracle`: the grader's checks only (no model, no key, no
+/// agent); nothing it runs is paid for.
+pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Job>) {
+    let (checks, program, subset) = grader_checks(flags, &exp);
+    let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
+    let cb = exp.cooperbench_dir.clone();
+    let docker = ownership(flags, &exp, &cb, &subset);
+    let manifest = Manifest {
+        cooperbench_version: manifest::cooperbench_version(&program),
+        model: crate::study::oracle::MODEL.into(),
+        agent: crate::study::oracle::AGENT.into(),
+        subset: subset.name.clone(),
+        backend: exp.backend.name().to_string(),
+        agent_config_sha256: None,
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    // The oracle's progress is its own: no seed's spend is watched.
+    exp.seeds = Vec::new();
+    let job = Job {
+        timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        policy: SpendPolicy { attempts: 1, max_cost: None, estimate: None },
+        agent_config: None,
+        secrets: Secrets::load(&cb, &exp.secret_names()),
+        exp,
+        cb,
+        program,
+        subset,
+        manifest,
+        docker,
+        events: None,
+    };
+    (checks, Some(job))
+}
+
+/// The checks, in the order shown, and the job when every one passed
+/// far enough to build it.
+pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
+    let (mut checks, program, subset) = grader_checks(flags, &exp);
+    let cb = exp.cooperbench_dir.clone();
+    if crate::edges::layout::require_checkout(&cb).is_err() {
+        return (checks, None);
+    }
     let names = exp.secret_names();
     let secrets = Secrets::load(&cb, &names);
     if names.is_empty() {
@@ -213,6 +399,10 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         }
     }
 
+    if let Some(subset) = &subset {
+        checks.extend(oracle_gate(&cb, &exp, subset));
+    }
+
     let baseline = RunLogs::load(&cb, &exp.baseline_run);
     let estimate = Estimate::from_run(&baseline);
     if estimate.is_none() && flags.max_cost.is_some() {
@@ -271,12 +461,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         }
     }
 
-    // Docker clean-up reaches only containers on this subset's task images
-    // that appeared while our own invocations ran.
-    let docker = (exp.backend == Backend::Docker).then(|| {
-        let images = subset.pairs.iter().map(|p| docker::task_image(&p.repo, p.task_id)).collect();
-        docker::Ownership::new(flags.docker, &cb, images)
-    });
+    let docker = ownership(flags, &exp, &cb, &subset);
     let job = Job {
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
