@@ -147,3 +147,36 @@ fn a_missing_task_image_is_named_with_its_pairs_before_any_spend() {
     let out = oracle(&c, &["--pull"], &env);
     assert!(text(&out).contains("ok   pulled akhatua/cooperbench-amber:task1000"), "{}", text(&out));
 }
+
+#[test]
+fn verify_and_report_can_leave_out_what_the_oracle_failed_and_say_so() {
+    let c = Checkout::with_baseline("");
+    // No oracle: the flag is refused, with what to do.
+    let out = c.xtask(&["verify", "--runs", "command-a-solo", "--exclude-oracle-failures"]).ran();
+    out.expect_code(2);
+    assert!(text(&out).contains("there is no oracle (logs/command-a-solo-oracle): run `cargo xtask oracle` first"));
+
+    oracle(&c, &[], &[("COOPERBENCH_SIM_BROKEN_TASKS", BROKEN)]).expect_code(1);
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo", "--exclude-oracle-failures"]).ran();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["subset"]["pairs"], 96, "{v}");
+    assert_eq!(v["runs"][0]["results"], 96);
+    let w = v["problems"].as_array().unwrap().iter().find(|p| p["check"] == "oracle_excluded").expect("no warning");
+    assert!(w["detail"].as_str().unwrap().starts_with("4 pair(s) left out of every count: "), "{w}");
+    assert!(w["detail"].as_str().unwrap().contains("amber_task/1000/f1_f4"), "{w}");
+    // Without the flag, every pair counts.
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo"]).ran();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["subset"]["pairs"], 100);
+
+    let dir = c.tmp.path().join("report");
+    let d = dir.display().to_string();
+    c.xtask(&["report", "--runs", "command-a-solo", "--exclude-oracle-failures", "--out", &d, "--bootstrap", "200"])
+        .ran()
+        .expect_code(0);
+    let md = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
+    assert!(md.contains("4 pair(s) left out of every count: their gold patch does not pass"), "{md}");
+    let rows = std::fs::read_to_string(dir.join("difficulty.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 97, "header and 96 pairs");
+    assert!(!rows.contains("amber_task/1000/") && rows.contains("amber_task/1444/"), "{rows}");
+}

@@ -29,6 +29,7 @@ fn study_with(c: &Checkout, options: Options) -> Study {
         coop: COOP.iter().map(|r| RunLogs::load(&c.cb(), r)).collect(),
         solo_curve: SOLO.iter().map(|s| s.to_string()).collect(),
         options,
+        excluded: None,
     }
 }
 

@@ -179,6 +179,26 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     }
 }
 
+/// The pairs of `subset` whose gold patch does not pass in the oracle of
+/// `baseline` (`--exclude-oracle-failures` of verify and report); an error
+/// when there is no oracle to ask.
+pub fn failures(
+    cb: &Path,
+    baseline: &str,
+    subset: &crate::study::subset::Subset,
+) -> anyhow::Result<Vec<(PairId, String)>> {
+    let run = oracle::run_name(baseline);
+    let logs = RunLogs::load(cb, &run);
+    if !logs.exists {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--exclude-oracle-failures: there is no oracle ({}): run `cargo xtask oracle` first",
+            layout::run_rel(&run)
+        )));
+    }
+    let rows = oracle::rows(subset, &logs, &crate::edges::eval_times::read(cb, &run));
+    Ok(oracle::judge(&rows).failing)
+}
+
 /// One line per task: how many of its pairs pass, the slowest eval, and
 /// each pair that does not pass.
 fn task_lines(rows: &[oracle::Row]) -> Vec<String> {

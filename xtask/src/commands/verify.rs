@@ -41,6 +41,9 @@ pub struct VerifyFlags {
     /// Refuse result.json and eval.json files larger than this
     #[arg(long, value_name = "MiB", default_value_t = crate::edges::logs::DEFAULT_MAX_FILE_BYTES >> 20)]
     pub max_file_mib: u64,
+    /// Leave out the pairs whose gold patch fails in `cargo xtask oracle` (named in the output)
+    #[arg(long)]
+    pub exclude_oracle_failures: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,7 +136,20 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
         flags.max_file_mib.checked_mul(1 << 20).filter(|b| *b > 0).ok_or_else(|| {
             crate::usage(anyhow::anyhow!("--max-file-mib: {} is not a size in MiB", flags.max_file_mib))
         })?;
-    let report = load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?;
+    let report = if flags.exclude_oracle_failures {
+        let cb = &exp.cooperbench_dir;
+        crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
+        let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
+        let failing = crate::commands::oracle::failures(cb, &exp.baseline_run, &subset)?;
+        check_names(&runs)?;
+        let mut logs = load_runs(cb, &runs, max_bytes);
+        let excluded = crate::study::oracle::exclude(&mut subset, &mut logs, &failing);
+        let mut report = check(&subset, &logs, flags.eval_errors, flags.strict);
+        report.problems.extend(excluded);
+        report
+    } else {
+        load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?
+    };
     if flags.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -153,6 +169,14 @@ pub fn load_and_check(
     max_bytes: u64,
 ) -> anyhow::Result<Report> {
     crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
+    check_names(runs)?;
+    let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
+    let logs = load_runs(cooperbench_dir, runs, max_bytes);
+    Ok(check(&subset, &logs, eval_errors, strict))
+}
+
+/// Each run named once, and by a name.
+fn check_names(runs: &[String]) -> anyhow::Result<()> {
     let mut seen = BTreeSet::new();
     for r in runs {
         if r.trim().is_empty() {
@@ -162,9 +186,7 @@ pub fn load_and_check(
             return Err(crate::usage(anyhow::anyhow!("run `{r}` is named twice: each run counts once")));
         }
     }
-    let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
-    let logs = load_runs(cooperbench_dir, runs, max_bytes);
-    Ok(check(&subset, &logs, eval_errors, strict))
+    Ok(())
 }
 
 /// Reads runs on every core: reading and parsing is nearly all of verify's time.

@@ -226,4 +226,23 @@ mod tests {
         let exp: Experiment = toml::from_str(&GOOD.replace("-seed{seed}", "")).unwrap();
         assert!(exp.validate().unwrap_err().to_string().contains("seed_run_name"));
     }
+
+    #[test]
+    fn another_subset_sets_aside_the_files_expected_pairs() {
+        let dir = std::env::temp_dir().join(format!("xtask-experiment-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("experiment.toml");
+        std::fs::write(&path, GOOD).unwrap();
+        let flags = |subset: Option<&str>| CommonFlags {
+            experiment: Some(path.clone()),
+            cooperbench_dir: None,
+            subset: subset.map(String::from),
+        };
+        assert_eq!(flags(None).load().unwrap().expected_pairs, Some(100));
+        assert_eq!(flags(Some("lite")).load().unwrap().expected_pairs, Some(100));
+        let other = flags(Some("flash")).load().unwrap();
+        assert_eq!((other.subset.as_str(), other.expected_pairs), ("flash", None));
+        assert!(!other.require_oracle, "require_oracle defaults to false");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -7,12 +7,13 @@
 //! what its evals say. `commands/oracle.rs` writes and runs; `seeds`'
 //! preflight reads [`judge`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
 use crate::study::class::{Class, FeatureTests};
 use crate::study::pair::PairId;
+use crate::study::problem::Problem;
 use crate::study::run::RunLogs;
 use crate::study::subset::Subset;
 use crate::study::timestamp::Timestamp;
@@ -249,6 +250,34 @@ pub fn judge(rows: &[Row]) -> Judgement {
     }
 }
 
+/// `--exclude-oracle-failures`: the pairs whose gold patch does not pass
+/// leave the subset and every run, so that no count, difficulty or curve
+/// holds a pair that cannot measure a model. Returns the warning that says
+/// how many and which (verify's text and JSON, REPORT.md).
+pub fn exclude(subset: &mut Subset, runs: &mut [RunLogs], failing: &[(PairId, String)]) -> Option<Problem> {
+    if failing.is_empty() {
+        return None;
+    }
+    let out = |p: &PairId| failing.iter().any(|(f, _)| f == p);
+    subset.pairs.retain(|p| !out(p));
+    subset.pair_count = subset.pairs.len();
+    let tasks: BTreeSet<(&str, u64)> = subset.pairs.iter().map(|p| (p.repo.as_str(), p.task_id)).collect();
+    let repos: BTreeSet<&str> = tasks.iter().map(|t| t.0).collect();
+    (subset.tasks, subset.repos) = (tasks.len(), repos.len());
+    for r in runs.iter_mut() {
+        r.pairs.retain(|p, _| !out(p));
+    }
+    let named: Vec<String> = failing.iter().map(|(p, why)| format!("{p} ({why})")).collect();
+    Some(Problem::warning(
+        "oracle_excluded",
+        format!(
+            "{} pair(s) left out of every count: their gold patch does not pass (cargo xtask oracle): {}",
+            failing.len(),
+            named.join(", ")
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +340,28 @@ mod tests {
             "2 of 3 pairs: r_task/1/f1_f3 (fail: 0 passed / 1 failed; 0 passed / 1 failed), and 1 more"
         );
         assert_eq!(j.failing[1].1, "missing");
+    }
+
+    #[test]
+    fn excluded_pairs_leave_the_subset_and_every_run_and_are_named() {
+        let text = r#"{"tasks": [{"repo": "a_task", "task_id": 1, "pairs": [[1, 2], [1, 3]]},
+                                 {"repo": "b_task", "task_id": 2, "pairs": [[1, 2]]}]}"#;
+        let mut subset = Subset::parse("s", text).unwrap();
+        let mut run = RunLogs::default();
+        for p in &subset.pairs {
+            run.pairs.insert(p.clone(), Default::default());
+        }
+        let mut runs = vec![run];
+        assert_eq!(exclude(&mut subset, &mut runs, &[]), None);
+        let gone = PairId::new("b_task", 2, 1, 2);
+        let w = exclude(&mut subset, &mut runs, &[(gone.clone(), "fail: 0 passed / 1 failed".into())]).unwrap();
+        assert_eq!((subset.pairs.len(), subset.pair_count, subset.tasks, subset.repos), (2, 2, 1, 1));
+        assert!(!runs[0].pairs.contains_key(&gone));
+        assert_eq!(w.check, "oracle_excluded");
+        assert!(
+            w.detail.starts_with("1 pair(s) left out of every count: ") && w.detail.contains("b_task/2/f1_f2 (fail: "),
+            "{}",
+            w.detail
+        );
     }
 }

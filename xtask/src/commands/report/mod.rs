@@ -73,6 +73,9 @@ pub struct ReportFlags {
     /// Where to write [default: results/<experiment name>/]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Leave out the pairs whose gold patch fails in `cargo xtask oracle` (named in every output)
+    #[arg(long)]
+    pub exclude_oracle_failures: bool,
 }
 
 impl ReportFlags {
@@ -92,6 +95,7 @@ impl ReportFlags {
             difficulty_se_target: o.difficulty_se_target,
             mean_se_target: o.mean_se_target,
             out: None,
+            exclude_oracle_failures: false,
         }
     }
 }
@@ -363,6 +367,8 @@ pub struct Study {
     pub coop: Vec<RunLogs>,
     pub solo_curve: Vec<String>,
     pub options: Options,
+    /// What `--exclude-oracle-failures` left out, said in every output.
+    pub excluded: Option<String>,
 }
 
 pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
@@ -370,11 +376,17 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let options = Options::from_flags(&flags)?;
     let cb = &exp.cooperbench_dir;
     crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
-    let subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
+    let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
     let solo_names = flags.runs.clone().unwrap_or_else(|| exp.solo_runs());
     let coop_names = flags.coop_runs.clone().unwrap_or_else(|| exp.coop_runs.clone());
-    let solo: Vec<RunLogs> = solo_names.iter().map(|r| RunLogs::load(cb, r)).collect();
-    let coop: Vec<RunLogs> = coop_names.iter().map(|r| RunLogs::load(cb, r)).collect();
+    let mut solo: Vec<RunLogs> = solo_names.iter().map(|r| RunLogs::load(cb, r)).collect();
+    let mut coop: Vec<RunLogs> = coop_names.iter().map(|r| RunLogs::load(cb, r)).collect();
+    let mut excluded = None;
+    if flags.exclude_oracle_failures {
+        let failing = crate::commands::oracle::failures(cb, &exp.baseline_run, &subset)?;
+        crate::study::oracle::exclude(&mut subset.clone(), &mut coop, &failing);
+        excluded = crate::study::oracle::exclude(&mut subset, &mut solo, &failing).map(|p| p.detail);
+    }
     let solo_curve = flags.solo_curve_runs.clone().unwrap_or_else(|| solo_names.clone());
     for r in &solo_curve {
         if !solo_names.contains(r) {
@@ -384,7 +396,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         }
     }
     check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
-    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options };
+    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let written = write(&study, &out)?;
     for p in &written {
@@ -455,6 +467,7 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
         fig.warnings
             .push(format!("verify found {} failure(s): the figure is built on incomplete data", check.failures()));
     }
+    fig.warnings.extend(study.excluded.clone());
     let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
     let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors);
     let settings = settings(&roles);
