@@ -277,6 +277,12 @@ fn flags_go_through_the_files_rules() {
         (&["--seeds", "3,3"][..], "a seed is listed twice"),
         (&["--attempts", "0"], "field `attempts`: must be at least 1"),
         (&["--timeout", "0"], "field `timeout_minutes`: 0 is not a positive number of minutes"),
+        // NaN compares false with every spend: it would turn the budget off.
+        (&["--max-cost", "nan"], "--max-cost: NaN is not a positive number of USD"),
+        (&["--max-cost=-1"], "--max-cost: -1 is not a positive number of USD"),
+        (&["--max-cost", "inf"], "--max-cost: inf is not a positive number of USD"),
+        (&["--model", ""], "field `model`: empty"),
+        (&["--agent", " "], "field `agent`: empty"),
     ] {
         let mut all = vec!["--dry-run"];
         all.extend_from_slice(args);
@@ -287,6 +293,46 @@ fn flags_go_through_the_files_rules() {
     c.write_experiment("timeout_minutes = 0");
     let out = c.seeds(&["--dry-run"], &[]).ran();
     out.expect_code(2);
+}
+
+/// One run named twice by two spellings of its folder counts once; a
+/// duplicate curve run, a huge --bootstrap and a coop baseline are refused.
+#[test]
+fn runs_are_identified_by_their_folder_and_bounds_are_kept() {
+    let c = Checkout::with_baseline("");
+    for args in [
+        &["verify", "--runs", "command-a-solo,./command-a-solo"][..],
+        &["report", "--runs", "command-a-solo,./command-a-solo"],
+    ] {
+        let out = c.xtask(args).ran();
+        out.expect_code(2);
+        assert!(
+            text(&out).contains(
+                "run `./command-a-solo` is named twice (as `command-a-solo` and `./command-a-solo`: one folder)"
+            ),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    std::os::unix::fs::symlink("command-a-solo", c.cb().join("logs/linked")).unwrap();
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,linked"]).ran();
+    out.expect_code(2);
+    let out =
+        c.xtask(&["report", "--runs", "command-a-solo", "--solo-curve-runs", "command-a-solo,command-a-solo"]).ran();
+    out.expect_code(2);
+    assert!(text(&out).contains("--solo-curve-runs: `command-a-solo` is named twice"), "{}", text(&out));
+    // Before: capacity overflow (a panic), or 12 GB allocated at once.
+    for b in ["18446744073709551615", "100000000"] {
+        let out = c.xtask(&["report", "--bootstrap", b]).ran();
+        out.expect_code(2);
+        assert!(text(&out).contains("is more than 1000000"), "{b}: {}", text(&out));
+    }
+    // A coop run as the baseline of solo seeds.
+    let solo = c.cb().join("logs/command-a-solo/solo");
+    std::fs::rename(&solo, c.cb().join("logs/command-a-solo/coop")).unwrap();
+    let out = c.seeds(&["--dry-run"], &[]).ran();
+    out.expect_code(1);
+    assert!(text(&out).contains("the baseline of solo seeds must be a solo run"), "{}", text(&out));
 }
 
 /// `bench --dir D` removes the tree it made, never the rest of D, also when
@@ -464,4 +510,62 @@ fn max_cost_stops_the_cli_as_soon_as_the_live_spend_passes_it() {
     // second (about 20 pairs at this pace), so the stop comes well before 100.
     assert!((6..70).contains(&done), "{done} pairs run");
     assert!(sims_left(&c).is_empty(), "simulator processes left: {:?}", sims_left(&c));
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path inside the test's own checkout.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+/// Runs the command, failing the test if it has not ended within a minute
+/// (a hang guard, not a speed target: the commands take about a second).
+fn ends(e: duct::Expression) -> common::Ran {
+    let h = e.start().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(out) = h.try_wait().unwrap() {
+            return common::Ran { command: format!("{e:?}"), output: out.clone() };
+        }
+        if Instant::now() > deadline {
+            h.kill().unwrap();
+            panic!("hung on a named pipe");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A named pipe (or a device) where a file should be is refused, never
+/// waited on or read forever: result.json, eval_summary.json, .env,
+/// the manifest, config.json.
+#[test]
+fn a_named_pipe_or_a_device_in_place_of_a_file_hangs_nothing() {
+    let c = Checkout::with_baseline("");
+    c.seeds(&["--yes", "--seeds", "1"], &[]).ran().expect_code(0);
+    let run = c.cb().join("logs").join(SEED1);
+    std::fs::remove_file(run.join("eval_summary.json")).unwrap();
+    mkfifo(&run.join("eval_summary.json"));
+    let pair = c.pair_dir(SEED1, "amber_task/1000/f1_f3");
+    std::fs::remove_file(pair.join("result.json")).unwrap();
+    mkfifo(&pair.join("result.json"));
+    std::fs::remove_file(run.join("harness-manifest.json")).unwrap();
+    mkfifo(&run.join("harness-manifest.json"));
+    std::fs::remove_file(run.join("config.json")).ok();
+    std::os::unix::fs::symlink("/dev/zero", run.join("config.json")).unwrap();
+    mkfifo(&c.cb().join(".env"));
+
+    let v = ends(c.xtask(&["verify", "--runs", SEED1]).stdin_null());
+    let o = text(&v);
+    assert!(o.contains("not a regular file"), "{o}");
+    assert!(o.contains("harness-manifest.json"), "the manifest is named: {o}");
+    v.expect_code(1);
+    let s = ends(c.xtask(&["status"]).stdin_null());
+    assert!(!text(&s).is_empty());
+    // seeds: preflight names the manifest and .env, and spends nothing.
+    let before = c.sim_work("run", SEED1).len();
+    let out = ends(c.seeds(&["--yes", "--seeds", "1"], &[]));
+    let o = text(&out);
+    assert!(o.contains(".env: not a regular file"), "{o}");
+    assert!(o.contains("harness-manifest.json: not a regular file"), "{o}");
+    assert_eq!(c.sim_work("run", SEED1).len(), before, "{o}");
 }

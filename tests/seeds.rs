@@ -397,7 +397,7 @@ fn a_read_error_stops_before_any_spend_and_moves_nothing() {
     let o = text(&out);
     out.expect_code(1);
     assert!(
-        o.contains(&format!("stopped: seed 1: logs/{SEED1}/solo/{pair}/result.json: cannot read: Is a directory")),
+        o.contains(&format!("stopped: seed 1: logs/{SEED1}/solo/{pair}/result.json: not a regular file (a folder, a pipe or a device): not read")),
         "{o}"
     );
     assert!(o.contains("nothing was moved"), "{o}");

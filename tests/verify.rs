@@ -183,7 +183,7 @@ fn eval_error_is_a_warning() {
 #[test]
 fn stale_eval() {
     broken("stale_eval", "stale_eval", "seed1/solo/amber_task/1000/f1_f2/eval.json", |c| {
-        edit_json(&seed1(c).join("eval.json"), |v| v["evaluated_at"] = "2000-01-01T00:00:00".into());
+        edit_json(&seed1(c).join("eval.json"), |v| v["evaluated_at"] = "2024-01-02T00:00:00".into());
     });
 }
 
@@ -402,7 +402,7 @@ fn result_linked_to_dev_zero_is_refused_unread() {
     std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
     let r = snapshot("dev_zero", &c);
     assert!(has(&r, "unreadable_result", SEED1_RESULT));
-    assert!(detail(&r, "unreadable_result").starts_with("larger than 8 MiB"), "{}", detail(&r, "unreadable_result"));
+    assert!(detail(&r, "unreadable_result").starts_with("not a regular file"), "{}", detail(&r, "unreadable_result"));
 }
 
 #[test]
@@ -507,4 +507,30 @@ fn a_solo_run_listed_as_coop_is_refused() {
     let out = c.xtask(&["verify"]).ran();
     out.expect_code(2);
     assert!(text(&out).contains("run `command-a-solo` is named twice"), "{}", text(&out));
+}
+
+/// A time no CLI can have written is named: a leap second is refused as a
+/// bad field, a year before 2024 or a day in the future is a warning.
+#[test]
+fn implausible_times_are_named() {
+    let c = Checkout::with_baseline("");
+    let dir = c.cb().join("logs/command-a-solo/solo/amber_task/1000");
+    edit_json(&dir.join("f1_f2/result.json"), |v| v["ended_at"] = "0000-01-01T00:00:00".into());
+    edit_json(&dir.join("f1_f3/eval.json"), |v| v["evaluated_at"] = "2999-01-01T00:00:00".into());
+    edit_json(&dir.join("f2_f3/result.json"), |v| v["ended_at"] = "2026-06-30T23:59:60".into());
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo"]).ran();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = v["problems"].as_array().unwrap();
+    let find = |check: &str, path: &str| {
+        problems.iter().find(|p| p["check"] == check && p["path"].as_str().is_some_and(|x| x.ends_with(path))).cloned()
+    };
+    let old = find("implausible_time", "f1_f2/result.json").expect("year 0000 not named");
+    assert_eq!(old["detail"], "field `ended_at`: 0000-01-01T00:00:00 is before 2024, before any cooperbench release");
+    let future = find("implausible_time", "f1_f3/eval.json").expect("year 2999 not named");
+    assert!(future["detail"].as_str().unwrap().contains("more than a day after now"));
+    let leap = problems
+        .iter()
+        .find(|p| p["path"].as_str().is_some_and(|x| x.ends_with("f2_f3/result.json")))
+        .expect("the leap second not named");
+    assert!(leap["detail"].as_str().unwrap().contains("leap second"), "{leap}");
 }

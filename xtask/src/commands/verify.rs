@@ -141,11 +141,13 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
         let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
         let failing = crate::commands::oracle::failures(cb, &exp.baseline_run, &subset)?;
-        check_names(&runs)?;
+        check_names(cb, &runs)?;
         let mut logs = load_runs(cb, &runs, max_bytes);
         let excluded = crate::study::oracle::exclude(&mut subset, &mut logs, &failing);
         let mut report = check(&subset, &logs, flags.eval_errors, flags.strict);
         report.problems.extend(excluded);
+        let now = crate::edges::clock::now();
+        report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
         report
     } else {
         load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?
@@ -169,21 +171,26 @@ pub fn load_and_check(
     max_bytes: u64,
 ) -> anyhow::Result<Report> {
     crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
-    check_names(runs)?;
+    check_names(cooperbench_dir, runs)?;
     let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
     let logs = load_runs(cooperbench_dir, runs, max_bytes);
-    Ok(check(&subset, &logs, eval_errors, strict))
+    let mut report = check(&subset, &logs, eval_errors, strict);
+    let now = crate::edges::clock::now();
+    report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
+    Ok(report)
 }
 
-/// Each run named once, and by a name.
-fn check_names(runs: &[String]) -> anyhow::Result<()> {
-    let mut seen = BTreeSet::new();
+/// Each run named once, and by a name: `a` and `./a` (or a link to `a`)
+/// are one folder, so one run.
+pub(crate) fn check_names(cooperbench_dir: &std::path::Path, runs: &[String]) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<std::path::PathBuf, &String> = BTreeMap::new();
     for r in runs {
         if r.trim().is_empty() {
             return Err(crate::usage(anyhow::anyhow!("an empty run name: name each run")));
         }
-        if !seen.insert(r) {
-            return Err(crate::usage(anyhow::anyhow!("run `{r}` is named twice: each run counts once")));
+        if let Some(first) = seen.insert(layout::run_identity(cooperbench_dir, r), r) {
+            let how = if first == r { String::new() } else { format!(" (as `{first}` and `{r}`: one folder)") };
+            return Err(crate::usage(anyhow::anyhow!("run `{r}` is named twice{how}: each run counts once")));
         }
     }
     Ok(())

@@ -37,16 +37,10 @@ pub fn record(cooperbench_dir: &Path, run: &str, attempts: &[Attempt]) -> std::i
 /// skipped (an interrupted write leaves at most a cut last line). Only a
 /// regular file is read, and at most 64 MiB of it.
 pub fn read(cooperbench_dir: &Path, run: &str) -> BTreeMap<String, Vec<Attempt>> {
-    use std::io::Read;
     let path = layout::attempts(cooperbench_dir, run);
     let mut by_pair: BTreeMap<String, Vec<Attempt>> = BTreeMap::new();
-    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-        return by_pair;
-    }
-    let mut text = String::new();
-    if let Ok(f) = std::fs::File::open(&path) {
-        let _ = f.take(64 << 20).read_to_string(&mut text);
-    }
+    let bytes = crate::edges::read::bytes(&path, 64 << 20).ok().flatten().unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
     for a in text.lines().filter_map(|l| serde_json::from_str::<Attempt>(l).ok()) {
         by_pair.entry(a.pair.clone()).or_default().push(a);
     }

@@ -230,7 +230,13 @@ impl Ownership {
 pub fn read_ledger(path: &std::path::Path) -> (std::collections::BTreeMap<String, Seen>, Vec<String>) {
     let mut known = std::collections::BTreeMap::new();
     let mut bad = Vec::new();
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = match crate::edges::read::text_or_empty(path, crate::edges::read::SMALL) {
+        Ok(t) => t,
+        Err(e) => {
+            bad.push(format!("{}: {e}", path.display()));
+            String::new()
+        }
+    };
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match crate::study::json::from_str::<Seen>(line) {
             Ok(s) => {
@@ -257,12 +263,23 @@ pub fn leftovers(
 }
 
 pub fn describe(c: &Container) -> String {
-    format!("{} {} ({}, {})", &c.id[..c.id.len().min(12)], c.name, c.image, c.state)
+    // By characters, never by byte index: an id is whatever the docker
+    // program printed, and a non-ASCII one must not panic.
+    let short: String = c.id.chars().take(12).collect();
+    format!("{short} {} ({}, {})", c.name, c.image, c.state)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_container_id_is_cut_by_characters_never_by_bytes() {
+        let c = |id: &str| Container { id: id.into(), name: "n".into(), image: "i".into(), state: "running".into() };
+        // Twelve characters of a non-ASCII id: byte 12 falls inside one.
+        assert_eq!(describe(&c("ééééééééééééé")), "éééééééééééé n (i, running)");
+        assert_eq!(describe(&c("abc")), "abc n (i, running)");
+    }
 
     fn seen(id: &str, run: &str) -> Seen {
         Seen {

@@ -29,16 +29,10 @@ pub fn record(cooperbench_dir: &Path, run: &str, t: &EvalTime) -> std::io::Resul
 /// The last time per pair; lines that do not parse are skipped (a cut last
 /// line). Only a regular file is read, and at most 16 MiB of it.
 pub fn read(cooperbench_dir: &Path, run: &str) -> BTreeMap<PairId, f64> {
-    use std::io::Read;
     let path = layout::eval_times(cooperbench_dir, run);
     let mut out = BTreeMap::new();
-    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-        return out;
-    }
-    let mut text = String::new();
-    if let Ok(f) = std::fs::File::open(&path) {
-        let _ = f.take(16 << 20).read_to_string(&mut text);
-    }
+    let bytes = crate::edges::read::bytes(&path, crate::edges::read::SMALL).ok().flatten().unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
     for t in text.lines().filter_map(|l| serde_json::from_str::<EvalTime>(l).ok()) {
         if let (Some(pair), true) = (PairId::parse(&t.pair), t.seconds.is_finite() && t.seconds >= 0.0) {
             out.insert(pair, t.seconds);

@@ -119,7 +119,11 @@ impl Events {
 
 /// Every line of a file, in order; a line that is not an event is skipped.
 pub fn read(path: &Path) -> Vec<Line> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    crate::edges::read::text_or_empty(path, 256 << 20)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// Seconds during which at least one CLI invocation ran (evals of two seeds

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -72,8 +72,8 @@ pub fn default_path() -> PathBuf {
 
 impl Experiment {
     pub fn load(path: &Path) -> anyhow::Result<Experiment> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read experiment file {}", path.display()))?;
+        let text = crate::edges::read::text(path, crate::edges::read::SMALL)
+            .map_err(|e| anyhow::anyhow!("cannot read experiment file {}: {e}", path.display()))?;
         let mut exp: Experiment = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         if exp.cooperbench_dir.is_relative() {
             let base = path.parent().unwrap_or(Path::new("."));
@@ -84,6 +84,11 @@ impl Experiment {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        for (field, value) in [("model", &self.model), ("agent", &self.agent), ("baseline_run", &self.baseline_run)] {
+            if value.trim().is_empty() {
+                bail!("field `{field}`: empty");
+            }
+        }
         if !self.seed_run_name.contains("{seed}") {
             bail!("field `seed_run_name`: must contain {{seed}}, got {:?}", self.seed_run_name);
         }

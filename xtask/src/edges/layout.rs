@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 use crate::study::pair::PairId;
 use crate::study::subset::Subset;
@@ -60,6 +60,25 @@ pub fn moved_aside_rel(run: &str, setting: &str, pair: &PairId, n: u32) -> Strin
 
 pub fn run_dir(cooperbench_dir: &Path, run: &str) -> PathBuf {
     cooperbench_dir.join("logs").join(run)
+}
+
+/// What a run is: its folder with links, `.` and `..` resolved, so that
+/// `a`, `./a` and a link to `a` are one run (named twice, counted once).
+pub fn run_identity(cooperbench_dir: &Path, run: &str) -> PathBuf {
+    let dir = run_dir(cooperbench_dir, run);
+    dir.canonicalize().unwrap_or_else(|_| {
+        let mut out = PathBuf::new();
+        for c in dir.components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    })
 }
 
 /// `logs/<run>/harness-attempts.jsonl` (`edges::attempts`).
@@ -147,7 +166,7 @@ pub fn require_checkout(cooperbench_dir: &Path) -> anyhow::Result<()> {
 /// `dataset/subsets/<name>.json`, read and checked.
 pub fn load_subset(cooperbench_dir: &Path, name: &str) -> anyhow::Result<Subset> {
     let file = subset_file(cooperbench_dir, name);
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("subset `{name}` not found: cannot read {}", file.display()))?;
+    let text = crate::edges::read::text(&file, crate::edges::read::SMALL)
+        .map_err(|e| anyhow::anyhow!("subset `{name}` not found: {}: {e}", file.display()))?;
     Subset::parse(name, &text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }

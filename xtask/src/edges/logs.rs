@@ -54,7 +54,7 @@ impl RunLogs {
             agent_framework: v.get("agent_framework").and_then(|m| m.as_str()).map(String::from),
             setting: v.get("setting").and_then(|m| m.as_str()).map(String::from),
         });
-        run.quarantined = std::fs::read_to_string(dir.join(QUARANTINE_LOG))
+        run.quarantined = crate::edges::read::text_or_empty(&dir.join(QUARANTINE_LOG), crate::edges::read::SMALL)
             .unwrap_or_default()
             .lines()
             .filter(|l| !l.trim().is_empty() && cooperbench_dir.join(l.trim()).exists())
@@ -297,22 +297,14 @@ fn read_tail(path: &Path, n: u64) -> Option<Vec<u8>> {
 }
 
 fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String>> {
-    use std::io::Read;
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(format!("cannot read: {e}"))),
-    };
-    let mut bytes = Vec::new();
-    // Reading one byte past the limit tells "too large" without reading it
-    // all, also for files whose size the file system does not know.
-    Some(match file.take(max_bytes + 1).read_to_end(&mut bytes) {
-        Ok(n) if n as u64 > max_bytes => {
-            Err(format!("larger than {} MiB: not a result or eval file (limit: --max-file-mib)", max_bytes >> 20))
+    match crate::edges::read::bytes(path, max_bytes) {
+        Ok(None) => None,
+        Ok(Some(b)) => Some(Ok(b)),
+        Err(e) if e.starts_with("larger than") => {
+            Some(Err(format!("larger than {} MiB: not a result or eval file (limit: --max-file-mib)", max_bytes >> 20)))
         }
-        Ok(_) => Ok(bytes),
-        Err(e) => Err(format!("cannot read: {e}")),
-    })
+        Err(e) => Some(Err(e)),
+    }
 }
 
 type PairDir = (PathBuf, [String; 3]);
@@ -484,8 +476,10 @@ pub fn test_outputs(path: &Path) -> Vec<String> {
     ["feature1", "feature2"].iter().filter_map(|f| v.get(f)?.get("test_output")?.as_str().map(String::from)).collect()
 }
 
+/// A small file of the run's (config, summary, manifest): a regular file,
+/// at most [`crate::edges::read::SMALL`].
 pub fn read_text(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
+    crate::edges::read::text(path, crate::edges::read::SMALL)
 }
 
 pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
@@ -518,8 +512,14 @@ mod tests {
 
     #[test]
     fn oversized_files_are_refused_without_reading_them_whole() {
-        let r = read_if_present(Path::new("/dev/zero"), 1 << 20).unwrap();
+        let big = std::env::temp_dir().join(format!("xtask-logs-big-{}", std::process::id()));
+        std::fs::write(&big, vec![b' '; (1 << 20) + 10]).unwrap();
+        let r = read_if_present(&big, 1 << 20).unwrap();
         assert_eq!(r.unwrap_err(), "larger than 1 MiB: not a result or eval file (limit: --max-file-mib)");
+        std::fs::remove_file(&big).unwrap();
+        // A device is not read at all.
+        let r = read_if_present(Path::new("/dev/zero"), 1 << 20).unwrap();
+        assert!(r.unwrap_err().starts_with("not a regular file"));
         assert!(read_if_present(Path::new("/nonexistent/xtask"), 1).is_none());
     }
 }

@@ -17,8 +17,14 @@ pub fn digest(bytes: &[u8]) -> String {
 impl Manifest {
     /// `None` when absent; `Some(Err)` names the file's problem.
     pub fn load(cooperbench_dir: &Path, run: &str) -> Option<Result<Manifest, String>> {
-        let text = std::fs::read_to_string(crate::edges::layout::manifest(cooperbench_dir, run)).ok()?;
-        Some(crate::study::json::from_str(&text))
+        let path = crate::edges::layout::manifest(cooperbench_dir, run);
+        // Absent is "not made by seeds"; anything else at the path (a
+        // folder, a pipe, a link to a device) is a problem to name.
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() {
+            return Some(Err("not a regular file".into()));
+        }
+        Some(crate::edges::logs::read_text(&path).and_then(|t| crate::study::json::from_str(&t)))
     }
 
     pub fn write(&self, cooperbench_dir: &Path, run: &str) -> anyhow::Result<()> {

@@ -22,4 +22,5 @@ pub(crate) mod lock;
 pub mod logs;
 pub(crate) mod manifest;
 pub(crate) mod quarantine;
+pub(crate) mod read;
 pub(crate) mod secrets;

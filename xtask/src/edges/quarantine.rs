@@ -24,7 +24,8 @@ pub fn aside(cooperbench_dir: &Path, run: &str, rel_paths: &[String]) -> anyhow:
     }
     if !moved.is_empty() {
         let log_path = layout::run_dir(cooperbench_dir, run).join(QUARANTINE_LOG);
-        let mut log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let mut log = crate::edges::read::text_or_empty(&log_path, crate::edges::read::SMALL)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", log_path.display()))?;
         for p in &moved {
             let rel = p.strip_prefix(cooperbench_dir).unwrap_or(p);
             log.push_str(&format!("{}\n", rel.display()));

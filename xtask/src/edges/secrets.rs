@@ -88,8 +88,14 @@ fn kind_only(e: &dotenvy::Error) -> &'static str {
 impl Secrets {
     /// The environment wins over `.env`, as python-dotenv does by default.
     pub fn load(cooperbench_dir: &Path, names: &[String]) -> Secrets {
-        let text = std::fs::read_to_string(cooperbench_dir.join(".env")).unwrap_or_default();
-        let (dotenv, warnings) = parse_dotenv(&text);
+        let path = cooperbench_dir.join(".env");
+        // Never an open that blocks: a named pipe as .env is refused.
+        let (text, unread) = match crate::edges::read::text_or_empty(&path, crate::edges::read::SMALL) {
+            Ok(t) => (t, None),
+            Err(e) => (String::new(), Some(format!("{}: {e}; its keys are not used", path.display()))),
+        };
+        let (dotenv, mut warnings) = parse_dotenv(&text);
+        warnings.extend(unread);
         let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
         Secrets::from_sources(&env, &dotenv, warnings, names)
     }

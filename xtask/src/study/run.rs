@@ -102,6 +102,29 @@ pub struct RunLogs {
 }
 
 impl RunLogs {
+    /// A warning per time no CLI can have written (`Timestamp::implausible`),
+    /// in result.json's `ended_at` and eval.json's `evaluated_at`.
+    pub fn implausible_times(&self, now: crate::study::timestamp::Timestamp) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (pair, p) in &self.pairs {
+            let times = [
+                (RESULT_FILE, "ended_at", p.result.as_ref().map(|r| r.ended_at)),
+                (EVAL_FILE, "evaluated_at", p.eval.as_ref().map(|e| e.evaluated_at)),
+            ];
+            for (file, field, t) in times {
+                if let Some(why) = t.and_then(|t| t.implausible(now)) {
+                    out.push(
+                        Problem::warning("implausible_time", format!("field `{field}`: {why}"))
+                            .run(&self.name)
+                            .pair(pair)
+                            .path(format!("{}/{file}", p.rel_dir)),
+                    );
+                }
+            }
+        }
+        out
+    }
+
     pub fn total_cost(&self) -> f64 {
         self.pairs.values().filter_map(|p| p.result.as_ref()).map(|r| r.cost()).sum()
     }

@@ -23,6 +23,33 @@ const NAIVE: &str = "%Y-%m-%dT%H:%M:%S%.f";
 impl Timestamp {
     /// `Err` says why, for a message that names the field.
     pub fn parse(s: &str) -> Result<Timestamp, String> {
+        let t = Timestamp::parse_any(s)?;
+        // chrono reads second 60 as a leap second; Python's datetime has
+        // none, so no CLI wrote it.
+        if t.naive().and_utc().timestamp_subsec_nanos() >= 1_000_000_000 {
+            return Err(format!("{s:?} is a leap second, which Python's datetime (the CLI's clock) never writes"));
+        }
+        Ok(t)
+    }
+
+    /// Why this time cannot be the CLI's: before 2024 (no cooperbench ran
+    /// then), or more than a day after `now` (the clock of the reader).
+    pub fn implausible(self, now: Timestamp) -> Option<String> {
+        use chrono::Datelike;
+        if self.naive().year() < 2024 {
+            return Some(format!("{} is before 2024, before any cooperbench release", self.to_iso()));
+        }
+        (self.seconds_since(now) > 86_400.0).then(|| format!("{} is more than a day after now", self.to_iso()))
+    }
+
+    fn naive(self) -> NaiveDateTime {
+        match self {
+            Timestamp::Naive(n) => n,
+            Timestamp::Offset(d) => d.naive_local(),
+        }
+    }
+
+    fn parse_any(s: &str) -> Result<Timestamp, String> {
         let t = s.trim();
         // Python's isoformat(sep=" ") is as valid as the default "T".
         let t = match t.char_indices().nth(10) {
@@ -123,6 +150,21 @@ impl Ord for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leap_second_is_refused_and_implausible_years_are_named() {
+        assert!(Timestamp::parse("2026-06-30T23:59:60").unwrap_err().contains("leap second"));
+        let now = Timestamp::parse("2026-12-04T10:00:00").unwrap();
+        let t = |s: &str| Timestamp::parse(s).unwrap().implausible(now);
+        assert_eq!(
+            t("0000-01-01T00:00:00").unwrap(),
+            "0000-01-01T00:00:00 is before 2024, before any cooperbench release"
+        );
+        assert!(t("2023-12-31T23:59:59").is_some());
+        assert_eq!(t("2026-12-05T09:59:59"), None);
+        assert_eq!(t("2026-12-05T10:00:01").unwrap(), "2026-12-05T10:00:01 is more than a day after now");
+        assert_eq!(t("2025-03-01T12:00:00+02:00"), None);
+    }
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()

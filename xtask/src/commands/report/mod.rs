@@ -101,6 +101,7 @@ impl ReportFlags {
 }
 
 pub const DEFAULT_REPLICATES: usize = 10_000;
+pub const MAX_REPLICATES: usize = 1_000_000;
 pub const DEFAULT_BOOTSTRAP_SEED: u64 = 20_260_401;
 pub const DEFAULT_DIFFICULTY_SE_TARGET: f64 = 0.1;
 pub const DEFAULT_MEAN_SE_TARGET: f64 = 0.01;
@@ -140,6 +141,27 @@ impl Options {
         }
         if f.bootstrap == 0 {
             return Err(crate::usage(anyhow::anyhow!("--bootstrap: needs at least one replicate")));
+        }
+        // Each replicate holds a number per statistic: past this, memory
+        // (not precision) is what a larger B buys.
+        if f.bootstrap > MAX_REPLICATES {
+            return Err(crate::usage(anyhow::anyhow!(
+                "--bootstrap: {} replicates is more than {MAX_REPLICATES}; at 10,000 the Monte Carlo error of an endpoint is already about 0.005",
+                f.bootstrap
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for r in f.solo_curve_runs.iter().flatten().chain(f.runs.iter().flatten()).chain(f.coop_runs.iter().flatten()) {
+            if r.trim().is_empty() {
+                return Err(crate::usage(anyhow::anyhow!("an empty run name: name each run")));
+            }
+        }
+        for r in f.solo_curve_runs.iter().flatten() {
+            if !seen.insert(r) {
+                return Err(crate::usage(anyhow::anyhow!(
+                    "--solo-curve-runs: `{r}` is named twice: each run counts once"
+                )));
+            }
         }
         Ok(Options {
             eval_errors: f.eval_errors,
@@ -379,6 +401,8 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
     let solo_names = flags.runs.clone().unwrap_or_else(|| exp.solo_runs());
     let coop_names = flags.coop_runs.clone().unwrap_or_else(|| exp.coop_runs.clone());
+    let all_names: Vec<String> = solo_names.iter().chain(&coop_names).cloned().collect();
+    crate::commands::verify::check_names(cb, &all_names)?;
     let mut solo: Vec<RunLogs> = solo_names.iter().map(|r| RunLogs::load(cb, r)).collect();
     let mut coop: Vec<RunLogs> = coop_names.iter().map(|r| RunLogs::load(cb, r)).collect();
     let mut excluded = None;

@@ -248,6 +248,10 @@ fn experiment(flags: &SeedsFlags) -> anyhow::Result<Experiment> {
         exp.timeout_minutes = Some(t);
     }
     exp.validate().map_err(|e| crate::usage(anyhow::anyhow!("after the flags: {e:#}")))?;
+    // NaN compares false with every spend, and would turn the budget off.
+    if let Some(m) = flags.max_cost.filter(|m| !(m.is_finite() && *m > 0.0)) {
+        return Err(crate::usage(anyhow::anyhow!("--max-cost: {m} is not a positive number of USD")));
+    }
     if flags.parallel_seeds && exp.backend == Backend::Docker {
         return Err(crate::usage(anyhow::anyhow!(
             "--parallel-seeds is for modal and gcp: docker seeds share one host"

@@ -404,6 +404,18 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     }
 
     let baseline = RunLogs::load(&cb, &exp.baseline_run);
+    // The seeds repeat a solo baseline: a coop run there would define the
+    // difficulty of solo seeds.
+    if baseline.exists && baseline.setting != "solo" {
+        checks.push(check(
+            false,
+            "",
+            format!(
+                "baseline_run `{}` holds {} results (logs/{}/{}/): the baseline of solo seeds must be a solo run",
+                exp.baseline_run, baseline.setting, exp.baseline_run, baseline.setting
+            ),
+        ));
+    }
     let estimate = Estimate::from_run(&baseline);
     if estimate.is_none() && flags.max_cost.is_some() {
         checks.push(check(
