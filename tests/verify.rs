@@ -534,3 +534,27 @@ fn implausible_times_are_named() {
         .expect("the leap second not named");
     assert!(leap["detail"].as_str().unwrap().contains("leap second"), "{leap}");
 }
+
+/// A copy of the baseline under another name, its files without
+/// `run_name` (as older CLIs wrote them), is not a second seed.
+#[test]
+fn a_copied_run_is_not_a_repeat() {
+    let c = Checkout::with_baseline("");
+    let logs = c.cb().join("logs");
+    let out = duct::cmd!("cp", "-a", logs.join("command-a-solo"), logs.join("copy")).run().unwrap();
+    assert!(out.status.success());
+    for f in glob::glob(&format!("{}/copy/solo/*/*/*/result.json", logs.display())).unwrap() {
+        edit_json(&f.unwrap(), |v| {
+            v.as_object_mut().unwrap().remove("run_name");
+        });
+    }
+    let out = c.xtask(&["verify", "--json", "--runs", "command-a-solo,copy"]).ran();
+    out.expect_code(1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = v["problems"].as_array().unwrap().iter().find(|p| p["check"] == "copied_result").expect("not named");
+    assert_eq!(p["run"], "copy");
+    assert!(
+        p["detail"].as_str().unwrap().starts_with("100 result(s) are the same attempts as in run `command-a-solo`"),
+        "{p}"
+    );
+}

@@ -224,12 +224,46 @@ pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict:
     let mut problems = Vec::new();
     let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
     let overlap = check_overlap(runs, &mut problems);
+    check_copies(runs, &mut problems);
     let difficulty = difficulty_report(subset, runs, eval_errors);
     problems.sort_by(|a, b| {
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });
     let ok = !problems.iter().any(|p| p.severity == Severity::Failure || strict);
     Report { ok, subset: subset.clone(), runs: summaries, overlap, difficulty, problems }
+}
+
+/// A result that is in two runs (the same pair, attempt id and end time) was
+/// copied, not repeated: two folders of one attempt are not two trials.
+/// Older files have no `run_name` to tell them apart, so this is the test.
+fn check_copies(runs: &[RunLogs], problems: &mut Vec<Problem>) {
+    let mut first: BTreeMap<(&PairId, Option<&str>, String), &str> = BTreeMap::new();
+    for run in runs {
+        let mut copied: Vec<(&PairId, &str)> = Vec::new();
+        for (pair, p) in &run.pairs {
+            let Some(r) = &p.result else { continue };
+            let key = (pair, r.run_id.as_deref(), r.ended_at.to_iso());
+            match first.get(&key) {
+                Some(other) if *other != run.name => copied.push((pair, other)),
+                Some(_) => {}
+                None => {
+                    first.insert(key, &run.name);
+                }
+            }
+        }
+        if let Some((pair, other)) = copied.first() {
+            problems.push(
+                Problem::failure(
+                    "copied_result",
+                    format!(
+                        "{} result(s) are the same attempts as in run `{other}` (same run_id and ended_at, e.g. {pair}): a copy is not a repeat",
+                        copied.len()
+                    ),
+                )
+                .run(&run.name),
+            );
+        }
+    }
 }
 
 fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> RunSummary {

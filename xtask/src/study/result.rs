@@ -54,6 +54,8 @@ pub struct RunResult {
     pub setting: String,
     /// The run that wrote it, as the file says (older files have none).
     pub run_name: Option<String>,
+    /// The CLI's id of this one attempt (`uuid4().hex[:8]`).
+    pub run_id: Option<String>,
     pub model: Option<String>,
     pub agent_framework: Option<String>,
     pub status: AgentStatus,
@@ -93,6 +95,8 @@ struct RawResult {
     setting: String,
     #[serde(default)]
     run_name: Option<String>,
+    #[serde(default)]
+    run_id: Option<Value>,
     #[serde(default)]
     model: Option<String>,
     #[serde(default)]
@@ -189,6 +193,7 @@ impl RunResult {
             features: (r.features.0 .0, r.features.1 .0),
             setting: r.setting,
             run_name: r.run_name,
+            run_id: r.run_id.and_then(|v| v.as_str().map(String::from)),
             model: r.model,
             agent_framework: r.agent_framework,
             status,
