@@ -389,8 +389,17 @@ fn two_seeds_at_once_pay_each_pair_once() {
     wait_for_pairs(&c, 2);
     let second = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
     second.expect_code(2);
-    assert!(text(&second).contains("another `cargo xtask seeds` on this checkout is running"), "{}", text(&second));
+    assert!(
+        text(&second).contains("this checkout is in use by another `cargo xtask seeds` or `oracle`"),
+        "{}",
+        text(&second)
+    );
     assert!(text(&second).contains(&format!("pid {} started", first.pids()[0])), "{}", text(&second));
+    // clean-docker in a second terminal only lists while the run lives.
+    let clean = c.xtask(&["clean-docker"]).ran();
+    assert!(text(&clean).contains("removing nothing: this checkout is in use"), "{}", text(&clean));
+    let calls = std::fs::read_to_string(c.tmp.path().join("docker.log")).unwrap_or_default();
+    assert!(!calls.lines().any(|l| l.starts_with("rm")), "{calls}");
     let out = common::finished(&first);
     out.expect_code(0);
     assert_each_pair_run_once(&c, SEED1);

@@ -37,11 +37,21 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
     for b in &bad {
         eprintln!("warning: {b} (that line is skipped)");
     }
+    // A live seeds' containers are its own to clean: while one holds the
+    // checkout, this only lists.
+    let lock = if flags.dry_run { None } else { Some(crate::edges::lock::Lock::acquire(&cb, &[])) };
+    let dry_run = match &lock {
+        Some(Err(e)) => {
+            println!("removing nothing: {e:#}");
+            true
+        }
+        _ => flags.dry_run,
+    };
     let present = ctx.docker.containers()?;
     let ours = docker::leftovers(&present, &known, flags.run.as_deref());
     let others: Vec<&Container> = present.iter().filter(|c| c.is_cooperbench() && !known.contains_key(&c.id)).collect();
 
-    let verb = if flags.dry_run { "would remove" } else { "removing" };
+    let verb = if dry_run { "would remove" } else { "removing" };
     if ours.is_empty() {
         println!("no containers of ours (ledger {})", ledger.display());
     } else {
@@ -66,7 +76,7 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
             println!("  {}", docker::describe(c));
         }
     }
-    if !flags.dry_run {
+    if !dry_run {
         let mut ids: Vec<&str> = ours.iter().map(|(c, _)| c.id.as_str()).collect();
         if flags.all_cooperbench {
             ids.extend(others.iter().map(|c| c.id.as_str()));

@@ -53,7 +53,9 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let name = exp.name.clone();
     crate::edges::cli::interrupted();
     // The oracle's evals share the engine and the logs with `seeds`.
-    let _lock = crate::edges::lock::Lock::acquire(&exp.cooperbench_dir).map_err(crate::usage)?;
+    let run = oracle::run_name(&exp.baseline_run);
+    let _lock =
+        crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, std::slice::from_ref(&run)).map_err(crate::usage)?;
 
     crate::say!("preflight (the grader only: no model, no key)");
     let inputs = preflight::Inputs {
@@ -82,7 +84,6 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         return Ok(1);
     };
     let cb = job.cb.clone();
-    let run = oracle::run_name(&job.exp.baseline_run);
     let logs = RunLogs::load(&cb, &run);
     // A folder of that name made by anything else is not ours to add to.
     if let Some((pair, agent)) = logs.pairs.iter().find_map(|(pair, p)| {

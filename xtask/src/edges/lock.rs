@@ -1,27 +1,81 @@
-//! One `seeds` per checkout at a time. The lock is an `flock` on
-//! `<checkout>/.harness/seeds.lock`: the kernel holds it for as long as a
-//! process holding the file open lives, so a crash (kill -9 included)
-//! releases it and a stale file never blocks. The descriptor is inherited by
-//! the CLI processes `seeds` starts, so a CLI that outlives the harness
-//! still holds the lock and a rerun refuses to start beside it.
+//! One spender per checkout and per run folder at a time. The lock is a set
+//! of `flock`s, held by the kernel for as long as a process holding the
+//! descriptors lives (kill -9 releases them; a stale file never blocks):
+//!
+//! - on the checkout folder itself, its `logs/` and each run folder the
+//!   money goes into (`logs/<run>`), resolved through links, so that
+//!   deleting a file cannot free it, and two checkouts whose `logs/` (or a
+//!   run folder) is one folder exclude each other;
+//! - on `.harness/seeds.lock`, which says who holds it; after taking it the
+//!   file at the path must still be the one locked (else it was replaced
+//!   under us, and it is taken again).
+//!
+//! The descriptors are inherited by the CLI processes `seeds` starts, so a
+//! CLI that outlives the harness still holds them and a rerun refuses to
+//! start beside it.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-/// Held while it lives: dropping it closes the file and frees the lock.
+/// Held while it lives: dropping it closes the files and frees the locks.
 pub struct Lock {
-    _file: File,
+    _held: Vec<File>,
 }
 
 impl Lock {
-    /// Takes the lock or says who holds it.
-    pub fn acquire(cooperbench_dir: &Path) -> anyhow::Result<Lock> {
-        let path = crate::edges::layout::lock_file(cooperbench_dir);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+    /// Takes the checkout's lock, its `logs/` folder's and each existing run
+    /// folder's, or says who holds them.
+    pub fn acquire(cooperbench_dir: &Path, runs: &[String]) -> anyhow::Result<Lock> {
+        let (file, holder) = lock_file(cooperbench_dir)?;
+        let holder = if holder.is_empty() { "holder unknown".to_string() } else { holder.replace('\n', "; ") };
+        let mut held = vec![file];
+        let held_by_another = |what: String| {
+            anyhow::anyhow!(
+                "{what} is in use by another `cargo xtask seeds` or `oracle`, or by a CLI one of them started ({holder}); \
+                 wait for it to end, or stop it (`cargo xtask status` shows what is running)"
+            )
+        };
+        held.push(lock_dir(cooperbench_dir)?.ok_or_else(|| held_by_another("this checkout".into()))?);
+        // logs/ (the CLI makes it anyway), and each run folder that exists
+        // (one that does not cannot be a link into another checkout yet).
+        let logs = cooperbench_dir.join("logs");
+        std::fs::create_dir_all(&logs).map_err(|e| anyhow::anyhow!("cannot make {}: {e}", logs.display()))?;
+        let folders = std::iter::once(logs.clone())
+            .chain(runs.iter().map(|r| crate::edges::layout::run_dir(cooperbench_dir, r)).filter(|d| d.is_dir()));
+        for dir in folders {
+            let real = dir.canonicalize().unwrap_or(dir);
+            let f = lock_dir(&real)?.ok_or_else(|| held_by_another(format!("{}", real.display())))?;
+            held.push(f);
         }
+        for f in &held {
+            // SAFETY: clears FD_CLOEXEC on our own descriptor so children inherit it.
+            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, 0) };
+        }
+        Ok(Lock { _held: held })
+    }
+}
+
+/// `flock` on a folder; `None` when another holds it.
+fn lock_dir(dir: &Path) -> anyhow::Result<Option<File>> {
+    let f = File::open(dir).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", dir.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => anyhow::bail!("cannot lock {}: {e}", dir.display()),
+    }
+}
+
+/// `.harness/seeds.lock`, locked and still the file at its path, with who
+/// held it before (for the refusal) written over by us.
+fn lock_file(cooperbench_dir: &Path) -> anyhow::Result<(File, String)> {
+    let path = crate::edges::layout::lock_file(cooperbench_dir);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    for _ in 0..10 {
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -29,29 +83,36 @@ impl Lock {
             .truncate(false)
             .open(&path)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        // std's file lock is flock(2) on Linux: held by the open file, so by
-        // every process that inherits the descriptor.
-        if let Err(e) = file.try_lock() {
-            if let std::fs::TryLockError::Error(e) = e {
-                anyhow::bail!("cannot lock {}: {e}", path.display());
+        let mut holder = String::new();
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim().replace('\n', "; ");
+                anyhow::bail!(
+                    "this checkout is in use by another `cargo xtask seeds` or `oracle`, or by a CLI one of them started ({}); \
+                     wait for it to end, or stop it (`cargo xtask status` shows what is running)",
+                    if holder.is_empty() { "holder unknown".to_string() } else { holder }
+                );
             }
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim().replace('\n', "; ");
-            anyhow::bail!(
-                "another `cargo xtask seeds` on this checkout is running, or a CLI it started still is ({}); \
-                 wait for it to end or stop it, then run again. Lock: {}",
-                if holder.is_empty() { "holder unknown".to_string() } else { holder },
-                path.display()
-            );
+            Err(std::fs::TryLockError::Error(e)) => anyhow::bail!("cannot lock {}: {e}", path.display()),
         }
-        // SAFETY: clears FD_CLOEXEC on our own descriptor so children inherit it.
-        unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFD, 0) };
+        // The file at the path must be the one locked: if it was removed or
+        // replaced between the open and the lock, lock the new one.
+        let same = std::fs::metadata(&path)
+            .ok()
+            .zip(file.metadata().ok())
+            .is_some_and(|(at_path, ours)| at_path.ino() == ours.ino() && at_path.dev() == ours.dev());
+        if !same {
+            continue;
+        }
+        let _ = file.read_to_string(&mut holder);
         file.set_len(0)?;
         file.rewind()?;
         writeln!(file, "pid {} started {}", std::process::id(), crate::edges::clock::now().to_iso())?;
-        Ok(Lock { _file: file })
+        return Ok((file, holder.trim().to_string()));
     }
+    anyhow::bail!("{} keeps being replaced while it is locked", path.display())
 }
 
 #[cfg(test)]
@@ -61,12 +122,43 @@ mod tests {
     #[test]
     fn a_second_holder_is_refused_and_told_who_holds_it() {
         let dir = std::env::temp_dir().join(format!("xtask-lock-test-{}", std::process::id()));
-        let first = Lock::acquire(&dir).unwrap();
-        let e = Lock::acquire(&dir).err().unwrap().to_string();
+        let first = Lock::acquire(&dir, &[]).unwrap();
+        let e = Lock::acquire(&dir, &[]).err().unwrap().to_string();
         assert!(e.contains(&format!("pid {} started", std::process::id())), "{e}");
+        assert!(!e.contains("seeds.lock") && !e.contains("delete"), "the refusal names no file to delete: {e}");
         drop(first);
-        let again = Lock::acquire(&dir).unwrap();
+        let again = Lock::acquire(&dir, &[]).unwrap();
         drop(again);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn deleting_the_lock_file_or_linking_logs_does_not_free_it() {
+        let root = std::env::temp_dir().join(format!("xtask-lock-test2-{}", std::process::id()));
+        let (a, b) = (root.join("a"), root.join("b"));
+        std::fs::create_dir_all(a.join("logs")).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let first = Lock::acquire(&a, &["s1".into()]).unwrap();
+        // The file the refusal once named, deleted, and the whole .harness/.
+        std::fs::remove_dir_all(a.join(".harness")).unwrap();
+        let e = Lock::acquire(&a, &["s1".into()]).err().expect("a second holder after deleting .harness/");
+        assert!(e.to_string().contains("in use"), "{e}");
+        // A second checkout whose logs/ is the first's.
+        std::os::unix::fs::symlink(a.join("logs"), b.join("logs")).unwrap();
+        let e = Lock::acquire(&b, &["s1".into()]).err().expect("a second holder through a linked logs/");
+        assert!(e.to_string().contains("/a/logs is in use"), "{e}");
+        // A third whose one run folder is the first's.
+        let c = root.join("c");
+        std::fs::create_dir_all(a.join("logs/s1")).unwrap();
+        std::fs::create_dir_all(c.join("logs")).unwrap();
+        std::os::unix::fs::symlink(a.join("logs/s1"), c.join("logs/s1")).unwrap();
+        drop(first);
+        let first = Lock::acquire(&a, &["s1".into()]).unwrap();
+        let e = Lock::acquire(&c, &["s1".into()]).err().expect("a second holder through a linked run folder");
+        assert!(e.to_string().contains("/a/logs/s1 is in use"), "{e}");
+        drop(Lock::acquire(&c, &["s2".into()]).unwrap());
+        drop(first);
+        drop(Lock::acquire(&b, &["s1".into()]).unwrap());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -145,7 +145,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let _lock = if flags.dry_run {
         None
     } else {
-        Some(crate::edges::lock::Lock::acquire(&exp.cooperbench_dir).map_err(crate::usage)?)
+        Some(crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, &exp.seed_runs()).map_err(crate::usage)?)
     };
 
     crate::say!("preflight");
