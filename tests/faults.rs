@@ -578,3 +578,94 @@ fn a_named_pipe_or_a_device_in_place_of_a_file_hangs_nothing() {
     assert!(o.contains("harness-manifest.json: not a regular file"), "{o}");
     assert_eq!(c.sim_work("run", SEED1).len(), before, "{o}");
 }
+
+/// A process's state letter (`T` when stopped), from /proc.
+fn state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Ctrl-Z stops the CLI's group with the harness (the CLI, in a group of
+/// its own, does not get the terminal's SIGTSTP), and `fg` continues both.
+#[test]
+fn ctrl_z_stops_the_cli_with_the_harness() {
+    let c = Checkout::with_baseline("");
+    let h = c.seeds(&["--yes", "--seeds", "1"], &[("COOPERBENCH_SIM_SLOW_MS", "30")]).start().unwrap();
+    wait_for_pairs(&c, 5);
+    let harness = h.pids()[0];
+    // SAFETY: signals the harness process this test started.
+    unsafe { libc::kill(harness as i32, libc::SIGTSTP) };
+    wait_until("the harness stopped", || state(harness) == Some('T'));
+    let sims = sims_left(&c);
+    assert!(!sims.is_empty());
+    wait_until("the CLI stopped", || sims.iter().all(|p| state(*p).is_none_or(|s| s == 'T')));
+    let done = c.sim_work("run", SEED1).len();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(c.sim_work("run", SEED1).len(), done, "the CLI kept working while stopped");
+    // SAFETY: as above.
+    unsafe { libc::kill(harness as i32, libc::SIGCONT) };
+    let out = common::finished(&h);
+    out.expect_code(0);
+    assert!(text(&out).contains("stopped (Ctrl-Z) with the CLI's 1 group(s)"), "{}", text(&out));
+    assert_eq!(c.sim_work("run", SEED1).len(), 100);
+}
+
+/// The CLI's work in a grandchild (a launcher such as `conda run`) outlives
+/// a kill -9 of the harness: the parent-death signal reaches the launcher
+/// only. The next `seeds` finds it through the recorded process group and
+/// refuses to start beside it; `--stop-orphans` ends it first.
+#[test]
+fn a_worker_left_by_kill_9_is_found_and_refused_then_stopped() {
+    let c = Checkout::with_baseline("");
+    let launcher = c.tmp.path().join("launcher.sh");
+    // Python's subprocess, as a launcher written in Python runs its worker:
+    // the worker does not inherit the lock's descriptors (close_fds), and
+    // writes to a log of its own, so the harness's death does not end it.
+    let log = c.tmp.path().join("worker.log");
+    std::fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\nexec python3 -c 'import subprocess, sys; a = sys.argv[1:]; sys.exit(subprocess.call(a, stdout=open(\"{}\", \"a\") if a[1:2] == [\"run\"] else None))' \"{SIM}\" \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&launcher, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let bin = launcher.display().to_string();
+    let slow = [("COOPERBENCH_SIM_SLOW_MS", "100"), ("COHERE_API_KEY", KEY)];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["seeds", "--cooperbench-bin", bin.as_str(), "--yes", "--seeds", "1"];
+        args.extend_from_slice(extra);
+        let mut e = c.xtask(&args).stdin_null();
+        for (k, v) in slow {
+            e = e.env(k, v);
+        }
+        e
+    };
+    let h = run(&[]).start().unwrap();
+    wait_for_pairs(&c, 3);
+    // SAFETY: kills the harness process this test started.
+    unsafe { libc::kill(h.pids()[0] as i32, libc::SIGKILL) };
+    let _ = h.wait();
+    wait_until("the worker outlived the harness", || !sims_left(&c).is_empty());
+    let out = run(&[]).ran();
+    out.expect_code(1);
+    let o = text(&out);
+    assert!(o.contains("the CLI's work of a harness that was killed is still running: group"), "{o}");
+    assert!(o.contains("of run command-a-solo-seed1"), "{o}");
+    let status = c.xtask(&["status"]).ran();
+    assert!(text(&status).contains("still running, left by a killed harness"), "{}", text(&status));
+    // --stop-orphans ends it, then the seed runs to its end.
+    let out = run(&["--stop-orphans"]).ran();
+    assert!(text(&out).contains("stopping, left running by a killed harness: group"), "{}", text(&out));
+    out.expect_code(0);
+    assert!(sims_left(&c).is_empty());
+}

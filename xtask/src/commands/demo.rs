@@ -78,6 +78,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             timeout: None,
             dry_run: false,
             pull: false,
+            stop_orphans: false,
             yes: true,
             no_agent_check: false,
         },

@@ -40,6 +40,9 @@ pub struct OracleFlags {
     /// Pull the subset's missing task images first
     #[arg(long)]
     pub pull: bool,
+    /// End the CLI processes a killed harness left running (shown first)
+    #[arg(long)]
+    pub stop_orphans: bool,
     /// Where oracle.csv goes [default: results/<name>/]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -54,8 +57,13 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     crate::edges::cli::interrupted();
     // The oracle's evals share the engine and the logs with `seeds`.
     let run = oracle::run_name(&exp.baseline_run);
-    let _lock =
-        crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, std::slice::from_ref(&run)).map_err(crate::usage)?;
+    let orphans = crate::edges::groups::before_lock(&exp.cooperbench_dir, flags.stop_orphans);
+    let _lock = crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, std::slice::from_ref(&run)).map_err(|e| {
+        crate::usage(match orphans {
+            Some(o) => anyhow::anyhow!("{e:#}\n{o}"),
+            None => e,
+        })
+    })?;
 
     crate::say!("preflight (the grader only: no model, no key)");
     let inputs = preflight::Inputs {
@@ -64,6 +72,7 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         no_agent_check: true,
         docker: &ctx.docker,
         pull: flags.pull,
+        stop_orphans: flags.stop_orphans,
     };
     let (checks, job) = preflight::for_oracle(&inputs, exp);
     for c in &checks {

@@ -29,6 +29,11 @@ pub fn run(flags: StatusFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
         })
         .collect();
     print!("{}", render(&subset, &states));
+    // The CLI's work a killed harness left running (edges::groups).
+    let orphans = crate::edges::groups::orphans(&exp.cooperbench_dir);
+    for l in crate::edges::groups::describe(&orphans) {
+        println!("still running, left by a killed harness: {l} (`cargo xtask seeds --stop-orphans` ends it)");
+    }
     // Whose each outcome is, for the runs that have any.
     let lines: Vec<String> =
         classes.into_iter().filter(|(_, l)| !l.is_empty()).map(|(run, l)| format!("{run:<28} {l}\n")).collect();

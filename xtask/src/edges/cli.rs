@@ -56,6 +56,56 @@ pub fn interrupted() -> &'static Arc<AtomicBool> {
     })
 }
 
+/// The CLI groups alive now, for Ctrl-Z to stop with the harness.
+fn live_groups() -> &'static std::sync::Mutex<std::collections::BTreeSet<i32>> {
+    static LIVE: OnceLock<std::sync::Mutex<std::collections::BTreeSet<i32>>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+/// Counts the times the harness was stopped (Ctrl-Z) and continued: each
+/// invocation resumes its group only after checking the budget again.
+static RESUMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Ctrl-Z (SIGTSTP) stops the CLI's groups, then the harness; `fg` (SIGCONT)
+/// continues the harness, whose invocations check the budget before they
+/// continue their groups. Without this the CLI, in a group of its own, is
+/// not stopped by the terminal and keeps paying. Installed once.
+fn job_control() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // A child subreaper: the CLI's grandchildren whose parent dies are
+        // re-parented to the harness (not to init), so that they stay in
+        // reach, are killed with their group and reaped here.
+        // SAFETY: prctl(2) on this process, no memory passed.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
+        }
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTSTP]) else { return };
+        std::thread::spawn(move || {
+            for _ in signals.forever() {
+                let groups: Vec<i32> = live_groups().lock().map(|g| g.iter().copied().collect()).unwrap_or_default();
+                for g in &groups {
+                    kill_group(*g, libc::SIGSTOP);
+                }
+                let _ = writeln_stderr(&format!(
+                    "stopped (Ctrl-Z) with the CLI's {} group(s); `fg` continues, after the budget is checked again",
+                    groups.len()
+                ));
+                // SAFETY: raise(2) stops this process; SIGCONT returns here.
+                unsafe {
+                    libc::raise(libc::SIGSTOP);
+                }
+                RESUMES.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    });
+}
+
+fn writeln_stderr(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stderr(), "{line}")
+}
+
 static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Writes one line of the harness's own output. When standard output is
@@ -100,6 +150,8 @@ pub struct Invocation<'a> {
     pub prefix: String,
     pub secrets: &'a Secrets,
     pub timeout: Option<Duration>,
+    /// The run it works on, for the record of its process group.
+    pub run: &'a str,
 }
 
 impl Invocation<'_> {
@@ -144,8 +196,29 @@ impl Invocation<'_> {
         for (k, v) in self.secrets.env() {
             expr = expr.env(k, v);
         }
+        job_control();
         let reader = Arc::new(expr.reader().with_context(|| format!("cannot start {}", self.program.display()))?);
         let pid = reader.pids().first().copied().unwrap_or(0) as i32;
+        // Its group on disk, so that a harness killed with -9 leaves a trace
+        // the next one follows (edges::groups), and in memory for Ctrl-Z.
+        let record = crate::edges::groups::Record {
+            pgid: pid,
+            start_ticks: crate::edges::groups::start_ticks(pid).unwrap_or(0),
+            run: self.run.to_string(),
+            command: self.line(),
+            harness_pid: std::process::id(),
+            harness_start_ticks: crate::edges::groups::start_ticks(std::process::id() as i32).unwrap_or(0),
+        };
+        if let Err(e) = crate::edges::groups::record(self.dir, &record) {
+            crate::say!(
+                "{}cannot record the CLI's process group ({e}); a kill -9 of the harness would leave it unknown",
+                self.prefix
+            );
+        }
+        if let Ok(mut g) = live_groups().lock() {
+            g.insert(pid);
+        }
+        let mut resumes = RESUMES.load(Ordering::SeqCst);
         let (tx, rx) = mpsc::channel::<String>();
         let r = Arc::clone(&reader);
         let pump = std::thread::spawn(move || {
@@ -166,7 +239,16 @@ impl Invocation<'_> {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
             let mut stop = false;
-            if last_tick.elapsed() >= Duration::from_secs(1) {
+            let now_resumes = RESUMES.load(Ordering::SeqCst);
+            if now_resumes != resumes {
+                // Continued after Ctrl-Z: the budget first, then the group.
+                resumes = now_resumes;
+                stop = tick();
+                last_tick = Instant::now();
+                if !stop {
+                    kill_group(pid, libc::SIGCONT);
+                }
+            } else if last_tick.elapsed() >= Duration::from_secs(1) {
                 stop = tick();
                 last_tick = Instant::now();
             }
@@ -188,6 +270,11 @@ impl Invocation<'_> {
         let status = reader.try_wait().ok().flatten().and_then(|o| o.status.code());
         // Whatever ended it, make sure nothing of its group is left.
         kill_group(pid, libc::SIGKILL);
+        reap_group(pid);
+        if let Ok(mut g) = live_groups().lock() {
+            g.remove(&pid);
+        }
+        crate::edges::groups::forget(self.dir, pid);
         Ok(ended.unwrap_or(Ended::Exited(status)))
     }
 
@@ -206,9 +293,34 @@ fn kill_group(pid: i32, sig: i32) {
     }
 }
 
-/// SIGTERM to the whole group, then SIGKILL after a grace period.
+/// Reaps the group's members re-parented to us (we are their subreaper),
+/// never its leader, which duct waits for.
+fn reap_group(pgid: i32) {
+    let me = std::process::id() as i32;
+    for _ in 0..20 {
+        let ours: Vec<i32> = crate::edges::groups::processes()
+            .into_iter()
+            .filter(|p| p.ppid == me && p.pgid == pgid && p.pid != pgid)
+            .map(|p| p.pid)
+            .collect();
+        if ours.is_empty() {
+            return;
+        }
+        for p in ours {
+            // SAFETY: waitpid(2) on a child of ours, without blocking.
+            unsafe {
+                libc::waitpid(p, std::ptr::null_mut(), libc::WNOHANG);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGTERM to the whole group (continued, were it stopped by Ctrl-Z), then
+/// SIGKILL after a grace period.
 fn stop_group(pid: i32, reader: &duct::ReaderHandle) {
     kill_group(pid, libc::SIGTERM);
+    kill_group(pid, libc::SIGCONT);
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if reader.try_wait().ok().flatten().is_some() {

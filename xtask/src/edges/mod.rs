@@ -17,6 +17,7 @@ pub(crate) mod eval_summary;
 pub(crate) mod eval_times;
 pub(crate) mod events;
 pub mod experiment;
+pub(crate) mod groups;
 pub mod layout;
 pub(crate) mod lock;
 pub mod logs;

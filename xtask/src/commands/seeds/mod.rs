@@ -82,6 +82,9 @@ pub struct SeedsFlags {
     /// Pull the subset's missing task images before the canary
     #[arg(long)]
     pub pull: bool,
+    /// End the CLI processes a killed harness left running (shown first)
+    #[arg(long)]
+    pub stop_orphans: bool,
     /// Start without asking
     #[arg(long)]
     pub yes: bool,
@@ -145,7 +148,14 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let _lock = if flags.dry_run {
         None
     } else {
-        Some(crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, &exp.seed_runs()).map_err(crate::usage)?)
+        let orphans = crate::edges::groups::before_lock(&exp.cooperbench_dir, flags.stop_orphans);
+        let lock = crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, &exp.seed_runs());
+        Some(lock.map_err(|e| {
+            crate::usage(match orphans {
+                Some(o) => anyhow::anyhow!("{e:#}\n{o}"),
+                None => e,
+            })
+        })?)
     };
 
     crate::say!("preflight");
@@ -156,6 +166,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             no_agent_check: flags.no_agent_check,
             docker: &ctx.docker,
             pull: flags.pull && !flags.dry_run,
+            stop_orphans: flags.stop_orphans && !flags.dry_run,
         },
         exp,
     );
@@ -597,6 +608,7 @@ impl Job {
             prefix: prefix.clone(),
             secrets: &self.secrets,
             timeout: self.timeout,
+            run,
         };
         crate::say!("{prefix}{what}: {}", inv.line());
         let before = match &self.docker {

@@ -49,6 +49,8 @@ pub struct Inputs<'a> {
     pub docker: &'a docker::Docker,
     /// `--pull`: pull the missing task images in preflight.
     pub pull: bool,
+    /// `--stop-orphans`: end the groups a killed harness left running.
+    pub stop_orphans: bool,
 }
 
 pub struct Check {
@@ -72,6 +74,33 @@ pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<Pa
         return (checks, None, None);
     }
     checks.push(check(true, format!("checkout {}", cb.display()), ""));
+
+    // The CLI's work left running by a harness that was killed (-9): it
+    // may still be paying, and a run beside it would pay for its pairs again.
+    let orphans = crate::edges::groups::orphans(&cb);
+    if !orphans.is_empty() {
+        let lines = crate::edges::groups::describe(&orphans);
+        if flags.stop_orphans {
+            for l in &lines {
+                crate::say!("  stopping {l}");
+            }
+            crate::edges::groups::stop(&cb, &orphans);
+            checks.push(check(
+                true,
+                format!("stopped {} group(s) left running by a killed harness", orphans.len()),
+                "",
+            ));
+        } else {
+            checks.push(check(
+                false,
+                "",
+                format!(
+                    "the CLI's work of a harness that was killed is still running: {}; wait for it to end, or pass --stop-orphans",
+                    lines.join("; ")
+                ),
+            ));
+        }
+    }
 
     let program = cli::find_program(flags.cooperbench_bin, &cb);
     let program = match program {

@@ -1,0 +1,241 @@
+//! The CLI's process groups, on disk: `.harness/groups/<pgid>.json` is
+//! written when an invocation starts (its group, the leader's start time,
+//! the run and the command) and removed once the group is dead. A file left
+//! behind means a harness died without its clean-up (kill -9): any process
+//! still in that group is the CLI's work, still running and maybe paying
+//! (a launcher's worker outlives the parent-death signal, which reaches
+//! only the direct child). `seeds` refuses to start beside one, `status`
+//! shows them, `seeds --stop-orphans` ends them.
+//!
+//! A process is a member when its group is the recorded one and it started
+//! no earlier than the leader did (a later process reusing the number would
+//! have started after the record, but then the leader's own start time no
+//! longer matches and the record is stale).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::edges::layout;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub pgid: i32,
+    /// The leader's start time, in clock ticks since boot (/proc stat field 22).
+    pub start_ticks: u64,
+    pub run: String,
+    pub command: String,
+    /// The harness that started it, and its start time.
+    pub harness_pid: u32,
+    pub harness_start_ticks: u64,
+}
+
+fn dir(cooperbench_dir: &Path) -> PathBuf {
+    layout::harness_dir(cooperbench_dir).join("groups")
+}
+
+fn path(cooperbench_dir: &Path, pgid: i32) -> PathBuf {
+    dir(cooperbench_dir).join(format!("{pgid}.json"))
+}
+
+/// Writes the record of a group just started.
+pub fn record(cooperbench_dir: &Path, r: &Record) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir(cooperbench_dir))?;
+    std::fs::write(path(cooperbench_dir, r.pgid), serde_json::to_string(r).map_err(std::io::Error::other)?)
+}
+
+/// The group is dead: its record goes (it is ours: we wrote it).
+pub fn forget(cooperbench_dir: &Path, pgid: i32) {
+    let _ = std::fs::remove_file(path(cooperbench_dir, pgid));
+}
+
+/// One process as /proc says: its group, parent and start time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proc {
+    pub pid: i32,
+    /// `R`, `S`, `T` (stopped), `Z` (a zombie: dead, not yet reaped) ...
+    pub state: char,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub start_ticks: u64,
+    pub command: String,
+}
+
+/// Fields of /proc/<pid>/stat after the command name (which may hold
+/// spaces and parentheses: the last `)` ends it).
+pub fn parse_stat(pid: i32, stat: &str, command: String) -> Option<Proc> {
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // rest starts at field 3 (state): ppid is field 4, pgrp 5, starttime 22.
+    Some(Proc {
+        pid,
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        pgid: f.get(2)?.parse().ok()?,
+        start_ticks: f.get(19)?.parse().ok()?,
+        command,
+    })
+}
+
+pub fn processes() -> Vec<Proc> {
+    let Ok(rd) = std::fs::read_dir("/proc") else { return Vec::new() };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ").trim().to_string();
+            parse_stat(pid, &stat, cmd)
+        })
+        .collect()
+}
+
+/// The start time of one process, for its record.
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(pid, &stat, String::new()).map(|p| p.start_ticks)
+}
+
+/// The live members of a recorded group (pure: from a list of processes).
+pub fn members<'a>(r: &Record, procs: &'a [Proc]) -> Vec<&'a Proc> {
+    // A live process with the leader's number but another start time is
+    // someone else's: the record is stale, and nothing in it is ours.
+    if procs.iter().any(|p| p.pid == r.pgid && p.start_ticks != r.start_ticks) {
+        return Vec::new();
+    }
+    // A zombie runs nothing and pays nothing (its reaper may be slow: in a
+    // container, pid 1 often reaps nothing).
+    procs
+        .iter()
+        .filter(|p| p.pgid == r.pgid && p.start_ticks >= r.start_ticks && !matches!(p.state, 'Z' | 'X'))
+        .collect()
+}
+
+/// Every recorded group with live members whose harness is gone; records
+/// whose groups are all gone are removed.
+pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
+    let procs = processes();
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir(cooperbench_dir)) else { return out };
+    for e in rd.flatten() {
+        let Ok(Some(bytes)) = crate::edges::read::bytes(&e.path(), crate::edges::read::SMALL) else { continue };
+        let Ok(r) = serde_json::from_slice::<Record>(&bytes) else { continue };
+        // A live harness's groups are its own (status shows them as it runs).
+        let harness = r.harness_pid as i32;
+        if procs.iter().any(|p| p.pid == harness && p.start_ticks == r.harness_start_ticks) {
+            continue;
+        }
+        let live: Vec<Proc> = members(&r, &procs).into_iter().cloned().collect();
+        if live.is_empty() {
+            forget(cooperbench_dir, r.pgid);
+        } else {
+            out.push((r, live));
+        }
+    }
+    out.sort_by_key(|(r, _)| r.pgid);
+    out
+}
+
+/// One line per orphan group, with its processes.
+pub fn describe(orphans: &[(Record, Vec<Proc>)]) -> Vec<String> {
+    orphans
+        .iter()
+        .map(|(r, ps)| {
+            let who: Vec<String> = ps.iter().map(|p| format!("pid {} `{}`", p.pid, cut(&p.command, 100))).collect();
+            format!("group {} of run {} (started by harness pid {}): {}", r.pgid, r.run, r.harness_pid, who.join(", "))
+        })
+        .collect()
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n).collect::<String>() + "…"
+    }
+}
+
+/// Before taking the lock (an orphan may hold it: a launcher that keeps
+/// descriptors passes it on): with `stop`, shows and ends the orphans;
+/// without, returns what to add to a refusal.
+pub fn before_lock(cooperbench_dir: &Path, stop_them: bool) -> Option<String> {
+    let found = orphans(cooperbench_dir);
+    if found.is_empty() {
+        return None;
+    }
+    let lines = describe(&found);
+    if stop_them {
+        for l in &lines {
+            crate::say!("stopping, left running by a killed harness: {l}");
+        }
+        stop(cooperbench_dir, &found);
+        return None;
+    }
+    Some(format!("left running by a killed harness: {}; `--stop-orphans` ends it", lines.join("; ")))
+}
+
+/// SIGTERM to each group (continued first, were it stopped), then SIGKILL
+/// to what is left after 5 s; the records go.
+pub fn stop(cooperbench_dir: &Path, orphans: &[(Record, Vec<Proc>)]) {
+    for (r, _) in orphans {
+        // SAFETY: kill(2) on process groups we recorded as the CLI's.
+        unsafe {
+            libc::kill(-r.pgid, libc::SIGTERM);
+            libc::kill(-r.pgid, libc::SIGCONT);
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let procs = processes();
+        if orphans.iter().all(|(r, _)| members(r, &procs).is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let procs = processes();
+    for (r, _) in orphans {
+        for p in members(r, &procs) {
+            // SAFETY: kill(2) on a member of a group we recorded.
+            unsafe {
+                libc::kill(p.pid, libc::SIGKILL);
+            }
+        }
+        forget(cooperbench_dir, r.pgid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_are_read_past_a_command_with_spaces() {
+        let stat = "4242 (python3 (x) y) S 4000 4100 4100 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 0 0";
+        let p = parse_stat(4242, stat, "python3".into()).unwrap();
+        assert_eq!((p.state, p.ppid, p.pgid, p.start_ticks), ('S', 4000, 4100, 987654));
+        let me = start_ticks(std::process::id() as i32).unwrap();
+        assert!(me > 0);
+    }
+
+    #[test]
+    fn members_are_the_groups_processes_and_a_reused_leader_number_is_not_ours() {
+        let r = Record {
+            pgid: 100,
+            start_ticks: 500,
+            run: "s1".into(),
+            command: "cooperbench run".into(),
+            harness_pid: 1,
+            harness_start_ticks: 1,
+        };
+        let p = |pid, pgid, start| Proc { pid, state: 'S', ppid: 1, pgid, start_ticks: start, command: String::new() };
+        // The leader died; its worker lives on in the group; a zombie is no one.
+        let zombie = Proc { state: 'Z', ..p(102, 100, 520) };
+        let procs = [p(101, 100, 510), p(200, 200, 10), zombie];
+        assert_eq!(members(&r, &procs).iter().map(|p| p.pid).collect::<Vec<_>>(), [101]);
+        // Pid 100 now belongs to a process started later: a stale record.
+        let procs = [p(100, 100, 9000), p(101, 100, 9001)];
+        assert!(members(&r, &procs).is_empty());
+        // The leader itself, still alive.
+        assert_eq!(members(&r, &[p(100, 100, 500)]).len(), 1);
+    }
+}
