@@ -180,9 +180,27 @@ fn secret_appears_in_no_output_and_no_file() {
     }
     outputs[1].expect_code(0);
     assert!(text(&outputs[1]).contains("using api_key=[redacted]"), "the leak was not exercised");
+    assert!(
+        text(&outputs[1]).contains("AuthenticationError: \x1b[1m[redacted]"),
+        "the wrapped leak: {}",
+        text(&outputs[1])
+    );
+    // An Error whose message echoes the key (a provider's auth error).
+    let result = c.pair_dir(SEED1, "amber_task/1000/f1_f2").join("result.json");
+    edit_json(&result, |v| {
+        v["agent"]["status"] = "Error".into();
+        v["agent"]["error"] = format!("AuthenticationError: invalid api key {KEY}").into();
+    });
     let out_dir = c.tmp.path().join("results");
     outputs.push(c.xtask(&["report", "--out", out_dir.to_str().unwrap()]).env("COHERE_API_KEY", KEY).ran());
     outputs.push(c.xtask(&["verify", "--json"]).env("COHERE_API_KEY", KEY).ran());
+    outputs.push(c.xtask(&["verify"]).env("COHERE_API_KEY", KEY).ran());
+    outputs.push(c.xtask(&["triage", SEED1]).env("COHERE_API_KEY", KEY).ran());
+    assert!(
+        text(&outputs[outputs.len() - 2]).contains("[redacted]"),
+        "verify did not show the Error: {}",
+        text(&outputs[outputs.len() - 2])
+    );
     outputs.push(c.xtask(&["status"]).env("COHERE_API_KEY", KEY).ran());
     for o in &outputs {
         assert!(!text(o).contains(KEY), "secret printed:\n{}", text(o));
@@ -191,7 +209,9 @@ fn secret_appears_in_no_output_and_no_file() {
     assert!(yaml.contains("api_base: \"https://example.invalid/v1\""), "{yaml}");
     let mut checked = 0;
     for f in files(&c.cb()).into_iter().chain(files(&out_dir)) {
-        if f.ends_with("logs/.sim-record.log") {
+        // The record of the simulator's work, and the result the test
+        // itself wrote the key into.
+        if f.ends_with("logs/.sim-record.log") || f == result {
             continue;
         }
         let bytes = std::fs::read(&f).unwrap();
@@ -213,6 +233,24 @@ fn dotenv_in_the_checkout_is_honoured() {
     out.expect_code(0);
     assert!(text(&out).contains("COHERE_API_KEY is set"));
     assert!(!text(&out).contains(KEY));
+}
+
+/// A secret's value in a setting, whatever the setting is called, is
+/// refused, and the agent config (a file) is never written.
+#[test]
+fn model_kwargs_holding_a_secrets_value_under_any_name_are_refused() {
+    let kwargs = format!(
+        "[model_kwargs]\nauth = \"{KEY}\"\napi_base = \"https://user:{KEY}@host.invalid/v1\"\n[model_kwargs.extra_headers]\nX-Auth = \"Bearer {KEY}\"\n[model_kwargs.headers]\nCookie = \"session={KEY}\""
+    );
+    let c = Checkout::with_baseline(&kwargs);
+    let out = c.seeds(&["--yes"], &[]).ran();
+    out.expect_code(1);
+    let o = text(&out);
+    for path in ["auth", "api_base", "extra_headers.X-Auth", "headers.Cookie"] {
+        assert!(o.contains(&format!("model_kwargs.{path} holds the value of a secret")), "{path}: {o}");
+    }
+    assert!(!o.contains(KEY), "{o}");
+    assert!(!c.cb().join(".harness/agent-config.yaml").exists());
 }
 
 #[test]
@@ -668,4 +706,23 @@ fn a_worker_left_by_kill_9_is_found_and_refused_then_stopped() {
     assert!(text(&out).contains("stopping, left running by a killed harness: group"), "{}", text(&out));
     out.expect_code(0);
     assert!(sims_left(&c).is_empty());
+}
+
+/// A CLI whose `--help` fails with the key in its error: preflight names
+/// the failure without the key.
+#[test]
+fn a_failing_help_that_echoes_the_key_is_scrubbed() {
+    let c = Checkout::with_baseline("");
+    let bin = c.tmp.path().join("broken-cli.sh");
+    std::fs::write(&bin, "#!/bin/sh\necho \"Traceback: bad key $COHERE_API_KEY\" >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = c
+        .xtask(&["seeds", "--cooperbench-bin", bin.to_str().unwrap(), "--dry-run"])
+        .env("COHERE_API_KEY", KEY)
+        .stdin_null()
+        .ran();
+    out.expect_code(1);
+    let o = text(&out);
+    assert!(o.contains("--help` failed: Traceback: bad key [redacted]"), "{o}");
+    assert!(!o.contains(KEY), "{o}");
 }

@@ -15,7 +15,7 @@
 //! | `COOPERBENCH_SIM_CRASH_AFTER=N` | the process dies after N pairs of this invocation |
 //! | `COOPERBENCH_SIM_TRUNCATE_AFTER=N` | after N pairs, the next result.json is written half and the process dies |
 //! | `COOPERBENCH_SIM_SLOW_MS=MS` | each pair takes MS milliseconds |
-//! | `COOPERBENCH_SIM_LEAK_KEY=1` | prints `COHERE_API_KEY` in its output, as a careless library might |
+//! | `COOPERBENCH_SIM_LEAK_KEY=1` | prints `COHERE_API_KEY` in its output, as a careless library might, whole and wrapped over two lines with a colour code in it |
 //! | `COOPERBENCH_SIM_LEAVE_CONTAINER=1` | the first pair of each `run` invocation leaves an agent container (`minisweagent-<8 hex>`, on the task's image), as a killed agent does |
 //! | `COOPERBENCH_SIM_MISSING_IMAGES=repo_task/ID,..` | these tasks have no image: `run` ends their pairs `Error` with the agent's failed `docker run` (as 0.0.29 words it), `eval` writes no eval.json for them |
 //! | `COOPERBENCH_SIM_BROKEN_TASKS=repo_task/ID,..` | these tasks' tests fail on their gold patch |
@@ -481,6 +481,11 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
     println!("model: {}", a.model);
     if let Some(key) = &k.leak_key {
         println!("litellm: using api_key={key}");
+        // As rich prints it on a pipe: wrapped at a column, a colour change
+        // in the middle.
+        let half = key.len() / 2;
+        println!("AuthenticationError: \x1b[1m{}\x1b[0m", &key[..half]);
+        println!("{} is not valid", &key[half..]);
     }
     println!();
     let run_dir = a.log_dir.join(&a.name);

@@ -74,19 +74,17 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         pull: flags.pull,
         stop_orphans: flags.stop_orphans,
     };
+    let scrub = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
     let (checks, job) = preflight::for_oracle(&inputs, exp);
     for c in &checks {
-        crate::say!(
-            "  {} {}",
-            if !c.ok {
-                "FAIL"
-            } else if c.warn {
-                "warn"
-            } else {
-                "ok  "
-            },
-            c.line
-        );
+        let mark = if !c.ok {
+            "FAIL"
+        } else if c.warn {
+            "warn"
+        } else {
+            "ok  "
+        };
+        crate::say!("  {mark} {}", scrub.redact(&c.line));
     }
     let Some(job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
         crate::say!("\npreflight failed: nothing was started");

@@ -152,10 +152,13 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     } else {
         load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?
     };
+    // An Error's message can echo a key: scrubbed of the study's secrets
+    // (and of every secret-looking variable set), also when seeds is not running.
+    let secrets = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
     if flags.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", secrets.redact(&serde_json::to_string_pretty(&report)?));
     } else {
-        print!("{}", render_text(&report));
+        print!("{}", secrets.redact(&render_text(&report)));
     }
     Ok(if report.ok { 0 } else { 1 })
 }

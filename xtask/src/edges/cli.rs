@@ -232,11 +232,27 @@ impl Invocation<'_> {
         let start = Instant::now();
         let mut last_tick = Instant::now();
         let mut ended = None;
+        // Scrubbed across lines: a key wrapped over two arrives in pieces.
+        let mut stream = crate::edges::secrets::Stream::new(self.secrets);
+        let mut last_line = Instant::now();
+        let show = |lines: Vec<String>| {
+            for l in lines {
+                crate::say!("{}{l}", self.prefix);
+            }
+        };
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) => crate::say!("{}{}", self.prefix, self.secrets.redact(&line)),
+                Ok(line) => {
+                    last_line = Instant::now();
+                    show(stream.push(&line));
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // A held line waits a second at most for its next one.
+                    if last_line.elapsed() > Duration::from_secs(1) {
+                        show(stream.flush());
+                    }
+                }
             }
             let mut stop = false;
             let now_resumes = RESUMES.load(Ordering::SeqCst);
@@ -266,6 +282,7 @@ impl Invocation<'_> {
             }
         }
         let _ = pump.join();
+        show(stream.flush());
         tick();
         let status = reader.try_wait().ok().flatten().and_then(|o| o.status.code());
         // Whatever ended it, make sure nothing of its group is left.

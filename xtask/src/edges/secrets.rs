@@ -56,6 +56,30 @@ pub fn secret_looking_keys(table: &toml::Table) -> Vec<String> {
     out
 }
 
+/// Dotted paths of the string values in a TOML table that hold a secret's
+/// value (found by [`Secrets::found_in`]), whatever their keys.
+pub fn values_holding(table: &toml::Table, secrets: &Secrets) -> Vec<String> {
+    fn walk(v: &toml::Value, path: String, s: &Secrets, out: &mut Vec<String>) {
+        match v {
+            toml::Value::String(text) if s.found_in(text) => out.push(path),
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    walk(v, if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, s, out);
+                }
+            }
+            toml::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, format!("{path}[{i}]"), s, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&toml::Value::Table(table.clone()), String::new(), secrets, &mut out);
+    out
+}
+
 /// Variables that silently reroute the CLI's model calls (see the
 /// CONTRACT): set, they send every litellm call elsewhere whatever `-m` says.
 pub const REROUTING: [&str; 3] = ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_API_BASE"];
@@ -122,8 +146,17 @@ impl Secrets {
                 Some(v) => match v.to_str() {
                     Some(v) => Some(v.to_string()),
                     None => {
+                        // Output is read as UTF-8 with replacement characters,
+                        // so the key shows in that form; and each readable
+                        // run of it, should it be printed another way.
+                        use std::os::unix::ffi::OsStrExt;
+                        let lossy = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                        s.add_scrub(&lossy);
+                        for run in lossy.split('\u{fffd}').filter(|r| r.len() >= 8) {
+                            s.add_scrub(run);
+                        }
                         warnings.push(format!(
-                            "{name} is not valid UTF-8: passed on as it is, and cannot be scrubbed from output"
+                            "{name} is not valid UTF-8: passed on as it is, and scrubbed from output as it prints"
                         ));
                         s.opaque.push(name.clone());
                         None
@@ -177,14 +210,140 @@ impl Secrets {
         self.values.iter()
     }
 
+    /// Every secret in `text` replaced by `[redacted]`, also one split by a
+    /// line break (a terminal or rich wrapping a long line) or by an ANSI
+    /// escape sequence (a colour change): the text is searched with those
+    /// left out, and each match's whole span in the original goes (its line
+    /// breaks kept, so the lines stay lines).
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
+        if self.scrub.is_empty() {
+            return text.to_string();
+        }
+        // The text without line breaks and escapes, each char with the
+        // byte range it came from in `text`.
+        let mut plain: Vec<(char, usize)> = Vec::with_capacity(text.len());
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < text.len() {
+            if let Some(n) = escape_len(&bytes[i..]) {
+                i += n;
+                continue;
+            }
+            let c = text[i..].chars().next().unwrap_or(' ');
+            if c != '\n' && c != '\r' {
+                plain.push((c, i));
+            }
+            i += c.len_utf8();
+        }
+        let chars: Vec<char> = plain.iter().map(|(c, _)| *c).collect();
+        // Spans (start, end) in `text` to replace, longest secrets first.
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         for v in &self.scrub {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), "[redacted]");
+            let needle: Vec<char> = v.chars().collect();
+            let mut k = 0;
+            while k + needle.len() <= chars.len() {
+                if chars[k..k + needle.len()] == needle[..] {
+                    let (last, at) = plain[k + needle.len() - 1];
+                    let span = (plain[k].1, at + last.len_utf8());
+                    if !spans.iter().any(|s| s.0 < span.1 && span.0 < s.1) {
+                        spans.push(span);
+                    }
+                    k += needle.len();
+                } else {
+                    k += 1;
+                }
             }
         }
+        spans.sort();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end) in spans {
+            out.push_str(&text[at..start]);
+            out.push_str("[redacted]");
+            out.extend(text[start..end].chars().filter(|c| *c == '\n'));
+            at = end;
+        }
+        out.push_str(&text[at..]);
         out
+    }
+
+    /// Whether `text` holds a secret's value (a settings value must not).
+    pub fn found_in(&self, text: &str) -> bool {
+        self.redact(text) != text
+    }
+}
+
+/// The length of the ANSI escape sequence starting `b`, if one does: CSI
+/// (`ESC [ ... final`), OSC (`ESC ] ... BEL` or `ESC \\`), or a two-byte escape.
+fn escape_len(b: &[u8]) -> Option<usize> {
+    if b.first() != Some(&0x1b) {
+        return None;
+    }
+    match b.get(1)? {
+        b'[' => b[2..].iter().position(|c| (0x40..=0x7e).contains(c)).map(|p| p + 3),
+        b']' => {
+            let end = b[2..].iter().position(|c| *c == 0x07 || *c == 0x1b)?;
+            Some(end + 3 + usize::from(b[2 + end] == 0x1b))
+        }
+        _ => Some(2),
+    }
+}
+
+/// The CLI's output, line by line, scrubbed across lines: a line whose end
+/// could begin a secret is held until the next one shows whether it does
+/// (a wrapped key arrives in pieces), and released at the latest when the
+/// stream ends or pauses.
+pub struct Stream<'a> {
+    secrets: &'a Secrets,
+    held: Vec<String>,
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(secrets: &'a Secrets) -> Stream<'a> {
+        Stream { secrets, held: Vec::new() }
+    }
+
+    /// The lines that can be shown now, scrubbed.
+    pub fn push(&mut self, line: &str) -> Vec<String> {
+        self.held.push(line.to_string());
+        let joined = self.secrets.redact(&self.held.join("\n"));
+        let lines: Vec<String> = joined.split('\n').map(String::from).collect();
+        let last = lines.last().cloned().unwrap_or_default();
+        if self.held.len() < 16 && self.secrets.might_continue(&last) {
+            // Kept whole (its lines, redacted or not) to be joined again.
+            return Vec::new();
+        }
+        self.held.clear();
+        lines
+    }
+
+    /// Whatever is held, scrubbed (the stream ended or paused).
+    pub fn flush(&mut self) -> Vec<String> {
+        if self.held.is_empty() {
+            return Vec::new();
+        }
+        let joined = self.secrets.redact(&self.held.join("\n"));
+        self.held.clear();
+        joined.split('\n').map(String::from).collect()
+    }
+}
+
+impl Secrets {
+    /// Whether the end of `line` (escapes aside) is the start of a secret.
+    fn might_continue(&self, line: &str) -> bool {
+        let mut plain = String::new();
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < line.len() {
+            if let Some(n) = escape_len(&b[i..]) {
+                i += n;
+                continue;
+            }
+            let c = line[i..].chars().next().unwrap_or(' ');
+            plain.push(c);
+            i += c.len_utf8();
+        }
+        self.scrub.iter().any(|v| v.char_indices().skip(1).any(|(at, _)| plain.ends_with(&v[..at])))
     }
 }
 
@@ -253,6 +412,50 @@ mod tests {
         )
         .unwrap();
         assert_eq!(secret_looking_keys(&t), ["api_token", "authorization", "extra_headers.X-Api-Secret", "password"]);
+    }
+
+    const KEY: &str = "sk-planted-secret-4d1b9e7a20";
+
+    fn with_key() -> Secrets {
+        Secrets::from_sources(&env(&[("COHERE_API_KEY", KEY)]), &[], vec![], &names())
+    }
+
+    #[test]
+    fn a_key_split_by_a_line_break_or_a_colour_code_is_scrubbed() {
+        let s = with_key();
+        // Wrapped at a column, as rich wraps on a pipe.
+        assert_eq!(s.redact("auth failed: sk-planted-se\ncret-4d1b9e7a20 (401)"), "auth failed: [redacted]\n (401)");
+        // A colour change inside it.
+        assert_eq!(s.redact("key \x1b[1msk-planted\x1b[0m-secret-4d1b9e7a20."), "key \x1b[1m[redacted].");
+        // Both, and twice.
+        let t = format!("{KEY} and sk-planted-\r\n\x1b]8;;x\x07secret-4d1b9e7a20");
+        assert_eq!(s.redact(&t), "[redacted] and [redacted]\n");
+        assert_eq!(s.redact("nothing here\n"), "nothing here\n");
+    }
+
+    #[test]
+    fn a_stream_holds_a_line_that_may_begin_a_key() {
+        let s = with_key();
+        let mut st = Stream::new(&s);
+        assert_eq!(st.push("plain line"), ["plain line"]);
+        // The end of this line could begin the key: held.
+        assert!(st.push("Error: key sk-planted-se").is_empty());
+        assert_eq!(st.push("cret-4d1b9e7a20 rejected"), ["Error: key [redacted]", " rejected"]);
+        // Held, then the stream ends: shown as it is (it was no key).
+        assert!(st.push("ends with sk-").is_empty());
+        assert_eq!(st.flush(), ["ends with sk-"]);
+        assert!(st.flush().is_empty());
+    }
+
+    #[test]
+    fn a_non_utf8_key_is_scrubbed_in_the_form_output_shows_it() {
+        use std::os::unix::ffi::OsStringExt;
+        let raw = b"sk-abcdefgh\xffijklmnop".to_vec();
+        let e = vec![(OsString::from("COHERE_API_KEY"), OsString::from_vec(raw.clone()))];
+        let s = Secrets::from_sources(&e, &[], vec![], &names());
+        let printed = format!("error: {}", String::from_utf8_lossy(&raw));
+        assert_eq!(s.redact(&printed), "error: [redacted]");
+        assert_eq!(s.redact("partial sk-abcdefgh"), "partial [redacted]");
     }
 
     #[test]

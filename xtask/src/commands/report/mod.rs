@@ -422,7 +422,8 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
     let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
-    let written = write(&study, &out)?;
+    let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
+    let written = write_scrubbed(&study, &out, &secrets)?;
     for p in &written {
         println!("wrote {}", p.display());
     }
@@ -457,12 +458,23 @@ pub const FILES: [&str; 5] = ["difficulty.csv", "outcomes.csv", "fig4.json", "fi
 
 /// Writes the files of [`FILES`]; returns their paths.
 pub fn write(study: &Study, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    write_scrubbed(study, out, &crate::edges::secrets::Secrets::default())
+}
+
+/// [`write`], every file scrubbed of the secrets' values: an Error's
+/// message can echo a key (a provider's auth error does), and REPORT.md is
+/// meant to be committed.
+pub fn write_scrubbed(
+    study: &Study,
+    out: &Path,
+    secrets: &crate::edges::secrets::Secrets,
+) -> anyhow::Result<Vec<PathBuf>> {
     let r = render(study)?;
     std::fs::create_dir_all(out)?;
     let mut written = Vec::new();
     for (name, body) in FILES.iter().zip([r.difficulty_csv, r.outcomes_csv, r.fig4_json, r.fig4_svg, r.report_md]) {
         let path = out.join(name);
-        std::fs::write(&path, body)?;
+        std::fs::write(&path, secrets.redact(&body))?;
         written.push(path);
     }
     Ok(written)

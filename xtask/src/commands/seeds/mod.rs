@@ -159,6 +159,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     };
 
     crate::say!("preflight");
+    let (exp_dir, secret_names) = (exp.cooperbench_dir.clone(), exp.secret_names());
     let (checks, job) = preflight::run(
         &preflight::Inputs {
             cooperbench_bin: flags.cooperbench_bin.as_deref(),
@@ -170,6 +171,8 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         },
         exp,
     );
+    // A check's line can hold a program's stderr (a failing --help).
+    let scrub = crate::edges::secrets::Secrets::load(&exp_dir, &secret_names);
     for c in &checks {
         let mark = if !c.ok {
             "FAIL"
@@ -178,7 +181,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         } else {
             "ok  "
         };
-        crate::say!("  {mark} {}", c.line);
+        crate::say!("  {mark} {}", scrub.redact(&c.line));
     }
     let Some(mut job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
         crate::say!("\npreflight failed: nothing was started, nothing was spent");
@@ -225,7 +228,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         false,
         crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
     )?;
-    crate::say!("{}", verify::render_text(&report).trim_end());
+    crate::say!("{}", job.secrets.redact(verify::render_text(&report).trim_end()));
     job.event(Event::Verify { ok: report.ok, failures: report.failures(), warnings: report.warnings() });
     Ok(if code != 0 {
         code

@@ -376,6 +376,16 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
             format!("model_kwargs.{key} looks like a secret: keys go in the environment, never in a file"),
         ));
     }
+    // A secret's value in a setting, whatever its key is called (`auth`,
+    // `headers.Cookie`, a key inside `api_base`'s URL): the setting goes
+    // into a file, so it is refused and that file is never written.
+    for path in crate::edges::secrets::values_holding(&exp.model_kwargs, &secrets) {
+        checks.push(check(
+            false,
+            "",
+            format!("model_kwargs.{path} holds the value of a secret: keys go in the environment, never in a file"),
+        ));
+    }
     for w in &secrets.warnings {
         checks.push(Check { ok: true, warn: true, line: w.clone() });
     }
