@@ -1,7 +1,8 @@
-//! Docker ownership against the real Docker Engine: `seeds` removes the
-//! containers that appeared during its own invocations, and a look-alike
-//! (same name prefix, same task image) made before it stays; `clean-docker`
-//! leaves it alone too. The image is made here with `docker import` (there
+//! Docker ownership against the real Docker Engine: the CLI's containers
+//! are made through the harness's proxy and carry its labels; `seeds`
+//! removes those, and look-alikes (same name prefix, same task image), one
+//! made before it and one made while it ran, stay; `clean-docker` leaves
+//! them alone too. The image is made here with `docker import` (there
 //! is no registry to pull from), labelled, and removed at the end, as is
 //! every container the test made; nothing else is touched. `#[ignore]`d so that a plain `cargo test` says
 //! "ignored" rather than pass without Docker; `--include-ignored` (as in
@@ -38,7 +39,7 @@ impl Drop for Cleanup {
 
 #[test]
 #[ignore = "needs a Docker engine: run with --include-ignored, as .ci/run does"]
-fn seeds_removes_only_the_containers_it_saw_appear() {
+fn seeds_removes_only_the_containers_that_carry_its_labels() {
     assert!(
         duct::cmd!("docker", "info").stdout_null().stderr_null().unchecked().run().is_ok_and(|o| o.status.success()),
         "Docker is not reachable here"
@@ -69,7 +70,10 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
     assert!(o.status.success(), "{}", text(&o));
 
     let exp = c.experiment();
-    let out = duct::cmd(
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let during = format!("minisweagent-{tag}-during");
+    cleanup.containers.push(during.clone());
+    let handle = duct::cmd(
         XTASK,
         ["seeds", "--experiment", exp.to_str().unwrap(), "--cooperbench-bin", SIM, "--yes", "--seeds", "1"],
     )
@@ -78,11 +82,22 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
     .env("COHERE_API_KEY", KEY)
     .env("COOPERBENCH_SIM_LEAVE_CONTAINER", "1")
     .env("COOPERBENCH_SIM_DOCKER", "docker")
+    .env("COOPERBENCH_SIM_SLOW_MS", "20")
     .stdin_null()
     .stdout_capture()
     .stderr_capture()
     .unchecked()
-    .ran();
+    .start()
+    .unwrap();
+    // Another job's container, started on the same image while ours runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while c.sim_work("run", SEED1).len() < 5 {
+        assert!(std::time::Instant::now() < deadline, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = docker(&["create", "--name", &during, &image, "/hello"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = common::finished(&handle);
     let made = c.sim_work("container", SEED1);
     cleanup.containers.extend(made.iter().cloned());
     let o = text(&out);
@@ -93,8 +108,32 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
         assert!(!exists(name), "{name}, made during our run, survived");
     }
     assert!(exists(&foreign), "a container that was not ours was removed");
+    assert!(exists(&during), "a container another job started during our run was removed");
+    // Every container the CLI made carried our labels, set by the proxy.
+    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1;
+    let events = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "event=create",
+        "--format",
+        "{{json .Actor.Attributes}}",
+    ]);
+    let lines = String::from_utf8_lossy(&events.stdout).into_owned();
+    for name in &made {
+        let line = lines.lines().find(|l| l.contains(&format!("\"name\":\"{name}\""))).unwrap_or_default();
+        assert!(
+            line.contains("\"xtask.checkout\"") && line.contains("\"xtask.run\":\"command-a-solo-seed1\""),
+            "{name}: {line}"
+        );
+    }
+    let theirs = lines.lines().find(|l| l.contains(&format!("\"name\":\"{during}\""))).unwrap_or_default();
+    assert!(!theirs.is_empty() && !theirs.contains("xtask.checkout"), "{theirs}");
 
-    // clean-docker names the look-alike and leaves it alone.
+    // clean-docker names the look-alikes and leaves them alone.
     let cb = c.cb();
     let out = duct::cmd(XTASK, ["clean-docker", "--cooperbench-dir", cb.to_str().unwrap()])
         .env_remove("XTASK_DOCKER")
@@ -105,6 +144,6 @@ fn seeds_removes_only_the_containers_it_saw_appear() {
     let o = text(&out);
     out.expect_code(0);
     assert!(o.contains("no containers of ours"), "{o}");
-    assert!(o.contains("left alone:") && o.contains(&foreign), "{o}");
-    assert!(exists(&foreign), "clean-docker removed a container that was not ours");
+    assert!(o.contains("left alone:") && o.contains(&foreign) && o.contains(&during), "{o}");
+    assert!(exists(&foreign) && exists(&during), "clean-docker removed a container that was not ours");
 }

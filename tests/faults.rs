@@ -449,7 +449,8 @@ fn two_seeds_at_once_pay_each_pair_once() {
 
 /// kill -9 gives the harness no chance to clean up: the CLI must die with
 /// it (no orphan to pay for a pair a rerun pays for again), and the
-/// containers it saw appear are removed by the rerun, and only those.
+/// containers labelled ours are removed by the rerun, and only those,
+/// also one made in the last moment before the kill (labelled at creation).
 #[test]
 fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     let c = Checkout::with_baseline("");
@@ -461,7 +462,6 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
         ("COOPERBENCH_SIM_DOCKER", docker.to_str().unwrap()),
     ];
     let handle = c.seeds(&["--yes", "--seeds", "1"], &env).start().unwrap();
-    // Long enough for a look at Docker (once a second) in the full run.
     wait_for_pairs(&c, 16);
     // SAFETY: signals the harness process this test started.
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
@@ -475,8 +475,12 @@ fn kill_9_takes_the_cli_with_it_and_a_rerun_pays_each_pair_once() {
     assert!(done < 100, "the run finished before the kill");
     let made = c.sim_work("container", SEED1);
     assert_eq!(made.len(), 2, "{made:?}");
-    let ledger = std::fs::read_to_string(c.cb().join(".harness/containers.jsonl")).unwrap();
-    assert!(made.iter().all(|m| ledger.contains(m.as_str())), "not all recorded: {ledger}");
+    let state = std::fs::read_to_string(c.tmp.path().join("docker.state")).unwrap();
+    assert!(
+        made.iter()
+            .all(|m| state.lines().any(|l| l.contains(m.as_str()) && l.contains("xtask.run=command-a-solo-seed1"))),
+        "not all labelled: {state}"
+    );
 
     let out = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
     out.expect_code(0);

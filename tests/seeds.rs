@@ -405,11 +405,11 @@ fn a_read_error_stops_before_any_spend_and_moves_nothing() {
     assert_eq!(c.sim_record().len(), before, "the CLI was started");
 }
 
-/// `seeds` removes the containers it saw appear during its own invocations
-/// and nothing else: a container that looks exactly like cooperbench's
-/// (same name prefix, same task image) but was there before stays.
+/// `seeds` removes the containers that carry its label (the proxy's) and
+/// nothing else: a container that looks exactly like cooperbench's (same
+/// name prefix, same task image) stays.
 #[test]
-fn docker_clean_up_removes_only_what_appeared_during_our_invocations() {
+fn docker_clean_up_removes_only_what_carries_our_label() {
     let c = with_baseline();
     let state = c.tmp.path().join("docker.state");
     let foreign = "foreign01\tminisweagent-0f0f0f0f\takhatua/cooperbench-amber:task1000\trunning";
@@ -426,25 +426,26 @@ fn docker_clean_up_removes_only_what_appeared_during_our_invocations() {
     for name in &made {
         assert!(o.contains(name.as_str()), "{name} not listed: {o}");
     }
-    assert!(o.contains("seen appearing during `canary` of command-a-solo-seed1"), "{o}");
+    assert!(o.contains("(labelled xtask.checkout="), "{o}");
     let left = std::fs::read_to_string(&state).unwrap();
     assert_eq!(left, format!("{foreign}\n{unrelated}\n"), "the other job's containers were touched");
-    let ledger = std::fs::read_to_string(c.cb().join(".harness/containers.jsonl")).unwrap();
-    assert_eq!(ledger.lines().count(), 2, "{ledger}");
+    // What the CLI was handed: the proxy's socket, and (for doubles) its labels.
+    let calls = std::fs::read_to_string(c.tmp.path().join("docker.log")).unwrap();
+    assert!(calls.lines().any(|l| l.starts_with("ps -a --no-trunc --filter label=xtask.checkout=")), "{calls}");
 
     // clean-docker: nothing of ours left; the look-alike is listed, left alone.
     let out = c.xtask(&["clean-docker"]).ran();
     let o = text(&out);
     out.expect_code(0);
     assert!(o.contains("no containers of ours"), "{o}");
-    assert!(o.contains("left alone: 1 cooperbench-looking container(s) this harness did not see appear"), "{o}");
+    assert!(o.contains("left alone: 1 cooperbench-looking container(s) without our label"), "{o}");
     assert!(o.contains("minisweagent-0f0f0f0f"), "{o}");
     assert_eq!(std::fs::read_to_string(&state).unwrap(), format!("{foreign}\n{unrelated}\n"));
     // Only the explicit flag reaches it, after listing it (fake Docker only:
     // a test never runs this against a real engine).
     let out = c.xtask(&["clean-docker", "--all-cooperbench"]).ran();
     let o = text(&out);
-    assert!(o.contains("removing 1 cooperbench-looking container(s) not seen by this harness"), "{o}");
+    assert!(o.contains("removing 1 cooperbench-looking container(s) without our label"), "{o}");
     assert_eq!(std::fs::read_to_string(&state).unwrap(), format!("{unrelated}\n"));
 }
 

@@ -22,7 +22,7 @@ enum Cmd {
     Status(status::StatusFlags),
     /// One run's outcomes by class (the model's or the machine's), or one pair's story
     Triage(triage::TriageFlags),
-    /// Remove the containers this harness saw appear during its own CLI invocations
+    /// Remove the containers that carry this checkout's label (the CLI made them through our proxy)
     CleanDocker(clean_docker::CleanDockerFlags),
     /// Difficulty table, Figure 4 data and plot, REPORT.md
     Report(report::ReportFlags),

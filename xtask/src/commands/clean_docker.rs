@@ -1,9 +1,9 @@
-//! `cargo xtask clean-docker`: removes the containers this harness saw
-//! appear during its own CLI invocations (the checkout's ledger,
-//! `.harness/containers.jsonl`) that are still there, and says why each is
-//! ours. Other containers that look like cooperbench's (another job's,
-//! perhaps) are listed and left alone; `--all-cooperbench` removes them too,
-//! after listing them.
+//! `cargo xtask clean-docker`: removes the containers that carry this
+//! checkout's label (the proxy puts it on every container the CLI creates,
+//! `edges::docker_proxy`) and are still there. Other containers that look
+//! like cooperbench's (another job's, perhaps) are listed and left alone;
+//! `--all-cooperbench` removes them too, after listing them. While a
+//! `seeds` or `oracle` holds the checkout, it only lists.
 
 use std::path::PathBuf;
 
@@ -17,11 +17,11 @@ pub struct CleanDockerFlags {
     /// List what would be removed; remove nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Only the containers seen during this run's invocations
+    /// Only the containers of this run's invocations
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
-    /// Also remove cooperbench-looking containers this harness did not see
-    /// appear (they may be another job's); they are listed first
+    /// Also remove cooperbench-looking containers without our label (they
+    /// may be another job's); they are listed first
     #[arg(long)]
     pub all_cooperbench: bool,
 }
@@ -32,11 +32,6 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
         None => flags.common.load()?.cooperbench_dir,
     };
     ctx.docker.available().map_err(|e| anyhow::anyhow!("docker is not reachable: {e:#}"))?;
-    let ledger = crate::edges::layout::ledger(&cb);
-    let (known, bad) = docker::read_ledger(&ledger);
-    for b in &bad {
-        eprintln!("warning: {b} (that line is skipped)");
-    }
     // A live seeds' containers are its own to clean: while one holds the
     // checkout, this only lists.
     let lock = if flags.dry_run { None } else { Some(crate::edges::lock::Lock::acquire(&cb, &[])) };
@@ -47,28 +42,33 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
         }
         _ => flags.dry_run,
     };
+    let owner = docker::Ownership::new(&ctx.docker, &cb);
+    let ours = owner.ours(flags.run.as_deref())?;
+    let all_ours = owner.ours(None)?;
     let present = ctx.docker.containers()?;
-    let ours = docker::leftovers(&present, &known, flags.run.as_deref());
-    let others: Vec<&Container> = present.iter().filter(|c| c.is_cooperbench() && !known.contains_key(&c.id)).collect();
+    let others: Vec<&Container> =
+        present.iter().filter(|c| c.is_cooperbench() && !all_ours.iter().any(|o| o.id == c.id)).collect();
 
     let verb = if dry_run { "would remove" } else { "removing" };
     if ours.is_empty() {
-        println!("no containers of ours (ledger {})", ledger.display());
+        println!("no containers of ours (label {}={})", crate::edges::docker_proxy::CHECKOUT, owner.checkout);
     } else {
         println!("{verb} {} container(s) of ours:", ours.len());
-        for (c, s) in &ours {
-            println!("  {} ({})", docker::describe(c), s.why());
+        for c in &ours {
+            println!(
+                "  {} (labelled {}={})",
+                docker::describe(c),
+                crate::edges::docker_proxy::CHECKOUT,
+                owner.checkout
+            );
         }
     }
     if !others.is_empty() {
         if flags.all_cooperbench {
-            println!(
-                "{verb} {} cooperbench-looking container(s) not seen by this harness (--all-cooperbench):",
-                others.len()
-            );
+            println!("{verb} {} cooperbench-looking container(s) without our label (--all-cooperbench):", others.len());
         } else {
             println!(
-                "left alone: {} cooperbench-looking container(s) this harness did not see appear (another job's?); --all-cooperbench removes them",
+                "left alone: {} cooperbench-looking container(s) without our label (another job's?); --all-cooperbench removes them",
                 others.len()
             );
         }
@@ -77,7 +77,7 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
         }
     }
     if !dry_run {
-        let mut ids: Vec<&str> = ours.iter().map(|(c, _)| c.id.as_str()).collect();
+        let mut ids: Vec<&str> = ours.iter().map(|c| c.id.as_str()).collect();
         if flags.all_cooperbench {
             ids.extend(others.iter().map(|c| c.id.as_str()));
         }

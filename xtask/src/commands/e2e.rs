@@ -42,7 +42,7 @@ pub struct E2eFlags {
     /// Only the two-seed run and its checks, no faults
     #[arg(long)]
     pub no_faults: bool,
-    /// Only this fault scenario (e.g. `oracle`), without the two seeds
+    /// Only this fault scenario (e.g. `oracle`), after the two seeds it needs (none for `oracle`)
     #[arg(long, value_name = "SCENARIO")]
     pub only: Option<String>,
     /// Remove the world's task images (ours, by label) and exit
@@ -259,7 +259,9 @@ pub fn run(flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let mut failures = Vec::new();
     let mut rows: Vec<(String, String, f64, f64)> = Vec::new();
 
-    if flags.only.is_none() {
+    // Every scenario but the oracle resumes a seed and ends with verify,
+    // which needs the baseline the two-seed scenario makes.
+    if flags.only.as_deref().is_none_or(|o| o != "oracle") {
         let main = two_seeds(&root, &cli, flags.keep)?;
         println!("\ntwo seeds: {}", if main.failures.is_empty() { "ok" } else { "FAILED" });
         for f in &main.failures {
@@ -549,6 +551,7 @@ fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     std::fs::rename(&tests, &held)?;
     println!("two seeds: `cargo xtask seeds --yes` with two seeds (about three minutes)");
     // One try of the agent's own per refused request, not ten with back-off.
+    let since = unix_now();
     let handle = sc.seeds(cli, &[], &[("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", "1")]).start()?;
     let errored = sc.cb.join("logs/e2e-solo-seed1/solo/e2ecalc_task/1/f1_f2/eval.json");
     let mut restored = false;
@@ -586,6 +589,8 @@ fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let mut failures = check(&expected(&s, RUNS.len()), &o, "openai/gpt-4o-mini");
     // The harness's own steps, from its events.
     failures.extend(steps_missing(&events));
+    // Every container the CLI made for the seeds carried our labels.
+    failures.extend(unlabelled_creations(&cli.docker, since, ""));
     if !restored {
         failures.push("the eval that should have errored wrote no eval.json".into());
     }
@@ -742,6 +747,61 @@ fn key_in_files(dir: &Path, key: &str) -> Vec<String> {
         .collect()
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Containers carrying the harness's checkout label, any checkout.
+fn labelled_containers(docker: &crate::edges::docker::Docker) -> Vec<String> {
+    docker.labelled(crate::edges::docker_proxy::CHECKOUT).unwrap_or_default().into_iter().map(|c| c.name).collect()
+}
+
+/// Every container created on the world's images since `since` (Docker's
+/// events), but `except`, must carry our labels: made through the proxy.
+fn unlabelled_creations(docker: &crate::edges::docker::Docker, since: u64, except: &str) -> Vec<String> {
+    let images: Vec<String> = world::all_tasks().map(|t| crate::edges::docker::task_image(t.repo, t.id)).collect();
+    let format = format!(
+        "{{{{.Actor.Attributes.name}}}}\t{{{{.Actor.Attributes.image}}}}\t{{{{index .Actor.Attributes \"{}\"}}}}",
+        crate::edges::docker_proxy::CHECKOUT
+    );
+    let out = duct::cmd!(
+        docker.program(),
+        "events",
+        "--since",
+        since.to_string(),
+        "--until",
+        (unix_now() + 1).to_string(),
+        "--filter",
+        "event=create",
+        "--format",
+        format
+    )
+    .stdout_capture()
+    .stderr_null()
+    .unchecked()
+    .run();
+    let Ok(out) = out else { return vec!["docker events could not be read".into()] };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut seen = 0;
+    let mut failures = Vec::new();
+    for l in text.lines() {
+        let f: Vec<&str> = l.split('\t').collect();
+        let (name, image, label) =
+            (f.first().copied().unwrap_or(""), f.get(1).copied().unwrap_or(""), f.get(2).copied().unwrap_or(""));
+        if name == except || !images.iter().any(|i| i == image) {
+            continue;
+        }
+        seen += 1;
+        if label.is_empty() || label == "<no value>" {
+            failures.push(format!("container {name} on {image} was made without our labels"));
+        }
+    }
+    if seen == 0 {
+        failures.push("no container creation was seen in Docker's events".into());
+    }
+    failures
+}
+
 /// Containers (any state) on the world's task images: only e2e makes those.
 fn containers_on_world_images(docker: &crate::edges::docker::Docker) -> Vec<String> {
     let images: Vec<String> = world::all_tasks().map(|t| crate::edges::docker::task_image(t.repo, t.id)).collect();
@@ -822,9 +882,51 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     for c in settled_containers(&cli.docker) {
         failures.push(format!("after Ctrl-C, container left: {c}"));
     }
+    // Then a kill -9 mid-run, with another job's container started on a task
+    // image meanwhile: the CLI dies with the harness, and the rerun removes
+    // what carries our labels (one made just before the kill too), not it.
+    let since = unix_now();
+    let foreign = format!("xtask-e2e-foreign-{}", std::process::id());
+    let handle = sc.seeds(cli, &["--seeds", "1"], &[]).start()?;
+    let before_kill = results_in(&sc.cb, RUNS[1]);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while labelled_containers(&cli.docker).is_empty() {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            failures.push("the second seeds ended (or hung) before a container of ours appeared".into());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let image = crate::edges::docker::task_image(world::TASKS[0].repo, world::TASKS[0].id);
+    let planted = duct::cmd!(cli.docker.program(), "run", "-d", "--name", &foreign, &image, "sleep", "600")
+        .stdout_null()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
+    if !planted.status.success() {
+        failures.push(format!("could not start the foreign container: {}", String::from_utf8_lossy(&planted.stderr)));
+    }
+    // SAFETY: kills the harness process this scenario started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
+    let _ = handle.wait();
+    let gone = Instant::now() + Duration::from_secs(10);
+    while !processes_in(&sc.dir).is_empty() && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for p in processes_in(&sc.dir) {
+        failures.push(format!("after kill -9, process left: {p}"));
+    }
+    println!("ctrl-c: killed the harness (-9) with {} result(s) before it", before_kill);
     let rerun = sc.seeds(cli, &["--seeds", "1"], &[]).run()?;
     let second = text(&rerun);
     echo("seeds (resumed)", &second);
+    let survived =
+        crate::edges::docker::Docker::new(cli.docker.program()).containers()?.iter().any(|c| c.name == foreign);
+    if !survived {
+        failures.push(format!("{foreign}, another job's container started during our run, was removed"));
+    }
+    let _ = duct::cmd!(cli.docker.program(), "rm", "-f", &foreign).stdout_null().stderr_null().unchecked().run();
+    failures.extend(unlabelled_creations(&cli.docker, since, &foreign));
     if rerun.status.code() != Some(0) {
         failures.push(format!("the rerun exited {:?}, expected 0", rerun.status.code()));
     }

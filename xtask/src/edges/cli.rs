@@ -152,6 +152,8 @@ pub struct Invocation<'a> {
     pub timeout: Option<Duration>,
     /// The run it works on, for the record of its process group.
     pub run: &'a str,
+    /// More variables for the child (the Docker proxy's).
+    pub env: Vec<(String, String)>,
 }
 
 impl Invocation<'_> {
@@ -194,6 +196,9 @@ impl Invocation<'_> {
                 Ok(())
             });
         for (k, v) in self.secrets.env() {
+            expr = expr.env(k, v);
+        }
+        for (k, v) in &self.env {
             expr = expr.env(k, v);
         }
         job_control();

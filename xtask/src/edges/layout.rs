@@ -103,7 +103,7 @@ pub fn subset_file(cooperbench_dir: &Path, name: &str) -> PathBuf {
     dataset(cooperbench_dir).join("subsets").join(format!("{name}.json"))
 }
 
-/// The harness's own files in a checkout: the lock, the container ledger,
+/// The harness's own files in a checkout: the lock, the process groups,
 /// the agent config it writes. Never the CLI's.
 pub fn harness_dir(cooperbench_dir: &Path) -> PathBuf {
     cooperbench_dir.join(".harness")
@@ -113,16 +113,7 @@ pub fn lock_file(cooperbench_dir: &Path) -> PathBuf {
     harness_dir(cooperbench_dir).join("seeds.lock")
 }
 
-/// `.harness/containers.jsonl`: where the harness records the containers it
-/// saw appear during its own CLI invocations, one JSON object a line, so that
-/// a later `seeds` or `clean-docker` removes them (after a kill -9, say) and
-/// nothing else.
-pub const LEDGER_REL: &str = ".harness/containers.jsonl";
-
-pub fn ledger(cooperbench_dir: &Path) -> PathBuf {
-    cooperbench_dir.join(LEDGER_REL)
-}
-
+/// The `--agent-config` YAML the harness writes from `[model_kwargs]`.
 pub fn agent_config(cooperbench_dir: &Path) -> PathBuf {
     harness_dir(cooperbench_dir).join("agent-config.yaml")
 }

@@ -13,6 +13,7 @@ pub(crate) mod cli;
 pub(crate) mod clock;
 pub(crate) mod command;
 pub mod docker;
+pub mod docker_proxy;
 pub(crate) mod eval_summary;
 pub(crate) mod eval_times;
 pub(crate) mod events;

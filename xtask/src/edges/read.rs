@@ -8,7 +8,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The limit for the harness's own small files: configs, summaries,
-/// manifests, `.env`, the experiment file, a subset, a ledger.
+/// manifests, `.env`, the experiment file, a subset, a record.
 pub const SMALL: u64 = 16 << 20;
 
 /// The file's bytes; `Ok(None)` when it is absent.

@@ -13,8 +13,8 @@
 //!
 //! This file only carries steps out: every decision is a pure function in
 //! `plan.rs`. Ctrl-C, SIGTERM, SIGHUP, a closed output or `--timeout` stop
-//! the CLI's whole process group; the containers seen appearing during our
-//! invocations are removed, and the resume command is printed.
+//! the CLI's whole process group; the containers that carry our labels (the
+//! Docker proxy's) are removed, and the resume command is printed.
 
 pub(crate) mod preflight;
 
@@ -95,7 +95,7 @@ pub struct SeedsFlags {
 }
 
 /// Which CLI invocation a step makes: its command line, its label in the
-/// output, the ledger and the events, and whether it shows progress.
+/// output, the labels of its containers and the events, and whether it shows progress.
 #[derive(Debug, Clone, Copy)]
 enum Kind<'a> {
     Canary(&'a PairId),
@@ -604,7 +604,7 @@ impl Job {
             Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
         };
         let prefix = format!("[{}] ", seed_label(&self.exp, run));
-        let inv = Invocation {
+        let mut inv = Invocation {
             program: &self.program,
             args,
             dir: &self.cb,
@@ -612,18 +612,20 @@ impl Job {
             secrets: &self.secrets,
             timeout: self.timeout,
             run,
+            env: Vec::new(),
         };
         crate::say!("{prefix}{what}: {}", inv.line());
-        let before = match &self.docker {
-            Some(d) => Some(d.before().map_err(|e| Stop::Failed(format!("docker ps failed before {what}: {e:#}")))?),
-            None => None,
-        };
-        let watch = || {
-            if let (Some(d), Some(b)) = (&self.docker, &before) {
-                if let Err(e) = d.watch(b, run, &what) {
-                    crate::say!("{prefix}docker ps failed ({e:#}); containers of this invocation may go unrecorded");
-                }
+        // Every container the CLI makes goes through our proxy and carries
+        // our labels: ownership is read back from the engine, not guessed.
+        let _proxy = match &self.docker {
+            Some(d) => {
+                let labels = d.labels(run, &what);
+                let proxy = docker_proxy(&labels).map_err(|e| Stop::Failed(format!("{e:#}")))?;
+                let json = serde_json::to_string(&labels).unwrap_or_default();
+                inv.env = vec![("DOCKER_HOST".into(), proxy.docker_host()), ("XTASK_PROXY_LABELS".into(), json)];
+                Some(proxy)
             }
+            None => None,
         };
         // Every second: only the result.json files that changed are read.
         let runs = self.exp.seed_runs();
@@ -634,7 +636,6 @@ impl Job {
         let started = std::time::Instant::now();
         let ended = inv
             .run(|| {
-                watch();
                 let spend = results.look();
                 if let (true, Some(i)) = (kind.shows_progress(), this) {
                     let now = (spend[i].results, spend[i].cost);
@@ -652,8 +653,6 @@ impl Job {
                 over
             })
             .map_err(fail)?;
-        // A container made after the last look, before the CLI ended.
-        watch();
         // Its span, for time accounting (`cargo xtask e2e` sums their union).
         let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let took = started.elapsed().as_secs_f64();
@@ -723,7 +722,7 @@ impl Job {
         Some(1)
     }
 
-    /// Removes the containers seen appearing during our invocations, never
+    /// Removes the containers that carry this checkout's label, never
     /// others; called only when none of ours runs.
     pub(crate) fn clean_docker(&self, when: &str) {
         let Some(d) = &self.docker else { return };
@@ -731,11 +730,47 @@ impl Job {
             Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),
             Ok(gone) => {
                 crate::say!("docker clean-up {when}: removed {} container(s) of ours", gone.len());
-                for (c, s) in gone {
-                    crate::say!("  {} ({})", docker::describe(&c), s.why());
+                for c in gone {
+                    crate::say!(
+                        "  {} (labelled {}={})",
+                        docker::describe(&c),
+                        crate::edges::docker_proxy::CHECKOUT,
+                        d.checkout
+                    );
                 }
             }
             Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
+        }
+    }
+}
+
+/// A proxy for one invocation, on a socket of its own (a short path: a
+/// Unix socket's is limited to 107 bytes).
+fn docker_proxy(
+    labels: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<crate::edges::docker_proxy::Proxy> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if n == 0 {
+        sweep_proxy_sockets();
+    }
+    let socket = std::env::temp_dir().join(format!("xtask-docker-{}-{n}.sock", std::process::id()));
+    let upstream = crate::edges::docker_proxy::upstream().ok_or_else(|| {
+        anyhow::anyhow!("DOCKER_HOST is not a Unix socket: the CLI's containers could not be labelled")
+    })?;
+    crate::edges::docker_proxy::Proxy::start(&socket, &upstream, labels.clone())
+}
+
+/// Removes the proxy sockets of harnesses that are gone (killed: no Drop
+/// ran). Only names of our own making, `xtask-docker-<pid>-<n>.sock`.
+fn sweep_proxy_sockets() {
+    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("xtask-docker-").and_then(|r| r.split('-').next()) else { continue };
+        let ours = name.ends_with(".sock") && pid.parse::<u32>().is_ok();
+        if ours && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }

@@ -156,6 +156,15 @@ pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<Pa
         if let (true, Some(s)) = (up, &subset) {
             checks.extend(images(flags, s));
         }
+        // The CLI's containers are labelled by our proxy, which reaches the
+        // engine through its Unix socket only.
+        if crate::edges::docker_proxy::upstream().is_none() {
+            checks.push(check(
+                false,
+                "",
+                "DOCKER_HOST is not a unix:// socket: the harness could not label (and so could not own) the CLI's containers",
+            ));
+        }
     }
 
     (checks, program, subset)
@@ -286,13 +295,10 @@ fn dataset_change_after(
     None
 }
 
-/// Docker clean-up reaches only containers on this subset's task images
-/// that appeared while our own invocations ran.
-fn ownership(flags: &Inputs, exp: &Experiment, cb: &Path, subset: &Subset) -> Option<docker::Ownership> {
-    (exp.backend == Backend::Docker).then(|| {
-        let images = subset.pairs.iter().map(|p| docker::task_image(&p.repo, p.task_id)).collect();
-        docker::Ownership::new(flags.docker, cb, images)
-    })
+/// Docker clean-up reaches only the containers that carry this checkout's
+/// label (the proxy puts it on every container the CLI creates).
+fn ownership(flags: &Inputs, exp: &Experiment, cb: &Path) -> Option<docker::Ownership> {
+    (exp.backend == Backend::Docker).then(|| docker::Ownership::new(flags.docker, cb))
 }
 
 /// The job of `oracle`: the grader's checks only (no model, no key, no
@@ -301,7 +307,7 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
     let (checks, program, subset) = grader_checks(flags, &exp);
     let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
     let cb = exp.cooperbench_dir.clone();
-    let docker = ownership(flags, &exp, &cb, &subset);
+    let docker = ownership(flags, &exp, &cb);
     let manifest = Manifest {
         cooperbench_version: manifest::cooperbench_version(&program),
         model: crate::study::oracle::MODEL.into(),
@@ -512,7 +518,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         }
     }
 
-    let docker = ownership(flags, &exp, &cb, &subset);
+    let docker = ownership(flags, &exp, &cb);
     let job = Job {
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
