@@ -76,17 +76,8 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     };
     let scrub = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
     let (checks, job) = preflight::for_oracle(&inputs, exp);
-    for c in &checks {
-        let mark = if !c.ok {
-            "FAIL"
-        } else if c.warn {
-            "warn"
-        } else {
-            "ok  "
-        };
-        crate::say!("  {mark} {}", scrub.redact(&c.line));
-    }
-    let Some(job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
+    let passed = preflight::show(&checks, &scrub);
+    let Some(job) = job.filter(|_| passed) else {
         crate::say!("\npreflight failed: nothing was started");
         return Ok(1);
     };

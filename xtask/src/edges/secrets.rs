@@ -220,21 +220,8 @@ impl Secrets {
             return text.to_string();
         }
         // The text without line breaks and escapes, each char with the
-        // byte range it came from in `text`.
-        let mut plain: Vec<(char, usize)> = Vec::with_capacity(text.len());
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < text.len() {
-            if let Some(n) = escape_len(&bytes[i..]) {
-                i += n;
-                continue;
-            }
-            let c = text[i..].chars().next().unwrap_or(' ');
-            if c != '\n' && c != '\r' {
-                plain.push((c, i));
-            }
-            i += c.len_utf8();
-        }
+        // byte offset it came from in `text`.
+        let plain: Vec<(char, usize)> = visible(text).into_iter().filter(|(c, _)| *c != '\n' && *c != '\r').collect();
         let chars: Vec<char> = plain.iter().map(|(c, _)| *c).collect();
         // Spans (start, end) in `text` to replace, longest secrets first.
         let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -271,6 +258,24 @@ impl Secrets {
     pub fn found_in(&self, text: &str) -> bool {
         self.redact(text) != text
     }
+}
+
+/// The characters of `text` outside ANSI escape sequences, each with its
+/// byte offset in `text`.
+fn visible(text: &str) -> Vec<(char, usize)> {
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        if let Some(n) = escape_len(&bytes[i..]) {
+            i += n;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        out.push((c, i));
+        i += c.len_utf8();
+    }
+    out
 }
 
 /// The length of the ANSI escape sequence starting `b`, if one does: CSI
@@ -331,18 +336,7 @@ impl<'a> Stream<'a> {
 impl Secrets {
     /// Whether the end of `line` (escapes aside) is the start of a secret.
     fn might_continue(&self, line: &str) -> bool {
-        let mut plain = String::new();
-        let b = line.as_bytes();
-        let mut i = 0;
-        while i < line.len() {
-            if let Some(n) = escape_len(&b[i..]) {
-                i += n;
-                continue;
-            }
-            let c = line[i..].chars().next().unwrap_or(' ');
-            plain.push(c);
-            i += c.len_utf8();
-        }
+        let plain: String = visible(line).into_iter().map(|(c, _)| c).collect();
         self.scrub.iter().any(|v| v.char_indices().skip(1).any(|(at, _)| plain.ends_with(&v[..at])))
     }
 }

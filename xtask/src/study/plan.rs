@@ -586,6 +586,20 @@ mod tests {
 
     const POLICY: SpendPolicy = SpendPolicy { attempts: 3, max_cost: None, estimate: None };
 
+    /// The steps the planner takes on a state that never changes (every
+    /// attempt fails the same way), until it is done.
+    fn until_done(st: &RunState, mut h: RunHistory) -> Vec<RunStep> {
+        let mut steps = Vec::new();
+        loop {
+            let step = next_run_step(1, st, &h, &POLICY, 0.0);
+            if matches!(step, RunStep::Done { .. }) {
+                return steps;
+            }
+            h.record(&step);
+            steps.push(step);
+        }
+    }
+
     fn finish(st: &mut RunState, n: u64) {
         st.new.retain(|p| p != &pair(n));
         st.redo.retain(|p| p != &pair(n));
@@ -669,16 +683,7 @@ mod tests {
         st.redo = vec![pair(1), pair(2)];
         st.redo_class.insert(pair(1), Class::InfraSandbox);
         st.redo_class.insert(pair(2), Class::InfraSandbox);
-        let mut h = after_canary(1);
-        let mut steps = Vec::new();
-        loop {
-            let step = next_run_step(1, &st, &h, &POLICY, 0.0);
-            if matches!(step, RunStep::Done { .. }) {
-                break;
-            }
-            h.record(&step);
-            steps.push(step);
-        }
+        let steps = until_done(&st, after_canary(1));
         assert_eq!(
             steps,
             [
@@ -701,16 +706,7 @@ mod tests {
         let mut st = state(3, 0);
         st.new = vec![pair(1), pair(2)];
         st.kept = vec![(pair(0), Class::ModelContext)];
-        let mut h = after_canary(0);
-        let mut steps = Vec::new();
-        loop {
-            let step = next_run_step(1, &st, &h, &POLICY, 0.0);
-            if matches!(step, RunStep::Done { .. }) {
-                break;
-            }
-            h.record(&step);
-            steps.push(step);
-        }
+        let steps = until_done(&st, after_canary(0));
         let alone = |attempt, n| RunStep::RetryAlone { attempt, pair: pair(n) };
         assert_eq!(steps, [alone(1, 1), alone(1, 2), alone(2, 1), alone(2, 2), alone(3, 1), alone(3, 2)]);
         // Pair 1 tried alone came back with a bad key: the seed stops, as

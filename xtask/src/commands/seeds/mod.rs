@@ -171,19 +171,8 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         },
         exp,
     );
-    // A check's line can hold a program's stderr (a failing --help).
-    let scrub = crate::edges::secrets::Secrets::load(&exp_dir, &secret_names);
-    for c in &checks {
-        let mark = if !c.ok {
-            "FAIL"
-        } else if c.warn {
-            "warn"
-        } else {
-            "ok  "
-        };
-        crate::say!("  {mark} {}", scrub.redact(&c.line));
-    }
-    let Some(mut job) = job.filter(|_| checks.iter().all(|c| c.ok)) else {
+    let passed = preflight::show(&checks, &crate::edges::secrets::Secrets::load(&exp_dir, &secret_names));
+    let Some(mut job) = job.filter(|_| passed) else {
         crate::say!("\npreflight failed: nothing was started, nothing was spent");
         return Ok(1);
     };

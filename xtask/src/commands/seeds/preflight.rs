@@ -60,6 +60,22 @@ pub struct Check {
     pub line: String,
 }
 
+/// Prints the checks, one a line, scrubbed of secrets (a line can hold a
+/// program's stderr: a failing `--help`); true when every one passed.
+pub fn show(checks: &[Check], scrub: &Secrets) -> bool {
+    for c in checks {
+        let mark = if !c.ok {
+            "FAIL"
+        } else if c.warn {
+            "warn"
+        } else {
+            "ok  "
+        };
+        crate::say!("  {mark} {}", scrub.redact(&c.line));
+    }
+    checks.iter().all(|c| c.ok)
+}
+
 fn check(ok: bool, good: impl Into<String>, bad: impl Into<String>) -> Check {
     Check { ok, warn: false, line: if ok { good.into() } else { bad.into() } }
 }
