@@ -30,6 +30,7 @@ fn study_with(c: &Checkout, options: Options) -> Study {
         solo_curve: SOLO.iter().map(|s| s.to_string()).collect(),
         options,
         excluded: None,
+        allow_mixed: Vec::new(),
     }
 }
 

@@ -27,6 +27,8 @@ fn report(c: &Checkout, runs: &[&str]) -> xtask::commands::verify::Report {
         xtask::study::outcome::EvalErrors::Exclude,
         false,
         xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
+        // The demo experiment's: the baseline records no version, backend or config.
+        &["cli_version".into(), "backend".into(), "agent_config".into()],
     )
     .unwrap()
 }
@@ -547,4 +549,66 @@ fn a_resumed_seed_with_a_kept_error_never_pays_for_it_again() {
     }
     assert!(!o.contains("] run: "), "a plain run was made: {o}");
     assert!(o.contains(&format!("[seed1] retry {} alone (attempt 1)", left[1])), "{o}");
+}
+
+/// The study's baseline as it really is: made with `mini_swe_agent` (a name
+/// the CLI no longer has), its seeds with `mini_swe_agent_v2`. Said before
+/// the spend; verify fails naming both runs and the field, report refuses;
+/// with the field in `allow_mixed`, both pass and say what is pooled.
+#[test]
+fn a_baseline_of_another_agent_is_said_before_the_spend_and_refused_after() {
+    let c = with_baseline();
+    let base = c.cb().join("logs/command-a-solo");
+    edit_json(&base.join("config.json"), |v| v["agent_framework"] = "mini_swe_agent".into());
+    for f in glob::glob(&format!("{}/solo/*/*/*/result.json", base.display())).unwrap() {
+        edit_json(&f.unwrap(), |v| v["agent_framework"] = "mini_swe_agent".into());
+    }
+    let said = "difficulty pools runs of different agent: command-a-solo (mini_swe_agent, from config.json) vs command-a-solo-seed1";
+    let dry = seeds(&c, &["--dry-run", "--seeds", "1"], &[]);
+    dry.expect_code(0);
+    let d = text(&dry);
+    assert!(
+        d.contains(&format!("warn {said} (mini_swe_agent_v2, from manifest)"))
+            && d.contains(". Before paying: make a new baseline"),
+        "{d}"
+    );
+
+    seeds(&c, &["--yes", "--seeds", "1"], &[]).expect_code(1);
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,command-a-solo-seed1"]).ran();
+    out.expect_code(1);
+    let problems = |o: &str| o[o.find("problems:").unwrap()..].to_string();
+    insta::assert_snapshot!("mixed_agent_refused", problems(&text(&out)));
+    let report = c.xtask(&["report", "--runs", "command-a-solo,command-a-solo-seed1"]).ran();
+    report.expect_code(2);
+    assert!(
+        text(&report).contains(&format!("not reported: {said} (mini_swe_agent_v2, from manifest)")),
+        "{}",
+        text(&report)
+    );
+
+    // Allowed: verify passes and says it, in text, JSON and REPORT.md.
+    let exp = std::fs::read_to_string(c.experiment()).unwrap();
+    let allowed = exp.replace("allow_mixed = [\"cli_version\"", "allow_mixed = [\"agent\", \"cli_version\"");
+    assert_ne!(exp, allowed);
+    std::fs::write(c.experiment(), allowed).unwrap();
+    let out = c.xtask(&["verify", "--runs", "command-a-solo,command-a-solo-seed1"]).ran();
+    out.expect_code(0);
+    insta::assert_snapshot!("mixed_agent_allowed", problems(&text(&out)));
+    let json = c.xtask(&["verify", "--json", "--runs", "command-a-solo,command-a-solo-seed1"]).ran();
+    assert!(
+        json.stdout_text().contains("\"check\": \"mixed_allowed\"") && json.stdout_text().contains(said),
+        "{}",
+        json.stdout_text()
+    );
+    let dir = c.tmp.path().join("report");
+    let d = dir.display().to_string();
+    c.xtask(&["report", "--runs", "command-a-solo,command-a-solo-seed1", "--out", &d, "--bootstrap", "200"])
+        .ran()
+        .expect_code(0);
+    let md = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
+    assert!(
+        md.contains(said)
+            && md.contains("| `command-a-solo` | command-a-03-2025 (config.json) | mini_swe_agent (config.json) |"),
+        "{md}"
+    );
 }

@@ -38,6 +38,7 @@ fn check_runs(c: &Checkout, runs: &[String]) -> verify::Report {
         EvalErrors::Exclude,
         false,
         xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
+        &[],
     )
     .unwrap()
 }

@@ -90,6 +90,7 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             EvalErrors::Exclude,
             false,
             crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
+            &[],
         )?;
         let json = serde_json::to_string_pretty(&report)?;
         anyhow::ensure!(report.runs.iter().all(|r| r.counts.results == flags.pairs), "the tree is incomplete");

@@ -422,6 +422,9 @@ baseline_run = "{baseline}"
 seeds = [1, 2]
 seed_run_name = "e2e-solo-seed{{seed}}"
 attempts = 2
+# The baseline is made by the CLI directly, which records no version,
+# backend or agent config; the seeds' manifests do.
+allow_mixed = ["cli_version", "backend", "agent_config"]
 
 [model_kwargs]
 api_base = "http://127.0.0.1:{port}/v1"

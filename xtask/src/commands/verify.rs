@@ -109,6 +109,8 @@ pub struct Report {
     pub runs: Vec<RunSummary>,
     pub overlap: Overlap,
     pub difficulty: DifficultyReport,
+    /// What made each run, field by field, and where each value came from.
+    pub provenance: Vec<crate::study::provenance::Provenance>,
     pub problems: Vec<Problem>,
 }
 
@@ -148,9 +150,18 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
         report.problems.extend(excluded);
         let now = crate::edges::clock::now();
         report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
+        check_pooling(&mut report, &logs, &exp.allow_mixed, flags.strict);
         report
     } else {
-        load_and_check(&exp.cooperbench_dir, &exp.subset, &runs, flags.eval_errors, flags.strict, max_bytes)?
+        load_and_check(
+            &exp.cooperbench_dir,
+            &exp.subset,
+            &runs,
+            flags.eval_errors,
+            flags.strict,
+            max_bytes,
+            &exp.allow_mixed,
+        )?
     };
     // An Error's message can echo a key: scrubbed of the study's secrets
     // (and of every secret-looking variable set), also when seeds is not running.
@@ -172,6 +183,7 @@ pub fn load_and_check(
     eval_errors: EvalErrors,
     strict: bool,
     max_bytes: u64,
+    allow_mixed: &[String],
 ) -> anyhow::Result<Report> {
     crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
     check_names(cooperbench_dir, runs)?;
@@ -180,6 +192,7 @@ pub fn load_and_check(
     let mut report = check(&subset, &logs, eval_errors, strict);
     let now = crate::edges::clock::now();
     report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
+    check_pooling(&mut report, &logs, allow_mixed, strict);
     Ok(report)
 }
 
@@ -233,7 +246,22 @@ pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict:
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });
     let ok = !problems.iter().any(|p| p.severity == Severity::Failure || strict);
-    Report { ok, subset: subset.clone(), runs: summaries, overlap, difficulty, problems }
+    Report { ok, subset: subset.clone(), runs: summaries, overlap, difficulty, provenance: Vec::new(), problems }
+}
+
+/// Adds each run's provenance and the pooling rule's findings over the runs
+/// that define difficulty (the solo ones): runs made by another agent, CLI
+/// version, backend or agent config are not repeats of one experiment
+/// (`study::provenance::pooling`), unless `allow_mixed` lists the field.
+pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[String], strict: bool) {
+    use crate::study::provenance::{pooling, Provenance};
+    report.provenance = runs.iter().filter(|r| r.exists).map(Provenance::of).collect();
+    let solo: Vec<Provenance> = runs.iter().filter(|r| r.exists && r.setting == "solo").map(Provenance::of).collect();
+    report.problems.extend(pooling(&solo, allow_mixed));
+    report.problems.sort_by(|a, b| {
+        (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
+    });
+    report.ok = !report.problems.iter().any(|p| p.severity == Severity::Failure || strict);
 }
 
 /// A result that is in two runs (the same pair, attempt id and end time) was
@@ -548,6 +576,23 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(o, "{:<28} paid more than once: {}", s.name, pairs.join(", "));
     }
     if r.runs.iter().any(|s| !s.class_pairs.is_empty()) {
+        let _ = writeln!(o);
+    }
+    // What made each run (and whence each value: manifest, config.json,
+    // results, or unknown).
+    for p in &r.provenance {
+        let _ = writeln!(
+            o,
+            "{:<28} model {}, agent {}, cli {}, backend {}, agent config {}",
+            p.run,
+            p.model.shown(),
+            p.agent.shown(),
+            p.cli_version.shown(),
+            p.backend.shown(),
+            p.agent_config.shown()
+        );
+    }
+    if !r.provenance.is_empty() {
         let _ = writeln!(o);
     }
     if r.overlap.identical {

@@ -57,6 +57,11 @@ pub struct Experiment {
     /// pair of the subset after the last change to its dataset.
     #[serde(default)]
     pub require_oracle: bool,
+    /// Provenance fields whose values may differ among the runs that define
+    /// difficulty (`study::provenance::POOLED_FIELDS`); every output then
+    /// says what is pooled. Empty: runs must agree.
+    #[serde(default)]
+    pub allow_mixed: Vec<String>,
     /// Per CLI invocation, in minutes; none by default.
     /// Fractions are allowed (0.5 is thirty seconds); zero is refused.
     pub timeout_minutes: Option<f64>,
@@ -94,6 +99,14 @@ impl Experiment {
         }
         if self.run_concurrency == 0 || self.eval_concurrency == 0 {
             bail!("fields `run_concurrency` and `eval_concurrency` must be at least 1");
+        }
+        for f in &self.allow_mixed {
+            if !crate::study::provenance::POOLED_FIELDS.contains(&f.as_str()) {
+                bail!(
+                    "field `allow_mixed`: {f:?} is not one of {}",
+                    crate::study::provenance::POOLED_FIELDS.join(", ")
+                );
+            }
         }
         if self.attempts == 0 {
             bail!("field `attempts`: must be at least 1");
@@ -204,6 +217,10 @@ baseline_run = "command-a-solo"
 seeds = [1, 2]
 seed_run_name = "{baseline}-seed{seed}"
 coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]
+# The baseline was made by the CLI directly, which records no cooperbench
+# version, backend or agent config: pooled with the seeds all the same, and
+# every output says so.
+allow_mixed = ["cli_version", "backend", "agent_config"]
 "#;
 
 #[cfg(test)]

@@ -136,9 +136,216 @@ pub fn made_otherwise(run: &RunLogs) -> Vec<Problem> {
     problems
 }
 
+/// Where a provenance value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The harness's manifest: it made the run.
+    Manifest,
+    /// The CLI's `config.json`.
+    ConfigJson,
+    /// Every result of the run says it.
+    Results,
+    Unknown,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Manifest => "manifest",
+            Source::ConfigJson => "config.json",
+            Source::Results => "results",
+            Source::Unknown => "unknown",
+        }
+    }
+}
+
+/// One field of a run's provenance: its value when known, and whence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Known {
+    pub value: Option<String>,
+    pub source: Source,
+}
+
+impl Known {
+    fn unknown() -> Known {
+        Known { value: None, source: Source::Unknown }
+    }
+
+    fn from(value: Option<&String>, source: Source) -> Known {
+        match value {
+            Some(v) => Known { value: Some(v.clone()), source },
+            None => Known::unknown(),
+        }
+    }
+
+    pub fn shown(&self) -> String {
+        match &self.value {
+            Some(v) => format!("{v} ({})", self.source.name()),
+            None => "unknown".into(),
+        }
+    }
+}
+
+/// What made a run, field by field, never guessed: a field no file states
+/// is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    pub run: String,
+    pub model: Known,
+    pub agent: Known,
+    pub cli_version: Known,
+    pub backend: Known,
+    /// sha256 of the agent config YAML, or "none".
+    pub agent_config: Known,
+}
+
+/// The fields the pooling rule compares, by the names `allow_mixed` takes.
+pub const POOLED_FIELDS: [&str; 5] = ["model", "agent", "cli_version", "backend", "agent_config"];
+
+impl Provenance {
+    /// What a manifest says (a run the harness made, or is about to).
+    pub fn from_manifest(run: &str, m: &Manifest) -> Provenance {
+        let config = Some(m.agent_config_sha256.clone().unwrap_or_else(|| "none".into()));
+        Provenance {
+            run: run.to_string(),
+            model: Known::from(Some(&m.model), Source::Manifest),
+            agent: Known::from(Some(&m.agent), Source::Manifest),
+            cli_version: Known::from(m.cooperbench_version.as_ref(), Source::Manifest),
+            backend: Known::from(Some(&m.backend), Source::Manifest),
+            agent_config: Known::from(config.as_ref(), Source::Manifest),
+        }
+    }
+
+    pub fn of(run: &RunLogs) -> Provenance {
+        if let Some(Ok(m)) = &run.manifest {
+            return Provenance::from_manifest(&run.name, m);
+        }
+        // A run the harness did not make: config.json, else what every one
+        // of its results says (a split run is unknown: verify names it).
+        type Get = fn(&crate::study::result::RunResult) -> Option<&String>;
+        let from = |config: Option<&String>, get: Get| -> Known {
+            if let Some(v) = config {
+                return Known::from(Some(v), Source::ConfigJson);
+            }
+            let values: std::collections::BTreeSet<&String> =
+                run.pairs.values().filter_map(|p| p.result.as_ref()).filter_map(get).collect();
+            match values.len() {
+                1 => Known::from(values.into_iter().next(), Source::Results),
+                _ => Known::unknown(),
+            }
+        };
+        let c = run.config.as_ref();
+        Provenance {
+            run: run.name.clone(),
+            model: from(c.and_then(|c| c.model.as_ref()), |r| r.model.as_ref()),
+            agent: from(c.and_then(|c| c.agent_framework.as_ref()), |r| r.agent_framework.as_ref()),
+            cli_version: Known::unknown(),
+            backend: Known::unknown(),
+            agent_config: Known::unknown(),
+        }
+    }
+
+    fn field(&self, name: &str) -> &Known {
+        match name {
+            "model" => &self.model,
+            "agent" => &self.agent,
+            "cli_version" => &self.cli_version,
+            "backend" => &self.backend,
+            _ => &self.agent_config,
+        }
+    }
+}
+
+/// The study's one pooling rule: the runs that define a difficulty must
+/// agree on every field of [`POOLED_FIELDS`]; a field unknown in one run
+/// and known in another counts as differing (it cannot be shown to agree).
+/// A disagreement is a failure, unless `allow_mixed` names the field: then
+/// a warning that says what is pooled.
+pub fn pooling(runs: &[Provenance], allow_mixed: &[String]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for field in POOLED_FIELDS {
+        let mut seen: Vec<(String, &Provenance)> = Vec::new();
+        for p in runs {
+            let shown = p.field(field).value.clone().unwrap_or_else(|| "unknown".into());
+            if !seen.iter().any(|(v, _)| *v == shown) {
+                seen.push((shown, p));
+            }
+        }
+        if seen.len() < 2 {
+            continue;
+        }
+        let all_unknown_but_one = seen.iter().all(|(v, _)| v == "unknown");
+        if all_unknown_but_one {
+            continue;
+        }
+        let by_value: Vec<String> = seen
+            .iter()
+            .map(|(v, first)| {
+                let names: Vec<&str> = runs
+                    .iter()
+                    .filter(|p| p.field(field).value.clone().unwrap_or_else(|| "unknown".into()) == *v)
+                    .map(|p| p.run.as_str())
+                    .collect();
+                let source = first.field(field).source.name();
+                format!("{} ({v}, from {source})", names.join(", "))
+            })
+            .collect();
+        let what = format!("difficulty pools runs of different {field}: {}", by_value.join(" vs "));
+        out.push(if allow_mixed.iter().any(|a| a == field) {
+            Problem::warning("mixed_allowed", format!("{what} (allowed by allow_mixed)"))
+        } else {
+            Problem::failure(
+                "mixed_provenance",
+                format!("{what}: they are not repeats of one experiment; make the runs agree, or list \"{field}\" in allow_mixed"),
+            )
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn known(v: &str, source: Source) -> Known {
+        Known { value: Some(v.into()), source }
+    }
+
+    fn prov(run: &str, agent: &str, version: Option<&str>) -> Provenance {
+        let m = |v: &str| known(v, Source::Manifest);
+        Provenance {
+            run: run.into(),
+            model: m("command-a-03-2025"),
+            agent: m(agent),
+            cli_version: version.map(m).unwrap_or(Known { value: None, source: Source::Unknown }),
+            backend: m("docker"),
+            agent_config: m("none"),
+        }
+    }
+
+    #[test]
+    fn the_pooling_rule_names_runs_and_fields() {
+        let same = [prov("s1", "mini_swe_agent_v2", Some("0.0.29")), prov("s2", "mini_swe_agent_v2", Some("0.0.29"))];
+        assert!(pooling(&same, &[]).is_empty());
+        // Another agent: a failure naming both runs and the field.
+        let mixed = [prov("base", "mini_swe_agent", Some("0.0.29")), prov("s1", "mini_swe_agent_v2", Some("0.0.29"))];
+        let p = pooling(&mixed, &[]);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].check, "mixed_provenance");
+        assert!(p[0].detail.starts_with("difficulty pools runs of different agent: base (mini_swe_agent, from manifest) vs s1 (mini_swe_agent_v2, from manifest)"), "{}", p[0].detail);
+        // Allowed: a warning that still says it.
+        let p = pooling(&mixed, &["agent".into()]);
+        assert_eq!((p[0].check, p[0].severity), ("mixed_allowed", crate::study::problem::Severity::Warning));
+        // Another version; an unknown version against a known one differs too.
+        let v = [prov("a", "x", Some("0.0.28")), prov("b", "x", Some("0.0.29"))];
+        assert_eq!(pooling(&v, &[])[0].check, "mixed_provenance");
+        let u = [prov("a", "x", None), prov("b", "x", Some("0.0.29"))];
+        let p = pooling(&u, &[]);
+        assert!(p[0].detail.contains("a (unknown, from unknown) vs b (0.0.29, from manifest)"), "{}", p[0].detail);
+        // Two unknowns cannot be told apart: nothing to say.
+        assert!(pooling(&[prov("a", "x", None), prov("b", "x", None)], &[]).is_empty());
+    }
 
     fn m() -> Manifest {
         Manifest {

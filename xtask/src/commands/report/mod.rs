@@ -391,6 +391,8 @@ pub struct Study {
     pub options: Options,
     /// What `--exclude-oracle-failures` left out, said in every output.
     pub excluded: Option<String>,
+    /// Provenance fields allowed to differ among the difficulty runs.
+    pub allow_mixed: Vec<String>,
 }
 
 pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
@@ -420,7 +422,20 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         }
     }
     check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
-    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded };
+    // The pooling rule first: a difficulty over runs that are not repeats
+    // of one experiment is refused, naming the runs and the field.
+    let pooled: Vec<crate::study::provenance::Provenance> =
+        solo.iter().filter(|r| r.exists && r.setting == "solo").map(crate::study::provenance::Provenance::of).collect();
+    let mixed: Vec<String> = crate::study::provenance::pooling(&pooled, &exp.allow_mixed)
+        .into_iter()
+        .filter(|p| p.severity == crate::study::problem::Severity::Failure)
+        .map(|p| p.detail)
+        .collect();
+    if !mixed.is_empty() {
+        return Err(crate::usage(anyhow::anyhow!("not reported: {}", mixed.join("; "))));
+    }
+    let allow_mixed = exp.allow_mixed.clone();
+    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded, allow_mixed };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
     let written = write_scrubbed(&study, &out, &secrets)?;
@@ -491,7 +506,8 @@ pub struct Rendered {
 /// The files' contents.
 pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     let all: Vec<RunLogs> = study.solo.iter().chain(&study.coop).cloned().collect();
-    let check = verify::check(&study.subset, &all, study.options.eval_errors, false);
+    let mut check = verify::check(&study.subset, &all, study.options.eval_errors, false);
+    verify::check_pooling(&mut check, &all, &study.allow_mixed, false);
     let table = Table::from_logs(&study.subset, &all);
     let roles = Roles {
         solo: study.solo.iter().map(|r| r.name.clone()).collect(),
@@ -504,6 +520,8 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
             .push(format!("verify found {} failure(s): the figure is built on incomplete data", check.failures()));
     }
     fig.warnings.extend(study.excluded.clone());
+    // What is pooled although it differs (allowed), said with the numbers.
+    fig.warnings.extend(check.problems.iter().filter(|p| p.check == "mixed_allowed").map(|p| p.detail.clone()));
     let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
     let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors);
     let settings = settings(&roles);
@@ -1136,6 +1154,33 @@ fn assumptions_section(m: &mut Markdown, fig: &Fig4) {
 
 fn runs_section(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
     m.heading(2, "Runs");
+    // What made each run, never guessed: a field no file states is unknown.
+    if !check.provenance.is_empty() {
+        m.para("What made each run (and whence: the harness's manifest, the CLI's config.json, what every result says, or unknown). Runs that define difficulty must agree on all of it, unless the experiment's `allow_mixed` lists the field (then a warning below says what is pooled).");
+        let rows: Vec<Vec<String>> = check
+            .provenance
+            .iter()
+            .map(|p| {
+                vec![
+                    format!("`{}`", p.run),
+                    escape_pipes(&p.model.shown()),
+                    escape_pipes(&p.agent.shown()),
+                    escape_pipes(&p.cli_version.shown()),
+                    escape_pipes(&p.backend.shown()),
+                    escape_pipes(&p.agent_config.shown()),
+                ]
+            })
+            .collect();
+        let cols = [
+            ("run", Align::Left),
+            ("model", Align::Left),
+            ("agent", Align::Left),
+            ("cooperbench", Align::Left),
+            ("backend", Align::Left),
+            ("agent config", Align::Left),
+        ];
+        m.table(&cols, &rows);
+    }
     m.para("Every rate twice: over the pairs the model was judged on (a trial: pass, fail, limits, model_context, empty_patch, fail_no_tests), and over all the subset's pairs. The others are the machine's outcomes or not yet done, by class (`cargo xtask triage RUN` tells each pair).");
     let rows: Vec<Vec<String>> = check
         .runs

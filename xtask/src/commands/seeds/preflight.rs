@@ -511,6 +511,23 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         format!("cooperbench version {}", now.cooperbench_version.clone().unwrap_or_default()),
         "the cooperbench version cannot be told: reinstall with `cargo xtask install-cooperbench`",
     ));
+    // The seeds about to be made against the baseline, by the pooling rule
+    // verify and report apply: said before the spend, with what to do.
+    if baseline.exists {
+        use crate::study::provenance::{pooling, Provenance};
+        let runs = [Provenance::of(&baseline), Provenance::from_manifest(&exp.seed_run(exp.seeds[0]), &now)];
+        for p in pooling(&runs, &exp.allow_mixed) {
+            let line = if p.check == "mixed_provenance" {
+                format!(
+                    "{}. Before paying: make a new baseline with this configuration (e.g. seeds 0, 1, 2 under another seed_run_name), pin a cooperbench that still has the baseline's, or list the field in allow_mixed; as it stands verify and report will refuse to pool them",
+                    p.detail
+                )
+            } else {
+                p.detail
+            };
+            checks.push(Check { ok: true, warn: true, line });
+        }
+    }
     for seed in &exp.seeds {
         let run = exp.seed_run(*seed);
         match Manifest::load(&cb, &run) {
