@@ -143,9 +143,25 @@ fn real_cli_meets_the_harness_and_the_simulator_matches_it() {
     .unwrap();
     assert_eq!(manifest["cooperbench_version"], "0.0.29", "{manifest}");
 
-    // (c2) report turns the real files into outcomes.csv rows as they are.
+    // (c2) the two seeds were made with two agents (the old name, then
+    // mini_swe_agent_v2): report refuses to pool them, naming the field;
+    // allowed, it turns the real files into outcomes.csv rows as they are.
     let out_dir = c.tmp.path().join("report");
     let runs = ["report", "--runs", "command-a-solo-seed1,command-a-solo-seed2", "--bootstrap", "20"];
+    let out = c.xtask(&[&runs[..], &["--out", out_dir.to_str().unwrap()]].concat()).ran();
+    out.expect_code(2);
+    assert!(
+        text(&out)
+            .contains("difficulty pools runs of different agent: command-a-solo-seed1 (mini_swe_agent, from manifest)"),
+        "{}",
+        text(&out)
+    );
+    let exp = std::fs::read_to_string(c.experiment()).unwrap();
+    std::fs::write(
+        c.experiment(),
+        exp.replace("allow_mixed = [\"cli_version\"", "allow_mixed = [\"agent\", \"cli_version\""),
+    )
+    .unwrap();
     let out = c.xtask(&[&runs[..], &["--out", out_dir.to_str().unwrap()]].concat()).ran();
     out.expect_code(0);
     let outcomes = std::fs::read_to_string(out_dir.join("outcomes.csv")).unwrap();
