@@ -259,6 +259,13 @@ fn lite_tree_with_two_coop_runs_snapshots() {
     insta::assert_snapshot!("fig4.json", review_json(&r.fig4_json));
     insta::assert_snapshot!("REPORT.md", r.report_md);
     svg_has_one_curve_per_setting(&r.fig4_svg, 3);
+    // The paper's numbers stand in their own labelled section, and never in
+    // the data (fig4.json) nor in our own sections.
+    let reference = r.report_md.find("## Reference: the paper's Table 5 (not our data)").expect("no reference section");
+    let after = &r.report_md[reference..];
+    let end = after[3..].find("\n## ").map_or(after.len(), |i| i + 3);
+    assert!(after[..end].contains("| pooled over the five | 0.338 | 0.200 | 0.59 |"), "{}", &after[..end]);
+    assert!(!r.fig4_json.contains("0.338") && !r.report_md[..reference].contains("0.338"));
     // The paper's construction, pinned too, so a change to it shows in review.
     let r = report::render(&study_with(&c, in_sample())).unwrap();
     insta::assert_snapshot!("fig4_in_sample.json", review_json(&r.fig4_json));

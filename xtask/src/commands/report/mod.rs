@@ -1064,6 +1064,7 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     distribution_section(&mut m, check);
     figure_section(&mut m, fig, settings);
     auc_section(&mut m, fig, settings);
+    reference_section(&mut m);
     noise_section(&mut m, fig);
     per_repo_section(&mut m, fig, settings);
     assumptions_section(&mut m, fig);
@@ -1305,6 +1306,39 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
         })
         .collect();
     m.table(&columns, &rows);
+}
+
+/// The paper's Table 5 (CooperBench, arXiv 2601.13295), as quoted in
+/// issue #21: per model, AUC of the solo and coop curves, and pooled.
+/// A labelled reference only: other models, a difficulty that is the mean
+/// over five models, and its own seeds; never mixed into our numbers.
+const PAPER_TABLE_5: [(&str, f64, f64); 6] = [
+    ("GPT-5", 0.506, 0.325),
+    ("Claude Sonnet 4.5", 0.469, 0.283),
+    ("MiniMax-M2", 0.374, 0.171),
+    ("Qwen3-Coder", 0.236, 0.148),
+    ("Qwen3", 0.106, 0.072),
+    ("pooled over the five", 0.338, 0.200),
+];
+
+fn reference_section(m: &mut Markdown) {
+    m.heading(2, "Reference: the paper's Table 5 (not our data)");
+    m.para("For orientation only, never compared as if one experiment: the paper's models are not ours, its difficulty is the mean over its five models of each model's solo success (ours is one model's seeds), and its curves come from its own runs. Retention is coop AUC / solo AUC.");
+    let rows: Vec<Vec<String>> = PAPER_TABLE_5
+        .iter()
+        .map(|(model, solo, coop)| {
+            vec![model.to_string(), format!("{solo:.3}"), format!("{coop:.3}"), format!("{:.2}", coop / solo)]
+        })
+        .collect();
+    m.table(
+        &[
+            ("model (paper)", Align::Left),
+            ("AUC solo", Align::Right),
+            ("AUC coop", Align::Right),
+            ("retention", Align::Right),
+        ],
+        &rows,
+    );
 }
 
 fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
