@@ -57,13 +57,8 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     crate::edges::cli::interrupted();
     // The oracle's evals share the engine and the logs with `seeds`.
     let run = oracle::run_name(&exp.baseline_run);
-    let orphans = crate::edges::groups::before_lock(&exp.cooperbench_dir, flags.stop_orphans);
-    let _lock = crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, std::slice::from_ref(&run)).map_err(|e| {
-        crate::usage(match orphans {
-            Some(o) => anyhow::anyhow!("{e:#}\n{o}"),
-            None => e,
-        })
-    })?;
+    let _lock =
+        crate::edges::lock::acquire_for_spending(&exp.cooperbench_dir, std::slice::from_ref(&run), flags.stop_orphans)?;
 
     crate::say!("preflight (the grader only: no model, no key)");
     let inputs = preflight::Inputs {
@@ -186,16 +181,29 @@ pub fn failures(
     baseline: &str,
     subset: &crate::study::subset::Subset,
 ) -> anyhow::Result<Vec<(PairId, String)>> {
+    let Some((_, j)) = latest(cb, baseline, subset) else {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--exclude-oracle-failures: there is no oracle ({}): run `cargo xtask oracle` first",
+            layout::run_rel(&oracle::run_name(baseline))
+        )));
+    };
+    Ok(j.failing)
+}
+
+/// The oracle run of `baseline` and what it says of `subset`; `None` when
+/// no oracle was made.
+pub fn latest(
+    cb: &Path,
+    baseline: &str,
+    subset: &crate::study::subset::Subset,
+) -> Option<(RunLogs, oracle::Judgement)> {
     let run = oracle::run_name(baseline);
     let logs = RunLogs::load(cb, &run);
     if !logs.exists {
-        return Err(crate::usage(anyhow::anyhow!(
-            "--exclude-oracle-failures: there is no oracle ({}): run `cargo xtask oracle` first",
-            layout::run_rel(&run)
-        )));
+        return None;
     }
     let rows = oracle::rows(subset, &logs, &crate::edges::eval_times::read(cb, &run));
-    Ok(oracle::judge(&rows).failing)
+    Some((logs, oracle::judge(&rows)))
 }
 
 /// One line per task: how many of its pairs pass, the slowest eval, and

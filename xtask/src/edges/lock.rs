@@ -58,6 +58,20 @@ impl Lock {
     }
 }
 
+/// [`Lock::acquire`] for a spender (`seeds`, `oracle`): first the groups a
+/// killed harness left running (`edges::groups`), ended with `stop_orphans`
+/// or else named in a refusal (a launcher that keeps descriptors passes
+/// the lock on to them); a usage error when the lock is not taken.
+pub fn acquire_for_spending(cooperbench_dir: &Path, runs: &[String], stop_orphans: bool) -> anyhow::Result<Lock> {
+    let orphans = crate::edges::groups::before_lock(cooperbench_dir, stop_orphans);
+    Lock::acquire(cooperbench_dir, runs).map_err(|e| {
+        crate::usage(match orphans {
+            Some(o) => anyhow::anyhow!("{e:#}\n{o}"),
+            None => e,
+        })
+    })
+}
+
 /// `flock` on a folder; `None` when another holds it.
 fn lock_dir(dir: &Path) -> anyhow::Result<Option<File>> {
     let f = File::open(dir).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", dir.display()))?;

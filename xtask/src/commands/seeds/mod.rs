@@ -148,14 +148,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let _lock = if flags.dry_run {
         None
     } else {
-        let orphans = crate::edges::groups::before_lock(&exp.cooperbench_dir, flags.stop_orphans);
-        let lock = crate::edges::lock::Lock::acquire(&exp.cooperbench_dir, &exp.seed_runs());
-        Some(lock.map_err(|e| {
-            crate::usage(match orphans {
-                Some(o) => anyhow::anyhow!("{e:#}\n{o}"),
-                None => e,
-            })
-        })?)
+        Some(crate::edges::lock::acquire_for_spending(&exp.cooperbench_dir, &exp.seed_runs(), flags.stop_orphans)?)
     };
 
     crate::say!("preflight");

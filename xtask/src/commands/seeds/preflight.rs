@@ -244,8 +244,7 @@ fn oracle_gate(cb: &Path, exp: &Experiment, subset: &Subset) -> Vec<Check> {
     let run = oracle::run_name(&exp.baseline_run);
     let need = exp.require_oracle;
     let say = |line: String| Check { ok: !need, warn: !need, line };
-    let logs = RunLogs::load(cb, &run);
-    if !logs.exists {
+    let Some((logs, j)) = crate::commands::oracle::latest(cb, &exp.baseline_run, subset) else {
         return vec![if need {
             say(format!(
                 "require_oracle: no oracle yet (logs/{run}): run `cargo xtask oracle` first (no model, no spend)"
@@ -257,9 +256,7 @@ fn oracle_gate(cb: &Path, exp: &Experiment, subset: &Subset) -> Vec<Check> {
                 "",
             )
         }];
-    }
-    let rows = oracle::rows(subset, &logs, &crate::edges::eval_times::read(cb, &run));
-    let j = oracle::judge(&rows);
+    };
     let mut out = Vec::new();
     if !j.all_pass() {
         out.push(say(format!(
