@@ -370,7 +370,7 @@ fn runs_are_identified_by_their_folder_and_bounds_are_kept() {
     std::fs::rename(&solo, c.cb().join("logs/command-a-solo/coop")).unwrap();
     let out = c.seeds(&["--dry-run"], &[]).ran();
     out.expect_code(1);
-    assert!(text(&out).contains("the baseline of solo seeds must be a solo run"), "{}", text(&out));
+    assert!(text(&out).contains("the first run of a solo arm must be a solo run"), "{}", text(&out));
 }
 
 /// `bench --dir D` removes the tree it made, never the rest of D, also when

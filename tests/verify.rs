@@ -507,7 +507,7 @@ fn a_solo_run_listed_as_coop_is_refused() {
     c.write_experiment(r#"coop_runs = ["command-a-solo"]"#);
     let out = c.xtask(&["verify"]).ran();
     out.expect_code(2);
-    assert!(text(&out).contains("run `command-a-solo` is named twice"), "{}", text(&out));
+    assert!(text(&out).contains("run `command-a-solo` is also an arm `command-a-solo` run"), "{}", text(&out));
 }
 
 /// A time no CLI can have written is named: a leap second is refused as a

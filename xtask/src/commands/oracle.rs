@@ -56,7 +56,7 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let name = exp.name.clone();
     crate::edges::cli::interrupted();
     // The oracle's evals share the engine and the logs with `seeds`.
-    let run = oracle::run_name(&exp.baseline_run);
+    let run = oracle::run_name(&exp.oracle_base());
     let _lock =
         crate::edges::lock::acquire_for_spending(&exp.cooperbench_dir, std::slice::from_ref(&run), flags.stop_orphans)?;
 

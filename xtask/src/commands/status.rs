@@ -16,9 +16,21 @@ pub fn run(flags: StatusFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     let exp = flags.common.load()?;
     crate::edges::layout::require_checkout(&exp.cooperbench_dir).map_err(crate::usage)?;
     let subset = crate::edges::layout::load_subset(&exp.cooperbench_dir, &exp.subset).map_err(crate::usage)?;
-    let mut runs: Vec<(String, String)> = vec![(exp.baseline_run.clone(), "baseline".into())];
-    runs.extend(exp.seeds.iter().map(|s| (exp.seed_run(*s), format!("seed {s}"))));
-    runs.extend(exp.coop_runs.iter().map(|r| (r.clone(), "coop".into())));
+    // Every arm's runs: made before ("baseline" in today's file), then seeds.
+    let several = exp.arms.len() > 1 && exp.has_arm_tables;
+    let mut runs: Vec<(String, String)> = Vec::new();
+    for arm in &exp.arms {
+        let prefix = if several { format!("{} ", arm.name) } else { String::new() };
+        for (i, r) in arm.runs.iter().enumerate() {
+            let role = match (arm.setting, i) {
+                (crate::edges::experiment::Setting::Coop, _) if !several => "coop".to_string(),
+                (_, 0) if !several => "baseline".to_string(),
+                _ => format!("{prefix}run"),
+            };
+            runs.push((r.clone(), role));
+        }
+        runs.extend(arm.seeds.iter().map(|s| (arm.seed_run(*s), format!("{prefix}seed {s}"))));
+    }
     let mut classes = Vec::new();
     let states: Vec<(String, RunState)> = runs
         .into_iter()

@@ -142,7 +142,7 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
         let cb = &exp.cooperbench_dir;
         crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
         let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
-        let failing = crate::commands::oracle::failures(cb, &exp.baseline_run, &subset)?;
+        let failing = crate::commands::oracle::failures(cb, &exp.oracle_base(), &subset)?;
         check_names(cb, &runs)?;
         let mut logs = load_runs(cb, &runs, max_bytes);
         let excluded = crate::study::oracle::exclude(&mut subset, &mut logs, &failing);

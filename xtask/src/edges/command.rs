@@ -9,9 +9,19 @@ use crate::study::pair::PairId;
 /// `cooperbench run` for one seed run: every pair, or one (the canary).
 pub fn run(exp: &Experiment, run: &str, pair: Option<&PairId>, agent_config: Option<&Path>) -> Vec<String> {
     let mut a: Vec<String> =
-        ["run", "-n", run, "-m", &exp.model, "-a", &exp.agent, "-s", &exp.subset, "--setting", "solo"]
+        ["run", "-n", run, "-m", &exp.model, "-a", &exp.agent, "-s", &exp.subset, "--setting", exp.setting.name()]
             .map(String::from)
             .into();
+    // A coop arm's flags as the CLI names them; messaging is its default
+    // (and needs Redis), so only its absence is said.
+    if exp.setting == crate::edges::experiment::Setting::Coop {
+        if !exp.messaging {
+            a.push("--no-messaging".into());
+        }
+        if exp.git {
+            a.push("--git".into());
+        }
+    }
     a.extend(["--backend".into(), exp.backend.name().into()]);
     match pair {
         Some(p) => a.extend(filter(p).into_iter().chain(["-c".into(), "1".into()])),

@@ -31,6 +31,47 @@ impl Difficulty {
         Difficulty { failures, valid }
     }
 
+    /// The paper's difficulty over several models (CooperBench, section
+    /// 4.2): the mean over models of each model's failure rate over its own
+    /// valid seeds, so that a model with more seeds weighs no more. `groups`
+    /// gives each trial's model; `left_out` drops one trial (held-out
+    /// placement). A model with no valid trial on the pair is left out of
+    /// the mean. One model is exactly [`Difficulty::from_trials`]. Kept as
+    /// an exact fraction (`failures / valid` in lowest terms): `valid` is
+    /// then no count of seeds.
+    pub fn over_models(trials: &[Option<bool>], groups: &[usize], left_out: Option<usize>) -> Difficulty {
+        let kept = trials.iter().enumerate().filter(|(i, _)| Some(*i) != left_out);
+        let mut per: BTreeMap<usize, Difficulty> = BTreeMap::new();
+        for (i, t) in kept {
+            let d = per.entry(groups.get(i).copied().unwrap_or(0)).or_insert(Difficulty { failures: 0, valid: 0 });
+            if let Some(ok) = t {
+                d.valid += 1;
+                d.failures += u32::from(!ok);
+            }
+        }
+        let defined: Vec<Difficulty> = per.into_values().filter(|d| d.is_defined()).collect();
+        match defined.as_slice() {
+            [] => Difficulty { failures: 0, valid: 0 },
+            [one] => *one,
+            many => Difficulty::mean(many),
+        }
+    }
+
+    /// The mean of several defined difficulties, exactly.
+    pub fn mean(of: &[Difficulty]) -> Difficulty {
+        let l = of.iter().fold(1u64, |l, d| lcm(l, u64::from(d.valid)));
+        let num: u64 = of.iter().map(|d| u64::from(d.failures) * (l / u64::from(d.valid))).sum();
+        let den = l * of.len() as u64;
+        let g = gcd64(num, den);
+        let (num, den) = (num / g, den / g);
+        match (u32::try_from(num), u32::try_from(den)) {
+            (Ok(failures), Ok(valid)) => Difficulty { failures, valid },
+            // Only with hundreds of seeds per model: a millionth is finer
+            // than any bucket edge could care about.
+            _ => Difficulty { failures: (num as f64 / den as f64 * 1e6).round() as u32, valid: 1_000_000 },
+        }
+    }
+
     pub fn is_defined(self) -> bool {
         self.valid > 0
     }
@@ -74,6 +115,18 @@ fn gcd(a: u32, b: u32) -> u32 {
     } else {
         gcd(b, a % b)
     }
+}
+
+fn gcd64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd64(b, a % b)
+    }
+}
+
+fn lcm(a: u64, b: u64) -> u64 {
+    a / gcd64(a, b) * b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,6 +215,32 @@ mod tests {
         let none = Difficulty::from_classes(&[EvalInfra, Missing], EvalErrors::Exclude);
         assert!(!none.is_defined());
         assert_eq!(none.fraction(), "undefined");
+    }
+
+    #[test]
+    fn two_models_are_the_mean_of_their_means_worked_by_hand() {
+        // Model A: seeds pass, fail, pass (fails 1/3); model B: pass, fail
+        // (fails 1/2). d = (1/3 + 1/2) / 2 = 5/12, not the 2/5 of pooling
+        // all five trials.
+        let t = [Some(true), Some(false), Some(true), Some(true), Some(false)];
+        let g = [0, 0, 0, 1, 1];
+        let d = Difficulty::over_models(&t, &g, None);
+        assert_eq!(d.fraction(), "5/12");
+        assert_eq!(d.bucket(), Some(4));
+        // Held out: A's second seed left out: A fails 0/2, B 1/2: 1/4.
+        assert_eq!(Difficulty::over_models(&t, &g, Some(1)).fraction(), "1/4");
+        // A model with no valid trial is left out of the mean.
+        let t = [None, None, Some(true), Some(false)];
+        assert_eq!(Difficulty::over_models(&t, &[0, 0, 1, 1], None).fraction(), "1/2");
+        // One model: exactly today's difficulty, counts and all.
+        let t = [Some(true), Some(false), Some(false)];
+        assert_eq!(Difficulty::over_models(&t, &[0, 0, 0], None), d_(2, 3));
+        assert_eq!(Difficulty::over_models(&t, &[], Some(0)), d_(2, 2));
+        assert!(!Difficulty::over_models(&[None], &[0], None).is_defined());
+    }
+
+    fn d_(f: u32, v: u32) -> Difficulty {
+        Difficulty { failures: f, valid: v }
     }
 
     #[test]

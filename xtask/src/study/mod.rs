@@ -12,6 +12,7 @@ pub(crate) mod difficulty;
 pub mod exact;
 pub mod fig4;
 pub mod json;
+pub mod models;
 pub(crate) mod noise;
 pub mod oracle;
 pub mod outcome;

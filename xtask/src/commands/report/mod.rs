@@ -409,7 +409,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let mut coop: Vec<RunLogs> = coop_names.iter().map(|r| RunLogs::load(cb, r)).collect();
     let mut excluded = None;
     if flags.exclude_oracle_failures {
-        let failing = crate::commands::oracle::failures(cb, &exp.baseline_run, &subset)?;
+        let failing = crate::commands::oracle::failures(cb, &exp.oracle_base(), &subset)?;
         crate::study::oracle::exclude(&mut subset.clone(), &mut coop, &failing);
         excluded = crate::study::oracle::exclude(&mut subset, &mut solo, &failing).map(|p| p.detail);
     }

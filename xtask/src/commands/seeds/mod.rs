@@ -320,12 +320,15 @@ impl Job {
                 e.cost_per_pair,
                 human_duration(e.seconds_per_pair),
                 e.from_pairs,
-                self.exp.baseline_run,
+                self.exp.baseline_run.as_deref().unwrap_or("?"),
                 e.cost(to_run),
                 human_duration(e.seconds(to_run, self.exp.run_concurrency)),
                 self.exp.run_concurrency
             ),
-            None => crate::say!("  estimate: unknown (the baseline run `{}` has no results)", self.exp.baseline_run),
+            None => match &self.exp.baseline_run {
+                Some(b) => crate::say!("  estimate: unknown (the baseline run `{b}` has no results)"),
+                None => crate::say!("  estimate: unknown (arm `{}` names no run made before)", self.exp.arm),
+            },
         }
         crate::say!("\ncommands");
         for (seed, st) in self.exp.seeds.iter().zip(&states) {

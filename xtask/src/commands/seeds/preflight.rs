@@ -241,10 +241,10 @@ fn images(flags: &Inputs, subset: &Subset) -> Vec<Check> {
 /// since. A warning, or with `require_oracle` a refusal.
 fn oracle_gate(cb: &Path, exp: &Experiment, subset: &Subset) -> Vec<Check> {
     use crate::study::oracle;
-    let run = oracle::run_name(&exp.baseline_run);
+    let run = oracle::run_name(&exp.oracle_base());
     let need = exp.require_oracle;
     let say = |line: String| Check { ok: !need, warn: !need, line };
-    let Some((logs, j)) = crate::commands::oracle::latest(cb, &exp.baseline_run, subset) else {
+    let Some((logs, j)) = crate::commands::oracle::latest(cb, &exp.oracle_base(), subset) else {
         return vec![if need {
             say(format!(
                 "require_oracle: no oracle yet (logs/{run}): run `cargo xtask oracle` first (no model, no spend)"
@@ -412,7 +412,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     if let Some(subset) = &subset {
         for seed in &exp.seeds {
             let run = exp.seed_run(*seed);
-            if run == exp.baseline_run {
+            if Some(&run) == exp.baseline_run.as_ref() {
                 checks.push(check(
                     false,
                     "",
@@ -432,7 +432,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
                 if c.agent_framework.as_deref().is_some_and(|a| a != exp.agent) {
                     mixed.push(format!("agent {}", c.agent_framework.clone().unwrap_or_default()));
                 }
-                if c.setting.as_deref().is_some_and(|s| s != "solo") {
+                if c.setting.as_deref().is_some_and(|s| s != exp.setting.name()) {
                     mixed.push(format!("setting {}", c.setting.clone().unwrap_or_default()));
                 }
             }
@@ -461,26 +461,32 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         checks.extend(oracle_gate(&cb, &exp, subset));
     }
 
-    let baseline = RunLogs::load(&cb, &exp.baseline_run);
-    // The seeds repeat a solo baseline: a coop run there would define the
-    // difficulty of solo seeds.
-    if baseline.exists && baseline.setting != "solo" {
+    // The arm's first run made before: the estimate's source. The seeds
+    // repeat it: a run of another setting there would define the
+    // difficulty of solo seeds (or draw a coop curve from solo runs).
+    let baseline_name = exp.baseline_run.clone().unwrap_or_default();
+    let baseline = match &exp.baseline_run {
+        Some(b) => RunLogs::load(&cb, b),
+        None => RunLogs::default(),
+    };
+    let setting = exp.setting.name();
+    if baseline.exists && baseline.setting != setting {
         checks.push(check(
             false,
             "",
             format!(
-                "baseline_run `{}` holds {} results (logs/{}/{}/): the baseline of solo seeds must be a solo run",
-                exp.baseline_run, baseline.setting, exp.baseline_run, baseline.setting
+                "run `{baseline_name}` holds {} results (logs/{baseline_name}/{}/): the first run of a {setting} arm must be a {setting} run",
+                baseline.setting, baseline.setting
             ),
         ));
     }
     let estimate = Estimate::from_run(&baseline);
-    if estimate.is_none() && flags.max_cost.is_some() {
-        checks.push(check(
-            false,
-            "",
-            format!("--max-cost needs an estimate, and the baseline run `{}` has no results", exp.baseline_run),
-        ));
+    if estimate.is_none() && flags.max_cost.or(exp.max_cost).is_some() {
+        let why = match &exp.baseline_run {
+            Some(b) => format!("the baseline run `{b}` has no results"),
+            None => format!("arm `{}` names no run made before (`runs`)", exp.arm),
+        };
+        checks.push(check(false, "", format!("a budget needs an estimate, and {why}")));
     }
 
     let agent_config = match crate::edges::agent_config::text(&exp.model_kwargs) {
