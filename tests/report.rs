@@ -31,6 +31,7 @@ fn study_with(c: &Checkout, options: Options) -> Study {
         options,
         excluded: None,
         allow_mixed: Vec::new(),
+        models: Default::default(),
     }
 }
 

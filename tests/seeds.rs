@@ -29,6 +29,7 @@ fn report(c: &Checkout, runs: &[&str]) -> xtask::commands::verify::Report {
         xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
         // The demo experiment's: the baseline records no version, backend or config.
         &["cli_version".into(), "backend".into(), "agent_config".into()],
+        &Default::default(),
     )
     .unwrap()
 }

@@ -39,6 +39,7 @@ fn check_runs(c: &Checkout, runs: &[String]) -> verify::Report {
         false,
         xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
         &[],
+        &Default::default(),
     )
     .unwrap()
 }
@@ -269,7 +270,7 @@ fn ten_seeds_with_a_nine_of_ten_pair() {
         runs.iter().map(|r| xtask::study::run::RunLogs::load(&c.cb(), r)).collect();
     let refs: Vec<&xtask::study::run::RunLogs> = logs.iter().collect();
     let subset = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap();
-    let per_pair = verify::pair_difficulties(&subset, &refs, EvalErrors::Exclude);
+    let per_pair = verify::pair_difficulties(&subset, &refs, EvalErrors::Exclude, &Default::default());
     let (_, _, d) = per_pair.iter().find(|(p, _, _)| p.to_string() == PAIR).unwrap();
     assert_eq!(d.fraction(), "1/10");
     assert_eq!(d.bucket(), Some(1), "9 passes of 10 must land in bucket 1, not 0");

@@ -91,6 +91,7 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             false,
             crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
             &[],
+            &Default::default(),
         )?;
         let json = serde_json::to_string_pretty(&report)?;
         anyhow::ensure!(report.runs.iter().all(|r| r.counts.results == flags.pairs), "the tree is incomplete");

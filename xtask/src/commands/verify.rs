@@ -13,6 +13,7 @@ use crate::edges::experiment::CommonFlags;
 use crate::edges::layout;
 use crate::study::class::Class;
 use crate::study::difficulty::{self, Difficulty};
+use crate::study::models::Models;
 use crate::study::outcome::EvalErrors;
 use crate::study::outcome::Row;
 use crate::study::pair::PairId;
@@ -96,10 +97,21 @@ impl Policy {
 #[derive(Debug, Clone, Serialize)]
 pub struct DifficultyReport {
     pub seeds: Vec<String>,
+    /// Over several models (the arms say which run is whose): each model's
+    /// runs; difficulty is then the mean over models of each model's
+    /// failure rate (CooperBench's rule). Empty for one model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<ModelRuns>,
     pub policy: Policy,
     pub distribution: Vec<difficulty::DistributionEntry>,
     pub buckets: [usize; 10],
     pub undefined_pairs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRuns {
+    pub model: String,
+    pub runs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,11 +158,12 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
         check_names(cb, &runs)?;
         let mut logs = load_runs(cb, &runs, max_bytes);
         let excluded = crate::study::oracle::exclude(&mut subset, &mut logs, &failing);
-        let mut report = check(&subset, &logs, flags.eval_errors, flags.strict);
+        let models = exp.models();
+        let mut report = check(&subset, &logs, flags.eval_errors, flags.strict, &models);
         report.problems.extend(excluded);
         let now = crate::edges::clock::now();
         report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
-        check_pooling(&mut report, &logs, &exp.allow_mixed, flags.strict);
+        check_pooling(&mut report, &logs, &exp.allow_mixed, flags.strict, &models);
         report
     } else {
         load_and_check(
@@ -161,6 +174,7 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
             flags.strict,
             max_bytes,
             &exp.allow_mixed,
+            &exp.models(),
         )?
     };
     // An Error's message can echo a key: scrubbed of the study's secrets
@@ -176,6 +190,8 @@ pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
 
 /// Reads the subset and every run, then checks. A missing checkout or subset
 /// is a usage error (exit 2); everything inside the logs is a problem.
+// Each argument is one of the study's choices; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn load_and_check(
     cooperbench_dir: &std::path::Path,
     subset_name: &str,
@@ -184,15 +200,16 @@ pub fn load_and_check(
     strict: bool,
     max_bytes: u64,
     allow_mixed: &[String],
+    models: &Models,
 ) -> anyhow::Result<Report> {
     crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
     check_names(cooperbench_dir, runs)?;
     let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
     let logs = load_runs(cooperbench_dir, runs, max_bytes);
-    let mut report = check(&subset, &logs, eval_errors, strict);
+    let mut report = check(&subset, &logs, eval_errors, strict, models);
     let now = crate::edges::clock::now();
     report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
-    check_pooling(&mut report, &logs, allow_mixed, strict);
+    check_pooling(&mut report, &logs, allow_mixed, strict, models);
     Ok(report)
 }
 
@@ -236,12 +253,12 @@ pub fn load_runs(cooperbench_dir: &std::path::Path, runs: &[String], max_bytes: 
     loaded.into_iter().map(|(_, r)| r).collect()
 }
 
-pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool) -> Report {
+pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool, models: &Models) -> Report {
     let mut problems = Vec::new();
     let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
     let overlap = check_overlap(runs, &mut problems);
     check_copies(runs, &mut problems);
-    let difficulty = difficulty_report(subset, runs, eval_errors);
+    let difficulty = difficulty_report(subset, runs, eval_errors, models);
     problems.sort_by(|a, b| {
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });
@@ -250,14 +267,20 @@ pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict:
 }
 
 /// Adds each run's provenance and the pooling rule's findings over the runs
-/// that define difficulty (the solo ones): runs made by another agent, CLI
-/// version, backend or agent config are not repeats of one experiment
-/// (`study::provenance::pooling`), unless `allow_mixed` lists the field.
-pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[String], strict: bool) {
+/// that define each model's difficulty (its solo ones): runs made by another
+/// agent, CLI version, backend or agent config are not repeats of one
+/// experiment (`study::provenance::pooling`), unless `allow_mixed` lists the
+/// field. Each model's runs are pooled only with themselves.
+pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[String], strict: bool, models: &Models) {
     use crate::study::provenance::{pooling, Provenance};
     report.provenance = runs.iter().filter(|r| r.exists).map(Provenance::of).collect();
-    let solo: Vec<Provenance> = runs.iter().filter(|r| r.exists && r.setting == "solo").map(Provenance::of).collect();
-    report.problems.extend(pooling(&solo, allow_mixed));
+    let solo: Vec<&RunLogs> = runs.iter().filter(|r| r.exists && r.setting == "solo").collect();
+    let names: Vec<String> = solo.iter().map(|r| r.name.clone()).collect();
+    for model in models.names(&names) {
+        let mine = models.runs_of(&model, &names);
+        let p: Vec<Provenance> = solo.iter().filter(|r| mine.contains(&r.name)).map(|r| Provenance::of(r)).collect();
+        report.problems.extend(pooling(&p, allow_mixed));
+    }
     report.problems.sort_by(|a, b| {
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });
@@ -491,30 +514,43 @@ pub fn overlap(sets: &[(&str, BTreeSet<&PairId>)], problems: &mut Vec<Problem>) 
     overlap
 }
 
-/// Difficulty per subset pair over the solo runs among `runs`.
+/// Difficulty per subset pair over the solo runs among `runs`: over one
+/// model its failure rate, over several the mean of each model's
+/// (`Difficulty::over_models`).
 pub fn pair_difficulties(
     subset: &Subset,
     solo: &[&RunLogs],
     eval_errors: EvalErrors,
+    models: &Models,
 ) -> Vec<(PairId, Vec<Class>, Difficulty)> {
+    let names: Vec<String> = solo.iter().map(|r| r.name.clone()).collect();
+    let groups = models.groups(&names);
     subset
         .pairs
         .iter()
         .map(|pair| {
             let classes: Vec<Class> =
                 solo.iter().map(|r| r.pairs.get(pair).map_or(Class::Missing, |p| p.class)).collect();
-            let d = Difficulty::from_classes(&classes, eval_errors);
+            let trials: Vec<Option<bool>> = classes.iter().map(|c| c.trial(eval_errors)).collect();
+            let d = Difficulty::over_models(&trials, &groups, None);
             (pair.clone(), classes, d)
         })
         .collect()
 }
 
-fn difficulty_report(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors) -> DifficultyReport {
+fn difficulty_report(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, models: &Models) -> DifficultyReport {
     let solo: Vec<&RunLogs> = runs.iter().filter(|r| r.setting == "solo").collect();
     let values: Vec<Difficulty> =
-        pair_difficulties(subset, &solo, eval_errors).into_iter().map(|(_, _, d)| d).collect();
+        pair_difficulties(subset, &solo, eval_errors, models).into_iter().map(|(_, _, d)| d).collect();
     let dist = difficulty::distribution(&values);
+    let names: Vec<String> = solo.iter().map(|r| r.name.clone()).collect();
+    let model_names = models.names(&names);
     DifficultyReport {
+        models: if model_names.len() > 1 {
+            model_names.iter().map(|m| ModelRuns { model: m.clone(), runs: models.runs_of(m, &names) }).collect()
+        } else {
+            Vec::new()
+        },
         seeds: solo.iter().map(|r| r.name.clone()).collect(),
         policy: Policy::new(eval_errors),
         distribution: dist.entries,
@@ -615,12 +651,23 @@ pub fn render_text(r: &Report) -> String {
         EvalErrors::Exclude => "eval errors left out",
         EvalErrors::Fail => "eval errors count as failures",
     };
-    let _ = writeln!(
-        o,
-        "difficulty over {} solo seed(s) ({policy}; LimitsExceeded is a failure): {}",
-        d.seeds.len(),
-        d.seeds.join(", ")
-    );
+    if d.models.is_empty() {
+        let _ = writeln!(
+            o,
+            "difficulty over {} solo seed(s) ({policy}; LimitsExceeded is a failure): {}",
+            d.seeds.len(),
+            d.seeds.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "difficulty over {} models: the mean of each model's failure rate over its own solo seeds ({policy}; LimitsExceeded is a failure)",
+            d.models.len()
+        );
+        for m in &d.models {
+            let _ = writeln!(o, "  {}: {} seed(s): {}", m.model, m.runs.len(), m.runs.join(", "));
+        }
+    }
     let others: Vec<&str> = r.runs.iter().filter(|s| s.setting != "solo").map(|s| s.name.as_str()).collect();
     if !others.is_empty() {
         let _ = writeln!(o, "  not in difficulty (their setting is not solo): {}", others.join(", "));

@@ -110,9 +110,19 @@ pub struct Design {
     /// Per solo run: do its trials draw the solo curve?
     pub solo_curve: Vec<bool>,
     pub coop_runs: usize,
+    /// Per solo run: its model's group (`study::models`); empty is one
+    /// model. Over several, a pair's difficulty is the mean over models of
+    /// each model's failure rate (`Difficulty::over_models`), held-out
+    /// leaving the one trial out of its own model's rate.
+    pub models: Vec<usize>,
 }
 
 impl Design {
+    /// The difficulty of a pair's solo trials, one left out or none.
+    pub fn difficulty(&self, solo: &[Option<bool>], left_out: Option<usize>) -> Difficulty {
+        Difficulty::over_models(solo, &self.models, left_out)
+    }
+
     fn settings(&self) -> usize {
         1 + self.coop_runs
     }
@@ -201,15 +211,14 @@ pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
         }
     };
     match design.mode {
-        DifficultyMode::InSample => place(&mut c, Difficulty::from_trials(p.solo.iter().copied()), 1.0, None),
+        DifficultyMode::InSample => place(&mut c, design.difficulty(&p.solo, None), 1.0, None),
         DifficultyMode::HeldOut => {
             // Coop sits where the solo curve's trials sit: at the held-out
             // difficulty of each solo-curve seed S, weight 1/|S| each, so
             // that the two curves weigh their pairs alike.
             let curve: Vec<usize> = (0..k).filter(|i| on_curve(*i)).collect();
             for &left_out in &curve {
-                let others = p.solo.iter().enumerate().filter(|(i, _)| *i != left_out).map(|(_, t)| *t);
-                place(&mut c, Difficulty::from_trials(others), 1.0 / curve.len() as f64, Some(left_out));
+                place(&mut c, design.difficulty(&p.solo, Some(left_out)), 1.0 / curve.len() as f64, Some(left_out));
             }
         }
     }
@@ -898,7 +907,7 @@ mod tests {
     }
 
     fn design(mode: DifficultyMode, k: usize) -> Design {
-        Design { mode, solo_curve: vec![true; k], coop_runs: 1 }
+        Design { mode, solo_curve: vec![true; k], coop_runs: 1, models: Vec::new() }
     }
 
     const T: Option<bool> = Some(true);
@@ -936,7 +945,7 @@ mod tests {
         // d(seeds 0, 1) = 0 (bucket 0): coop goes to those two, 1/2 each,
         // never to seed 1's held-out difficulty.
         let p = trials(&[T, T, F], &[T]);
-        let d = Design { mode: DifficultyMode::HeldOut, solo_curve: vec![true, false, true], coop_runs: 1 };
+        let d = Design { mode: DifficultyMode::HeldOut, solo_curve: vec![true, false, true], coop_runs: 1, models: vec![] };
         let c = contribution(&p, &d);
         let solo: Vec<_> = c.cells.iter().filter(|x| x.1 == 0).map(|x| (x.0, x.3)).collect();
         assert_eq!(solo, [(5, 1.0), (0, 1.0)]);

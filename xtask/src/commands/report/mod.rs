@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::edges::experiment::CommonFlags;
 use crate::study::class::Class;
 use crate::study::difficulty::Difficulty;
+use crate::study::models::Models;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, CiMethod, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
     PairedBoot, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
@@ -337,26 +338,53 @@ fn monte_carlo(c: &Curves, by_cluster: &BTreeMap<String, BTreeMap<String, Paired
 /// seeds place it (held-out: the others of each solo-curve seed; in-sample:
 /// all), whether or not any pair does.
 fn reachable_buckets(pairs: &[PairTrials], design: &Design) -> Vec<usize> {
-    let mut valid_counts = std::collections::BTreeSet::new();
+    // Per placement, the valid trials of each model: every way they could
+    // have failed gives a difficulty (one model: failures 0..=valid).
+    let mut shapes: std::collections::BTreeSet<Vec<u32>> = std::collections::BTreeSet::new();
+    let groups = design.models.iter().copied().max().map_or(1, |m| m + 1);
+    let shape = |left_out: Option<usize>, p: &PairTrials| -> Vec<u32> {
+        let mut v = vec![0u32; groups];
+        for (i, t) in p.solo.iter().enumerate() {
+            if Some(i) != left_out && t.is_some() {
+                v[design.models.get(i).copied().unwrap_or(0)] += 1;
+            }
+        }
+        v
+    };
     for p in pairs {
-        let valid = p.solo.iter().flatten().count() as u32;
         match design.mode {
             DifficultyMode::InSample => {
-                valid_counts.insert(valid);
+                shapes.insert(shape(None, p));
             }
             DifficultyMode::HeldOut => {
-                for (i, t) in p.solo.iter().enumerate() {
+                for i in 0..p.solo.len() {
                     if design.solo_curve.get(i).copied().unwrap_or(false) {
-                        valid_counts.insert(valid - u32::from(t.is_some()));
+                        shapes.insert(shape(Some(i), p));
                     }
                 }
             }
         }
     }
     let mut buckets = std::collections::BTreeSet::new();
-    for valid in valid_counts.into_iter().filter(|v| *v > 0) {
-        for failures in 0..=valid {
-            buckets.extend(Difficulty { failures, valid }.bucket());
+    for valid in shapes {
+        let defined: Vec<u32> = valid.into_iter().filter(|v| *v > 0).collect();
+        if defined.is_empty() {
+            continue;
+        }
+        // Every combination of failures per model (small: seeds per model
+        // times models; capped so that a wide study cannot blow up).
+        let mut combos: Vec<Vec<u32>> = vec![Vec::new()];
+        for v in &defined {
+            combos = combos.into_iter().flat_map(|c| (0..=*v).map(move |f| [c.clone(), vec![f]].concat())).collect();
+            if combos.len() > 100_000 {
+                return (0..10).collect();
+            }
+        }
+        for failures in combos {
+            let per: Vec<Difficulty> =
+                failures.iter().zip(&defined).map(|(f, v)| Difficulty { failures: *f, valid: *v }).collect();
+            let d = if per.len() == 1 { per[0] } else { Difficulty::mean(&per) };
+            buckets.extend(d.bucket());
         }
     }
     buckets.into_iter().collect()
@@ -379,6 +407,8 @@ pub struct Roles {
     pub solo: Vec<String>,
     pub solo_curve: Vec<String>,
     pub coop: Vec<String>,
+    /// Which model each run belongs to (the arms); default: one model.
+    pub models: Models,
 }
 
 /// Everything the files are made from.
@@ -393,6 +423,8 @@ pub struct Study {
     pub excluded: Option<String>,
     /// Provenance fields allowed to differ among the difficulty runs.
     pub allow_mixed: Vec<String>,
+    /// Which model each run belongs to (the arms); default: one model.
+    pub models: Models,
 }
 
 pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
@@ -423,19 +455,30 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     }
     check_roles(&solo, &coop).map_err(|e| crate::usage(anyhow::anyhow!(e)))?;
     // The pooling rule first: a difficulty over runs that are not repeats
-    // of one experiment is refused, naming the runs and the field.
-    let pooled: Vec<crate::study::provenance::Provenance> =
-        solo.iter().filter(|r| r.exists && r.setting == "solo").map(crate::study::provenance::Provenance::of).collect();
-    let mixed: Vec<String> = crate::study::provenance::pooling(&pooled, &exp.allow_mixed)
-        .into_iter()
-        .filter(|p| p.severity == crate::study::problem::Severity::Failure)
-        .map(|p| p.detail)
-        .collect();
+    // of one experiment is refused, naming the runs and the field. Each
+    // model's runs are pooled only with themselves.
+    let pooling_models = if flags.runs.is_some() { Models::default() } else { exp.models() };
+    let solo_existing: Vec<String> =
+        solo.iter().filter(|r| r.exists && r.setting == "solo").map(|r| r.name.clone()).collect();
+    let mut mixed: Vec<String> = Vec::new();
+    for model in pooling_models.names(&solo_existing) {
+        let mine = pooling_models.runs_of(&model, &solo_existing);
+        let pooled: Vec<crate::study::provenance::Provenance> =
+            solo.iter().filter(|r| mine.contains(&r.name)).map(crate::study::provenance::Provenance::of).collect();
+        mixed.extend(
+            crate::study::provenance::pooling(&pooled, &exp.allow_mixed)
+                .into_iter()
+                .filter(|p| p.severity == crate::study::problem::Severity::Failure)
+                .map(|p| p.detail),
+        );
+    }
     if !mixed.is_empty() {
         return Err(crate::usage(anyhow::anyhow!("not reported: {}", mixed.join("; "))));
     }
     let allow_mixed = exp.allow_mixed.clone();
-    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded, allow_mixed };
+    // `--runs` names runs outside the arms: they are then one model.
+    let models = if flags.runs.is_some() { Models::default() } else { exp.models() };
+    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded, allow_mixed, models };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
     let written = write_scrubbed(&study, &out, &secrets)?;
@@ -506,13 +549,14 @@ pub struct Rendered {
 /// The files' contents.
 pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     let all: Vec<RunLogs> = study.solo.iter().chain(&study.coop).cloned().collect();
-    let mut check = verify::check(&study.subset, &all, study.options.eval_errors, false);
-    verify::check_pooling(&mut check, &all, &study.allow_mixed, false);
+    let mut check = verify::check(&study.subset, &all, study.options.eval_errors, false, &study.models);
+    verify::check_pooling(&mut check, &all, &study.allow_mixed, false, &study.models);
     let table = Table::from_logs(&study.subset, &all);
     let roles = Roles {
         solo: study.solo.iter().map(|r| r.name.clone()).collect(),
         solo_curve: study.solo_curve.clone(),
         coop: study.coop.iter().map(|r| r.name.clone()).collect(),
+        models: study.models.clone(),
     };
     let mut fig = analyse(&study.name, &study.subset.name, &table, &roles, &study.options);
     if !check.ok {
@@ -523,7 +567,7 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     // What is pooled although it differs (allowed), said with the numbers.
     fig.warnings.extend(check.problems.iter().filter(|p| p.check == "mixed_allowed").map(|p| p.detail.clone()));
     let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
-    let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors);
+    let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors, &study.models);
     let settings = settings(&roles);
     let mut title = format!("Figure 4: {} ({}, {})", study.name, study.subset.name, mode_name(fig.difficulty_mode));
     // Looked at without the text, the figure must not mislead either.
@@ -582,10 +626,12 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
             coop: coop_runs.iter().map(|r| trial(r.row(p).class, true)).collect(),
         })
         .collect();
+    let solo_names: Vec<String> = solo_runs.iter().map(|r| r.name.clone()).collect();
     let design = Design {
         mode: opts.difficulty,
         solo_curve: solo_runs.iter().map(|r| roles.solo_curve.contains(&r.name)).collect(),
         coop_runs: coop_runs.len(),
+        models: roles.models.groups(&solo_names),
     };
     let coop_names: Vec<String> = coop_runs.iter().map(|r| r.name.clone()).collect();
     let clusters = fig4::clusters(&pairs, opts.bootstrap.cluster);
@@ -641,7 +687,6 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         paired_by_cluster.iter().filter_map(|(run, by)| Some((run.clone(), by.get(main)?.se?))).collect();
     let power = verdict::paper_drop_power(wins as f64 / tries.max(1) as f64, &paired_se);
     let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs, &power);
-    let solo_names: Vec<String> = solo_runs.iter().map(|r| r.name.clone()).collect();
     let seeds = verdict::seed_agreement(
         &solo_names,
         &pairs.iter().map(|p| (p.pair.clone(), p.solo.clone())).collect::<Vec<_>>(),
@@ -781,7 +826,8 @@ pub fn summarise(name: &str, subset: &str, table: &Table, opts: &Options) -> Tab
     let of = |setting: &str| -> Vec<String> {
         table.runs.iter().filter(|r| r.setting == setting).map(|r| r.name.clone()).collect()
     };
-    let roles = Roles { solo: of("solo"), solo_curve: of("solo"), coop: of("coop") };
+    // outcomes.csv names no model: its runs are read as one model's.
+    let roles = Roles { solo: of("solo"), solo_curve: of("solo"), coop: of("coop"), models: Models::default() };
     let solo: Vec<&RunOutcomes> = roles.solo.iter().filter_map(|r| table.run(r)).collect();
     let values: Vec<crate::study::difficulty::Difficulty> = table
         .pairs

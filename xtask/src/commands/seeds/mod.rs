@@ -210,6 +210,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         false,
         crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
         &job.exp.allow_mixed,
+        &job.exp.models(),
     )?;
     crate::say!("{}", job.secrets.redact(verify::render_text(&report).trim_end()));
     job.event(Event::Verify { ok: report.ok, failures: report.failures(), warnings: report.warnings() });
