@@ -281,6 +281,24 @@ pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[Strin
         let p: Vec<Provenance> = solo.iter().filter(|r| mine.contains(&r.name)).map(|r| Provenance::of(r)).collect();
         report.problems.extend(pooling(&p, allow_mixed));
     }
+    // A run an arm names must have been made with that arm's model: else
+    // it would define another model's difficulty (unless allow_mixed lets an
+    // arm's runs differ in model: the pooling rule then warns instead).
+    for p in report.provenance.iter().filter(|_| !allow_mixed.iter().any(|f| f == "model")) {
+        let (Some(declared), Some(made)) = (models.by_run.get(&p.run), p.model.value.as_ref()) else { continue };
+        if declared != made {
+            report.problems.push(
+                Problem::failure(
+                    "arm_model",
+                    format!(
+                        "the arm of model {declared:?} names this run, but it was made with {made:?} (from {}): move it to that model's arm",
+                        p.model.source.name()
+                    ),
+                )
+                .run(&p.run),
+            );
+        }
+    }
     report.problems.sort_by(|a, b| {
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });

@@ -443,9 +443,11 @@ impl Experiment {
 
     /// Which model each run belongs to, from the arms.
     pub fn models(&self) -> crate::study::models::Models {
-        crate::study::models::Models::of(
-            self.arms.iter().flat_map(|a| self.runs_of(a).into_iter().map(|r| (r, a.model.clone()))),
-        )
+        crate::study::models::Models::of(self.arms.iter().flat_map(|a| {
+            // This view's arm with the model the flags chose.
+            let model = if a.name == self.arm { self.model.clone() } else { a.model.clone() };
+            self.runs_of(a).into_iter().map(move |r| (r, model.clone()))
+        }))
     }
 
     /// The run `cargo xtask oracle` writes: beside the baseline in today's

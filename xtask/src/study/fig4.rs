@@ -945,7 +945,8 @@ mod tests {
         // d(seeds 0, 1) = 0 (bucket 0): coop goes to those two, 1/2 each,
         // never to seed 1's held-out difficulty.
         let p = trials(&[T, T, F], &[T]);
-        let d = Design { mode: DifficultyMode::HeldOut, solo_curve: vec![true, false, true], coop_runs: 1, models: vec![] };
+        let d =
+            Design { mode: DifficultyMode::HeldOut, solo_curve: vec![true, false, true], coop_runs: 1, models: vec![] };
         let c = contribution(&p, &d);
         let solo: Vec<_> = c.cells.iter().filter(|x| x.1 == 0).map(|x| (x.0, x.3)).collect();
         assert_eq!(solo, [(5, 1.0), (0, 1.0)]);

@@ -87,6 +87,11 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
 /// The two simulator invocations that make one complete run of `root`:
 /// `run` (the baseline's model and agent) then `eval`.
 pub fn sim_argv(root: &Path, subset: &str, run: &str, setting: &str) -> [Vec<String>; 2] {
+    sim_argv_model(root, subset, run, setting, "command-a-03-2025")
+}
+
+/// [`sim_argv`] with another model.
+pub fn sim_argv_model(root: &Path, subset: &str, run: &str, setting: &str, model: &str) -> [Vec<String>; 2] {
     let dirs = [
         "--dataset-dir".to_string(),
         root.join("dataset").display().to_string(),
@@ -94,7 +99,7 @@ pub fn sim_argv(root: &Path, subset: &str, run: &str, setting: &str) -> [Vec<Str
         root.join("logs").display().to_string(),
     ];
     let common = ["-n", run, "-s", subset, "--backend", "docker"];
-    let model = ["-m", "command-a-03-2025", "-a", "mini_swe_agent_v2", "--setting", setting, "--no-auto-eval"];
+    let model = ["-m", model, "-a", "mini_swe_agent_v2", "--setting", setting, "--no-auto-eval"];
     let argv = |cmd: &str, extra: &[&str]| -> Vec<String> {
         std::iter::once(cmd).chain(common).chain(extra.iter().copied()).map(String::from).chain(dirs.clone()).collect()
     };
@@ -103,8 +108,13 @@ pub fn sim_argv(root: &Path, subset: &str, run: &str, setting: &str) -> [Vec<Str
 
 /// Runs and evaluates one run with the in-process simulator, no faults.
 pub fn sim_run(root: &Path, run: &str, subset: &str, setting: &str) -> anyhow::Result<()> {
+    sim_run_model(root, run, subset, setting, "command-a-03-2025")
+}
+
+/// [`sim_run`] with another model.
+pub fn sim_run_model(root: &Path, run: &str, subset: &str, setting: &str, model: &str) -> anyhow::Result<()> {
     let k = sim::Knobs::default();
-    for args in sim_argv(root, subset, run, setting) {
+    for args in sim_argv_model(root, subset, run, setting, model) {
         let code = sim::invoke(&args, &k);
         anyhow::ensure!(code == 0, "simulator failed ({code}) on {args:?}");
     }

@@ -21,11 +21,11 @@ use serde::Serialize;
 use crate::edges::experiment::CommonFlags;
 use crate::study::class::Class;
 use crate::study::difficulty::Difficulty;
-use crate::study::models::Models;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, CiMethod, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
     PairedBoot, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
 };
+use crate::study::models::Models;
 use crate::study::noise::{self, Noise};
 use crate::study::outcome::EvalErrors;
 use crate::study::run::RunLogs;
@@ -190,6 +190,9 @@ pub struct Policy {
     pub interval: &'static str,
     pub wilson: &'static str,
     pub auc: &'static str,
+    /// Over several models: how difficulty pools them, and each one's runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,6 +265,11 @@ pub struct Fig4 {
     pub per_repo: Vec<RepoRow>,
     pub undefined_pairs: usize,
     pub warnings: Vec<String>,
+    /// Over several models: each model's own Figure 4 (its solo runs define
+    /// its difficulty and draw its solo curve; its coop runs its coop
+    /// curves). Empty for one model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_model: BTreeMap<String, Fig4>,
 }
 
 /// The paired difference under the other eval-error policy.
@@ -478,7 +486,8 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let allow_mixed = exp.allow_mixed.clone();
     // `--runs` names runs outside the arms: they are then one model.
     let models = if flags.runs.is_some() { Models::default() } else { exp.models() };
-    let study = Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded, allow_mixed, models };
+    let study =
+        Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded, allow_mixed, models };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
     let written = write_scrubbed(&study, &out, &secrets)?;
@@ -530,8 +539,15 @@ pub fn write_scrubbed(
     let r = render(study)?;
     std::fs::create_dir_all(out)?;
     let mut written = Vec::new();
-    for (name, body) in FILES.iter().zip([r.difficulty_csv, r.outcomes_csv, r.fig4_json, r.fig4_svg, r.report_md]) {
-        let path = out.join(name);
+    let files = FILES.iter().map(|f| f.to_string()).zip([
+        r.difficulty_csv,
+        r.outcomes_csv,
+        r.fig4_json,
+        r.fig4_svg,
+        r.report_md,
+    ]);
+    for (name, body) in files.chain(r.per_model_svg) {
+        let path = out.join(&name);
         std::fs::write(&path, secrets.redact(&body))?;
         written.push(path);
     }
@@ -539,6 +555,8 @@ pub fn write_scrubbed(
 }
 
 pub struct Rendered {
+    /// Over several models: `fig4-<model>.svg` of each.
+    pub per_model_svg: Vec<(String, String)>,
     pub difficulty_csv: String,
     pub outcomes_csv: String,
     pub fig4_json: String,
@@ -559,6 +577,20 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
         models: study.models.clone(),
     };
     let mut fig = analyse(&study.name, &study.subset.name, &table, &roles, &study.options);
+    fig.per_model = per_model(&study.name, &study.subset.name, &table, &roles, &study.options);
+    if !fig.per_model.is_empty() {
+        let models: Vec<String> =
+            fig.per_model.iter().map(|(m, f)| format!("{m} ({})", f.policy.difficulty_runs.join(", "))).collect();
+        fig.policy.models = Some(format!(
+            "difficulty over {} models: the mean over models of each model's failure rate over its own valid solo seeds (the paper's rule); held-out leaves a trial out of its own model's rate: {}",
+            models.len(),
+            models.join("; ")
+        ));
+        fig.warnings.push(format!(
+            "this figure pools {} models: its seed-level numbers (seed agreement, noise, pass@k) treat different models' runs as seeds of one experiment, which they are not; each model's are in per_model (fig4.json) and the section \"Per model\"",
+            models.len()
+        ));
+    }
     if !check.ok {
         fig.warnings
             .push(format!("verify found {} failure(s): the figure is built on incomplete data", check.failures()));
@@ -574,7 +606,19 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     if fig.verdict.at_floor {
         title += " - at floor: no information";
     }
+    let mut per_model_svg = Vec::new();
+    for (m, f) in &fig.per_model {
+        let mut t = format!("Figure 4: {} ({}, {})", m, study.subset.name, mode_name(f.difficulty_mode));
+        if f.verdict.at_floor {
+            t += " - at floor: no information";
+        }
+        let mut s = vec!["solo".to_string()];
+        s.extend(f.policy.coop_runs.iter().cloned());
+        let svg = plot::fig4_svg(&f.buckets, &s, &t, "pair difficulty over this model's own solo seeds")?;
+        per_model_svg.push((format!("fig4-{}.svg", model_slug(m)), svg));
+    }
     Ok(Rendered {
+        per_model_svg,
         difficulty_csv: difficulty_csv(study, &per_pair),
         outcomes_csv: table.to_csv(),
         fig4_json: serde_json::to_string_pretty(&fig)? + "\n",
@@ -762,6 +806,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
             interval: "cluster bootstrap 95% (percentiles 2.5 and 97.5), resampling whole clusters with all their trials; over the replicates that define the statistic, null unless at least 95% do (percentiles of the replicates that happen to define it describe a biased subset of resamples): ci_defined_share says how many did",
             wilson: "Wilson 95% (z = 1.96) on pooled trials, as the paper: too narrow, since seeds of one pair are not independent; null for cells of weighted (held-out coop) trials, whose counts are no numbers of independent trials",
             auc: "trapezoids over the centres 0.05 + 0.1*b of auc_grid, the buckets every curve populates; null under two",
+            models: None,
         },
         auc_grid: curves.grid.clone(),
         auc: curves.auc.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
@@ -784,7 +829,36 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         per_repo,
         undefined_pairs: curves.unplaced_pairs,
         warnings,
+        per_model: BTreeMap::new(),
     }
+}
+
+/// Each model's own Figure 4 (over several models; none for one): the
+/// model's solo runs define its difficulty and draw its solo curve, its coop
+/// runs its coop curves. The pooled figure is [`analyse`] over all.
+pub fn per_model(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> BTreeMap<String, Fig4> {
+    let models = roles.models.names(&roles.solo);
+    if models.len() < 2 {
+        return BTreeMap::new();
+    }
+    models
+        .iter()
+        .map(|m| {
+            let solo = roles.models.runs_of(m, &roles.solo);
+            let mine = Roles {
+                solo_curve: roles.solo_curve.iter().filter(|r| solo.contains(r)).cloned().collect(),
+                coop: roles.coop.iter().filter(|r| roles.models.by_run.get(*r) == Some(m)).cloned().collect(),
+                solo,
+                models: Models::default(),
+            };
+            (m.clone(), analyse(&format!("{name} / {m}"), subset, table, &mine, opts))
+        })
+        .collect()
+}
+
+/// A model's name as a file name (`openai/gpt-4o` is `openai-gpt-4o`).
+pub fn model_slug(model: &str) -> String {
+    model.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '-' }).collect()
 }
 
 /// The study in numbers from an outcome table alone (a committed
@@ -1091,6 +1165,9 @@ fn count(x: f64) -> String {
 fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     let mut m = Markdown::default();
     m.heading(1, &format!("{}: difficulty and Figure 4", fig.experiment));
+    if let Some(models) = &fig.policy.models {
+        m.para(&format!("Over several models: {models}."));
+    }
     m.para(&format!(
         "Subset `{}` ({} tasks, {} pairs). Difficulty from {} solo run(s): {}. Solo curve from: {}. Coop curves: {}.",
         check.subset.name,
@@ -1110,7 +1187,8 @@ fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     distribution_section(&mut m, check);
     figure_section(&mut m, fig, settings);
     auc_section(&mut m, fig, settings);
-    reference_section(&mut m);
+    per_model_section(&mut m, fig);
+    reference_section(&mut m, !fig.per_model.is_empty());
     noise_section(&mut m, fig);
     per_repo_section(&mut m, fig, settings);
     assumptions_section(&mut m, fig);
@@ -1367,9 +1445,9 @@ const PAPER_TABLE_5: [(&str, f64, f64); 6] = [
     ("pooled over the five", 0.338, 0.200),
 ];
 
-fn reference_section(m: &mut Markdown) {
+fn reference_section(m: &mut Markdown, several_models: bool) {
     m.heading(2, "Reference: the paper's Table 5 (not our data)");
-    m.para("For orientation only, never compared as if one experiment: the paper's models are not ours, its difficulty is the mean over its five models of each model's solo success (ours is one model's seeds), and its curves come from its own runs. Retention is coop AUC / solo AUC.");
+    m.para(&format!("For orientation only, never compared as if one experiment: the paper's models are not ours, its difficulty is the mean over its five models of each model's solo success ({}), and its curves come from its own runs. Retention is coop AUC / solo AUC.", if several_models { "ours is the same rule over our models, with our seeds" } else { "ours is one model's seeds" }));
     let rows: Vec<Vec<String>> = PAPER_TABLE_5
         .iter()
         .map(|(model, solo, coop)| {
@@ -1385,6 +1463,88 @@ fn reference_section(m: &mut Markdown) {
         ],
         &rows,
     );
+}
+
+/// Over several models: each model's own figure in one table (its AUCs on
+/// its own grid, its bucket rates), and the pooled rule said first.
+fn per_model_section(m: &mut Markdown, fig: &Fig4) {
+    if fig.per_model.is_empty() {
+        return;
+    }
+    m.heading(2, "Per model");
+    m.para(&format!(
+        "The figure above pools {} models by the paper's rule: a pair's difficulty is the mean over models of each model's failure rate over its own valid solo seeds; each model's runs are pooled only with themselves. Below, each model's own figure (fig4-<model>.svg; per_model in fig4.json): its solo runs define its difficulty ({}) and draw its solo curve; its coop runs draw its coop curves. Seeds of one model are repeats; runs of two models are not.",
+        fig.per_model.len(),
+        mode_name(fig.difficulty_mode)
+    ));
+    let mut rows = Vec::new();
+    for (model, f) in &fig.per_model {
+        // The rules of "Area under the curves", per model: at floor, or on
+        // a grid of thin buckets, there is no AUC to give.
+        let thin: Vec<String> = f
+            .auc_grid
+            .iter()
+            .filter(|b| f.buckets[**b].pairs < RELIABLE_BUCKET_PAIRS)
+            .map(|b| format!("b{b}: {}", f.buckets[*b].pairs))
+            .collect();
+        let auc = |k: &str| match (f.verdict.at_floor, f.auc.get(k).copied().flatten()) {
+            (true, _) => "at floor".to_string(),
+            _ if !thin.is_empty() => {
+                format!("n/a: grid buckets under {RELIABLE_BUCKET_PAIRS} pairs ({})", thin.join(", "))
+            }
+            (false, Some(v)) => {
+                let c = f.auc_ci.get(k).copied().flatten();
+                format!("{v:.3} {}", c.map(|[l, u]| format!("[{l:.3}, {u:.3}]")).unwrap_or_else(|| "[n/a]".into()))
+            }
+            (false, None) => "n/a".into(),
+        };
+        let coop: Vec<String> = f
+            .policy
+            .coop_runs
+            .iter()
+            .map(|c| {
+                let ret = match (f.verdict.at_floor, f.retention.get(c).copied().flatten()) {
+                    (true, _) => "at floor".to_string(),
+                    _ if !thin.is_empty() => "n/a".to_string(),
+                    (false, Some(r)) => format!("{r:.2}"),
+                    (false, None) => "n/a".into(),
+                };
+                format!("{c}: AUC {}, retention {ret}", auc(c))
+            })
+            .collect();
+        rows.push(vec![
+            model.clone(),
+            names(&f.policy.difficulty_runs),
+            auc("solo"),
+            if coop.is_empty() { "none".into() } else { coop.join("; ") },
+        ]);
+    }
+    m.table(
+        &[
+            ("model", Align::Left),
+            ("solo runs", Align::Left),
+            ("AUC solo [95% CI]", Align::Right),
+            ("coop", Align::Left),
+        ],
+        &rows,
+    );
+    let mut header = vec![("model".to_string(), Align::Left)];
+    header.extend((0..10).map(|b| (format!("b{b}"), Align::Right)));
+    let rows: Vec<Vec<String>> = fig
+        .per_model
+        .iter()
+        .map(|(model, f)| {
+            let mut r = vec![model.clone()];
+            r.extend(f.buckets.iter().map(|b| match b.settings.get("solo") {
+                Some(c) if c.trials > 0.0 => format!("{}/{}", count(c.successes), count(c.trials)),
+                _ => "-".into(),
+            }));
+            r
+        })
+        .collect();
+    m.para("Solo successes / trials per bucket of each model's own difficulty:");
+    let header: Vec<(&str, Align)> = header.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+    m.table(&header, &rows);
 }
 
 fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
