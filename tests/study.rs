@@ -171,3 +171,63 @@ fn a_run_made_by_another_model_than_its_arm_is_named() {
     let out = c.xtask(&["report", "--out", c.cb().join("../r").to_str().unwrap()]).ran();
     assert_ne!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// `cargo xtask study` runs every arm in the file's order, each as `seeds`
+/// runs one (canary, run, evals), a coop arm with the CLI's coop flags, then
+/// verify over all: the simulator records the work.
+#[test]
+fn study_runs_every_arm_in_order_and_resumes_with_nothing_to_pay() {
+    let c = from_template("study-empty", |dir| {
+        fixture::write_dataset(&dir.join("CooperBench"), "lite", SHAPE).unwrap();
+    });
+    let file = STUDY
+        .replace("seeds = [1, 2, 3]", "seeds = [1]")
+        .replace("seeds = [1, 2]\nrun_name = \"b-s{seed}\"", "seeds = [1]\nrun_name = \"b-s{seed}\"")
+        .replace("runs = [\"a-coop\"]", "seeds = [1]\nrun_name = \"a-coop-s{seed}\"");
+    std::fs::write(c.experiment(), file).unwrap();
+    let study = |args: &[&str]| {
+        let mut all = vec!["study", "--cooperbench-bin", SIM];
+        all.extend_from_slice(args);
+        c.xtask(&all).env("COHERE_API_KEY", KEY).stdin_null()
+    };
+    let out = study(&["--dry-run"]).ran();
+    out.expect_code(0);
+    let t = text(&out);
+    assert!(t.contains("study two-models (subset lite): 3 arm(s)"), "{t}");
+    assert!(t.contains("a-coop: coop, no messaging, model command-a-03-2025"), "{t}");
+    assert!(t.contains("a-coop-s1"), "{t}");
+    assert!(t.contains("--setting coop --no-messaging"), "{t}");
+    assert!(t.contains("-m command-r-08-2024"), "{t}");
+    assert!(c.sim_record().is_empty(), "a dry run started something");
+
+    let out = study(&["--yes"]).ran();
+    let t = text(&out);
+    out.expect_code(0);
+    // In the file's order: a-solo, then b-solo, then the coop arm.
+    let order: Vec<usize> = ["== arm a-solo", "== arm b-solo", "== arm a-coop"]
+        .iter()
+        .map(|h| t.find(h).unwrap_or_else(|| panic!("no {h}: {t}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{t}");
+    for run in ["a-s1", "b-s1", "a-coop-s1"] {
+        assert_eq!(count(&c, "run", run), 20, "{run}: {t}");
+        assert_eq!(count(&c, "eval", run), 20, "{run}: {t}");
+    }
+    assert!(c.cb().join("logs/a-coop-s1/coop").is_dir(), "the coop arm made no coop run: {t}");
+    assert!(t.contains("difficulty over 2 models"), "{t}");
+    assert!(t.contains("verify: OK"), "{t}");
+
+    // Again: every arm is done, nothing is paid again.
+    let before = c.sim_record().len();
+    let out = study(&["--yes"]).ran();
+    out.expect_code(0);
+    assert_eq!(c.sim_record().len(), before, "{}", text(&out));
+}
+
+fn count(c: &Checkout, kind: &str, run: &str) -> usize {
+    // The canary's pair is a line of its own: count distinct pairs.
+    let mut pairs = c.sim_work(kind, run);
+    pairs.sort();
+    pairs.dedup();
+    pairs.len()
+}

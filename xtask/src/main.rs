@@ -16,6 +16,8 @@ enum Cmd {
     Verify(verify::VerifyFlags),
     /// Run and evaluate the extra solo seeds through the cooperbench CLI
     Seeds(seeds::SeedsFlags),
+    /// Every arm of the experiment file in order (solo and coop), each as `seeds` runs one, then verify
+    Study(study::StudyFlags),
     /// Grade every pair's gold patch with the real `cooperbench eval` (free: no model)
     Oracle(oracle::OracleFlags),
     /// Where each run stands (results, errors, evals, cost); runs nothing
@@ -52,6 +54,7 @@ fn main() {
     let result = match cli.cmd {
         Cmd::Verify(f) => verify::run(f, &ctx),
         Cmd::Seeds(f) => seeds::run(f, &ctx),
+        Cmd::Study(f) => study::run(f, &ctx),
         Cmd::Oracle(f) => oracle::run(f, &ctx),
         Cmd::Status(f) => status::run(f, &ctx),
         Cmd::Triage(f) => triage::run(f, &ctx),

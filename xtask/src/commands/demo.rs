@@ -65,6 +65,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     println!("\ndemo: cargo xtask seeds --yes --cooperbench-bin {}\n", sim.display());
     let code = seeds::run(
         SeedsFlags {
+            arm: None,
             common: common.clone(),
             cooperbench_bin: Some(sim.clone()),
             seeds: None,

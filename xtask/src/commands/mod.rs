@@ -14,5 +14,6 @@ pub mod oracle;
 pub mod report;
 pub mod seeds;
 pub mod status;
+pub mod study;
 pub mod triage;
 pub mod verify;

@@ -88,6 +88,9 @@ pub struct SeedsFlags {
     /// Start without asking
     #[arg(long)]
     pub yes: bool,
+    /// The arm to run (`[[arm]]` tables) [default: every solo arm, in order]
+    #[arg(long, value_name = "NAME")]
+    pub arm: Option<String>,
     /// Let the CLI judge the agent name (a newer CLI may register more);
     /// the canary still stops an unknown one after one pair
     #[arg(long)]
@@ -142,7 +145,85 @@ pub(crate) enum Stop {
 }
 
 pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
-    let exp = experiment(&flags)?;
+    let study = flags.common.load()?;
+    // The solo arms (today's file: its one), or the one --arm names.
+    let arms: Vec<String> = match &flags.arm {
+        Some(a) => vec![a.clone()],
+        None => study
+            .arms
+            .iter()
+            .filter(|a| a.setting == crate::edges::experiment::Setting::Solo && !a.seeds.is_empty())
+            .map(|a| a.name.clone())
+            .collect(),
+    };
+    if arms.len() > 1 && (flags.model.is_some() || flags.agent.is_some() || flags.seeds.is_some()) {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--model, --agent and --seeds choose for one arm: name it with --arm (the solo arms are {})",
+            arms.join(", ")
+        )));
+    }
+    let mut last = None;
+    for name in &arms {
+        if arms.len() > 1 {
+            crate::say!("\n== arm {name}");
+        }
+        let exp = experiment(&flags, study.for_arm(name).map_err(crate::usage)?)?;
+        match run_arm(&flags, exp.clone(), ctx)? {
+            ArmEnd::DryRun => continue,
+            ArmEnd::NotStarted(code) => return Ok(code),
+            ArmEnd::Ran(INTERRUPTED) => return Ok(INTERRUPTED),
+            ArmEnd::Ran(0) => last = Some(exp),
+            ArmEnd::Ran(code) => {
+                if arms.len() > 1 {
+                    crate::say!("\narm {name} ended with {code}: the arms after it were not started");
+                }
+                final_verify(&exp, &exp.solo_runs())?;
+                return Ok(code);
+            }
+        }
+    }
+    match last {
+        Some(exp) => final_verify(&exp, &exp.solo_runs()),
+        None => Ok(0),
+    }
+}
+
+/// How one arm's part of `seeds` ended.
+pub enum ArmEnd {
+    DryRun,
+    /// Preflight failed, or the user said no: nothing spent.
+    NotStarted(i32),
+    /// The runs and evals were carried out: 0, or why not.
+    Ran(i32),
+}
+
+/// `verify` over every run that defines difficulty (all solo arms), with
+/// the study's models and pooling rules: the exit status of `seeds`.
+pub fn final_verify(exp: &Experiment, runs: &[String]) -> anyhow::Result<i32> {
+    crate::say!("\nverify");
+    let report = verify::load_and_check(
+        &exp.cooperbench_dir,
+        &exp.subset,
+        runs,
+        EvalErrors::Exclude,
+        false,
+        crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
+        &exp.allow_mixed,
+        &exp.models(),
+    )?;
+    let secrets = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
+    crate::say!("{}", secrets.redact(verify::render_text(&report).trim_end()));
+    Events::open(&exp.cooperbench_dir).record(Event::Verify {
+        ok: report.ok,
+        failures: report.failures(),
+        warnings: report.warnings(),
+    });
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+/// One arm: the lock, preflight, the plan (`--dry-run` stops there), then
+/// its seeds' runs and evals. Its exit status; `verify` is the caller's.
+pub fn run_arm(flags: &SeedsFlags, exp: Experiment, ctx: &crate::Context) -> anyhow::Result<ArmEnd> {
     cli::interrupted();
     // Two `seeds` at once on one checkout would pay for every pair twice.
     let _lock = if flags.dry_run {
@@ -156,7 +237,8 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let (checks, job) = preflight::run(
         &preflight::Inputs {
             cooperbench_bin: flags.cooperbench_bin.as_deref(),
-            max_cost: flags.max_cost,
+            // The flag, else the arm's own budget.
+            max_cost: flags.max_cost.or(exp.max_cost),
             no_agent_check: flags.no_agent_check,
             docker: &ctx.docker,
             pull: flags.pull && !flags.dry_run,
@@ -167,7 +249,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let passed = preflight::show(&checks, &crate::edges::secrets::Secrets::load(&exp_dir, &secret_names));
     let Some(mut job) = job.filter(|_| passed) else {
         crate::say!("\npreflight failed: nothing was started, nothing was spent");
-        return Ok(1);
+        return Ok(ArmEnd::NotStarted(1));
     };
 
     let to_run = job.show_plan();
@@ -182,11 +264,11 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             crate::say!("  {:<20} {:<12} {}", p.class.name(), trial, crate::commands::triage::action(p.action));
         }
         crate::say!("\ndry run: nothing was started");
-        return Ok(0);
+        return Ok(ArmEnd::DryRun);
     }
     if to_run > 0 && !flags.yes && !confirm(&job, to_run)? {
         crate::say!("not started");
-        return Ok(1);
+        return Ok(ArmEnd::NotStarted(1));
     }
     job.events = Some(Events::open(&job.cb));
     job.event(Event::Start { pid: std::process::id() });
@@ -197,36 +279,12 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     // Containers an earlier `seeds` saw and could not remove (it was killed).
     job.clean_docker("left by an earlier seeds");
 
-    let code = job.execute(flags.parallel_seeds, flags.serial_evals);
-    if code == INTERRUPTED {
-        return Ok(code);
-    }
-    crate::say!("\nverify");
-    let report = verify::load_and_check(
-        &job.cb,
-        &job.subset.name,
-        &job.exp.solo_runs(),
-        EvalErrors::Exclude,
-        false,
-        crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
-        &job.exp.allow_mixed,
-        &job.exp.models(),
-    )?;
-    crate::say!("{}", job.secrets.redact(verify::render_text(&report).trim_end()));
-    job.event(Event::Verify { ok: report.ok, failures: report.failures(), warnings: report.warnings() });
-    Ok(if code != 0 {
-        code
-    } else if report.ok {
-        0
-    } else {
-        1
-    })
+    Ok(ArmEnd::Ran(job.execute(flags.parallel_seeds, flags.serial_evals)))
 }
 
 /// The experiment file with the flags over it, validated as one: `--seeds
 /// 3,3` or `--attempts 0` are refused whichever side they come from.
-fn experiment(flags: &SeedsFlags) -> anyhow::Result<Experiment> {
-    let mut exp = flags.common.load()?;
+pub(crate) fn experiment(flags: &SeedsFlags, mut exp: Experiment) -> anyhow::Result<Experiment> {
     if let Some(s) = &flags.seeds {
         exp.seeds = s.clone();
     }
