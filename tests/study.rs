@@ -143,6 +143,9 @@ fn difficulty_over_two_models_is_the_mean_of_their_means() {
     assert_eq!(per[A]["policy"]["coop_runs"], serde_json::json!(["a-coop"]));
     assert_eq!(per[B]["policy"]["coop_runs"], serde_json::json!([]));
     assert!(fig["policy"]["models"].as_str().unwrap().starts_with("difficulty over 2 models"));
+    // The coop run is compared with its own model's seeds, not the pool's.
+    assert_eq!(fig["paired_difference"]["a-coop"], per[A]["paired_difference"]["a-coop"]);
+    assert_eq!(fig["paired_by_cluster"]["a-coop"], per[A]["paired_by_cluster"]["a-coop"]);
     let md = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
     let section = md.split("## Per model").nth(1).unwrap().split("\n## ").next().unwrap();
     insta::assert_snapshot!("per_model_section", section);

@@ -582,7 +582,7 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
         let models: Vec<String> =
             fig.per_model.iter().map(|(m, f)| format!("{m} ({})", f.policy.difficulty_runs.join(", "))).collect();
         fig.policy.models = Some(format!(
-            "difficulty over {} models: the mean over models of each model's failure rate over its own valid solo seeds (the paper's rule); held-out leaves a trial out of its own model's rate: {}",
+            "difficulty over {} models: the mean over models of each model's failure rate over its own valid solo seeds (the paper's rule); held-out leaves a trial out of its own model's rate; a coop run's paired comparison is against its own model's solo seeds: {}",
             models.len(),
             models.join("; ")
         ));
@@ -590,6 +590,18 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
             "this figure pools {} models: its seed-level numbers (seed agreement, noise, pass@k) treat different models' runs as seeds of one experiment, which they are not; each model's are in per_model (fig4.json) and the section \"Per model\"",
             models.len()
         ));
+        // A coop run is compared with its own model's solo seeds, never
+        // with another model's: its paired numbers are its model's figure's.
+        for f in fig.per_model.values() {
+            for c in &f.policy.coop_runs {
+                if let Some(p) = f.paired_difference.get(c) {
+                    fig.paired_difference.insert(c.clone(), p.clone());
+                }
+                if let Some(p) = f.paired_by_cluster.get(c) {
+                    fig.paired_by_cluster.insert(c.clone(), p.clone());
+                }
+            }
+        }
     }
     if !check.ok {
         fig.warnings

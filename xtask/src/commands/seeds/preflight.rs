@@ -516,7 +516,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     ));
     // The seeds about to be made against the baseline, by the pooling rule
     // verify and report apply: said before the spend, with what to do.
-    if baseline.exists {
+    if baseline.exists && !exp.seeds.is_empty() {
         use crate::study::provenance::{pooling, Provenance};
         let runs = [Provenance::of(&baseline), Provenance::from_manifest(&exp.seed_run(exp.seeds[0]), &now)];
         for p in pooling(&runs, &exp.allow_mixed) {
