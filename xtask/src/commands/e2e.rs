@@ -15,7 +15,8 @@
 //! 4. faults: Ctrl-C in the middle of a seed, a task image missing, the model
 //!    endpoint down; and the outcome classes the CLI would grade as plain
 //!    fails or errors (a 429, a patch too large for the grader, an empty
-//!    submission);
+//!    submission); the oracle; and a study of two models and a coop arm
+//!    from one file, through `cargo xtask study`;
 //! 5. a table and the times: wall time, time inside the CLI, the harness's
 //!    own overhead.
 //!

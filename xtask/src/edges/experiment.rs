@@ -704,6 +704,15 @@ seeds = [1]
     }
 
     #[test]
+    fn the_projects_own_file_still_reads_as_it_did() {
+        let exp = Experiment::load(&default_path()).unwrap();
+        assert_eq!(exp.arm_names(), ["command-a-solo"]);
+        assert_eq!(exp.solo_runs(), ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"]);
+        assert_eq!((exp.model.as_str(), exp.agent.as_str()), ("command-a-03-2025", "mini_swe_agent_v2"));
+        assert!(exp.coop_runs.is_empty() && !exp.has_arm_tables);
+    }
+
+    #[test]
     fn bad_arms_are_named_with_the_field() {
         let err = |text: &str| Experiment::parse(text).unwrap_err().to_string();
         assert!(
