@@ -67,8 +67,20 @@ fn happy_path_two_clean_seeds() {
 #[test]
 fn modal_seeds_run_at_once_and_never_touch_docker() {
     let c = with_baseline();
-    let out = seeds(&c, &["--yes", "--backend", "modal", "--parallel-seeds"], &[]);
+    // No Modal credentials: refused before any spend, naming where they go.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_str().unwrap();
+    let bare = [("HOME", h), ("MODAL_TOKEN_ID", ""), ("MODAL_TOKEN_SECRET", "")];
+    let out = seeds(&c, &["--yes", "--backend", "modal"], &bare);
+    out.expect_code(1);
+    assert!(text(&out).contains("no Modal credentials: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET"), "{}", text(&out));
+    assert_eq!(count(&c, "run", SEED1), 0, "something ran without credentials");
+    let secret = "as-modal-secret-never-shown";
+    let tokens = [("HOME", h), ("MODAL_TOKEN_ID", "ak-test"), ("MODAL_TOKEN_SECRET", secret)];
+    let out = seeds(&c, &["--yes", "--backend", "modal", "--parallel-seeds"], &tokens);
     out.expect_code(0);
+    assert!(text(&out).contains("MODAL_TOKEN_ID and MODAL_TOKEN_SECRET are set"), "{}", text(&out));
+    assert!(!text(&out).contains(secret), "the token secret was shown");
     let o = text(&out);
     assert!(o.contains("--backend modal"), "{o}");
     assert!(!o.contains("docker"), "docker mentioned for a modal run: {o}");

@@ -4,6 +4,10 @@
 //! like cooperbench's (another job's, perhaps) are listed and left alone;
 //! `--all-cooperbench` removes them too, after listing them. While a
 //! `seeds` or `oracle` holds the checkout, it only lists.
+//!
+//! `--modal`: instead, the sandboxes of cooperbench's two apps in each seed
+//! run's own Modal environment (`edges::modal`), listed with their run and
+//! environment, then terminated; never another environment's.
 
 use std::path::PathBuf;
 
@@ -24,9 +28,18 @@ pub struct CleanDockerFlags {
     /// may be another job's); they are listed first
     #[arg(long)]
     pub all_cooperbench: bool,
+    /// Modal, not Docker: the sandboxes in each seed run's Modal environment
+    #[arg(long)]
+    pub modal: bool,
+    /// The cooperbench program whose Python reaches Modal (with --modal)
+    #[arg(long, value_name = "PATH")]
+    pub cooperbench_bin: Option<PathBuf>,
 }
 
 pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    if flags.modal {
+        return modal(&flags);
+    }
     let cb: PathBuf = match &flags.common.cooperbench_dir {
         Some(dir) => dir.clone(),
         None => flags.common.load()?.cooperbench_dir,
@@ -85,6 +98,50 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
         if !ids.is_empty() {
             println!("removed {}", ids.len());
         }
+    }
+    Ok(0)
+}
+
+/// `--modal`: each arm's runs' environments, what runs there, and (unless
+/// `--dry-run`, or a seeds holds the checkout) terminated.
+fn modal(flags: &CleanDockerFlags) -> anyhow::Result<i32> {
+    let exp = flags.common.load()?;
+    let cb = exp.cooperbench_dir.clone();
+    let program = crate::edges::cli::find_program(flags.cooperbench_bin.as_deref(), &cb)
+        .ok_or_else(|| anyhow::anyhow!("cooperbench not found: pass --cooperbench-bin"))?;
+    let m = crate::edges::modal::Modal::of_program(&program)
+        .ok_or_else(|| anyhow::anyhow!("{} is no Python console script: no Modal client to ask", program.display()))?;
+    let lock = if flags.dry_run { None } else { Some(crate::edges::lock::Lock::acquire(&cb, &[])) };
+    let dry_run = match &lock {
+        Some(Err(e)) => {
+            println!("terminating nothing: {e:#}");
+            true
+        }
+        _ => flags.dry_run,
+    };
+    let mut runs: Vec<String> = exp.arms.iter().flat_map(|a| a.all_runs()).collect();
+    if let Some(r) = &flags.run {
+        runs.retain(|x| x == r);
+    }
+    let mut total = 0;
+    for run in runs {
+        let env = crate::edges::modal::environment(&exp.name, &run);
+        let found = if dry_run { m.list(&env) } else { m.terminate(&env) };
+        match found {
+            Ok(s) if s.is_empty() => {}
+            Ok(s) => {
+                total += s.len();
+                let verb = if dry_run { "running" } else { "terminated" };
+                println!("{run} (Modal environment {env}): {verb} {} sandbox(es):", s.len());
+                for sb in s {
+                    println!("  {} (app {})", sb.id, sb.app);
+                }
+            }
+            Err(e) => println!("{run} (Modal environment {env}): {e:#}"),
+        }
+    }
+    if total == 0 {
+        println!("no sandboxes of ours in the seed runs' Modal environments");
     }
     Ok(0)
 }

@@ -273,13 +273,14 @@ pub fn run(flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     }
 
     type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
-    let faults: [(&str, Fault); 6] = [
+    let faults: [(&str, Fault); 7] = [
         ("ctrl-c mid-seed", ctrl_c),
         ("task image missing", image_missing),
         ("endpoint down", endpoint_down),
         ("outcome classes", classes),
         ("oracle", oracle),
         ("study", two_models),
+        ("modal", modal),
     ];
     if let Some(only) = flags.only.as_deref().filter(|o| !faults.iter().any(|(n, _)| n == o)) {
         bail!("no scenario `{only}`; there are: {}", faults.map(|(n, _)| n).join(", "));
@@ -365,7 +366,7 @@ fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
 pub const SKIPPED: i32 = 77;
 
 /// Scenarios that make their own runs: `--only` them skips the two seeds.
-const NEEDS_NO_BASELINE: [&str; 2] = ["oracle", "study"];
+const NEEDS_NO_BASELINE: [&str; 3] = ["oracle", "study", "modal"];
 
 struct Outcome {
     failures: Vec<String>,
@@ -1432,6 +1433,194 @@ fn two_models(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
         "2 models x 2 seeds + a coop seed (no messaging): pooled difficulties {:?}; coop passed {coop_passed}/{}",
         want.values().collect::<std::collections::BTreeSet<_>>(),
         world::pairs().len()
+    );
+    sc.finish(keep);
+    Ok(Outcome { failures, summary, wall, cli: cli_time })
+}
+
+/// What the stand-in does on the Modal scenario: the same for every
+/// conversation of a pair, so that a pair cut short by kill -9 and redone
+/// ends as the script says. Seeds pass all but two pairs.
+pub fn modal_script() -> BTreeMap<String, Vec<&'static str>> {
+    world::pairs()
+        .into_iter()
+        .map(|p| {
+            let p = p.to_string();
+            let b = if p == "e2ecalc_task/1/f1_f3" || p == "e2etext_task/2/f1_f2" { "half" } else { "solve" };
+            (p, vec![b; 8])
+        })
+        .collect()
+}
+
+/// The running sandboxes the Modal double holds in one environment.
+fn sandboxes_in(docker: &crate::edges::docker::Docker, env: &str) -> Vec<String> {
+    duct::cmd!(docker.program(), "ps", "-q", "--filter", format!("label=modal-double.environment={env}"))
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .read()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+/// Seeds on Modal, on the real CLI's Modal code, with a test double of the
+/// `modal` client backed by Docker (fixtures/modal-double; first on the
+/// CLI's PYTHONPATH here only): each seed run in a Modal environment of its
+/// own; a kill -9 of the harness mid-seed leaves sandboxes that the next
+/// `seeds` terminates, in that seed's environment only (another
+/// environment's sandbox, made before, survives); Ctrl-C terminates them at
+/// once; the outcomes are the script's.
+fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
+    let script = modal_script();
+    let sc = Scenario::new(root, "modal", cli, Some(&script))?;
+    let text_of = std::fs::read_to_string(&sc.experiment)?.replace("backend = \"docker\"", "backend = \"modal\"");
+    std::fs::write(&sc.experiment, text_of)?;
+    let double = crate::edges::layout::project_root().join("fixtures/modal-double");
+    let state = sc.dir.join("modal-state");
+    let token = format!("as-e2e-modal-secret-{:08x}", std::process::id() ^ 0x0dd_ba11);
+    let (d, st) = (double.display().to_string(), state.display().to_string());
+    let env: Vec<(&str, &str)> = vec![
+        ("PYTHONPATH", d.as_str()),
+        ("MODAL_DOUBLE_STATE", st.as_str()),
+        ("MODAL_TOKEN_ID", "ak-e2e-modal-double"),
+        ("MODAL_TOKEN_SECRET", token.as_str()),
+        ("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", "1"),
+    ];
+    let t = Instant::now();
+    let mut failures = Vec::new();
+    let environment = |run: &str| crate::edges::modal::environment("e2e", run);
+    let seed_env = [environment("e2e-solo-seed1"), environment("e2e-solo-seed2"), environment("e2e-solo-seed3")];
+
+    // Another job's sandbox, in another environment, made before the seeds.
+    let foreign_env = format!("e2e-foreign-{}", std::process::id());
+    let image = crate::edges::docker::task_image(world::TASKS[0].repo, world::TASKS[0].id);
+    let make_foreign = format!(
+        "import modal\nfrom modal import environments\nenvironments.create_environment({foreign_env:?})\napp = modal.App.lookup('cooperbench', environment_name={foreign_env:?}, create_if_missing=True)\nsb = modal.Sandbox.create('sleep', 'infinity', image=modal.Image.from_registry({image:?}).entrypoint([]), timeout=900, app=app)\nprint(sb.object_id)\n"
+    );
+    let mut foreign = duct::cmd!(&cli.python, "-c", make_foreign).stderr_to_stdout().stdout_capture().unchecked();
+    for (k, v) in &env {
+        foreign = foreign.env(k, v);
+    }
+    let made = foreign.run()?;
+    if !made.status.success() || sandboxes_in(&cli.docker, &foreign_env).len() != 1 {
+        failures.push(format!("could not make the foreign sandbox: {}", text(&made)));
+    }
+
+    // kill -9 in the middle of seed 1, with a sandbox of it running.
+    println!("modal: `seeds --yes` on the Modal double, killed (-9) once a sandbox of seed 1 runs");
+    let handle = sc.seeds(cli, &[], &env).start()?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while sandboxes_in(&cli.docker, &seed_env[0]).is_empty() {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            failures.push("seeds ended (or hung) before a sandbox of seed 1 appeared".into());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: kills the harness process this scenario started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
+    let killed = handle.wait().map(text).unwrap_or_default();
+    echo("seeds (killed)", &killed);
+    let left = sandboxes_in(&cli.docker, &seed_env[0]);
+    if left.is_empty() {
+        failures.push("kill -9 left no sandbox of seed 1: the scenario proves nothing".into());
+    }
+    println!("modal: {} sandbox(es) of seed 1 left running by the killed harness", left.len());
+
+    let rerun = sc.seeds(cli, &[], &env).run()?;
+    let second = text(&rerun);
+    echo("seeds (after kill -9)", &second);
+    if rerun.status.code() != Some(0) {
+        failures.push(format!("the rerun exited {:?}, expected 0", rerun.status.code()));
+    }
+    let ended_left: Vec<String> = sc
+        .events()
+        .into_iter()
+        .filter_map(|l| match l.event {
+            Event::ModalTerminated { run, when, sandboxes, .. }
+                if run == "e2e-solo-seed1" && when == "left by an earlier seeds" =>
+            {
+                Some(sandboxes)
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if ended_left.is_empty() {
+        failures.push("the rerun recorded no terminated sandbox left by the killed harness".into());
+    }
+    if sandboxes_in(&cli.docker, &foreign_env).len() != 1 {
+        failures.push(format!("the foreign sandbox in environment {foreign_env} did not survive"));
+    }
+    for e in &seed_env[..2] {
+        for sb in sandboxes_in(&cli.docker, e) {
+            failures.push(format!("sandbox {sb} left running in {e}"));
+        }
+    }
+    // The outcomes are the script's, read from the real CLI's files.
+    for run in ["e2e-solo-seed1", "e2e-solo-seed2"] {
+        for (pair, plan) in &script {
+            let eval = std::fs::read_to_string(sc.cb.join("logs").join(run).join("solo").join(pair).join("eval.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            let passed = eval.and_then(|e| e["both_passed"].as_bool());
+            if passed != Some(plan[0] == "solve") {
+                failures.push(format!("{run} {pair}: both_passed {passed:?}, the script says {}", plan[0]));
+            }
+        }
+    }
+    let manifest = std::fs::read_to_string(sc.cb.join("logs/e2e-solo-seed1").join(crate::edges::layout::MANIFEST))
+        .unwrap_or_default();
+    if !manifest.contains("\"backend\": \"modal\"") {
+        failures.push("the seed's manifest does not record the modal backend".into());
+    }
+
+    // Ctrl-C in the middle of a third seed: its sandboxes end at once.
+    let handle = sc.seeds(cli, &["--seeds", "3"], &env).start()?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while sandboxes_in(&cli.docker, &seed_env[2]).is_empty() {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            failures.push("seed 3 ended (or hung) before a sandbox appeared".into());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: signals the harness process this scenario started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGINT) };
+    let out = handle.wait()?.clone();
+    echo("seeds --seeds 3 (Ctrl-C)", &text(&out));
+    if out.status.code() != Some(crate::commands::seeds::INTERRUPTED) {
+        failures.push(format!("the interrupted seeds exited {:?}, expected 130", out.status.code()));
+    }
+    for sb in sandboxes_in(&cli.docker, &seed_env[2]) {
+        failures.push(format!("after Ctrl-C, sandbox {sb} still running in {}", seed_env[2]));
+    }
+    if sandboxes_in(&cli.docker, &foreign_env).len() != 1 {
+        failures.push("Ctrl-C ended the foreign sandbox".into());
+    }
+    // Ours to remove: the foreign sandbox this scenario made.
+    for sb in sandboxes_in(&cli.docker, &foreign_env) {
+        let _ = duct::cmd!(cli.docker.program(), "rm", "-f", sb).stdout_null().stderr_null().unchecked().run();
+    }
+    for f in key_in_files(&sc.dir, &token) {
+        failures.push(format!("the Modal token secret is in {f}"));
+    }
+    for (what, o) in [("killed", &killed), ("rerun", &second), ("ctrl-c", &text(&out))] {
+        if o.contains(&token) {
+            failures.push(format!("the Modal token secret is in the output of seeds ({what})"));
+        }
+    }
+    for c in settled_containers(&cli.docker) {
+        failures.push(format!("container left: {c}"));
+    }
+    let cli_time = events::cli_seconds(&sc.events());
+    let wall = t.elapsed().as_secs_f64();
+    let summary = format!(
+        "two seeds on the Modal double; kill -9 left {} sandbox(es), the rerun ended {} (its environment only); Ctrl-C ended seed 3's at once",
+        left.len(),
+        ended_left.len()
     );
     sc.finish(keep);
     Ok(Outcome { failures, summary, wall, cli: cli_time })

@@ -71,6 +71,14 @@ pub enum Event {
         reason: String,
     },
     Interrupted,
+    /// Modal sandboxes the harness terminated in a seed run's environment
+    /// (the ledger of what it ended, as for Docker containers).
+    ModalTerminated {
+        run: String,
+        environment: String,
+        when: String,
+        sandboxes: Vec<String>,
+    },
     /// The final verify.
     Verify {
         ok: bool,

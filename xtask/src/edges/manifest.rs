@@ -38,20 +38,24 @@ impl Manifest {
 /// The installed cooperbench's version: a Python console script asks its
 /// own interpreter's package metadata (the CLI has no `--version`);
 /// anything else (the simulator) is asked `--version`.
-pub fn cooperbench_version(program: &Path) -> Option<String> {
-    let head = std::fs::read(program).ok()?;
+/// The Python a console script runs under (its `#!` line); `None` for a
+/// program that is not a Python script (the simulator).
+pub fn python_of(program: &Path) -> Option<std::path::PathBuf> {
+    let head = crate::edges::read::bytes(program, crate::edges::read::SMALL).ok()??;
     let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
     let first = String::from_utf8_lossy(first);
-    let out = match first.strip_prefix("#!") {
-        Some(interp) if interp.contains("python") => {
-            let python = interp.split_whitespace().next()?;
-            duct::cmd!(python, "-c", "import importlib.metadata as m; print(m.version('cooperbench'))")
-                .stdout_capture()
-                .stderr_null()
-                .unchecked()
-                .run()
-                .ok()?
-        }
+    let interp = first.strip_prefix("#!")?;
+    interp.contains("python").then(|| interp.split_whitespace().next().map(std::path::PathBuf::from)).flatten()
+}
+
+pub fn cooperbench_version(program: &Path) -> Option<String> {
+    let out = match python_of(program) {
+        Some(python) => duct::cmd!(python, "-c", "import importlib.metadata as m; print(m.version('cooperbench'))")
+            .stdout_capture()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .ok()?,
         _ => duct::cmd!(program, "--version").stdout_capture().stderr_null().unchecked().run().ok()?,
     };
     if !out.status.success() {

@@ -23,6 +23,7 @@ pub mod layout;
 pub(crate) mod lock;
 pub mod logs;
 pub(crate) mod manifest;
+pub(crate) mod modal;
 pub(crate) mod quarantine;
 pub(crate) mod read;
 pub(crate) mod secrets;

@@ -24,6 +24,9 @@ pub struct Manifest {
     /// sha256 of the `--agent-config` YAML, `None` when there is none.
     pub agent_config_sha256: Option<String>,
     pub harness_version: String,
+    /// On Modal: the run's own environment (its sandboxes live there only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modal_environment: Option<String>,
 }
 
 impl Manifest {
@@ -356,6 +359,7 @@ mod tests {
             backend: "docker".into(),
             agent_config_sha256: None,
             harness_version: "0.1.0".into(),
+            modal_environment: None,
         }
     }
 

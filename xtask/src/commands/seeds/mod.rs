@@ -486,7 +486,11 @@ impl Job {
         let run = self.exp.seed_run(seed);
         let label = seed_label(&self.exp, &run);
         if Manifest::load(&self.cb, &run).is_none() {
-            self.manifest.write(&self.cb, &run).map_err(fail)?;
+            let mut manifest = self.manifest.clone();
+            if self.modal.is_some() {
+                manifest.modal_environment = Some(self.modal_environment(&run));
+            }
+            manifest.write(&self.cb, &run).map_err(fail)?;
         }
         crate::say!("[{label}] {}", self.state(&run).headline());
         let mut h = RunHistory::default();
@@ -672,6 +676,12 @@ impl Job {
             }
             None => None,
         };
+        // On Modal, the seed run's own environment: its sandboxes are told
+        // from every other run's by that alone.
+        if self.modal.is_some() {
+            self.ensure_modal(run)?;
+            inv.env.push(("MODAL_ENVIRONMENT".into(), self.modal_environment(run)));
+        }
         // Every second: only the result.json files that changed are read.
         let runs = self.exp.seed_runs();
         let this = runs.iter().position(|r| r == run);
@@ -698,6 +708,9 @@ impl Job {
                 over
             })
             .map_err(fail)?;
+        // The CLI terminates its sandboxes as pairs end; what it left (a
+        // killed child, an exception) is ended now.
+        self.clean_modal_run(run, &format!("after {what}"));
         // Its span, for time accounting (`cargo xtask e2e` sums their union).
         let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let took = started.elapsed().as_secs_f64();
@@ -767,9 +780,71 @@ impl Job {
         Some(1)
     }
 
+    /// The Modal environment of a seed run (modal backend).
+    fn modal_environment(&self, run: &str) -> String {
+        crate::edges::modal::environment(&self.exp.name, run)
+    }
+
+    /// Terminates the sandboxes of cooperbench's two apps in `run`'s own
+    /// Modal environment (and nowhere else), naming each; recorded in the
+    /// events. Nothing on another backend.
+    pub(crate) fn clean_modal_run(&self, run: &str, when: &str) {
+        let Some(m) = &self.modal else { return };
+        let env = self.modal_environment(run);
+        let label = seed_label(&self.exp, run);
+        match m.terminate(&env) {
+            Ok(gone) if gone.is_empty() => {}
+            Ok(gone) => {
+                crate::say!(
+                    "[{label}] modal clean-up {when}: terminated {} sandbox(es) in environment {env}",
+                    gone.len()
+                );
+                for sb in &gone {
+                    crate::say!("[{label}]   {} (app {})", sb.id, sb.app);
+                }
+                self.event(Event::ModalTerminated {
+                    run: run.to_string(),
+                    environment: env,
+                    when: when.to_string(),
+                    sandboxes: gone.into_iter().map(|s| s.id).collect(),
+                });
+            }
+            Err(e) => {
+                crate::say!("[{label}] modal clean-up {when} failed: {e:#}; see `cargo xtask clean-docker --modal`")
+            }
+        }
+    }
+
+    /// The run's Modal environment, made when missing, before the CLI
+    /// first runs in it (asked once per run).
+    fn ensure_modal(&self, run: &str) -> Result<(), Stop> {
+        let Some(m) = &self.modal else { return Ok(()) };
+        let env = self.modal_environment(run);
+        let mut ready = self.modal_ready.lock().unwrap_or_else(|p| p.into_inner());
+        if ready.contains(&env) {
+            return Ok(());
+        }
+        match m.ensure(&env) {
+            Ok(created) => {
+                if created {
+                    crate::say!("[{}] modal environment {env}: created", seed_label(&self.exp, run));
+                }
+                ready.insert(env);
+                Ok(())
+            }
+            Err(e) => Err(Stop::Failed(format!("modal environment {env}: {e:#}"))),
+        }
+    }
+
     /// Removes the containers that carry this checkout's label, never
     /// others; called only when none of ours runs.
     pub(crate) fn clean_docker(&self, when: &str) {
+        // On Modal: every seed run's environment, each on its own.
+        if self.modal.is_some() {
+            for run in self.exp.seed_runs() {
+                self.clean_modal_run(&run, when);
+            }
+        }
         let Some(d) = &self.docker else { return };
         match d.clean() {
             Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),

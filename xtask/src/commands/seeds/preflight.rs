@@ -34,6 +34,11 @@ pub struct Job {
     pub manifest: Manifest,
     /// The containers that are ours (docker backend only).
     pub docker: Option<docker::Ownership>,
+    /// The Modal client of the CLI's Python (modal backend only): each seed
+    /// run's sandboxes live in an environment of its own.
+    pub modal: Option<crate::edges::modal::Modal>,
+    /// The Modal environments made (or found) so far, each asked once.
+    pub modal_ready: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// `.harness/events.jsonl`, opened once the run is to start (a dry run
     /// writes nothing).
     pub events: Option<crate::edges::events::Events>,
@@ -183,7 +188,43 @@ pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<Pa
         }
     }
 
+    if exp.backend == Backend::Modal {
+        checks.extend(modal_checks(program.as_deref()));
+    }
+
     (checks, program, subset)
+}
+
+/// Modal's credentials (where they are, never what), and the CLI's own
+/// Python importing `modal`: what a modal run needs before any spend.
+/// Docker is not asked (a solo run on Modal needs no engine here).
+fn modal_checks(program: Option<&Path>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    checks.push(
+        match crate::edges::modal::credentials(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()), home.as_deref())
+        {
+            Ok(where_) => check(true, where_, ""),
+            Err(why) => check(false, "", why),
+        },
+    );
+    match program.map(|p| (p, crate::edges::modal::Modal::of_program(p))) {
+        Some((_, Some(m))) => checks.push(match m.version() {
+            Ok(v) => check(true, format!("the CLI's Python imports modal {v}"), ""),
+            Err(e) => check(
+                false,
+                "",
+                format!("the CLI's Python cannot import modal ({e:#}): reinstall with `cargo xtask install-cooperbench`"),
+            ),
+        }),
+        Some((p, None)) => checks.push(check(
+            true,
+            format!("{} is no Python console script: its Modal client is not checked, and no Modal environment is made or cleaned", p.display()),
+            "",
+        )),
+        None => {}
+    }
+    checks
 }
 
 /// The task images the subset needs (the CLI's naming), which are here and
@@ -329,9 +370,11 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
         backend: exp.backend.name().to_string(),
         agent_config_sha256: None,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        modal_environment: None,
     };
     // The oracle's progress is its own: no seed's spend is watched.
     exp.seeds = Vec::new();
+    let modal = modal_of(&exp.backend, &program);
     let job = Job {
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: 1, max_cost: None, estimate: None },
@@ -342,10 +385,17 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
         program,
         subset,
         manifest,
+        modal,
+        modal_ready: Default::default(),
         docker,
         events: None,
     };
     (checks, Some(job))
+}
+
+/// The Modal client the job uses: the CLI's Python's, on the modal backend.
+fn modal_of(backend: &Backend, program: &Path) -> Option<crate::edges::modal::Modal> {
+    (*backend == Backend::Modal).then(|| crate::edges::modal::Modal::of_program(program)).flatten()
 }
 
 /// The checks, in the order shown, and the job when every one passed
@@ -508,6 +558,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         backend: exp.backend.name().to_string(),
         agent_config_sha256: agent_config.as_ref().map(|(_, t)| manifest::digest(t.as_bytes())),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        modal_environment: None,
     };
     checks.push(check(
         now.cooperbench_version.is_some(),
@@ -555,7 +606,10 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     }
 
     let docker = ownership(flags, &exp, &cb);
+    let modal = modal_of(&exp.backend, &program);
     let job = Job {
+        modal,
+        modal_ready: Default::default(),
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
         agent_config,
