@@ -87,6 +87,13 @@ fn modal_seeds_run_at_once_and_never_touch_docker() {
     assert!(!c.tmp.path().join("docker.log").exists(), "docker was called");
     assert_eq!(count(&c, "run", SEED1), 100);
     assert_eq!(count(&c, "run", SEED2), 100);
+    assert!(text(&out).contains("sandbox time: about"), "{}", text(&out));
+    // A sandbox budget is Modal's; a nonsense one is refused before anything.
+    let out = seeds(&c, &["--dry-run", "--max-sandbox-hours", "2"], &tokens);
+    out.expect_code(2);
+    assert!(text(&out).contains("--max-sandbox-hours is for the modal backend"), "{}", text(&out));
+    let out = seeds(&c, &["--dry-run", "--backend", "modal", "--max-sandbox-hours", "NaN"], &tokens);
+    out.expect_code(2);
     // Docker seeds share one host: running them at once is refused.
     let out = seeds(&c, &["--yes", "--parallel-seeds"], &[]);
     out.expect_code(2);

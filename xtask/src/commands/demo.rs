@@ -66,6 +66,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let code = seeds::run(
         SeedsFlags {
             arm: None,
+            max_sandbox_hours: None,
             common: common.clone(),
             cooperbench_bin: Some(sim.clone()),
             seeds: None,

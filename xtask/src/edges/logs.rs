@@ -404,6 +404,9 @@ pub struct ResultsWatch {
 pub struct Spend {
     pub results: usize,
     pub cost: f64,
+    /// Agent time the results record (each pair's episode), summed: on
+    /// Modal, about the agent sandboxes' lifetime per agent.
+    pub seconds: f64,
 }
 
 impl ResultsWatch {
@@ -435,6 +438,9 @@ impl ResultsWatch {
                 if let Some((_, _, Some(r))) = self.seen.get(&path) {
                     spend.results += 1;
                     spend.cost += r.cost();
+                    if r.duration_seconds.is_finite() {
+                        spend.seconds += r.duration_seconds;
+                    }
                 }
             }
             out.push(spend);

@@ -536,6 +536,29 @@ impl Estimate {
     pub fn seconds(&self, pairs: usize, concurrency: u32) -> f64 {
         (pairs as f64 / concurrency.max(1) as f64).ceil() * self.seconds_per_pair
     }
+
+    /// Agent sandbox time on Modal: one sandbox per agent lives through its
+    /// pair's episode (solo one agent, coop two). Eval sandboxes are not
+    /// in it: eval.json records no duration.
+    pub fn sandbox_seconds(&self, pairs: usize, agents: u32) -> f64 {
+        pairs as f64 * f64::from(agents) * self.seconds_per_pair
+    }
+}
+
+/// The sandbox-time rule, as `--max-cost` is the money rule: before the
+/// start, an estimate past `--max-sandbox-hours` is refused; during an
+/// invocation, the agent time the results record (times agents) past it
+/// stops the CLI. `Some` says why.
+pub fn sandbox_over(max_hours: Option<f64>, used_seconds: f64, next_seconds: f64, when: &str) -> Option<String> {
+    let max = max_hours?;
+    let total = (used_seconds + next_seconds) / 3600.0;
+    (total > max).then(|| {
+        format!(
+            "--max-sandbox-hours {max}: {:.2} h used + {:.2} h estimated = {total:.2} h of agent sandboxes {when}",
+            used_seconds / 3600.0,
+            next_seconds / 3600.0
+        )
+    })
 }
 
 pub fn human_duration(secs: f64) -> String {
@@ -604,6 +627,23 @@ mod tests {
         st.new.retain(|p| p != &pair(n));
         st.redo.retain(|p| p != &pair(n));
         st.done += 1;
+    }
+
+    #[test]
+    fn sandbox_hours_are_estimated_and_bounded_like_money() {
+        let e = Estimate { cost_per_pair: 0.5, seconds_per_pair: 360.0, from_pairs: 100 };
+        // 100 solo pairs at 6 min: 10 h; coop: two agents, 20 h.
+        assert_eq!(e.sandbox_seconds(100, 1), 36_000.0);
+        assert_eq!(e.sandbox_seconds(100, 2), 72_000.0);
+        assert_eq!(sandbox_over(None, 1e9, 1e9, "x"), None);
+        assert_eq!(sandbox_over(Some(10.0), 0.0, 36_000.0, "x"), None);
+        let why = sandbox_over(Some(10.0), 3600.0, 36_000.0, "would be used").unwrap();
+        assert_eq!(
+            why,
+            "--max-sandbox-hours 10: 1.00 h used + 10.00 h estimated = 11.00 h of agent sandboxes would be used"
+        );
+        // Live: nothing estimated, the recorded time alone.
+        assert!(sandbox_over(Some(1.0), 3601.0, 0.0, "used").is_some());
     }
 
     #[test]

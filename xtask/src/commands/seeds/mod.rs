@@ -73,6 +73,10 @@ pub struct SeedsFlags {
     /// Stop before launching work that would take the spend past USD
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<f64>,
+    /// Modal: stop before (by the estimate) or during (by the agent time the
+    /// results record) going past this many hours of agent sandboxes
+    #[arg(long, value_name = "HOURS")]
+    pub max_sandbox_hours: Option<f64>,
     /// Per CLI invocation, in minutes: a hung child is stopped like Ctrl-C
     #[arg(long, value_name = "MINUTES")]
     pub timeout: Option<f64>,
@@ -253,6 +257,30 @@ pub fn run_arm(flags: &SeedsFlags, exp: Experiment, ctx: &crate::Context) -> any
     };
 
     let to_run = job.show_plan();
+    job.max_sandbox_hours = flags.max_sandbox_hours;
+    // Sandbox time, on Modal: the estimate before any spend, as for money.
+    if job.modal.is_some() || job.exp.backend == Backend::Modal {
+        let agents = if job.exp.setting == crate::edges::experiment::Setting::Coop { 2 } else { 1 };
+        match job.policy.estimate {
+            Some(e) => {
+                let next = e.sandbox_seconds(to_run, agents);
+                crate::say!(
+                    "  sandbox time: about {:.2} h of agent sandboxes ({to_run} pairs x {agents} agent(s) x {}; eval sandboxes not estimated: eval.json records no duration)",
+                    next / 3600.0,
+                    human_duration(e.seconds_per_pair)
+                );
+                if let Some(why) = plan::sandbox_over(flags.max_sandbox_hours, 0.0, next, "would be used") {
+                    crate::say!("\n{why}: nothing was started, nothing was spent");
+                    return Ok(ArmEnd::NotStarted(1));
+                }
+            }
+            None if flags.max_sandbox_hours.is_some() => {
+                crate::say!("\n--max-sandbox-hours needs an estimate, and there is no baseline with results: nothing was started");
+                return Ok(ArmEnd::NotStarted(1));
+            }
+            None => crate::say!("  sandbox time: unknown (no baseline with results to estimate it from)"),
+        }
+    }
     if flags.dry_run {
         // What each outcome will lead to, from the study's policy table.
         crate::say!("\nwhat seeds does with each outcome class (study::class::POLICY):");
@@ -307,6 +335,15 @@ pub(crate) fn experiment(flags: &SeedsFlags, mut exp: Experiment) -> anyhow::Res
     // NaN compares false with every spend, and would turn the budget off.
     if let Some(m) = flags.max_cost.filter(|m| !(m.is_finite() && *m > 0.0)) {
         return Err(crate::usage(anyhow::anyhow!("--max-cost: {m} is not a positive number of USD")));
+    }
+    if let Some(h) = flags.max_sandbox_hours.filter(|h| !(h.is_finite() && *h > 0.0)) {
+        return Err(crate::usage(anyhow::anyhow!("--max-sandbox-hours: {h} is not a positive number of hours")));
+    }
+    if flags.max_sandbox_hours.is_some() && exp.backend != Backend::Modal {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--max-sandbox-hours is for the modal backend (this arm runs on {})",
+            exp.backend.name()
+        )));
     }
     if flags.parallel_seeds && exp.backend == Backend::Docker {
         return Err(crate::usage(anyhow::anyhow!(
@@ -705,6 +742,19 @@ impl Job {
                         over = true;
                     }
                 }
+                if !over && self.max_sandbox_hours.is_some() {
+                    let agents = if self.exp.setting == crate::edges::experiment::Setting::Coop { 2.0 } else { 1.0 };
+                    let used = spend.iter().map(|s| s.seconds).sum::<f64>() * agents;
+                    if let Some(why) = plan::sandbox_over(
+                        self.max_sandbox_hours,
+                        used,
+                        0.0,
+                        "recorded; stopping the CLI's process group now",
+                    ) {
+                        crate::say!("{prefix}{why}");
+                        over = true;
+                    }
+                }
                 over
             })
             .map_err(fail)?;
@@ -727,9 +777,10 @@ impl Job {
                 crate::say!("{prefix}{what} ran past --timeout and was stopped");
                 Err(Stop::Failed("a CLI invocation ran past --timeout".into()))
             }
-            Ended::Stopped => {
-                Err(Stop::Failed("the spend passed --max-cost during a CLI invocation, which was stopped".into()))
-            }
+            Ended::Stopped => Err(Stop::Failed(
+                "the spend passed --max-cost (or --max-sandbox-hours) during a CLI invocation, which was stopped"
+                    .into(),
+            )),
             // The CLI's exit code says nothing about the work (exit 0 when
             // every pair failed); the files are read instead.
             Ended::Exited(_) => Ok(()),

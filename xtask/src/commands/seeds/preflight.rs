@@ -37,6 +37,8 @@ pub struct Job {
     /// The Modal client of the CLI's Python (modal backend only): each seed
     /// run's sandboxes live in an environment of its own.
     pub modal: Option<crate::edges::modal::Modal>,
+    /// `--max-sandbox-hours` (modal backend).
+    pub max_sandbox_hours: Option<f64>,
     /// The Modal environments made (or found) so far, each asked once.
     pub modal_ready: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// `.harness/events.jsonl`, opened once the run is to start (a dry run
@@ -387,6 +389,7 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
         manifest,
         modal,
         modal_ready: Default::default(),
+        max_sandbox_hours: None,
         docker,
         events: None,
     };
@@ -610,6 +613,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     let job = Job {
         modal,
         modal_ready: Default::default(),
+        max_sandbox_hours: None,
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
         agent_config,
