@@ -1475,8 +1475,17 @@ fn sandboxes_in(docker: &crate::edges::docker::Docker, env: &str) -> Vec<String>
 fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let script = modal_script();
     let sc = Scenario::new(root, "modal", cli, Some(&script))?;
-    let text_of = std::fs::read_to_string(&sc.experiment)?.replace("backend = \"docker\"", "backend = \"modal\"");
-    std::fs::write(&sc.experiment, text_of)?;
+    // One solo arm on Modal, with no baseline: the scenario stands alone.
+    let port = sc.stand_in.as_ref().map(|s| s.port).unwrap_or(9);
+    std::fs::write(
+        &sc.experiment,
+        format!(
+            "# Written by `cargo xtask e2e` (scenario modal).\nname = \"e2e\"\ncooperbench_dir = \"{}\"\nsubset = \"{}\"\nexpected_pairs = {}\nrun_concurrency = 2\neval_concurrency = 2\nattempts = 2\n\n[[arm]]\nname = \"e2e-solo\"\nmodel = \"openai/gpt-4o-mini\"\nagent = \"mini_swe_agent_v2\"\nbackend = \"modal\"\nseeds = [1, 2]\nrun_name = \"e2e-solo-seed{{seed}}\"\n[arm.model_kwargs]\napi_base = \"http://127.0.0.1:{port}/v1\"\n",
+            sc.cb.display(),
+            world::SUBSET,
+            world::pairs().len()
+        ),
+    )?;
     let double = crate::edges::layout::project_root().join("fixtures/modal-double");
     let state = sc.dir.join("modal-state");
     let token = format!("as-e2e-modal-secret-{:08x}", std::process::id() ^ 0x0dd_ba11);

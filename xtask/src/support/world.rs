@@ -99,11 +99,13 @@ pub fn pairs() -> Vec<PairId> {
     TASKS.iter().flat_map(|t| t.pairs.iter().map(|(a, b)| PairId::new(t.repo, t.id, *a, *b))).collect()
 }
 
-/// The programs the image holds (CONTRACT.md: what the agent and eval need).
-const PROGRAMS: [&str; 34] = [
+/// The programs the image holds (CONTRACT.md: what the agent and eval need;
+/// `timeout`: cooperbench's Modal environment runs every agent command
+/// under it, as the real task images, Debian's coreutils, allow).
+const PROGRAMS: [&str; 35] = [
     "bash", "sh", "git", "sed", "grep", "xargs", "base64", "find", "diff", "sleep", "cat", "ls", "cp", "mv", "rm",
     "mkdir", "chmod", "echo", "printf", "head", "tail", "tr", "wc", "cut", "sort", "env", "dirname", "basename",
-    "mktemp", "touch", "rev", "true", "false", "test",
+    "mktemp", "touch", "rev", "true", "false", "test", "timeout",
 ];
 
 fn world_file(name: &str) -> PathBuf {
