@@ -49,6 +49,10 @@ pub struct E2eFlags {
     /// Remove the world's task images (ours, by label) and exit
     #[arg(long)]
     pub remove_images: bool,
+    /// `modal`: the Modal scenario alone (the CLI's Modal code on the
+    /// Docker-backed double); `docker` (the default): every scenario
+    #[arg(long, value_enum)]
+    pub backend: Option<crate::edges::experiment::Backend>,
 }
 
 /// The key the harness hands the CLI; the checks look for it everywhere.
@@ -229,7 +233,14 @@ struct Cli {
     docker: crate::edges::docker::Docker,
 }
 
-pub fn run(flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    match flags.backend {
+        Some(crate::edges::experiment::Backend::Modal) => flags.only = Some("modal".into()),
+        Some(crate::edges::experiment::Backend::Gcp) => {
+            bail!("--backend gcp: no e2e scenario (GCP Batch has no offline double here)")
+        }
+        _ => {}
+    }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     if let Err(e) = ctx.docker.available() {
         let msg = format!("e2e needs a Docker engine, and `docker info` failed: {e:#}");
@@ -1538,7 +1549,10 @@ fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     }
     println!("modal: {} sandbox(es) of seed 1 left running by the killed harness", left.len());
 
-    let rerun = sc.seeds(cli, &[], &env).run()?;
+    // As the refusal of a rerun says when a process of the killed CLI still
+    // lingers (the double's `docker exec` client can, for a moment):
+    // --stop-orphans ends it first.
+    let rerun = sc.seeds(cli, &["--stop-orphans"], &env).run()?;
     let second = text(&rerun);
     echo("seeds (after kill -9)", &second);
     if rerun.status.code() != Some(0) {
@@ -1579,6 +1593,17 @@ fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
                 failures.push(format!("{run} {pair}: both_passed {passed:?}, the script says {}", plan[0]));
             }
         }
+    }
+    let sandbox_seconds: f64 = sc
+        .events()
+        .iter()
+        .filter_map(|l| match &l.event {
+            Event::SandboxTime { agent_seconds, .. } => Some(*agent_seconds),
+            _ => None,
+        })
+        .sum();
+    if sandbox_seconds <= 0.0 {
+        failures.push("no agent sandbox time was recorded per invocation".into());
     }
     let manifest = std::fs::read_to_string(sc.cb.join("logs/e2e-solo-seed1").join(crate::edges::layout::MANIFEST))
         .unwrap_or_default();
@@ -1627,7 +1652,7 @@ fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let cli_time = events::cli_seconds(&sc.events());
     let wall = t.elapsed().as_secs_f64();
     let summary = format!(
-        "two seeds on the Modal double; kill -9 left {} sandbox(es), the rerun ended {} (its environment only); Ctrl-C ended seed 3's at once",
+        "two seeds on the Modal double ({sandbox_seconds:.0} s of agent sandbox time recorded); kill -9 left {} sandbox(es), the rerun ended {} (its environment only); Ctrl-C ended seed 3's at once",
         left.len(),
         ended_left.len()
     );

@@ -79,6 +79,13 @@ pub enum Event {
         when: String,
         sandboxes: Vec<String>,
     },
+    /// On Modal: the agent sandbox time one invocation's results record
+    /// (each episode's duration, times the agents of a pair).
+    SandboxTime {
+        run: String,
+        what: String,
+        agent_seconds: f64,
+    },
     /// The final verify.
     Verify {
         ok: bool,

@@ -72,6 +72,14 @@ pub const PROVIDER: [Cited; 5] = [
 /// mid-episode shows Docker's words, not an exception.
 pub const DAEMON_PASSED_THROUGH: Cited =
     Cited { text: "stderr=subprocess.STDOUT", file: "cooperbench/agents/mini_swe_agent_v2/environments/docker.py" };
+/// Modal's refusals and lost sandboxes, as cooperbench's Modal environment
+/// names them among the errors it retries (`_RETRYABLE_PATTERNS`): an agent
+/// Error that still says one after those retries is the sandbox backend's.
+pub const MODAL_REFUSALS: [Cited; 2] = [
+    Cited { text: "\"UNAVAILABLE\"", file: "cooperbench/agents/mini_swe_agent_v2/environments/modal.py" },
+    Cited { text: "\"Sandbox not found\"", file: "cooperbench/agents/mini_swe_agent_v2/environments/modal.py" },
+];
+
 /// Every citation above, for the contract test.
 pub fn citations() -> Vec<&'static Cited> {
     let mut all = vec![&FAILED_TO_WRITE, &TIMED_OUT, &UNKNOWN_AGENT, &DOCKER_RUN, &EXIT_STATUS, &CONTEXT_WINDOW];
@@ -79,6 +87,7 @@ pub fn citations() -> Vec<&'static Cited> {
     all.extend(PROVIDER.iter());
     all.push(&DAEMON_PASSED_THROUGH);
     all.push(&PATCH_FROM_THE_CONTAINER);
+    all.extend(MODAL_REFUSALS.iter());
     all
 }
 
@@ -475,6 +484,11 @@ pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
             Some(s) if s == n => Evidence::new(traj.clone(), "exit_status", s),
             _ => Evidence::new("result.json", format!("{} error", a.id), &text),
         };
+        // Before the model's errors: Modal's own `NotFoundError` of a lost
+        // sandbox is no model name litellm could not find.
+        if MODAL_REFUSALS.iter().any(|c| text.contains(c.text.trim_matches('"'))) {
+            return (Class::InfraSandbox, Some(Evidence::new("result.json", format!("{} error", a.id), &text)));
+        }
         if let Some(c) = ABORTING.iter().find(|c| names(c)) {
             return (Class::AgentConfigError, Some(evidence(cited_name(c))));
         }
@@ -664,6 +678,11 @@ mod tests {
         assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
         b.steps = Some(3);
         assert_eq!(classify(&facts(b.clone(), None)).0, Class::AgentError);
+        // Modal's refusal or a lost sandbox, after the environment's retries.
+        b.error = Some("grpclib.exceptions.GRPCError: (<Status.UNAVAILABLE: 14>, 'try again')".into());
+        assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
+        b.error = Some("NotFoundError: Sandbox not found: sb-123".into());
+        assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
         b.error = Some("Unknown agent: 'mini_swe_agent'. Available: ['mini_swe_agent_v2']".into());
         assert_eq!(classify(&facts(b, None)).0, Class::AgentConfigError);
     }

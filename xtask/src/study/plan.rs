@@ -545,6 +545,24 @@ impl Estimate {
     }
 }
 
+/// On Modal, where `run_concurrency` may be set far higher than on one
+/// machine: a plain run after an attempt whose Errors were refusals (the
+/// provider's rate limit or 5xx, `infra_provider`; the sandbox backend's,
+/// `infra_sandbox`, such as Modal's `UNAVAILABLE`) goes at half the
+/// concurrency of the one before (at least 1), and says why. Elsewhere, and
+/// without refusals, the configured concurrency.
+pub fn run_concurrency(configured: u32, modal: bool, attempt: u32, st: &RunState) -> (u32, Option<String>) {
+    let refused = st.redo_class.values().filter(|c| matches!(c, Class::InfraProvider | Class::InfraSandbox)).count();
+    if !modal || attempt < 2 || refused == 0 {
+        return (configured, None);
+    }
+    let c = (configured >> (attempt - 1).min(31)).max(1);
+    let why = (c < configured).then(|| {
+        format!("{refused} pair(s) were refused (infra_provider or infra_sandbox): -c {c} instead of {configured} for attempt {attempt}")
+    });
+    (c, why)
+}
+
 /// The sandbox-time rule, as `--max-cost` is the money rule: before the
 /// start, an estimate past `--max-sandbox-hours` is refused; during an
 /// invocation, the agent time the results record (times agents) past it
@@ -627,6 +645,25 @@ mod tests {
         st.new.retain(|p| p != &pair(n));
         st.redo.retain(|p| p != &pair(n));
         st.done += 1;
+    }
+
+    #[test]
+    fn refusals_on_modal_halve_the_next_runs_concurrency() {
+        let mut st = RunState { expected: 4, ..RunState::default() };
+        assert_eq!(run_concurrency(32, true, 2, &st), (32, None));
+        st.redo_class.insert(PairId::parse("r_task/1/f1_f2").unwrap(), Class::InfraProvider);
+        let (c, why) = run_concurrency(32, true, 2, &st);
+        assert_eq!(c, 16);
+        assert!(why.unwrap().contains("-c 16 instead of 32 for attempt 2"));
+        assert_eq!(run_concurrency(32, true, 3, &st).0, 8);
+        assert_eq!(run_concurrency(1, true, 3, &st), (1, None));
+        // The first attempt, and Docker, keep what was configured.
+        assert_eq!(run_concurrency(32, true, 1, &st), (32, None));
+        assert_eq!(run_concurrency(4, false, 2, &st), (4, None));
+        // A model's own failure is no refusal.
+        st.redo_class.clear();
+        st.redo_class.insert(PairId::parse("r_task/1/f1_f2").unwrap(), Class::ModelContext);
+        assert_eq!(run_concurrency(32, true, 2, &st), (32, None));
     }
 
     #[test]

@@ -112,6 +112,8 @@ enum Kind<'a> {
     Retry(&'a PairId),
     Run {
         attempt: u32,
+        /// `-c`: the configured concurrency, or less after refusals.
+        concurrency: u32,
     },
     Eval,
     EvalRetry {
@@ -126,13 +128,18 @@ impl Kind<'_> {
             Kind::Canary(_) => "canary".into(),
             Kind::Rerun(pair) => format!("rerun {pair} (its container was gone)"),
             Kind::Retry(pair) => format!("retry {pair} alone"),
-            Kind::Run { attempt: 1 } => "run".into(),
-            Kind::Run { attempt } => format!("run (attempt {attempt})"),
+            Kind::Run { attempt: 1, .. } => "run".into(),
+            Kind::Run { attempt, .. } => format!("run (attempt {attempt})"),
             Kind::Eval => "eval".into(),
             // No eval.json at all: the container never started.
             Kind::EvalRetry { missing } => format!("eval retry ({missing} pairs without eval.json)"),
             Kind::ForceEval(pair) => format!("eval --force {pair}"),
         }
+    }
+
+    /// An invocation whose agents work (not an eval).
+    fn runs_agents(self) -> bool {
+        matches!(self, Kind::Canary(_) | Kind::Rerun(_) | Kind::Retry(_) | Kind::Run { .. })
     }
 
     /// A whole `run`: its progress is worth a line as results appear (a
@@ -556,7 +563,16 @@ impl Job {
                         st.new.iter().chain(&st.redo).chain(st.corrupt.iter().map(|f| &f.pair)).cloned().collect();
                     self.attempts(&run, &paying, &format!("run {attempt}"));
                     self.event(Event::Run { run: run.clone(), attempt: *attempt, pairs: *pairs });
-                    let kind = Kind::Run { attempt: *attempt };
+                    let (concurrency, why) = plan::run_concurrency(
+                        self.exp.run_concurrency,
+                        self.exp.backend == Backend::Modal,
+                        *attempt,
+                        &st,
+                    );
+                    if let Some(why) = why {
+                        crate::say!("[{label}] {why}");
+                    }
+                    let kind = Kind::Run { attempt: *attempt, concurrency };
                     crate::say!("[{label}] {}: {pairs} pairs", kind.label());
                     self.invoke(&run, kind)?;
                     crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
@@ -685,7 +701,11 @@ impl Job {
         let what = kind.label();
         let args = match kind {
             Kind::Canary(pair) | Kind::Rerun(pair) | Kind::Retry(pair) => self.run_args(run, Some(pair)),
-            Kind::Run { .. } => self.run_args(run, None),
+            Kind::Run { concurrency, .. } => {
+                let mut exp = self.exp.clone();
+                exp.run_concurrency = concurrency;
+                command::run(&exp, run, None, self.agent_config.as_ref().map(|(p, _)| p.as_path()))
+            }
             Kind::Eval | Kind::EvalRetry { .. } => command::eval(&self.exp, run, None),
             Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
         };
@@ -723,6 +743,10 @@ impl Job {
         let runs = self.exp.seed_runs();
         let this = runs.iter().position(|r| r == run);
         let mut results = ResultsWatch::new(&self.cb, &runs);
+        // The agent time this run's results record, before: on Modal, the
+        // invocation's agent sandbox time is what it adds.
+        let recorded = |spend: &[crate::edges::logs::Spend]| this.and_then(|i| spend.get(i)).map_or(0.0, |s| s.seconds);
+        let seconds_before = recorded(&results.look());
         let expected = self.subset.pairs.len();
         let (mut last, mut over) = (None, false);
         let started = std::time::Instant::now();
@@ -761,6 +785,12 @@ impl Job {
         // The CLI terminates its sandboxes as pairs end; what it left (a
         // killed child, an exception) is ended now.
         self.clean_modal_run(run, &format!("after {what}"));
+        if self.modal.is_some() && kind.runs_agents() {
+            let agents = if self.exp.setting == crate::edges::experiment::Setting::Coop { 2.0 } else { 1.0 };
+            let seconds = (recorded(&results.look()) - seconds_before).max(0.0) * agents;
+            crate::say!("{prefix}{what}: about {seconds:.0} s of agent sandbox time (the episodes its results record)");
+            self.event(Event::SandboxTime { run: run.to_string(), what: what.clone(), agent_seconds: seconds });
+        }
         // Its span, for time accounting (`cargo xtask e2e` sums their union).
         let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let took = started.elapsed().as_secs_f64();
