@@ -40,6 +40,14 @@ impl Setting {
             Setting::Coop => "coop",
         }
     }
+
+    /// Agents per pair: each has a sandbox of its own on Modal.
+    pub fn agents(self) -> u32 {
+        match self {
+            Setting::Solo => 1,
+            Setting::Coop => 2,
+        }
+    }
 }
 
 /// One arm of the study (`[[arm]]` in the experiment file): one model, agent,

@@ -83,9 +83,12 @@ impl Modal {
         crate::edges::manifest::python_of(program).map(|python| Modal { python })
     }
 
-    fn helper(&self, action: &str, env: &str) -> anyhow::Result<Vec<serde_json::Value>> {
-        let source = HELPER.replace("APPS", &format!("{APPS:?}"));
-        let out = duct::cmd!(&self.python, "-c", source, action, env)
+    /// `python -c SOURCE ARGS...` in `env` (MODAL_ENVIRONMENT): its
+    /// standard output, or the last line of its error.
+    fn python(&self, source: &str, args: &[&str], env: &str) -> anyhow::Result<String> {
+        let mut argv = vec!["-c", source];
+        argv.extend_from_slice(args);
+        let out = duct::cmd(&self.python, &argv)
             .env("MODAL_ENVIRONMENT", env)
             .stdin_null()
             .stdout_capture()
@@ -94,24 +97,22 @@ impl Modal {
             .run()?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
-            anyhow::bail!("modal {action} {env}: {last}");
+            anyhow::bail!("{}", err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim());
         }
-        Ok(String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn helper(&self, action: &str, env: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+        let source = HELPER.replace("APPS", &format!("{APPS:?}"));
+        let out =
+            self.python(&source, &[action, env], env).map_err(|e| anyhow::anyhow!("modal {action} {env}: {e:#}"))?;
+        Ok(out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
     }
 
     /// `import modal` works in the CLI's Python: its version.
     pub fn version(&self) -> anyhow::Result<String> {
-        let out = duct::cmd!(&self.python, "-c", "import modal; print(getattr(modal, '__version__', 'double'))")
-            .stdin_null()
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()?;
-        if !out.status.success() {
-            anyhow::bail!("{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("import modal failed"));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        let v = self.python("import modal; print(getattr(modal, '__version__', 'double'))", &[], "main")?;
+        Ok(v.trim().to_string())
     }
 
     /// Creates the environment when missing; whether it did.

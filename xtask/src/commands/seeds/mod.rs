@@ -267,7 +267,7 @@ pub fn run_arm(flags: &SeedsFlags, exp: Experiment, ctx: &crate::Context) -> any
     job.max_sandbox_hours = flags.max_sandbox_hours;
     // Sandbox time, on Modal: the estimate before any spend, as for money.
     if job.modal.is_some() || job.exp.backend == Backend::Modal {
-        let agents = if job.exp.setting == crate::edges::experiment::Setting::Coop { 2 } else { 1 };
+        let agents = job.exp.setting.agents();
         match job.policy.estimate {
             Some(e) => {
                 let next = e.sandbox_seconds(to_run, agents);
@@ -767,8 +767,7 @@ impl Job {
                     }
                 }
                 if !over && self.max_sandbox_hours.is_some() {
-                    let agents = if self.exp.setting == crate::edges::experiment::Setting::Coop { 2.0 } else { 1.0 };
-                    let used = spend.iter().map(|s| s.seconds).sum::<f64>() * agents;
+                    let used = spend.iter().map(|s| s.seconds).sum::<f64>() * f64::from(self.exp.setting.agents());
                     if let Some(why) = plan::sandbox_over(
                         self.max_sandbox_hours,
                         used,
@@ -786,8 +785,7 @@ impl Job {
         // killed child, an exception) is ended now.
         self.clean_modal_run(run, &format!("after {what}"));
         if self.modal.is_some() && kind.runs_agents() {
-            let agents = if self.exp.setting == crate::edges::experiment::Setting::Coop { 2.0 } else { 1.0 };
-            let seconds = (recorded(&results.look()) - seconds_before).max(0.0) * agents;
+            let seconds = (recorded(&results.look()) - seconds_before).max(0.0) * f64::from(self.exp.setting.agents());
             crate::say!("{prefix}{what}: about {seconds:.0} s of agent sandbox time (the episodes its results record)");
             self.event(Event::SandboxTime { run: run.to_string(), what: what.clone(), agent_seconds: seconds });
         }
