@@ -167,6 +167,12 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             .map(|a| a.name.clone())
             .collect(),
     };
+    if arms.is_empty() {
+        return Err(crate::usage(anyhow::anyhow!(
+            "no solo arm has seeds to make (the arms are {}): `cargo xtask study` runs coop arms",
+            study.arm_names().join(", ")
+        )));
+    }
     if arms.len() > 1 && (flags.model.is_some() || flags.agent.is_some() || flags.seeds.is_some()) {
         return Err(crate::usage(anyhow::anyhow!(
             "--model, --agent and --seeds choose for one arm: name it with --arm (the solo arms are {})",
