@@ -94,6 +94,15 @@ fn modal_seeds_run_at_once_and_never_touch_docker() {
     assert!(text(&out).contains("--max-sandbox-hours is for the modal backend"), "{}", text(&out));
     let out = seeds(&c, &["--dry-run", "--backend", "modal", "--max-sandbox-hours", "NaN"], &tokens);
     out.expect_code(2);
+    // The live rule: each pair takes 0.2 s here, and 0.36 s of agent
+    // sandbox time (0.0001 h) is passed within a few pairs: the CLI is
+    // stopped, as for --max-cost, long before the seed's 100 pairs.
+    let mut slow = tokens.to_vec();
+    slow.push(("COOPERBENCH_SIM_SLOW_MS", "200"));
+    let out = seeds(&c, &["--yes", "--backend", "modal", "--seeds", "3", "--max-sandbox-hours", "0.0001"], &slow);
+    out.expect_code(1);
+    assert!(text(&out).contains("of agent sandboxes recorded; stopping the CLI's process group now"), "{}", text(&out));
+    assert!(count(&c, "run", "command-a-solo-seed3") < 20, "{}", text(&out));
     // Docker seeds share one host: running them at once is refused.
     let out = seeds(&c, &["--yes", "--parallel-seeds"], &[]);
     out.expect_code(2);
