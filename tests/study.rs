@@ -152,6 +152,23 @@ fn difficulty_over_two_models_is_the_mean_of_their_means() {
     assert!(md.contains("treat different models' runs as seeds of one experiment"), "{md}");
 }
 
+/// A coop arm's new seeds against its run made before: said before the
+/// spend, as a coop arm's (it defines no difficulty).
+#[test]
+fn a_coop_arms_mismatch_is_said_as_a_coop_arms() {
+    let c = two_models();
+    std::fs::write(c.experiment(), STUDY.replace("runs = [\"a-coop\"]", "runs = [\"a-coop\"]\nseeds = [1]")).unwrap();
+    let out = c
+        .xtask(&["study", "--cooperbench-bin", SIM, "--dry-run", "--arm", "a-coop"])
+        .env("COHERE_API_KEY", KEY)
+        .stdin_null()
+        .ran();
+    out.expect_code(0);
+    let t = text(&out);
+    assert!(t.contains("this coop arm would hold runs of different cli_version: a-coop (unknown"), "{t}");
+    assert!(!t.contains("difficulty pools"), "{t}");
+}
+
 #[test]
 fn a_run_made_by_another_model_than_its_arm_is_named() {
     let c = two_models();

@@ -574,7 +574,11 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         use crate::study::provenance::{pooling, Provenance};
         let runs = [Provenance::of(&baseline), Provenance::from_manifest(&exp.seed_run(exp.seeds[0]), &now)];
         for p in pooling(&runs, &exp.allow_mixed) {
-            let line = if p.check == "mixed_provenance" {
+            let line = if exp.setting == crate::edges::experiment::Setting::Coop {
+                // Coop runs define no difficulty; still, they would not be
+                // repeats of one experiment either.
+                p.detail.replace("difficulty pools runs of different", "this coop arm would hold runs of different")
+            } else if p.check == "mixed_provenance" {
                 format!(
                     "{}. Before paying: make a new baseline with this configuration (e.g. seeds 0, 1, 2 under another seed_run_name), pin a cooperbench that still has the baseline's, or list the field in allow_mixed; as it stands verify and report will refuse to pool them",
                     p.detail
