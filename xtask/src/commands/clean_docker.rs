@@ -47,14 +47,7 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
     ctx.docker.available().map_err(|e| anyhow::anyhow!("docker is not reachable: {e:#}"))?;
     // A live seeds' containers are its own to clean: while one holds the
     // checkout, this only lists.
-    let lock = if flags.dry_run { None } else { Some(crate::edges::lock::Lock::acquire(&cb, &[])) };
-    let dry_run = match &lock {
-        Some(Err(e)) => {
-            println!("removing nothing: {e:#}");
-            true
-        }
-        _ => flags.dry_run,
-    };
+    let (_lock, dry_run) = listing_only(&flags, &cb, "removing nothing");
     let owner = docker::Ownership::new(&ctx.docker, &cb);
     let ours = owner.ours(flags.run.as_deref())?;
     let all_ours = owner.ours(None)?;
@@ -111,14 +104,7 @@ fn modal(flags: &CleanDockerFlags) -> anyhow::Result<i32> {
         .ok_or_else(|| anyhow::anyhow!("cooperbench not found: pass --cooperbench-bin"))?;
     let m = crate::edges::modal::Modal::of_program(&program)
         .ok_or_else(|| anyhow::anyhow!("{} is no Python console script: no Modal client to ask", program.display()))?;
-    let lock = if flags.dry_run { None } else { Some(crate::edges::lock::Lock::acquire(&cb, &[])) };
-    let dry_run = match &lock {
-        Some(Err(e)) => {
-            println!("terminating nothing: {e:#}");
-            true
-        }
-        _ => flags.dry_run,
-    };
+    let (_lock, dry_run) = listing_only(flags, &cb, "terminating nothing");
     let mut runs: Vec<String> = exp.arms.iter().flat_map(|a| a.all_runs()).collect();
     if let Some(r) = &flags.run {
         runs.retain(|x| x == r);
@@ -144,4 +130,23 @@ fn modal(flags: &CleanDockerFlags) -> anyhow::Result<i32> {
         println!("no sandboxes of ours in the seed runs' Modal environments");
     }
     Ok(0)
+}
+
+/// The checkout's lock, and whether to only list: `--dry-run`, or a
+/// `seeds`/`oracle` holds the checkout (what it runs is its own to clean).
+fn listing_only(
+    flags: &CleanDockerFlags,
+    cb: &std::path::Path,
+    nothing: &str,
+) -> (Option<crate::edges::lock::Lock>, bool) {
+    if flags.dry_run {
+        return (None, true);
+    }
+    match crate::edges::lock::Lock::acquire(cb, &[]) {
+        Ok(l) => (Some(l), false),
+        Err(e) => {
+            println!("{nothing}: {e:#}");
+            (None, true)
+        }
+    }
 }

@@ -1476,6 +1476,19 @@ fn sandboxes_in(docker: &crate::edges::docker::Docker, env: &str) -> Vec<String>
         .collect()
 }
 
+/// Waits (up to 5 minutes) for a sandbox in `env` while `handle` runs:
+/// whether one appeared before it ended.
+fn sandbox_appears(handle: &duct::Handle, docker: &crate::edges::docker::Docker, env: &str) -> anyhow::Result<bool> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while sandboxes_in(docker, env).is_empty() {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(true)
+}
+
 /// Seeds on Modal, on the real CLI's Modal code, with a test double of the
 /// `modal` client backed by Docker (fixtures/modal-double; first on the
 /// CLI's PYTHONPATH here only): each seed run in a Modal environment of its
@@ -1531,13 +1544,8 @@ fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     // kill -9 in the middle of seed 1, with a sandbox of it running.
     println!("modal: `seeds --yes` on the Modal double, killed (-9) once a sandbox of seed 1 runs");
     let handle = sc.seeds(cli, &[], &env).start()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while sandboxes_in(&cli.docker, &seed_env[0]).is_empty() {
-        if handle.try_wait()?.is_some() || Instant::now() > deadline {
-            failures.push("seeds ended (or hung) before a sandbox of seed 1 appeared".into());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    if !sandbox_appears(&handle, &cli.docker, &seed_env[0])? {
+        failures.push("seeds ended (or hung) before a sandbox of seed 1 appeared".into());
     }
     // SAFETY: kills the harness process this scenario started.
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
@@ -1613,13 +1621,8 @@ fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
 
     // Ctrl-C in the middle of a third seed: its sandboxes end at once.
     let handle = sc.seeds(cli, &["--seeds", "3"], &env).start()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while sandboxes_in(&cli.docker, &seed_env[2]).is_empty() {
-        if handle.try_wait()?.is_some() || Instant::now() > deadline {
-            failures.push("seed 3 ended (or hung) before a sandbox appeared".into());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    if !sandbox_appears(&handle, &cli.docker, &seed_env[2])? {
+        failures.push("seed 3 ended (or hung) before a sandbox appeared".into());
     }
     // SAFETY: signals the harness process this scenario started.
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGINT) };

@@ -33,12 +33,7 @@ pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         Some(a) => vec![study.for_arm(a).map_err(crate::usage)?.arm],
         None => study.arm_names(),
     };
-    if arms.len() > 1 && (f.model.is_some() || f.agent.is_some() || f.seeds.is_some()) {
-        return Err(crate::usage(anyhow::anyhow!(
-            "--model, --agent and --seeds choose for one arm: name it with --arm (the arms are {})",
-            arms.join(", ")
-        )));
-    }
+    seeds::one_arm_flags(&f, &arms, "arms")?;
     matrix(&study, &arms);
 
     let mut ran_any = false;

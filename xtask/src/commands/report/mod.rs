@@ -1477,6 +1477,16 @@ fn reference_section(m: &mut Markdown, several_models: bool) {
     );
 }
 
+/// The AUC grid's buckets with fewer than [`RELIABLE_BUCKET_PAIRS`] pairs
+/// (bucket, pairs): where there are any, no AUC or retention is given.
+fn thin_grid(f: &Fig4) -> Vec<(usize, usize)> {
+    f.auc_grid
+        .iter()
+        .filter(|b| f.buckets[**b].pairs < RELIABLE_BUCKET_PAIRS)
+        .map(|b| (*b, f.buckets[*b].pairs))
+        .collect()
+}
+
 /// Over several models: each model's own figure in one table (its AUCs on
 /// its own grid, its bucket rates), and the pooled rule said first.
 fn per_model_section(m: &mut Markdown, fig: &Fig4) {
@@ -1493,12 +1503,7 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
     for (model, f) in &fig.per_model {
         // The rules of "Area under the curves", per model: at floor, or on
         // a grid of thin buckets, there is no AUC to give.
-        let thin: Vec<String> = f
-            .auc_grid
-            .iter()
-            .filter(|b| f.buckets[**b].pairs < RELIABLE_BUCKET_PAIRS)
-            .map(|b| format!("b{b}: {}", f.buckets[*b].pairs))
-            .collect();
+        let thin: Vec<String> = thin_grid(f).iter().map(|(b, n)| format!("b{b}: {n}")).collect();
         let auc = |k: &str| match (f.verdict.at_floor, f.auc.get(k).copied().flatten()) {
             (true, _) => "at floor".to_string(),
             _ if !thin.is_empty() => {
@@ -1565,12 +1570,7 @@ fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
         m.para("At floor (see \"What the data can show\"): AUC and retention carry no information and are not given here; fig4.json keeps the numbers the rules were applied to.");
         return;
     }
-    let thin: Vec<String> = fig
-        .auc_grid
-        .iter()
-        .filter(|b| fig.buckets[**b].pairs < RELIABLE_BUCKET_PAIRS)
-        .map(|b| format!("{b} ({} pairs)", fig.buckets[*b].pairs))
-        .collect();
+    let thin: Vec<String> = thin_grid(fig).iter().map(|(b, n)| format!("{b} ({n} pairs)")).collect();
     if !thin.is_empty() {
         m.para(&format!(
             "The AUC grid rests on buckets with fewer than {RELIABLE_BUCKET_PAIRS} pairs ({}): AUC and retention would be carried by a handful of pairs and are not given here; fig4.json keeps them.",

@@ -173,12 +173,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             study.arm_names().join(", ")
         )));
     }
-    if arms.len() > 1 && (flags.model.is_some() || flags.agent.is_some() || flags.seeds.is_some()) {
-        return Err(crate::usage(anyhow::anyhow!(
-            "--model, --agent and --seeds choose for one arm: name it with --arm (the solo arms are {})",
-            arms.join(", ")
-        )));
-    }
+    one_arm_flags(&flags, &arms, "solo arms")?;
     let mut last = None;
     for name in &arms {
         if arms.len() > 1 {
@@ -212,6 +207,18 @@ pub enum ArmEnd {
     NotStarted(i32),
     /// The runs and evals were carried out: 0, or why not.
     Ran(i32),
+}
+
+/// `--model`, `--agent` and `--seeds` choose for one arm: refused when
+/// `arms` (the `what` about to run) are several.
+pub(crate) fn one_arm_flags(flags: &SeedsFlags, arms: &[String], what: &str) -> anyhow::Result<()> {
+    if arms.len() > 1 && (flags.model.is_some() || flags.agent.is_some() || flags.seeds.is_some()) {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--model, --agent and --seeds choose for one arm: name it with --arm (the {what} are {})",
+            arms.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// `verify` over every run that defines difficulty (all solo arms), with
