@@ -58,7 +58,7 @@ pub fn render_run(logs: &RunLogs, pairs: &[PairId]) -> String {
     let classified: Vec<(&PairId, Class, Option<class::Evidence>)> = pairs
         .iter()
         .map(|p| {
-            let (c, e) = class::of(logs.pairs.get(p));
+            let (c, e) = crate::study::classify::of(logs.pairs.get(p));
             (p, c, e)
         })
         .collect();
@@ -159,7 +159,7 @@ pub fn output_end(output: &str, n: usize) -> String {
 
 pub fn render_pair(logs: &RunLogs, pair: &PairId, story: &Story) -> String {
     let p = logs.pairs.get(pair);
-    let (c, e) = class::of(p);
+    let (c, e) = crate::study::classify::of(p);
     let mut o = format!("{} {} ({})\n", logs.name, pair, logs.setting);
     let _ = writeln!(o, "class: {}{}", c.name(), e.map(|e| format!(" ({})", e.line())).unwrap_or_default());
     let policy = c.policy();

@@ -31,7 +31,7 @@ pub const EVAL_SUMMARY: &str = "eval_summary.json";
 /// The CLI's own `eval_summary.json`, kept when the harness rewrites it.
 pub const EVAL_SUMMARY_CLI_LAST: &str = "eval_summary.json.cli-last";
 /// What made a seed run, written by `seeds` before the CLI first touches it.
-pub const MANIFEST: &str = crate::study::provenance::MANIFEST_FILE;
+pub const MANIFEST: &str = crate::study::manifest::MANIFEST_FILE;
 /// Each run's list of what the harness moved aside, one path (relative to
 /// the checkout) a line, so that verify need not list every pair folder.
 pub const QUARANTINE_LOG: &str = "quarantined.log";

@@ -195,10 +195,10 @@ impl RunLogs {
             }
         }
         // The class, once per pair: every count and rate reads it.
-        logs.class = crate::study::class::of(Some(&logs)).0;
+        logs.class = crate::study::classify::of(Some(&logs)).0;
         self.read_agent_files(dir, &mut logs);
         // The class, once per pair: every count and rate reads it.
-        logs.class = crate::study::class::of(Some(&logs)).0;
+        logs.class = crate::study::classify::of(Some(&logs)).0;
         logs
     }
 

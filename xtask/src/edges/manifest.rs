@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::Digest;
 
-pub use crate::study::provenance::Manifest;
+pub use crate::study::manifest::Manifest;
 
 pub fn digest(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -24,7 +24,7 @@ impl Manifest {
         if !meta.is_file() {
             return Some(Err("not a regular file".into()));
         }
-        Some(crate::edges::logs::read_text(&path).and_then(|t| crate::study::json::from_str(&t)))
+        Some(crate::edges::read::text(&path, crate::edges::read::SMALL).and_then(|t| crate::study::json::from_str(&t)))
     }
 
     pub fn write(&self, cooperbench_dir: &Path, run: &str) -> anyhow::Result<()> {

@@ -11,9 +11,14 @@
 
 use serde::Serialize;
 
-use crate::study::outcome::{is_stale, EvalErrors};
-use crate::study::result::AgentStatus;
-use crate::study::run::PairLogs;
+/// How eval errors count: left out of the denominator, or as failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalErrors {
+    #[default]
+    Exclude,
+    Fail,
+}
 
 /// Where a matched string comes from in the installed 0.0.29 tree
 /// (`site-packages/<file>`), for the contract test to check.
@@ -41,7 +46,7 @@ pub const DOCKER_RUN: Cited = Cited {
 };
 /// How that command reads in the exception's text (Python's repr of the
 /// list), whatever the executable (`MSWEA_DOCKER_EXECUTABLE`).
-const DOCKER_RUN_QUOTED: &str = "', 'run', '-d', '--name', 'minisweagent-";
+pub(crate) const DOCKER_RUN_QUOTED: &str = "', 'run', '-d', '--name', 'minisweagent-";
 /// The exit message of an uncaught exception: `"exit_status":
 /// type(e).__name__` (`handle_uncaught_exception`), then the adapter marks
 /// the agent `Error` with `str(e)`.
@@ -105,14 +110,14 @@ pub const PATCH_FROM_THE_CONTAINER: Cited = Cited {
 pub const SMALL_PATCH_BYTES: u64 = 200;
 
 /// Docker's words for a container that is gone (not the CLI's: Docker's).
-const DAEMON_GONE: [&str; 2] = ["Error response from daemon", "No such container"];
+pub(crate) const DAEMON_GONE: [&str; 2] = ["Error response from daemon", "No such container"];
 /// The grader's argument cap, measured with the 0.0.29 code: 98,000 bytes
 /// were written, 99,000 gave `Failed to write solo.patch: `.
 pub const GRADER_PATCH_LIMIT: u64 = 98_000;
 
 /// The class name in a provider error: `exit_status` is the bare name,
 /// `str(e)` starts `litellm.<Name>:`.
-fn cited_name(c: &Cited) -> &'static str {
+pub(crate) fn cited_name(c: &Cited) -> &'static str {
     c.text.trim_start_matches("class ")
 }
 
@@ -296,24 +301,6 @@ pub const POLICY: [ClassPolicy; 16] = [
     ClassPolicy { class: Class::Fail, trial: Trial::Failure, action: Action::Keep },
 ];
 
-/// One agent of a pair, as its files say (solo has one, coop two).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AgentFacts {
-    /// `solo`, `agent1`, ...: what names its patch and trajectory.
-    pub id: String,
-    pub status: Option<AgentStatus>,
-    pub error: Option<String>,
-    pub steps: Option<u64>,
-    /// Lines of its patch, as result.json says.
-    pub patch_lines: Option<u64>,
-    /// The size of its patch file, where it was looked at; `None` else.
-    pub patch_bytes: Option<u64>,
-    /// The patch's text when it is small ([`SMALL_PATCH_BYTES`]).
-    pub patch_text: Option<String>,
-    /// What the end of its trajectory says; `None` when there is none.
-    pub trajectory: Option<TrajectoryTail>,
-}
-
 /// The last few KiB of a trajectory (the whole file is large): its exit
 /// status, and Docker's words for a gone container if the last observations
 /// show them.
@@ -371,62 +358,6 @@ impl FeatureTests {
     }
 }
 
-/// What one (run, pair) says, as far as the classification needs.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PairFacts {
-    /// `false`: no result.json, or one nobody can read.
-    pub result: bool,
-    pub agents: Vec<AgentFacts>,
-    pub eval: Option<EvalFacts>,
-    /// The eval is older than the result it should judge.
-    pub stale: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct EvalFacts {
-    pub error: Option<String>,
-    pub both_passed: bool,
-    pub tests: Vec<FeatureTests>,
-}
-
-impl PairFacts {
-    /// What a pair folder read by `edges::logs` says.
-    pub fn of(p: &PairLogs) -> PairFacts {
-        let Some(r) = &p.result else { return PairFacts::default() };
-        PairFacts {
-            result: true,
-            agents: r
-                .agents
-                .iter()
-                .map(|a| AgentFacts {
-                    id: a.id.clone(),
-                    status: Some(a.status.clone()),
-                    error: a.error.clone(),
-                    steps: a.steps,
-                    patch_lines: a.patch_lines,
-                    patch_bytes: p.patch_bytes.get(&a.id).copied(),
-                    patch_text: p.patch_texts.get(&a.id).cloned(),
-                    trajectory: p.trajectories.get(&a.id).cloned(),
-                })
-                .collect(),
-            eval: p.eval.as_ref().map(|e| EvalFacts {
-                error: e.error.clone(),
-                both_passed: e.both_passed,
-                tests: e.tests.clone(),
-            }),
-            stale: p.eval.as_ref().is_some_and(|e| is_stale(r, e)),
-        }
-    }
-}
-
-/// The class of a pair folder, and why.
-pub fn of(p: Option<&PairLogs>) -> (Class, Option<Evidence>) {
-    match p {
-        Some(p) => classify(&PairFacts::of(p)),
-        None => (Class::Missing, None),
-    }
-}
-
 /// Why a pair is in its class: the file, the field, and what it said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
@@ -436,7 +367,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    fn new(file: impl Into<String>, field: impl Into<String>, text: impl AsRef<str>) -> Evidence {
+    pub(crate) fn new(file: impl Into<String>, field: impl Into<String>, text: impl AsRef<str>) -> Evidence {
         Evidence { file: file.into(), field: field.into(), text: cut(text.as_ref(), 160) }
     }
 
@@ -446,7 +377,7 @@ impl Evidence {
 }
 
 /// Where Docker's words for a gone container start in a text.
-fn daemon_gone_at(text: &str) -> Option<usize> {
+pub(crate) fn daemon_gone_at(text: &str) -> Option<usize> {
     DAEMON_GONE.iter().filter_map(|n| text.find(n)).min()
 }
 
@@ -459,117 +390,6 @@ pub fn cut(text: &str, n: usize) -> String {
     } else {
         format!("{}...", flat.chars().take(n).collect::<String>())
     }
-}
-
-/// The class of one (run, pair) and why; the rules in this order, the
-/// first that matches wins.
-pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
-    if !f.result {
-        return (Class::Missing, None);
-    }
-    let status = |a: &AgentFacts| a.status.clone();
-    // 1. Errors, by what they are. The exit status (the exception's class)
-    //    is the surest; the error text (`str(e)`) is read where it is missing.
-    if let Some(a) = f.agents.iter().find(|a| status(a) == Some(AgentStatus::Error)) {
-        let said = a.trajectory.as_ref().and_then(|t| t.exit_status.clone());
-        let text = a.error.clone().unwrap_or_default();
-        // litellm's text reads `litellm.<Name>: <Name>: ...`: the name and
-        // a colon, so that `Timeout` is not `TimeoutExpired`.
-        let names = |c: &Cited| {
-            let n = cited_name(c);
-            said.as_deref() == Some(n) || text.contains(&format!("{n}:"))
-        };
-        let traj = format!("{}_traj.json", a.id);
-        let evidence = |n: &str| match &said {
-            Some(s) if s == n => Evidence::new(traj.clone(), "exit_status", s),
-            _ => Evidence::new("result.json", format!("{} error", a.id), &text),
-        };
-        // Before the model's errors: Modal's own `NotFoundError` of a lost
-        // sandbox is no model name litellm could not find.
-        if MODAL_REFUSALS.iter().any(|c| text.contains(c.text.trim_matches('"'))) {
-            return (Class::InfraSandbox, Some(Evidence::new("result.json", format!("{} error", a.id), &text)));
-        }
-        if let Some(c) = ABORTING.iter().find(|c| names(c)) {
-            return (Class::AgentConfigError, Some(evidence(cited_name(c))));
-        }
-        if text.contains(UNKNOWN_AGENT.text) {
-            return (Class::AgentConfigError, Some(Evidence::new("result.json", format!("{} error", a.id), &text)));
-        }
-        if names(&CONTEXT_WINDOW) {
-            return (Class::ModelContext, Some(evidence(cited_name(&CONTEXT_WINDOW))));
-        }
-        if let Some(c) = PROVIDER.iter().find(|c| names(c)) {
-            return (Class::InfraProvider, Some(evidence(cited_name(c))));
-        }
-        if text.contains(DOCKER_RUN_QUOTED) {
-            return (Class::InfraSandbox, Some(Evidence::new("result.json", format!("{} error", a.id), &text)));
-        }
-        if a.steps == Some(0) && !a.trajectory.as_ref().is_some_and(|t| t.has_exit) {
-            return (
-                Class::InfraSandbox,
-                Some(Evidence::new(
-                    "result.json",
-                    format!("{} steps", a.id),
-                    format!("0 steps, no exit message: {text}"),
-                )),
-            );
-        }
-        return (Class::AgentError, Some(Evidence::new("result.json", format!("{} error", a.id), &text)));
-    }
-    // 2. Ended normally, but on a container that was gone: Docker's words
-    //    in the patch the CLI took from it, or at the trajectory's end.
-    for a in &f.agents {
-        if let Some(i) = a.patch_text.as_deref().and_then(daemon_gone_at) {
-            let text = a.patch_text.as_deref().unwrap_or_default();
-            return (Class::InfraContainer, Some(Evidence::new(format!("{}.patch", a.id), "text", &text[i..])));
-        }
-        if let Some(gone) = a.trajectory.as_ref().and_then(|t| t.daemon_gone.clone()) {
-            return (Class::InfraContainer, Some(Evidence::new(format!("{}_traj.json", a.id), "observation", gone)));
-        }
-    }
-    // 3. The model's own ends.
-    if f.agents.iter().any(|a| status(a) == Some(AgentStatus::LimitsExceeded)) {
-        return (Class::Limits, None);
-    }
-    let patches: Vec<u64> = f.agents.iter().filter_map(|a| a.patch_bytes).collect();
-    let empty = |a: &AgentFacts| a.patch_bytes == Some(0) || (a.patch_bytes.is_none() && a.patch_lines == Some(0));
-    if !f.agents.is_empty() && f.agents.iter().all(empty) {
-        let names: Vec<String> = f.agents.iter().map(|a| format!("{}.patch", a.id)).collect();
-        return (Class::EmptyPatch, Some(Evidence::new(names.join(", "), "size", "empty")));
-    }
-    // 4. The evaluation.
-    let Some(e) = &f.eval else { return (Class::NotEvaluated, None) };
-    if f.stale {
-        return (Class::NotEvaluated, Some(Evidence::new("eval.json", "evaluated_at", "older than the result")));
-    }
-    if let Some(err) = &e.error {
-        let total: u64 = patches.iter().sum();
-        if err.starts_with(FAILED_TO_WRITE.text) && total >= GRADER_PATCH_LIMIT {
-            return (
-                Class::EvalGraderLimit,
-                Some(Evidence::new("eval.json", "error", format!("{err:?} with patches of {total} bytes"))),
-            );
-        }
-        return (Class::EvalInfra, Some(Evidence::new("eval.json", "error", err)));
-    }
-    for (i, t) in e.tests.iter().enumerate() {
-        if let Some(text) = &t.timed_out {
-            return (
-                Class::EvalTimeout,
-                Some(Evidence::new("eval.json", format!("feature{} test_output", i + 1), text)),
-            );
-        }
-    }
-    if e.both_passed {
-        return (Class::Pass, None);
-    }
-    if !e.tests.is_empty() && e.tests.iter().all(|t| !t.summary) {
-        return (
-            Class::FailNoTests,
-            Some(Evidence::new("eval.json", "test_output", "no test-runner summary in either feature's output")),
-        );
-    }
-    (Class::Fail, None)
 }
 
 /// Whether the CLI's own parser finds a pass or fail count in a test
@@ -623,198 +443,4 @@ pub fn parse_results(output: &str) -> (u64, u64) {
         return (number(c.get(1)), number(c.get(2)));
     }
     (passed, failed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn solo(status: AgentStatus) -> AgentFacts {
-        AgentFacts {
-            id: "solo".into(),
-            status: Some(status),
-            steps: Some(12),
-            patch_bytes: Some(1200),
-            ..AgentFacts::default()
-        }
-    }
-
-    fn facts(agent: AgentFacts, eval: Option<EvalFacts>) -> PairFacts {
-        PairFacts { result: true, agents: vec![agent], eval, stale: false }
-    }
-
-    fn evaluated(both_passed: bool, outputs: [&str; 2]) -> Option<EvalFacts> {
-        Some(EvalFacts { error: None, both_passed, tests: outputs.iter().map(|o| FeatureTests::of(o)).collect() })
-    }
-
-    const PYTEST_FAIL: &str = "===== 1 failed, 3 passed in 0.52s =====";
-
-    #[test]
-    fn errors_by_what_they_are() {
-        // litellm's AuthenticationError as the adapter stores str(e), and
-        // the trajectory's exit message naming the class.
-        let mut a = solo(AgentStatus::Error);
-        a.error = Some("litellm.AuthenticationError: AuthenticationError: OpenAIException - bad key".into());
-        assert_eq!(classify(&facts(a.clone(), None)).0, Class::AgentConfigError);
-        a.error = Some("something the adapter said".into());
-        a.trajectory = Some(TrajectoryTail::of(
-            br#"{"role": "exit", "content": "x", "extra": {"exit_status": "ContextWindowExceededError", "submission": ""}}"#,
-        ));
-        let (c, e) = classify(&facts(a.clone(), None));
-        assert_eq!(c, Class::ModelContext);
-        assert_eq!(e.unwrap().line(), "solo_traj.json exit_status: ContextWindowExceededError");
-        a.trajectory = Some(TrajectoryTail::of(br#""extra": {"exit_status": "RateLimitError", "submission": ""}"#));
-        assert_eq!(classify(&facts(a.clone(), None)).0, Class::InfraProvider);
-        // The container never started: Python's text of the failed command.
-        let mut b = solo(AgentStatus::Error);
-        b.steps = Some(0);
-        b.error = Some(
-            "Command '['docker', 'run', '-d', '--name', 'minisweagent-1a2b3c4d']' returned non-zero exit status 125."
-                .into(),
-        );
-        assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
-        // No step and no exit message, whatever the text.
-        b.error = Some("boom".into());
-        assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
-        b.steps = Some(3);
-        assert_eq!(classify(&facts(b.clone(), None)).0, Class::AgentError);
-        // Modal's refusal or a lost sandbox, after the environment's retries.
-        b.error = Some("grpclib.exceptions.GRPCError: (<Status.UNAVAILABLE: 14>, 'try again')".into());
-        assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
-        b.error = Some("NotFoundError: Sandbox not found: sb-123".into());
-        assert_eq!(classify(&facts(b.clone(), None)).0, Class::InfraSandbox);
-        b.error = Some("Unknown agent: 'mini_swe_agent'. Available: ['mini_swe_agent_v2']".into());
-        assert_eq!(classify(&facts(b, None)).0, Class::AgentConfigError);
-    }
-
-    #[test]
-    fn a_gone_container_is_the_machines_not_the_models() {
-        let mut a = solo(AgentStatus::LimitsExceeded);
-        a.trajectory = Some(TrajectoryTail::of(
-            b"\"content\": \"Error response from daemon: container 4f2a is not running\"}, {\"role\": \"exit\"",
-        ));
-        let (c, e) = classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL])));
-        assert_eq!(c, Class::InfraContainer);
-        assert!(e.unwrap().text.starts_with("Error response from daemon: container 4f2a"));
-        a.trajectory = None;
-        assert_eq!(classify(&facts(a, None)).0, Class::Limits);
-    }
-
-    #[test]
-    fn a_patch_that_is_dockers_error_is_a_gone_container() {
-        // What `submitted_patch` returns when every `docker exec` answers
-        // Docker's error: that text, graded as the patch.
-        let mut a = solo(AgentStatus::Submitted);
-        let said = "Error response from daemon: container 4f2ae1c0 is not running\n";
-        a.patch_bytes = Some(said.len() as u64);
-        a.patch_text = Some(said.into());
-        let (c, e) = classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL])));
-        assert_eq!(c, Class::InfraContainer);
-        assert_eq!(e.unwrap().line(), "solo.patch text: Error response from daemon: container 4f2ae1c0 is not running");
-        // A small real diff is just a diff.
-        a.patch_text = Some("diff --git a/x b/x\n+fixed\n".into());
-        assert_eq!(classify(&facts(a, evaluated(false, [PYTEST_FAIL, PYTEST_FAIL]))).0, Class::Fail);
-    }
-
-    #[test]
-    fn empty_patches_and_the_grader_limit() {
-        let mut a = solo(AgentStatus::Submitted);
-        a.patch_bytes = Some(0);
-        assert_eq!(classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL]))).0, Class::EmptyPatch);
-        // 123,519 bytes, the real CLI's error with nothing after the colon.
-        a.patch_bytes = Some(123_519);
-        let e = EvalFacts { error: Some("Failed to write solo.patch: ".into()), both_passed: false, tests: vec![] };
-        let (c, ev) = classify(&facts(a.clone(), Some(e.clone())));
-        assert_eq!(c, Class::EvalGraderLimit);
-        assert_eq!(ev.unwrap().text, "\"Failed to write solo.patch: \" with patches of 123519 bytes");
-        // The same error on a small patch is some other trouble.
-        a.patch_bytes = Some(97_999);
-        assert_eq!(classify(&facts(a, Some(e))).0, Class::EvalInfra);
-    }
-
-    #[test]
-    fn the_evaluation_by_its_outputs() {
-        let a = solo(AgentStatus::Submitted);
-        assert_eq!(classify(&facts(a.clone(), None)).0, Class::NotEvaluated);
-        let timed = evaluated(false, [PYTEST_FAIL, "Command timed out after 600 seconds"]);
-        let (c, e) = classify(&facts(a.clone(), timed));
-        assert_eq!(c, Class::EvalTimeout);
-        assert_eq!(e.unwrap().line(), "eval.json feature2 test_output: Command timed out after 600 seconds");
-        assert_eq!(classify(&facts(a.clone(), evaluated(true, ["5 passed", "2 passed"]))).0, Class::Pass);
-        assert_eq!(classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, "3 passed"]))).0, Class::Fail);
-        // A compile error before any test ran: nothing the parser reads.
-        let no_tests = evaluated(false, ["error[E0425]: cannot find value `x`", "ImportError: no module"]);
-        assert_eq!(classify(&facts(a.clone(), no_tests)).0, Class::FailNoTests);
-        let mut stale = facts(a, evaluated(true, ["1 passed", "1 passed"]));
-        stale.stale = true;
-        assert_eq!(classify(&stale).0, Class::NotEvaluated);
-        assert_eq!(classify(&PairFacts::default()).0, Class::Missing);
-    }
-
-    #[test]
-    fn first_match_wins() {
-        // An Error whose trajectory also shows a gone container is an Error
-        // of its kind; LimitsExceeded with an empty patch is limits.
-        let mut a = solo(AgentStatus::Error);
-        a.error = Some("litellm.RateLimitError: 429".into());
-        a.trajectory = Some(TrajectoryTail::of(b"No such container: 4f2a"));
-        assert_eq!(classify(&facts(a, None)).0, Class::InfraProvider);
-        let mut b = solo(AgentStatus::LimitsExceeded);
-        b.patch_bytes = Some(0);
-        assert_eq!(classify(&facts(b, None)).0, Class::Limits);
-        // Coop: one agent's Error decides, and a pair is empty only when
-        // every agent's patch is.
-        let mut one = solo(AgentStatus::Submitted);
-        one.id = "agent1".into();
-        one.patch_bytes = Some(0);
-        let mut two = one.clone();
-        two.id = "agent2".into();
-        two.patch_bytes = Some(10);
-        let coop = PairFacts {
-            result: true,
-            agents: vec![one, two],
-            eval: evaluated(true, ["1 passed", "1 passed"]),
-            stale: false,
-        };
-        assert_eq!(classify(&coop).0, Class::Pass);
-    }
-
-    #[test]
-    fn the_policy_table_covers_every_class_once_in_rule_order() {
-        let order: Vec<Class> = POLICY.iter().map(|p| p.class).collect();
-        assert_eq!(order, Class::ALL);
-        let trials: Vec<&str> =
-            Class::ALL.iter().filter(|c| c.policy().trial != Trial::None).map(|c| c.name()).collect();
-        assert_eq!(trials, ["model_context", "limits", "empty_patch", "fail_no_tests", "pass", "fail"]);
-        assert_eq!(Class::EvalGraderLimit.policy().action, Action::Keep);
-        assert_eq!(Class::AgentConfigError.policy().action, Action::StopSeed);
-        assert!(matches!(Class::InfraProvider.policy().action, Action::Retry { wait_seconds, .. } if wait_seconds > 0));
-    }
-
-    #[test]
-    fn the_one_rule_of_a_trial() {
-        assert_eq!(Class::Pass.trial(EvalErrors::Exclude), Some(true));
-        assert_eq!(Class::ModelContext.trial(EvalErrors::Exclude), Some(false));
-        assert_eq!(Class::InfraContainer.trial(EvalErrors::Fail), None);
-        assert_eq!(Class::EvalTimeout.trial(EvalErrors::Exclude), None);
-        assert_eq!(Class::EvalTimeout.trial(EvalErrors::Fail), Some(false));
-        assert_eq!(Class::NotEvaluated.trial(EvalErrors::Fail), None);
-    }
-
-    #[test]
-    fn the_clis_own_parser_decides_what_a_summary_is() {
-        assert!(runner_summary("Tests:       2 failed, 15 passed, 17 total"));
-        assert!(runner_summary("==== 3 passed in 0.1s ===="));
-        assert!(runner_summary("--- FAIL: TestThing (0.00s)"));
-        assert!(runner_summary("ok  \tgithub.com/x/y\t0.1s"));
-        assert!(runner_summary("test result: FAILED. 1 passed; 2 failed; 0 ignored"));
-        assert!(!runner_summary("0 passed"));
-        // Python's first match: "0 passed" first, then "2 passed" unseen.
-        assert_eq!(parse_results("0 passed\n2 passed"), (0, 0));
-        assert_eq!(parse_results("1 failed, 2 passed, 1 error"), (2, 2));
-        // A failing go package zeroes the passes.
-        assert_eq!(parse_results("ok  a/b 0.1s\nFAIL a/c 0.2s"), (0, 1));
-        assert!(!runner_summary("Traceback (most recent call last):\n  ImportError"));
-        assert!(!runner_summary(""));
-    }
 }

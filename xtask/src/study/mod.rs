@@ -8,10 +8,12 @@
 //! if it does).
 
 pub mod class;
+pub mod classify;
 pub(crate) mod difficulty;
 pub mod exact;
 pub mod fig4;
 pub mod json;
+pub mod manifest;
 pub mod models;
 pub(crate) mod noise;
 pub mod oracle;

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::study::class::Class;
+pub use crate::study::class::EvalErrors;
 use crate::study::result::{AgentStatus, EvalResult, RunResult};
 use crate::study::run::PairLogs;
 
@@ -77,15 +78,6 @@ impl Outcome {
             Outcome::Missing => Class::Missing,
         }
     }
-}
-
-/// How eval errors count: left out of the denominator, or as failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum EvalErrors {
-    #[default]
-    Exclude,
-    Fail,
 }
 
 /// What the pair's `result.json` says.

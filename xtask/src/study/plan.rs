@@ -893,7 +893,7 @@ mod tests {
                 p.eval_present = true;
                 p.eval = Some(crate::study::result::EvalResult::from_text(&e).unwrap());
             }
-            p.class = crate::study::class::of(Some(&p)).0;
+            p.class = crate::study::classify::of(Some(&p)).0;
             logs.pairs.insert(pair(*n), p);
         }
         let subset = Subset {

@@ -5,50 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::study::manifest::{Manifest, MANIFEST_FILE};
 use crate::study::problem::Problem;
 use crate::study::run::RunLogs;
-
-/// The manifest's file name in a run folder (`edges::layout` places it).
-pub const MANIFEST_FILE: &str = "harness-manifest.json";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// As the installed package reports it; `None` when it cannot be told.
-    pub cooperbench_version: Option<String>,
-    pub model: String,
-    pub agent: String,
-    pub subset: String,
-    pub backend: String,
-    /// sha256 of the `--agent-config` YAML, `None` when there is none.
-    pub agent_config_sha256: Option<String>,
-    pub harness_version: String,
-    /// On Modal: the run's own environment (its sandboxes live there only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modal_environment: Option<String>,
-}
-
-impl Manifest {
-    /// What differs from `now`, one `field: was X, now Y` each. The
-    /// harness's own version is left out: it does not grade anything.
-    pub fn differences(&self, now: &Manifest) -> Vec<String> {
-        let show = |o: &Option<String>| o.clone().unwrap_or_else(|| "unknown".into());
-        let mut d = Vec::new();
-        let mut cmp = |field: &str, was: String, is: String| {
-            if was != is {
-                d.push(format!("{field}: was {was}, now {is}"));
-            }
-        };
-        cmp("cooperbench_version", show(&self.cooperbench_version), show(&now.cooperbench_version));
-        cmp("model", self.model.clone(), now.model.clone());
-        cmp("agent", self.agent.clone(), now.agent.clone());
-        cmp("subset", self.subset.clone(), now.subset.clone());
-        cmp("backend", self.backend.clone(), now.backend.clone());
-        cmp("agent_config_sha256", show(&self.agent_config_sha256), show(&now.agent_config_sha256));
-        d
-    }
-}
 
 /// The study's one rule of "this result was made otherwise": where a result
 /// sits must be what it says (setting and `run_name`: a copied folder keeps

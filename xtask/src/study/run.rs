@@ -32,7 +32,7 @@ pub struct PairLogs {
     pub patch_texts: BTreeMap<String, String>,
     /// Per agent id: what the last bytes of its trajectory say.
     pub trajectories: BTreeMap<String, crate::study::class::TrajectoryTail>,
-    /// Its class, computed once when read (`study::class::of` recomputes it
+    /// Its class, computed once when read (`study::classify::of` recomputes it
     /// with the evidence).
     pub class: crate::study::class::Class,
 }
@@ -97,7 +97,7 @@ pub struct RunLogs {
     /// (`logs/<run>/harness-attempts.jsonl`; empty for runs it did not make).
     pub attempts: BTreeMap<String, usize>,
     /// What made the run, when `seeds` made it (`None`: absent).
-    pub manifest: Option<Result<crate::study::provenance::Manifest, String>>,
+    pub manifest: Option<Result<crate::study::manifest::Manifest, String>>,
     pub problems: Vec<Problem>,
 }
 
