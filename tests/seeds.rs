@@ -18,9 +18,9 @@ fn count(c: &Checkout, kind: &str, run: &str) -> usize {
     c.sim_work(kind, run).len()
 }
 
-fn report(c: &Checkout, runs: &[&str]) -> xtask::commands::verify::Report {
+fn report(c: &Checkout, runs: &[&str]) -> xtask::study::verify::Report {
     let runs: Vec<String> = runs.iter().map(|s| s.to_string()).collect();
-    xtask::commands::verify::load_and_check(
+    xtask::engine::verify::load_and_check(
         &c.cb(),
         "lite",
         &runs,
@@ -148,7 +148,7 @@ fn run_errors_are_retried_until_clean() {
     let seed1 = r.runs.iter().find(|s| s.name == SEED1).unwrap();
     assert_eq!(seed1.retried.len(), 3, "{:?}", seed1.retried);
     assert!(seed1.retried.values().all(|n| *n == 2));
-    let text = xtask::commands::verify::render_text(&r);
+    let text = xtask::study::verify::render::render_text(&r);
     assert!(text.contains("paid more than once:"), "{text}");
 }
 
@@ -176,7 +176,7 @@ fn eval_errors_and_missing_evals_are_retried() {
     assert!(
         r.runs.iter().all(|s| s.counts.evals == 100 && s.counts.eval_errors == 0),
         "{}",
-        xtask::commands::verify::render_text(&r)
+        xtask::study::verify::render::render_text(&r)
     );
     // Two plain evals for the skipped pairs, a forced one for the errored.
     let rec = c.sim_record();
@@ -321,14 +321,14 @@ fn seed_manifest_records_and_guards_the_configuration() {
     assert!(
         r.problems.iter().any(|p| p.check == "provenance" && p.detail.contains("from harness-manifest.json")),
         "{}",
-        xtask::commands::verify::render_text(&r)
+        xtask::study::verify::render::render_text(&r)
     );
     std::fs::write(&file, "{").unwrap();
     let r = report(&c, &["command-a-solo-seed1"]);
     assert!(
         r.problems.iter().any(|p| p.check == "unreadable_manifest"),
         "{}",
-        xtask::commands::verify::render_text(&r)
+        xtask::study::verify::render::render_text(&r)
     );
 }
 
@@ -535,7 +535,7 @@ fn a_pair_whose_container_was_gone_is_rerun_alone() {
         "{history}"
     );
     let r = report(&c, &[SEED1]);
-    assert!(r.ok, "{}", xtask::commands::verify::render_text(&r));
+    assert!(r.ok, "{}", xtask::study::verify::render::render_text(&r));
     assert!(!r.runs[0].class_pairs.contains_key(&xtask::study::class::Class::InfraContainer));
 }
 

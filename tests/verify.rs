@@ -8,8 +8,8 @@
 mod common;
 
 use common::*;
-use xtask::commands::verify;
 use xtask::study::outcome::EvalErrors;
+use xtask::study::verify;
 use xtask::support::fixture::{self, LITE};
 
 const RUNS: [&str; 3] = ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"];
@@ -31,7 +31,7 @@ fn check(c: &Checkout) -> verify::Report {
 }
 
 fn check_runs(c: &Checkout, runs: &[String]) -> verify::Report {
-    verify::load_and_check(
+    xtask::engine::verify::load_and_check(
         &c.cb(),
         "lite",
         runs,
@@ -47,13 +47,13 @@ fn check_runs(c: &Checkout, runs: &[String]) -> verify::Report {
 /// The clean tree's readable report, made once.
 fn clean_text() -> &'static str {
     static CLEAN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    CLEAN.get_or_init(|| verify::render_text(&check(&clean())))
+    CLEAN.get_or_init(|| verify::render::render_text(&check(&clean())))
 }
 
 /// What a broken tree changes in the readable report, and its problems.
 fn snapshot(name: &str, c: &Checkout) -> verify::Report {
     let report = check(c);
-    let text = verify::render_text(&report);
+    let text = verify::render::render_text(&report);
     let diff = similar::TextDiff::from_lines(clean_text(), &text)
         .unified_diff()
         .context_radius(1)
@@ -77,9 +77,9 @@ fn has(report: &verify::Report, check: &str, path_part: &str) -> bool {
 fn clean_three_seed_lite_tree() {
     let c = clean();
     let r = check(&c);
-    insta::assert_snapshot!("clean.txt", verify::render_text(&r));
+    insta::assert_snapshot!("clean.txt", verify::render::render_text(&r));
     insta::assert_json_snapshot!("clean.json", r);
-    assert!(r.ok, "{}", verify::render_text(&r));
+    assert!(r.ok, "{}", verify::render::render_text(&r));
     // LimitsExceeded is an outcome, not a problem: a clean tree passes --strict.
     assert!(r.runs.iter().any(|s| s.counts.agent_status.get("LimitsExceeded").is_some_and(|n| *n > 0)));
     let out = c.xtask(&["verify", "--strict"]).ran();
@@ -118,7 +118,7 @@ fn broken(name: &str, check: &str, path_part: &str, mutate: impl FnOnce(&Checkou
     mutate(&c);
     let r = snapshot(name, &c);
     assert!(!r.ok || check == "eval_error", "{name}: verify passed");
-    assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render_text(&r));
+    assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render::render_text(&r));
     let out = c.xtask(&["verify"]).ran();
     let want = if check == "eval_error" { 0 } else { 1 };
     assert_eq!(out.status.code(), Some(want), "{name}: {}", text(&out));
@@ -274,7 +274,7 @@ fn ten_seeds_with_a_nine_of_ten_pair() {
     let (_, _, d) = per_pair.iter().find(|(p, _, _)| p.to_string() == PAIR).unwrap();
     assert_eq!(d.fraction(), "1/10");
     assert_eq!(d.bucket(), Some(1), "9 passes of 10 must land in bucket 1, not 0");
-    insta::assert_snapshot!("ten_seeds.txt", verify::render_text(&report));
+    insta::assert_snapshot!("ten_seeds.txt", verify::render::render_text(&report));
     insta::assert_yaml_snapshot!("ten_seeds_difficulty", report.difficulty);
 }
 
@@ -303,7 +303,7 @@ fn warned(name: &str, check: &str, path_part: &str, mutate: impl FnOnce(&Checkou
     mutate(&c);
     let r = snapshot(name, &c);
     assert!(r.ok, "{name}: a warning failed verify");
-    assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render_text(&r));
+    assert!(has(&r, check, path_part), "{name}: no {check} at {path_part}:\n{}", verify::render::render_text(&r));
     c.xtask(&["verify"]).ran().expect_code(0);
     c.xtask(&["verify", "--strict"]).ran().expect_code(1);
 }
@@ -414,7 +414,7 @@ fn symlinked_pair_folder_is_followed() {
     std::fs::rename(&d, &away).unwrap();
     std::os::unix::fs::symlink(&away, &d).unwrap();
     let r = check(&c);
-    assert!(r.ok, "{}", verify::render_text(&r));
+    assert!(r.ok, "{}", verify::render::render_text(&r));
     assert_eq!(r.runs[1].counts.results, 100);
 }
 

@@ -1,18 +1,24 @@
-//! The CooperBench seeds harness, in four folders by layer:
+//! The CooperBench seeds harness, in five folders by layer (ARCHITECTURE.md
+//! at the root has the map):
 //!
-//! - `commands/`: one module per `cargo xtask` subcommand;
+//! - `commands/`: one module per `cargo xtask` subcommand, never importing
+//!   another;
+//! - `engine/`: the executor: preflight, the job, invocations, sandboxes,
+//!   the arm loop;
 //! - `study/`: the study's nouns and rules, pure (no process, file or clock);
 //! - `edges/`: everything that touches a process, a file or Docker;
 //! - `support/`: the simulator checkout and the offline world tests run in.
 //!
-//! Imports run downwards only: `commands` may use everything, `edges` and
-//! `support` use `study`, and `study` uses nothing of the harness but itself.
+//! Imports run downwards only: `commands` may use everything, `engine` uses
+//! `edges` and `study`, `edges` and `support` use `study`, and `study` uses
+//! nothing of the harness but itself. No module is in a circle.
 //! `tests/layers.rs` checks it.
 
 use std::path::PathBuf;
 
 pub mod commands;
 pub mod edges;
+pub mod engine;
 pub mod study;
 pub mod support;
 

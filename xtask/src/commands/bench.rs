@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::commands::verify;
+use crate::engine::verify;
 use crate::study::outcome::EvalErrors;
 use crate::support::fixture::{self, Shape};
 

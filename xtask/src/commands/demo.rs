@@ -11,6 +11,7 @@ use crate::commands::report::{self, ReportFlags};
 use crate::commands::seeds::{self, SeedsFlags};
 use crate::edges::experiment::CommonFlags;
 use crate::edges::layout::project_root;
+use crate::engine::arm::ArmFlags;
 use crate::support::fixture::{self, LITE};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -65,24 +66,26 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     println!("\ndemo: cargo xtask seeds --yes --cooperbench-bin {}\n", sim.display());
     let code = seeds::run(
         SeedsFlags {
-            arm: None,
-            max_sandbox_hours: None,
-            common: common.clone(),
-            cooperbench_bin: Some(sim.clone()),
-            seeds: None,
-            model: None,
-            agent: None,
-            backend: None,
-            attempts: None,
-            parallel_seeds: false,
-            serial_evals: false,
-            max_cost: None,
-            timeout: None,
-            dry_run: false,
-            pull: false,
-            stop_orphans: false,
-            yes: true,
-            no_agent_check: false,
+            arm: ArmFlags {
+                arm: None,
+                max_sandbox_hours: None,
+                common: common.clone(),
+                cooperbench_bin: Some(sim.clone()),
+                seeds: None,
+                model: None,
+                agent: None,
+                backend: None,
+                attempts: None,
+                parallel_seeds: false,
+                serial_evals: false,
+                max_cost: None,
+                timeout: None,
+                dry_run: false,
+                pull: false,
+                stop_orphans: false,
+                yes: true,
+                no_agent_check: false,
+            },
         },
         ctx,
     )?;

@@ -897,7 +897,7 @@ fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let first = text(&out);
     echo("seeds (interrupted)", &first);
     let mut failures = Vec::new();
-    if out.status.code() != Some(crate::commands::seeds::INTERRUPTED) {
+    if out.status.code() != Some(crate::engine::job::INTERRUPTED) {
         failures.push(format!("the interrupted seeds exited {:?}, expected 130", out.status.code()));
     }
     for p in processes_in(&sc.dir) {
@@ -1628,7 +1628,7 @@ fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGINT) };
     let out = handle.wait()?.clone();
     echo("seeds --seeds 3 (Ctrl-C)", &text(&out));
-    if out.status.code() != Some(crate::commands::seeds::INTERRUPTED) {
+    if out.status.code() != Some(crate::engine::job::INTERRUPTED) {
         failures.push(format!("the interrupted seeds exited {:?}, expected 130", out.status.code()));
     }
     for sb in sandboxes_in(&cli.docker, &seed_env[2]) {

@@ -1,9 +1,10 @@
 //! One module per `cargo xtask` subcommand, each readable top to bottom:
-//! its flags, its `run`, and the steps it carries out. Decisions are made by
-//! `study`; effects go through `edges`.
+//! flags, load, decide (`study`), carry out (`engine`), render. Decisions
+//! are made by `study`; effects go through `engine` and `edges`.
 //!
-//! May import: `study`, `edges`, `support` and other commands (`seeds` ends
-//! with `verify`; `demo` runs the others).
+//! May import: `engine`, `study`, `edges`, `support`; never another command
+//! (tests/layers.rs fails if one does), except that `demo`, `bench` and
+//! `e2e` orchestrate others through each one's public `run`.
 
 pub mod bench;
 pub mod clean_docker;

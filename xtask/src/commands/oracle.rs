@@ -20,13 +20,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::commands::seeds::{preflight, Stop, INTERRUPTED};
-use crate::edges::experiment::{Backend, CommonFlags};
+use crate::edges::experiment::CommonFlags;
 use crate::edges::layout;
+use crate::engine::job::{Stop, INTERRUPTED};
+use crate::engine::preflight;
 use crate::study::class::Class;
 use crate::study::oracle::{self, Gold, GoldSource};
 use crate::study::pair::PairId;
 use crate::study::run::RunLogs;
+use crate::study::setting::Backend;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct OracleFlags {
@@ -133,7 +135,7 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         let path = crate::edges::eval_summary::rewrite(&cb, &done)?;
         crate::say!("  wrote {} from every eval.json", path.display());
     }
-    job.clean_docker("after the oracle");
+    job.clean("after the oracle");
     match outcome {
         Err(Stop::Interrupted) => {
             crate::say!("\ninterrupted: resume with `cargo xtask oracle` (it evaluates only what is missing)");
@@ -171,39 +173,6 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::say!("  these pairs cannot measure a model; `cargo xtask triage {run} PAIR` tells why");
         Ok(1)
     }
-}
-
-/// The pairs of `subset` whose gold patch does not pass in the oracle of
-/// `baseline` (`--exclude-oracle-failures` of verify and report); an error
-/// when there is no oracle to ask.
-pub fn failures(
-    cb: &Path,
-    baseline: &str,
-    subset: &crate::study::subset::Subset,
-) -> anyhow::Result<Vec<(PairId, String)>> {
-    let Some((_, j)) = latest(cb, baseline, subset) else {
-        return Err(crate::usage(anyhow::anyhow!(
-            "--exclude-oracle-failures: there is no oracle ({}): run `cargo xtask oracle` first",
-            layout::run_rel(&oracle::run_name(baseline))
-        )));
-    };
-    Ok(j.failing)
-}
-
-/// The oracle run of `baseline` and what it says of `subset`; `None` when
-/// no oracle was made.
-pub fn latest(
-    cb: &Path,
-    baseline: &str,
-    subset: &crate::study::subset::Subset,
-) -> Option<(RunLogs, oracle::Judgement)> {
-    let run = oracle::run_name(baseline);
-    let logs = RunLogs::load(cb, &run);
-    if !logs.exists {
-        return None;
-    }
-    let rows = oracle::rows(subset, &logs, &crate::edges::eval_times::read(cb, &run));
-    Some((logs, oracle::judge(&rows)))
 }
 
 /// One line per task: how many of its pairs pass, the slowest eval, and

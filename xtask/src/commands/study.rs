@@ -6,7 +6,7 @@
 //!
 //! 1. the matrix: per arm, its setting, model, agent, backend and each run
 //!    with what is done (results and evals of the subset's pairs);
-//! 2. per arm with seeds to make, `seeds::run_arm` (`--dry-run`: its
+//! 2. per arm with seeds to make, `engine::arm::run_arm` (`--dry-run`: its
 //!    preflight, plan, commands and estimate; nothing starts);
 //! 3. `verify` over the solo runs (difficulty, by model) and the coop runs.
 //!
@@ -14,16 +14,18 @@
 //! started (their money is not spent on a setup that just failed); a rerun
 //! resumes, paying for no finished pair again.
 
-use crate::commands::seeds::{self, ArmEnd, SeedsFlags, INTERRUPTED};
-use crate::edges::experiment::{Experiment, Setting};
+use crate::edges::experiment::Experiment;
+use crate::engine::arm::{self, ArmFlags, ArmsEnd};
+use crate::engine::job::INTERRUPTED;
 use crate::study::outcome::Row;
 use crate::study::run::RunLogs;
+use crate::study::setting::Setting;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StudyFlags {
     /// Every flag of `seeds`; --arm NAME runs that arm alone
     #[command(flatten)]
-    pub seeds: SeedsFlags,
+    pub seeds: ArmFlags,
 }
 
 pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
@@ -33,40 +35,35 @@ pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         Some(a) => vec![study.for_arm(a).map_err(crate::usage)?.arm],
         None => study.arm_names(),
     };
-    seeds::one_arm_flags(&f, &arms, "arms")?;
+    arm::one_arm_flags(&f, &arms, "arms")?;
     matrix(&study, &arms);
 
-    let mut ran_any = false;
-    for name in &arms {
-        let view = study.for_arm(name).map_err(crate::usage)?;
-        if view.seeds.is_empty() {
-            continue;
-        }
-        crate::say!("\n== arm {name} ({}, {}, {})", view.setting.name(), view.model, view.agent);
-        let view = seeds::experiment(&f, view)?;
-        match seeds::run_arm(&f, view, ctx)? {
-            ArmEnd::DryRun => {}
-            ArmEnd::NotStarted(code) => {
-                crate::say!("\narm {name} was not started: the arms after it were not started either");
-                return Ok(code);
+    // An arm with no seeds has nothing to make: its runs are only read.
+    let to_make: Vec<String> =
+        arms.iter().filter(|a| study.for_arm(a).is_ok_and(|v| !v.seeds.is_empty())).cloned().collect();
+    let heading = |v: &Experiment| Some(format!("\n== arm {} ({}, {}, {})", v.arm, v.setting.name(), v.model, v.agent));
+    match arm::run_arms(&f, &study, &to_make, ctx, &heading)? {
+        ArmsEnd::Done { last } => {
+            if f.dry_run {
+                crate::say!("\ndry run: nothing was started");
+                return Ok(0);
             }
-            ArmEnd::Ran(INTERRUPTED) => return Ok(INTERRUPTED),
-            ArmEnd::Ran(0) => ran_any = true,
-            ArmEnd::Ran(code) => {
-                crate::say!("\narm {name} ended with {code}: the arms after it were not started; a rerun resumes");
-                verify_all(&study)?;
-                return Ok(code);
+            if last.is_none() {
+                crate::say!("\nno arm has seeds to make");
             }
+            verify_all(&study)
+        }
+        ArmsEnd::NotStarted { arm, code } => {
+            crate::say!("\narm {arm} was not started: the arms after it were not started either");
+            Ok(code)
+        }
+        ArmsEnd::Interrupted => Ok(INTERRUPTED),
+        ArmsEnd::Failed { arm, code, .. } => {
+            crate::say!("\narm {arm} ended with {code}: the arms after it were not started; a rerun resumes");
+            verify_all(&study)?;
+            Ok(code)
         }
     }
-    if f.dry_run {
-        crate::say!("\ndry run: nothing was started");
-        return Ok(0);
-    }
-    if !ran_any {
-        crate::say!("\nno arm has seeds to make");
-    }
-    verify_all(&study)
 }
 
 /// Every run of the study with what is done, arm by arm: what the plan
@@ -111,5 +108,5 @@ fn matrix(study: &Experiment, arms: &[String]) {
 fn verify_all(study: &Experiment) -> anyhow::Result<i32> {
     let mut runs = study.solo_runs();
     runs.extend(study.coop_runs.clone());
-    seeds::final_verify(study, &runs)
+    crate::engine::verify::final_verify(study, &runs)
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::edges::experiment::CommonFlags;
 use crate::edges::layout;
-use crate::study::class::{self, Action, Class, Trial};
+use crate::study::class::{self, Class, Trial};
 use crate::study::pair::PairId;
 use crate::study::run::RunLogs;
 
@@ -84,7 +84,7 @@ pub fn render_run(logs: &RunLogs, pairs: &[PairId]) -> String {
             Trial::Failure => "failure",
             Trial::None => "no",
         };
-        let _ = writeln!(o, "{:<20} {:>6}  {:<10} {}", c.name(), n, trial, action(p.action));
+        let _ = writeln!(o, "{:<20} {:>6}  {:<10} {}", c.name(), n, trial, p.action.describe());
     }
     let rest: Vec<&(&PairId, Class, Option<class::Evidence>)> =
         classified.iter().filter(|(_, c, _)| *c != Class::Pass).collect();
@@ -96,21 +96,6 @@ pub fn render_run(logs: &RunLogs, pairs: &[PairId]) -> String {
         }
     }
     o
-}
-
-pub fn action(a: Action) -> String {
-    match a {
-        Action::Run => "runs it".into(),
-        Action::StopSeed => "stops the seed (every pair would fail the same way)".into(),
-        Action::Retry { attempts, wait_seconds: 0 } => format!("runs it again, up to {attempts} time(s)"),
-        Action::Retry { attempts, wait_seconds } => {
-            format!("runs it again, up to {attempts} time(s), {wait_seconds} s apart")
-        }
-        Action::Evaluate => "evaluates it".into(),
-        Action::ReEvaluate => "evaluates it again, once".into(),
-        Action::ReEvaluateAloneAtEnd => "evaluates it again, once, alone, after the rest".into(),
-        Action::Keep => "nothing: the outcome stands".into(),
-    }
 }
 
 /// What one pair's files say beyond its class: per agent, the last
@@ -171,7 +156,7 @@ pub fn render_pair(logs: &RunLogs, pair: &PairId, story: &Story) -> String {
             Trial::Failure => "yes, a failure",
             Trial::None => "no",
         },
-        action(policy.action)
+        policy.action.describe()
     );
     let Some(p) = p else {
         let _ = writeln!(o, "no folder for this pair in this run");

@@ -27,7 +27,7 @@ pub fn patch_file(agent: &str) -> String {
 pub fn trajectory_file(agent: &str) -> String {
     format!("{agent}_traj.json")
 }
-pub const EVAL_SUMMARY: &str = "eval_summary.json";
+pub const EVAL_SUMMARY: &str = crate::study::run::EVAL_SUMMARY_FILE;
 /// The CLI's own `eval_summary.json`, kept when the harness rewrites it.
 pub const EVAL_SUMMARY_CLI_LAST: &str = "eval_summary.json.cli-last";
 /// What made a seed run, written by `seeds` before the CLI first touches it.
@@ -41,15 +41,7 @@ pub const QUARANTINE_TAG: &str = ".corrupt-";
 /// The seeds' progress as data, one JSON line per step (see `seeds`).
 pub const EVENTS: &str = "harness-events.jsonl";
 
-/// `logs/<run>`, relative to the checkout.
-pub fn run_rel(run: &str) -> String {
-    format!("logs/{run}")
-}
-
-/// `logs/<run>/<setting>/<repo>/<task_id>/fA_fB`, relative to the checkout.
-pub fn pair_rel(run: &str, setting: &str, pair: &PairId) -> String {
-    format!("logs/{run}/{setting}/{}", pair.rel_dir())
-}
+pub use crate::study::run::{pair_rel, run_rel};
 
 /// Where a pair folder moved aside for a rerun goes: under the run's
 /// `moved-aside/`, outside every setting folder (so no reader takes it for

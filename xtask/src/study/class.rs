@@ -264,8 +264,26 @@ pub enum Action {
     Keep,
 }
 
+impl Action {
+    /// What `seeds` does with a pair of this class, in words.
+    pub fn describe(self) -> String {
+        match self {
+            Action::Run => "runs it".into(),
+            Action::StopSeed => "stops the seed (every pair would fail the same way)".into(),
+            Action::Retry { attempts, wait_seconds: 0 } => format!("runs it again, up to {attempts} time(s)"),
+            Action::Retry { attempts, wait_seconds } => {
+                format!("runs it again, up to {attempts} time(s), {wait_seconds} s apart")
+            }
+            Action::Evaluate => "evaluates it".into(),
+            Action::ReEvaluate => "evaluates it again, once".into(),
+            Action::ReEvaluateAloneAtEnd => "evaluates it again, once, alone, after the rest".into(),
+            Action::Keep => "nothing: the outcome stands".into(),
+        }
+    }
+}
+
 /// The study's policy table, first row to last in the order of
-/// [`classify`]'s rules.
+/// `classify::classify`'s rules.
 pub const POLICY: [ClassPolicy; 16] = [
     ClassPolicy { class: Class::Missing, trial: Trial::None, action: Action::Run },
     ClassPolicy { class: Class::AgentConfigError, trial: Trial::None, action: Action::StopSeed },

@@ -12,6 +12,18 @@ use crate::study::result::{EvalResult, EvalSummary, RunResult};
 /// places them).
 pub const RESULT_FILE: &str = "result.json";
 pub const EVAL_FILE: &str = "eval.json";
+/// The run's eval summary, as the CLI names it.
+pub const EVAL_SUMMARY_FILE: &str = "eval_summary.json";
+
+/// `logs/<run>`, relative to the checkout.
+pub fn run_rel(run: &str) -> String {
+    format!("logs/{run}")
+}
+
+/// `logs/<run>/<setting>/<repo>/<task_id>/fA_fB`, relative to the checkout.
+pub fn pair_rel(run: &str, setting: &str, pair: &PairId) -> String {
+    format!("logs/{run}/{setting}/{}", pair.rel_dir())
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct PairLogs {

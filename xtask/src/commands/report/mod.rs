@@ -32,9 +32,10 @@ use crate::study::run::RunLogs;
 use crate::study::table::{RunOutcomes, Table};
 use crate::study::verdict::{self, EvalErrorComparison, RunRate, SeedAgreement, Verdict};
 
-use crate::commands::verify::{self, Report as VerifyReport};
+use crate::engine::verify::check_names;
 use crate::study::problem::Severity;
 use crate::study::subset::Subset;
+use crate::study::verify::{self, Report as VerifyReport};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportFlags {
@@ -444,12 +445,12 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let solo_names = flags.runs.clone().unwrap_or_else(|| exp.solo_runs());
     let coop_names = flags.coop_runs.clone().unwrap_or_else(|| exp.coop_runs.clone());
     let all_names: Vec<String> = solo_names.iter().chain(&coop_names).cloned().collect();
-    crate::commands::verify::check_names(cb, &all_names)?;
+    check_names(cb, &all_names)?;
     let mut solo: Vec<RunLogs> = solo_names.iter().map(|r| RunLogs::load(cb, r)).collect();
     let mut coop: Vec<RunLogs> = coop_names.iter().map(|r| RunLogs::load(cb, r)).collect();
     let mut excluded = None;
     if flags.exclude_oracle_failures {
-        let failing = crate::commands::oracle::failures(cb, &exp.oracle_base(), &subset)?;
+        let failing = crate::engine::oracle::failures(cb, &exp.oracle_base(), &subset)?;
         crate::study::oracle::exclude(&mut subset.clone(), &mut coop, &failing);
         excluded = crate::study::oracle::exclude(&mut subset, &mut solo, &failing).map(|p| p.detail);
     }

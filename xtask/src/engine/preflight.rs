@@ -1,4 +1,4 @@
-//! The checks `seeds` makes before it spends anything: the checkout, the
+//! The checks `seeds` (and `study`, and `oracle`) make before they spend anything: the checkout, the
 //! CLI, the subset, Docker, the keys, the agent, secret-looking settings,
 //! seed runs made by another configuration, and the estimate `--max-cost`
 //! needs. Each check is a line of the plan; any failure starts nothing.
@@ -8,43 +8,19 @@ use std::time::Duration;
 
 use crate::edges::cli;
 use crate::edges::docker;
-use crate::edges::experiment::{Backend, Experiment};
+use crate::edges::experiment::Experiment;
 use crate::edges::manifest::{self, Manifest};
 use crate::edges::secrets::Secrets;
+use crate::engine::job::Job;
+use crate::engine::sandboxes::Sandboxes;
 use crate::study::plan::{Estimate, SpendPolicy};
 use crate::study::run::RunLogs;
+use crate::study::setting::{Backend, Setting};
 use crate::study::subset::Subset;
 
 /// The agents the CLI registers (CONTRACT.md); anything else makes it write
 /// an `Error` result per pair and exit 0.
 pub const REGISTERED_AGENTS: [&str; 5] = ["mini_swe_agent_v2", "swe_agent", "openhands_sdk", "claude_code", "codex"];
-
-/// Everything a seed needs, fixed after preflight.
-pub struct Job {
-    pub exp: Experiment,
-    pub cb: PathBuf,
-    pub program: PathBuf,
-    pub subset: Subset,
-    pub secrets: Secrets,
-    /// The `--agent-config` file and its text, when `[model_kwargs]` has settings.
-    pub agent_config: Option<(PathBuf, String)>,
-    pub policy: SpendPolicy,
-    pub timeout: Option<Duration>,
-    /// Written beside each seed run before the CLI first touches it.
-    pub manifest: Manifest,
-    /// The containers that are ours (docker backend only).
-    pub docker: Option<docker::Ownership>,
-    /// The Modal client of the CLI's Python (modal backend only): each seed
-    /// run's sandboxes live in an environment of its own.
-    pub modal: Option<crate::edges::modal::Modal>,
-    /// `--max-sandbox-hours` (modal backend).
-    pub max_sandbox_hours: Option<f64>,
-    /// The Modal environments made (or found) so far, each asked once.
-    pub modal_ready: std::sync::Mutex<std::collections::BTreeSet<String>>,
-    /// `.harness/events.jsonl`, opened once the run is to start (a dry run
-    /// writes nothing).
-    pub events: Option<crate::edges::events::Events>,
-}
 
 /// What preflight takes from the flags of `seeds` (the rest is in the
 /// experiment, flags already applied).
@@ -287,7 +263,7 @@ fn oracle_gate(cb: &Path, exp: &Experiment, subset: &Subset) -> Vec<Check> {
     let run = oracle::run_name(&exp.oracle_base());
     let need = exp.require_oracle;
     let say = |line: String| Check { ok: !need, warn: !need, line };
-    let Some((logs, j)) = crate::commands::oracle::latest(cb, &exp.oracle_base(), subset) else {
+    let Some((logs, j)) = crate::engine::oracle::latest(cb, &exp.oracle_base(), subset) else {
         return vec![if need {
             say(format!(
                 "require_oracle: no oracle yet (logs/{run}): run `cargo xtask oracle` first (no model, no spend)"
@@ -351,19 +327,13 @@ fn dataset_change_after(
     None
 }
 
-/// Docker clean-up reaches only the containers that carry this checkout's
-/// label (the proxy puts it on every container the CLI creates).
-fn ownership(flags: &Inputs, exp: &Experiment, cb: &Path) -> Option<docker::Ownership> {
-    (exp.backend == Backend::Docker).then(|| docker::Ownership::new(flags.docker, cb))
-}
-
 /// The job of `oracle`: the grader's checks only (no model, no key, no
 /// agent); nothing it runs is paid for.
 pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Job>) {
     let (checks, program, subset) = grader_checks(flags, &exp);
     let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
     let cb = exp.cooperbench_dir.clone();
-    let docker = ownership(flags, &exp, &cb);
+    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.name);
     let manifest = Manifest {
         cooperbench_version: manifest::cooperbench_version(&program),
         model: crate::study::oracle::MODEL.into(),
@@ -376,7 +346,6 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
     };
     // The oracle's progress is its own: no seed's spend is watched.
     exp.seeds = Vec::new();
-    let modal = modal_of(&exp.backend, &program);
     let job = Job {
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: 1, max_cost: None, estimate: None },
@@ -387,18 +356,11 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
         program,
         subset,
         manifest,
-        modal,
-        modal_ready: Default::default(),
+        sandboxes,
         max_sandbox_hours: None,
-        docker,
         events: None,
     };
     (checks, Some(job))
-}
-
-/// The Modal client the job uses: the CLI's Python's, on the modal backend.
-fn modal_of(backend: &Backend, program: &Path) -> Option<crate::edges::modal::Modal> {
-    (*backend == Backend::Modal).then(|| crate::edges::modal::Modal::of_program(program)).flatten()
 }
 
 /// The checks, in the order shown, and the job when every one passed
@@ -574,7 +536,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         use crate::study::provenance::{pooling, Provenance};
         let runs = [Provenance::of(&baseline), Provenance::from_manifest(&exp.seed_run(exp.seeds[0]), &now)];
         for p in pooling(&runs, &exp.allow_mixed) {
-            let line = if exp.setting == crate::edges::experiment::Setting::Coop {
+            let line = if exp.setting == Setting::Coop {
                 // Coop runs define no difficulty; still, they would not be
                 // repeats of one experiment either.
                 p.detail.replace("difficulty pools runs of different", "this coop arm would hold runs of different")
@@ -612,11 +574,9 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         }
     }
 
-    let docker = ownership(flags, &exp, &cb);
-    let modal = modal_of(&exp.backend, &program);
+    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.name);
     let job = Job {
-        modal,
-        modal_ready: Default::default(),
+        sandboxes,
         max_sandbox_hours: None,
         timeout: exp.timeout_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         policy: SpendPolicy { attempts: exp.attempts, max_cost: flags.max_cost, estimate },
@@ -627,7 +587,6 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         subset,
         secrets,
         manifest: now,
-        docker,
         events: None,
     };
     (checks, Some(job))

@@ -1,0 +1,175 @@
+//! One CLI invocation of a job, watched: its command line, its sandboxes
+//! prepared, its progress, the live spend against `--max-cost` and
+//! `--max-sandbox-hours`, and how it ended. The CLI's exit status says
+//! nothing of the work (exit 0 when every pair failed): the files do.
+
+use crate::edges::cli::{Ended, Invocation};
+use crate::edges::command;
+use crate::edges::events::Event;
+use crate::edges::logs::ResultsWatch;
+use crate::engine::job::{fail, seed_label, Job, Stop};
+use crate::study::pair::PairId;
+use crate::study::plan;
+
+/// Which CLI invocation a step makes: its command line, its label in the
+/// output, the labels of its containers and the events, and whether it shows progress.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind<'a> {
+    Canary(&'a PairId),
+    /// One pair again, alone, its old folder moved aside.
+    Rerun(&'a PairId),
+    /// One Error pair retried alone.
+    Retry(&'a PairId),
+    Run {
+        attempt: u32,
+        /// `-c`: the configured concurrency, or less after refusals.
+        concurrency: u32,
+    },
+    Eval,
+    EvalRetry {
+        missing: usize,
+    },
+    ForceEval(&'a PairId),
+}
+
+impl Kind<'_> {
+    pub fn label(self) -> String {
+        match self {
+            Kind::Canary(_) => "canary".into(),
+            Kind::Rerun(pair) => format!("rerun {pair} (its container was gone)"),
+            Kind::Retry(pair) => format!("retry {pair} alone"),
+            Kind::Run { attempt: 1, .. } => "run".into(),
+            Kind::Run { attempt, .. } => format!("run (attempt {attempt})"),
+            Kind::Eval => "eval".into(),
+            // No eval.json at all: the container never started.
+            Kind::EvalRetry { missing } => format!("eval retry ({missing} pairs without eval.json)"),
+            Kind::ForceEval(pair) => format!("eval --force {pair}"),
+        }
+    }
+
+    /// An invocation whose agents work (not an eval).
+    pub fn runs_agents(self) -> bool {
+        matches!(self, Kind::Canary(_) | Kind::Rerun(_) | Kind::Retry(_) | Kind::Run { .. })
+    }
+
+    /// A whole `run`: its progress is worth a line as results appear (a
+    /// canary has one pair, an eval writes no result.json).
+    fn shows_progress(self) -> bool {
+        matches!(self, Kind::Run { .. })
+    }
+}
+
+impl Job {
+    pub(crate) fn run_args(&self, run: &str, pair: Option<&crate::study::pair::PairId>) -> Vec<String> {
+        command::run(&self.exp, run, pair, self.agent_config.as_ref().map(|(p, _)| p.as_path()))
+    }
+
+    /// One CLI invocation, watched: progress, the live spend against
+    /// `--max-cost`, and the containers that appear while it runs.
+    pub(crate) fn invoke(&self, run: &str, kind: Kind) -> Result<(), Stop> {
+        let what = kind.label();
+        let args = match kind {
+            Kind::Canary(pair) | Kind::Rerun(pair) | Kind::Retry(pair) => self.run_args(run, Some(pair)),
+            Kind::Run { concurrency, .. } => {
+                let mut exp = self.exp.clone();
+                exp.run_concurrency = concurrency;
+                command::run(&exp, run, None, self.agent_config.as_ref().map(|(p, _)| p.as_path()))
+            }
+            Kind::Eval | Kind::EvalRetry { .. } => command::eval(&self.exp, run, None),
+            Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
+        };
+        let prefix = format!("[{}] ", seed_label(&self.exp, run));
+        let mut inv = Invocation {
+            program: &self.program,
+            args,
+            dir: &self.cb,
+            prefix: prefix.clone(),
+            secrets: &self.secrets,
+            timeout: self.timeout,
+            run,
+            env: Vec::new(),
+        };
+        crate::say!("{prefix}{what}: {}", inv.line());
+        // Docker: every container the CLI makes goes through our proxy and
+        // carries our labels (ownership is read back from the engine, not
+        // guessed). Modal: the seed run's own environment (its sandboxes are
+        // told from every other run's by that alone).
+        let prepared = self.sandboxes.prepare(run, &what, &seed_label(&self.exp, run)).map_err(Stop::Failed)?;
+        inv.env = prepared.env;
+        let _proxy = prepared.proxy;
+        // Every second: only the result.json files that changed are read.
+        let runs = self.exp.seed_runs();
+        let this = runs.iter().position(|r| r == run);
+        let mut results = ResultsWatch::new(&self.cb, &runs);
+        // The agent time this run's results record, before: on Modal, the
+        // invocation's agent sandbox time is what it adds.
+        let recorded = |spend: &[crate::edges::logs::Spend]| this.and_then(|i| spend.get(i)).map_or(0.0, |s| s.seconds);
+        let seconds_before = recorded(&results.look());
+        let expected = self.subset.pairs.len();
+        let (mut last, mut over) = (None, false);
+        let started = std::time::Instant::now();
+        let ended = inv
+            .run(|| {
+                let spend = results.look();
+                if let (true, Some(i)) = (kind.shows_progress(), this) {
+                    let now = (spend[i].results, spend[i].cost);
+                    if last != Some(now) {
+                        crate::say!("{prefix}progress: {}/{expected} results, ${:.2} spent", now.0, now.1);
+                        last = Some(now);
+                    }
+                }
+                if !over {
+                    if let Some(why) = plan::live_over_budget(&self.policy, spend.iter().map(|s| s.cost).sum()) {
+                        crate::say!("{prefix}{why}");
+                        over = true;
+                    }
+                }
+                if !over && self.max_sandbox_hours.is_some() {
+                    let used = spend.iter().map(|s| s.seconds).sum::<f64>() * f64::from(self.exp.setting.agents());
+                    if let Some(why) = plan::sandbox_over(
+                        self.max_sandbox_hours,
+                        used,
+                        0.0,
+                        "recorded; stopping the CLI's process group now",
+                    ) {
+                        crate::say!("{prefix}{why}");
+                        over = true;
+                    }
+                }
+                over
+            })
+            .map_err(fail)?;
+        // The CLI terminates its sandboxes as pairs end; what it left (a
+        // killed child, an exception) is ended now.
+        self.sandboxes.clean_run(run, &format!("after {what}"), &seed_label(&self.exp, run), &|e| self.event(e));
+        if self.sandboxes.is_modal() && kind.runs_agents() {
+            let seconds = (recorded(&results.look()) - seconds_before).max(0.0) * f64::from(self.exp.setting.agents());
+            crate::say!("{prefix}{what}: about {seconds:.0} s of agent sandbox time (the episodes its results record)");
+            self.event(Event::SandboxTime { run: run.to_string(), what: what.clone(), agent_seconds: seconds });
+        }
+        // Its span, for time accounting (`cargo xtask e2e` sums their union).
+        let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let took = started.elapsed().as_secs_f64();
+        crate::say!("{prefix}{what}: ended after {took:.1}s, at {:.1}", end.as_secs_f64());
+        self.event(Event::Invocation {
+            run: run.to_string(),
+            what: what.clone(),
+            started: end.as_secs_f64() - took,
+            ended: end.as_secs_f64(),
+        });
+        match ended {
+            Ended::Interrupted => Err(Stop::Interrupted),
+            Ended::TimedOut => {
+                crate::say!("{prefix}{what} ran past --timeout and was stopped");
+                Err(Stop::Failed("a CLI invocation ran past --timeout".into()))
+            }
+            Ended::Stopped => Err(Stop::Failed(
+                "the spend passed --max-cost (or --max-sandbox-hours) during a CLI invocation, which was stopped"
+                    .into(),
+            )),
+            // The CLI's exit code says nothing about the work (exit 0 when
+            // every pair failed); the files are read instead.
+            Ended::Exited(_) => Ok(()),
+        }
+    }
+}

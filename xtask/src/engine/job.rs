@@ -1,0 +1,441 @@
+//! The executor: one arm's seeds carried out step by step. Every decision
+//! is a pure function of the state on disk (`study::plan`); this file only
+//! does the step decided: a CLI invocation (`invoke.rs`), a quarantine, a
+//! wait, a summary rewritten, an event recorded. Ctrl-C, SIGTERM, SIGHUP, a
+//! closed output or `--timeout` stop the CLI's whole process group; what
+//! ran in our sandboxes is cleaned up (`sandboxes.rs`) at every stop.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::edges::attempts::Attempt;
+use crate::edges::cli;
+use crate::edges::command;
+use crate::edges::events::{Event, Events};
+use crate::edges::experiment::Experiment;
+use crate::edges::manifest::Manifest;
+use crate::edges::quarantine;
+use crate::edges::secrets::Secrets;
+use crate::engine::invoke::Kind;
+use crate::engine::sandboxes::Sandboxes;
+use crate::study::class::Class;
+use crate::study::pair::PairId;
+use crate::study::plan::{self, human_duration, EvalHistory, EvalStep, RunHistory, RunState, RunStep, SpendPolicy};
+use crate::study::run::RunLogs;
+use crate::study::setting::Backend;
+use crate::study::subset::Subset;
+
+/// Exit status after Ctrl-C or SIGTERM, as shells use.
+pub const INTERRUPTED: i32 = 130;
+
+/// Everything a seed needs, fixed after preflight.
+pub struct Job {
+    pub exp: Experiment,
+    pub cb: PathBuf,
+    pub program: PathBuf,
+    pub subset: Subset,
+    pub secrets: Secrets,
+    /// The `--agent-config` file and its text, when `[model_kwargs]` has settings.
+    pub agent_config: Option<(PathBuf, String)>,
+    pub policy: SpendPolicy,
+    pub timeout: Option<Duration>,
+    /// Written beside each seed run before the CLI first touches it.
+    pub manifest: Manifest,
+    /// Where the CLI's sandboxes run, and which of them are ours.
+    pub sandboxes: Sandboxes,
+    /// `--max-sandbox-hours` (modal backend).
+    pub max_sandbox_hours: Option<f64>,
+    /// `.harness/events.jsonl`, opened once the run is to start (a dry run
+    /// writes nothing).
+    pub events: Option<Events>,
+}
+
+/// Why a seed stopped.
+pub enum Stop {
+    Interrupted,
+    Failed(String),
+}
+
+/// `f` on every item in a thread of its own; results in item order.
+fn at_once<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<(), Stop> + Sync) -> Vec<Result<(), Stop>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.iter().map(|item| s.spawn(|| f(item))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(Err(Stop::Failed("a worker thread panicked".into())))).collect()
+    })
+}
+
+pub(crate) fn fail(e: anyhow::Error) -> Stop {
+    Stop::Failed(format!("{e:#}"))
+}
+
+pub(crate) fn seed_label(exp: &Experiment, run: &str) -> String {
+    exp.seeds.iter().find(|s| exp.seed_run(**s) == run).map(|s| format!("seed{s}")).unwrap_or_else(|| run.to_string())
+}
+
+impl Job {
+    fn state(&self, run: &str) -> RunState {
+        RunState::of(&self.subset, &RunLogs::load(&self.cb, run))
+    }
+
+    fn states(&self) -> Vec<RunState> {
+        self.exp.seed_runs().iter().map(|r| self.state(r)).collect()
+    }
+
+    /// Prints the plan and the commands; returns the pairs to pay for.
+    pub(crate) fn show_plan(&self) -> usize {
+        let states = self.states();
+        crate::say!("\nplan ({} seed(s), {} pairs each)", states.len(), self.subset.pairs.len());
+        let mut to_run = 0;
+        for (seed, st) in self.exp.seeds.iter().zip(&states) {
+            crate::say!(
+                "  seed {seed} ({}): {}; new {}, redo {}, done {}",
+                st.run,
+                st.headline(),
+                st.new.len() + st.corrupt.len(),
+                st.redo.len(),
+                st.done
+            );
+            for f in st.corrupt.iter() {
+                crate::say!("    to quarantine: {}: {}", f.path, f.why);
+            }
+            for f in st.for_the_user() {
+                crate::say!("    look at: {}: {}", f.path, f.why);
+            }
+            // The planner's rule (study::plan): a plain run would pay again
+            // for an Error kept as the model's, so these pairs go one by one.
+            if let (Some((pair, class)), true) = (st.kept.first(), st.to_run() > 0) {
+                crate::say!(
+                    "    one by one: {} kept Error(s) (e.g. {pair}: {}) would be paid again by a plain run, so its {} pair(s) run alone, one after another (no -c {})",
+                    st.kept.len(),
+                    class.name(),
+                    st.to_run(),
+                    self.exp.run_concurrency
+                );
+            }
+            to_run += st.to_run();
+        }
+        match self.policy.estimate {
+            Some(e) => crate::say!(
+                "  estimate: {to_run} pairs at ${:.3} and {} each (from {} pairs of {}): about ${:.2} and {} of agent time at -c {}",
+                e.cost_per_pair,
+                human_duration(e.seconds_per_pair),
+                e.from_pairs,
+                self.exp.baseline_run.as_deref().unwrap_or("?"),
+                e.cost(to_run),
+                human_duration(e.seconds(to_run, self.exp.run_concurrency)),
+                self.exp.run_concurrency
+            ),
+            None => match &self.exp.baseline_run {
+                Some(b) => crate::say!("  estimate: unknown (the baseline run `{b}` has no results)"),
+                None => crate::say!("  estimate: unknown (arm `{}` names no run made before)", self.exp.arm),
+            },
+        }
+        crate::say!("\ncommands");
+        for (seed, st) in self.exp.seeds.iter().zip(&states) {
+            if let Some(pair) = st.first_to_run() {
+                crate::say!(
+                    "  seed {seed} canary: {}",
+                    cli::shell_line(&self.program, &self.run_args(&st.run, Some(pair)))
+                );
+            }
+            crate::say!("  seed {seed} run:    {}", cli::shell_line(&self.program, &self.run_args(&st.run, None)));
+            crate::say!(
+                "  seed {seed} eval:   {}",
+                cli::shell_line(&self.program, &command::eval(&self.exp, &st.run, None))
+            );
+        }
+        crate::say!("  (run in {}; retries repeat the run; forced re-evals add -r -t -f --force)", self.cb.display());
+        to_run
+    }
+
+    /// The seeds (one after another, or at once), then their evals.
+    pub(crate) fn execute(&self, parallel: bool, serial_evals: bool) -> i32 {
+        let outcomes = if parallel {
+            at_once(&self.exp.seeds, |seed| self.run_seed(*seed))
+        } else {
+            let mut v = Vec::new();
+            for seed in &self.exp.seeds {
+                v.push(self.run_seed(*seed));
+                if v.last().is_some_and(|r| r.is_err()) {
+                    break;
+                }
+            }
+            v
+        };
+        if let Some(code) = self.stop_if_needed(&outcomes) {
+            return code;
+        }
+        self.clean("after the runs");
+        let runs = self.exp.seed_runs();
+        let outcomes = if serial_evals {
+            runs.iter().map(|r| self.eval_seed(r)).collect()
+        } else {
+            at_once(&runs, |r| self.eval_seed(r))
+        };
+        self.clean("after the evals");
+        self.stop_if_needed(&outcomes).unwrap_or(0)
+    }
+
+    /// Appends to `.harness/events.jsonl` (when the run has begun).
+    /// Records that `pairs` are about to be paid for (their class before);
+    /// a failure to write is said, and the run goes on.
+    fn attempts(&self, run: &str, pairs: &[PairId], invocation: &str) {
+        let logs = RunLogs::load(&self.cb, run);
+        let at = crate::edges::clock::now().to_iso();
+        let lines: Vec<Attempt> = pairs
+            .iter()
+            .map(|p| Attempt {
+                at: at.clone(),
+                pair: p.to_string(),
+                class_before: logs.pairs.get(p).map_or(Class::Missing, |l| l.class).name().to_string(),
+                invocation: invocation.to_string(),
+            })
+            .collect();
+        if let Err(e) = crate::edges::attempts::record(&self.cb, run, &lines) {
+            crate::say!("[{}] could not record the attempts: {e}", seed_label(&self.exp, run));
+        }
+    }
+
+    pub(crate) fn event(&self, e: Event) {
+        if let Some(events) = &self.events {
+            events.record(e);
+        }
+    }
+
+    /// A seed's stop, recorded with its reason (scrubbed).
+    fn stopped(&self, run: &str, r: Result<(), Stop>) -> Result<(), Stop> {
+        if let Err(Stop::Failed(why)) = &r {
+            self.event(Event::Stop { run: run.to_string(), reason: self.secrets.redact(why) });
+        }
+        r
+    }
+
+    fn run_seed(&self, seed: u32) -> Result<(), Stop> {
+        let run = self.exp.seed_run(seed);
+        self.stopped(&run, self.run_seed_steps(seed))
+    }
+
+    fn eval_seed(&self, run: &str) -> Result<(), Stop> {
+        self.stopped(run, self.eval_seed_steps(run))
+    }
+
+    fn run_seed_steps(&self, seed: u32) -> Result<(), Stop> {
+        let run = self.exp.seed_run(seed);
+        let label = seed_label(&self.exp, &run);
+        if Manifest::load(&self.cb, &run).is_none() {
+            let mut manifest = self.manifest.clone();
+            manifest.modal_environment = self.sandboxes.environment(&run);
+            manifest.write(&self.cb, &run).map_err(fail)?;
+        }
+        crate::say!("[{label}] {}", self.state(&run).headline());
+        let mut h = RunHistory::default();
+        loop {
+            let st = self.state(&run);
+            let step = plan::next_run_step(seed, &st, &h, &self.policy, self.spent());
+            match &step {
+                RunStep::Quarantine(paths) => self.quarantine(&run, paths)?,
+                RunStep::Canary(pair) => {
+                    self.attempts(&run, std::slice::from_ref(pair), "canary");
+                    self.invoke(&run, Kind::Canary(pair))?;
+                    let r = RunLogs::load(&self.cb, &run).pairs.get(pair).and_then(|p| p.result.clone());
+                    if let Some(r) = &r {
+                        crate::say!("[{label}] canary {pair}: {} (${:.2})", r.status.name(), r.cost());
+                    }
+                    self.event(Event::Canary {
+                        run: run.clone(),
+                        pair: pair.to_string(),
+                        status: r.as_ref().map(|r| r.status.name().to_string()),
+                        error: r.as_ref().and_then(|r| r.error.as_deref()).map(|e| self.secrets.redact(e)),
+                        cost: r.as_ref().map(|r| r.cost()),
+                    });
+                }
+                RunStep::Run { attempt, pairs } => {
+                    let paying: Vec<PairId> =
+                        st.new.iter().chain(&st.redo).chain(st.corrupt.iter().map(|f| &f.pair)).cloned().collect();
+                    self.attempts(&run, &paying, &format!("run {attempt}"));
+                    self.event(Event::Run { run: run.clone(), attempt: *attempt, pairs: *pairs });
+                    let (concurrency, why) = plan::run_concurrency(
+                        self.exp.run_concurrency,
+                        self.exp.backend == Backend::Modal,
+                        *attempt,
+                        &st,
+                    );
+                    if let Some(why) = why {
+                        crate::say!("[{label}] {why}");
+                    }
+                    let kind = Kind::Run { attempt: *attempt, concurrency };
+                    crate::say!("[{label}] {}: {pairs} pairs", kind.label());
+                    self.invoke(&run, kind)?;
+                    crate::say!("[{label}] after {}: {}", kind.label(), self.state(&run).headline());
+                }
+                RunStep::RetryAlone { attempt, pair } => {
+                    self.attempts(&run, std::slice::from_ref(pair), &format!("run {attempt}, alone"));
+                    let kind = Kind::Retry(pair);
+                    crate::say!(
+                        "[{label}] {} (attempt {attempt}): a plain run would redo a kept Error too",
+                        kind.label()
+                    );
+                    self.invoke(&run, kind)?;
+                }
+                RunStep::Wait { attempt, seconds, why } => {
+                    crate::say!("[{label}] waiting {seconds} s before attempt {attempt}: {why}");
+                    // In one-second slices, so that Ctrl-C stops the wait.
+                    for _ in 0..*seconds {
+                        if cli::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
+                            return Err(Stop::Interrupted);
+                        }
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                    }
+                }
+                RunStep::Rerun(pair) => {
+                    self.attempts(&run, std::slice::from_ref(pair), "rerun");
+                    let setting = RunLogs::load(&self.cb, &run).setting;
+                    let moved = quarantine::pair_aside(&self.cb, &run, &setting, pair)
+                        .map_err(|e| Stop::Failed(format!("cannot move {pair} aside for its rerun: {e:#}")))?;
+                    crate::say!("[{label}] moved {pair} aside to {moved}: it ended on a container that was gone");
+                    self.event(Event::Quarantine { run: run.clone(), paths: vec![moved] });
+                    self.invoke(&run, Kind::Rerun(pair))?;
+                    crate::say!("[{label}] after {}: {}", Kind::Rerun(pair).label(), self.state(&run).headline());
+                }
+                RunStep::Done { failing } => {
+                    self.event(Event::Done {
+                        run: run.clone(),
+                        phase: "run".into(),
+                        failing: failing.iter().map(|(p, _)| p.to_string()).collect(),
+                    });
+                    if !failing.is_empty() {
+                        crate::say!("[{label}] still failing after {} attempt(s):", self.exp.attempts);
+                        for (p, why) in failing {
+                            crate::say!("[{label}]   {p}: {}", self.secrets.redact(why));
+                        }
+                    }
+                    return Ok(());
+                }
+                RunStep::Stop(why) => return Err(Stop::Failed(why.clone())),
+            }
+            h.record(&step);
+        }
+    }
+
+    fn eval_seed_steps(&self, run: &str) -> Result<(), Stop> {
+        let label = seed_label(&self.exp, run);
+        let mut h = EvalHistory::default();
+        loop {
+            let step = plan::next_eval_step(&self.state(run), &h);
+            match &step {
+                EvalStep::Quarantine(paths) => self.quarantine(run, paths)?,
+                EvalStep::Eval => {
+                    self.event(Event::Eval { run: run.to_string() });
+                    self.invoke(run, Kind::Eval)?
+                }
+                EvalStep::EvalRetry { missing } => {
+                    self.event(Event::EvalRetry { run: run.to_string(), missing: *missing });
+                    self.invoke(run, Kind::EvalRetry { missing: *missing })?
+                }
+                EvalStep::ForceEval(pair) => {
+                    self.event(Event::ForceEval { run: run.to_string(), pair: pair.to_string() });
+                    self.invoke(run, Kind::ForceEval(pair))?
+                }
+                EvalStep::RewriteSummary => {
+                    let path = crate::edges::eval_summary::rewrite(&self.cb, &RunLogs::load(&self.cb, run))
+                        .map_err(|e| Stop::Failed(format!("cannot write eval_summary.json for {run}: {e:#}")))?;
+                    crate::say!("[{label}] wrote {} from every eval.json", path.display());
+                    self.event(Event::SummaryRewritten { run: run.to_string() });
+                }
+                EvalStep::Done => {
+                    self.event(Event::Done { run: run.to_string(), phase: "eval".into(), failing: Vec::new() });
+                    return Ok(());
+                }
+                EvalStep::Stop(why) => return Err(Stop::Failed(why.clone())),
+            }
+            h.record(&step);
+        }
+    }
+
+    /// Evaluates each of these pairs of `run` in an invocation of its own
+    /// (`eval -r -t -f --force`), `workers` at a time, and times each: the
+    /// only measure of one pair's eval there is (eval.json has none). Each
+    /// time is appended to `logs/<run>/harness-eval-times.jsonl`. Ctrl-C
+    /// stops the lot; a pair not begun is left for the next invocation.
+    pub(crate) fn eval_each_timed(&self, run: &str, pairs: &[PairId], workers: u32) -> Result<(), Stop> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let worker = || -> Result<(), Stop> {
+            while !stop.load(Ordering::SeqCst) {
+                let Some(pair) = pairs.get(next.fetch_add(1, Ordering::SeqCst)) else { return Ok(()) };
+                let started = std::time::Instant::now();
+                let r = self.invoke(run, Kind::ForceEval(pair));
+                if r.is_err() {
+                    stop.store(true, Ordering::SeqCst);
+                    return r;
+                }
+                let t = crate::edges::eval_times::EvalTime {
+                    at: crate::edges::clock::now().to_iso(),
+                    pair: pair.to_string(),
+                    seconds: started.elapsed().as_secs_f64(),
+                };
+                if let Err(e) = crate::edges::eval_times::record(&self.cb, run, &t) {
+                    crate::say!("[{run}] could not record the eval time of {pair}: {e}");
+                }
+            }
+            Ok(())
+        };
+        let n = (workers as usize).clamp(1, pairs.len().max(1));
+        let outcomes = at_once(&vec![(); n], |_| worker());
+        outcomes.into_iter().find(|o| o.is_err()).unwrap_or(Ok(()))
+    }
+
+    /// Money spent so far by the seed runs.
+    fn spent(&self) -> f64 {
+        self.exp.seed_runs().iter().map(|r| RunLogs::load(&self.cb, r).total_cost()).sum()
+    }
+
+    fn quarantine(&self, run: &str, paths: &[String]) -> Result<(), Stop> {
+        self.event(Event::Quarantine { run: run.to_string(), paths: paths.to_vec() });
+        let moved = quarantine::aside(&self.cb, run, paths).map_err(|e| Stop::Failed(format!("quarantine: {e:#}")))?;
+        for p in moved {
+            crate::say!("[{}] quarantined (Python cannot read it) {}", seed_label(&self.exp, run), p.display());
+        }
+        Ok(())
+    }
+
+    fn stop_if_needed(&self, outcomes: &[Result<(), Stop>]) -> Option<i32> {
+        if outcomes.iter().any(|o| matches!(o, Err(Stop::Interrupted))) {
+            crate::say!("\ninterrupted: the cooperbench process group was stopped");
+            self.clean("after the interruption");
+            crate::say!("finished so far:");
+            for st in self.states() {
+                crate::say!("  {}: {}", st.run, st.headline());
+            }
+            crate::say!("resume with: cargo xtask seeds --yes (it does only the missing work)");
+            self.event(Event::Interrupted);
+            return Some(INTERRUPTED);
+        }
+        let failures: Vec<&String> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Err(Stop::Failed(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        if failures.is_empty() {
+            return None;
+        }
+        crate::say!();
+        for f in failures {
+            crate::say!("stopped: {}", self.secrets.redact(f));
+        }
+        self.clean("after the stop");
+        Some(1)
+    }
+
+    /// Cleans up every sandbox of ours (Docker: the containers that carry
+    /// this checkout's label; Modal: each seed run's environment); called
+    /// only when none of ours runs.
+    pub(crate) fn clean(&self, when: &str) {
+        let runs: Vec<(String, String)> =
+            self.exp.seed_runs().into_iter().map(|r| (r.clone(), seed_label(&self.exp, &r))).collect();
+        self.sandboxes.clean(&runs, when, &|e| self.event(e));
+    }
+}

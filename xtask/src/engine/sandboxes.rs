@@ -1,0 +1,181 @@
+//! Where the CLI's agents and graders run, as one value: Docker on this host
+//! (every container the CLI makes goes through our labelling proxy, and
+//! clean-up removes what carries our labels only), Modal (each seed run's
+//! sandboxes in an environment of its own, terminated there only), or a
+//! backend the harness cannot see into. The executor asks it three things:
+//! `prepare` before an invocation, `clean_run` after one, `clean` at a stop.
+//! A new backend is one more variant here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::edges::docker::{self, Docker};
+use crate::edges::docker_proxy::{self, Proxy};
+use crate::edges::events::Event;
+use crate::edges::modal::{self, Modal};
+use crate::study::setting::Backend;
+
+pub enum Sandboxes {
+    /// Containers on this host, owned by the labels our proxy puts on them.
+    Docker(docker::Ownership),
+    /// Sandboxes on Modal, through the CLI's own Python and modal client.
+    Modal {
+        client: Modal,
+        /// The study's name: a seed run's environment is `<study>-<run>`.
+        study: String,
+        /// The environments made (or found) so far, each asked once.
+        ready: Mutex<BTreeSet<String>>,
+    },
+    /// GCP, or Modal through a CLI that is no Python console script: the
+    /// harness sees no sandbox, so it makes and cleans none.
+    Unseen,
+}
+
+/// What an invocation needs while it runs: its environment, and the proxy
+/// that must live as long as the CLI does.
+pub struct Prepared {
+    pub env: Vec<(String, String)>,
+    pub proxy: Option<Proxy>,
+}
+
+impl Sandboxes {
+    pub fn of(backend: Backend, engine: &Docker, cb: &Path, program: &Path, study: &str) -> Sandboxes {
+        match backend {
+            Backend::Docker => Sandboxes::Docker(docker::Ownership::new(engine, cb)),
+            Backend::Modal => match Modal::of_program(program) {
+                Some(client) => Sandboxes::Modal { client, study: study.to_string(), ready: Default::default() },
+                None => Sandboxes::Unseen,
+            },
+            Backend::Gcp => Sandboxes::Unseen,
+        }
+    }
+
+    pub fn is_modal(&self) -> bool {
+        matches!(self, Sandboxes::Modal { .. })
+    }
+
+    /// The Modal environment of a seed run (`None` off Modal).
+    pub fn environment(&self, run: &str) -> Option<String> {
+        match self {
+            Sandboxes::Modal { study, .. } => Some(modal::environment(study, run)),
+            _ => None,
+        }
+    }
+
+    /// Before an invocation of `run` (`what` labels its containers): on
+    /// Docker a proxy of its own that labels what the CLI creates; on Modal
+    /// the run's environment, made when missing before the CLI first runs
+    /// there.
+    pub fn prepare(&self, run: &str, what: &str, label: &str) -> Result<Prepared, String> {
+        match self {
+            Sandboxes::Docker(d) => {
+                let labels = d.labels(run, what);
+                let proxy = start_proxy(&labels).map_err(|e| format!("{e:#}"))?;
+                let json = serde_json::to_string(&labels).unwrap_or_default();
+                let env = vec![("DOCKER_HOST".into(), proxy.docker_host()), ("XTASK_PROXY_LABELS".into(), json)];
+                Ok(Prepared { env, proxy: Some(proxy) })
+            }
+            Sandboxes::Modal { client, study, ready } => {
+                let env = modal::environment(study, run);
+                let mut ready = ready.lock().unwrap_or_else(|p| p.into_inner());
+                if !ready.contains(&env) {
+                    match client.ensure(&env) {
+                        Ok(created) => {
+                            if created {
+                                crate::say!("[{label}] modal environment {env}: created");
+                            }
+                            ready.insert(env.clone());
+                        }
+                        Err(e) => return Err(format!("modal environment {env}: {e:#}")),
+                    }
+                }
+                Ok(Prepared { env: vec![("MODAL_ENVIRONMENT".into(), env)], proxy: None })
+            }
+            Sandboxes::Unseen => Ok(Prepared { env: Vec::new(), proxy: None }),
+        }
+    }
+
+    /// After an invocation of `run`: on Modal, the sandboxes the CLI left
+    /// in the run's own environment (a killed child, an exception) are
+    /// terminated, each named and recorded. Nothing elsewhere: Docker's
+    /// clean-up waits for `clean`, when none of ours runs.
+    pub fn clean_run(&self, run: &str, when: &str, label: &str, record: &dyn Fn(Event)) {
+        let Sandboxes::Modal { client, study, .. } = self else { return };
+        let env = modal::environment(study, run);
+        match client.terminate(&env) {
+            Ok(gone) if gone.is_empty() => {}
+            Ok(gone) => {
+                crate::say!(
+                    "[{label}] modal clean-up {when}: terminated {} sandbox(es) in environment {env}",
+                    gone.len()
+                );
+                for sb in &gone {
+                    crate::say!("[{label}]   {} (app {})", sb.id, sb.app);
+                }
+                record(Event::ModalTerminated {
+                    run: run.to_string(),
+                    environment: env,
+                    when: when.to_string(),
+                    sandboxes: gone.into_iter().map(|s| s.id).collect(),
+                });
+            }
+            Err(e) => {
+                crate::say!("[{label}] modal clean-up {when} failed: {e:#}; see `cargo xtask clean-docker --modal`")
+            }
+        }
+    }
+
+    /// Everything of ours, called only when none of ours runs: on Modal
+    /// every seed run's environment, each on its own; on Docker the
+    /// containers that carry this checkout's label, never others.
+    pub fn clean(&self, runs: &[(String, String)], when: &str, record: &dyn Fn(Event)) {
+        match self {
+            Sandboxes::Modal { .. } => {
+                for (run, label) in runs {
+                    self.clean_run(run, when, label, record);
+                }
+            }
+            Sandboxes::Docker(d) => match d.clean() {
+                Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),
+                Ok(gone) => {
+                    crate::say!("docker clean-up {when}: removed {} container(s) of ours", gone.len());
+                    for c in gone {
+                        crate::say!("  {} (labelled {}={})", docker::describe(&c), docker_proxy::CHECKOUT, d.checkout);
+                    }
+                }
+                Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
+            },
+            Sandboxes::Unseen => {}
+        }
+    }
+}
+
+/// A proxy for one invocation, on a socket of its own (a short path: a
+/// Unix socket's is limited to 107 bytes).
+fn start_proxy(labels: &BTreeMap<String, String>) -> anyhow::Result<Proxy> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if n == 0 {
+        sweep_proxy_sockets();
+    }
+    let socket = std::env::temp_dir().join(format!("xtask-docker-{}-{n}.sock", std::process::id()));
+    let upstream = docker_proxy::upstream().ok_or_else(|| {
+        anyhow::anyhow!("DOCKER_HOST is not a Unix socket: the CLI's containers could not be labelled")
+    })?;
+    Proxy::start(&socket, &upstream, labels.clone())
+}
+
+/// Removes the proxy sockets of harnesses that are gone (killed: no Drop
+/// ran). Only names of our own making, `xtask-docker-<pid>-<n>.sock`.
+fn sweep_proxy_sockets() {
+    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("xtask-docker-").and_then(|r| r.split('-').next()) else { continue };
+        let ours = name.ends_with(".sock") && pid.parse::<u32>().is_ok();
+        if ours && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Verify as the commands run it: the subset and every run read from the
+//! checkout (on every core), then checked by `study::verify`; and the
+//! verify that `seeds` and `study` end with, whose exit status is theirs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::edges::events::{Event, Events};
+use crate::edges::experiment::Experiment;
+use crate::edges::layout;
+use crate::study::models::Models;
+use crate::study::outcome::EvalErrors;
+use crate::study::run::RunLogs;
+use crate::study::verify::{check, check_pooling, render::render_text, Report};
+
+/// Reads the subset and every run, then checks. A missing checkout or subset
+/// is a usage error (exit 2); everything inside the logs is a problem.
+// Each argument is one of the study's choices; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub fn load_and_check(
+    cooperbench_dir: &Path,
+    subset_name: &str,
+    runs: &[String],
+    eval_errors: EvalErrors,
+    strict: bool,
+    max_bytes: u64,
+    allow_mixed: &[String],
+    models: &Models,
+) -> anyhow::Result<Report> {
+    crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
+    check_names(cooperbench_dir, runs)?;
+    let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
+    let logs = load_runs(cooperbench_dir, runs, max_bytes);
+    let mut report = check(&subset, &logs, eval_errors, strict, models);
+    let now = crate::edges::clock::now();
+    report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
+    check_pooling(&mut report, &logs, allow_mixed, strict, models);
+    Ok(report)
+}
+
+/// Each run named once, and by a name: `a` and `./a` (or a link to `a`)
+/// are one folder, so one run.
+pub fn check_names(cooperbench_dir: &Path, runs: &[String]) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<std::path::PathBuf, &String> = BTreeMap::new();
+    for r in runs {
+        if r.trim().is_empty() {
+            return Err(crate::usage(anyhow::anyhow!("an empty run name: name each run")));
+        }
+        if let Some(first) = seen.insert(layout::run_identity(cooperbench_dir, r), r) {
+            let how = if first == r { String::new() } else { format!(" (as `{first}` and `{r}`: one folder)") };
+            return Err(crate::usage(anyhow::anyhow!("run `{r}` is named twice{how}: each run counts once")));
+        }
+    }
+    Ok(())
+}
+
+/// Reads runs on every core: reading and parsing is nearly all of verify's time.
+pub fn load_runs(cooperbench_dir: &Path, runs: &[String], max_bytes: u64) -> Vec<RunLogs> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(runs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<(usize, RunLogs)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(run) = runs.get(i) else { break };
+                        mine.push((i, RunLogs::load_limited(cooperbench_dir, run, max_bytes)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    loaded.sort_by_key(|(i, _)| *i);
+    loaded.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `verify` over every run that defines difficulty (all solo arms) and the
+/// coop runs given, with the study's models and pooling rules: the exit
+/// status of `seeds` and `study`.
+pub fn final_verify(exp: &Experiment, runs: &[String]) -> anyhow::Result<i32> {
+    crate::say!("\nverify");
+    let report = load_and_check(
+        &exp.cooperbench_dir,
+        &exp.subset,
+        runs,
+        EvalErrors::Exclude,
+        false,
+        crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
+        &exp.allow_mixed,
+        &exp.models(),
+    )?;
+    let secrets = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
+    crate::say!("{}", secrets.redact(render_text(&report).trim_end()));
+    Events::open(&exp.cooperbench_dir).record(Event::Verify {
+        ok: report.ok,
+        failures: report.failures(),
+        warnings: report.warnings(),
+    });
+    Ok(if report.ok { 0 } else { 1 })
+}
