@@ -8,7 +8,7 @@
 
 mod common;
 
-use xtask::commands::report::{self, Options};
+use xtask::study::analysis::{summary::summarise, Options};
 use xtask::study::table::Table;
 
 #[test]
@@ -19,7 +19,7 @@ fn committed_outcomes_recompute_to_their_snapshots() {
         let name = path.parent().and_then(|p| p.file_name()).unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap();
         let table = Table::from_csv(&text, &format!("results/{name}/outcomes.csv")).unwrap();
-        let summary = report::summarise(&name, "from outcomes.csv", &table, &Options::default());
+        let summary = summarise(&name, "from outcomes.csv", &table, &Options::default());
         insta::assert_snapshot!(format!("study_{name}"), common::review(&serde_json::to_value(&summary).unwrap()));
     });
     assert!(seen > 0, "no results/*/outcomes.csv found");
@@ -34,7 +34,7 @@ fn outcomes_csv_reproduces_the_committed_figure() {
     let table = Table::from_csv(&std::fs::read_to_string(dir.join("outcomes.csv")).unwrap(), "outcomes.csv").unwrap();
     let fig: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("fig4.json")).unwrap()).unwrap();
-    let again = report::summarise("demo", "lite", &table, &Options::default());
+    let again = summarise("demo", "lite", &table, &Options::default());
     for key in ["buckets", "auc", "auc_ci", "retention", "retention_ci", "paired_difference", "noise", "pass_at_k"] {
         assert_eq!(again.figure4[key], fig[key], "results/demo/fig4.json `{key}` differs from its outcomes.csv");
     }
@@ -57,8 +57,8 @@ fn one_changed_outcome_changes_the_summary() {
         bootstrap: xtask::study::fig4::Bootstrap { replicates: 50, ..Options::default().bootstrap },
         ..Options::default()
     };
-    let a = report::summarise("demo", "lite", &Table::from_csv(&text, "a").unwrap(), &opts);
-    let b = report::summarise("demo", "lite", &Table::from_csv(&changed, "b").unwrap(), &opts);
+    let a = summarise("demo", "lite", &Table::from_csv(&text, "a").unwrap(), &opts);
+    let b = summarise("demo", "lite", &Table::from_csv(&changed, "b").unwrap(), &opts);
     assert_eq!(b.runs[0].counts.passed, a.runs[0].counts.passed + 1);
     assert_ne!(a.figure4["auc"], b.figure4["auc"]);
 }

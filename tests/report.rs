@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use xtask::commands::report::{self, Options, Study};
+use xtask::commands::report::{self, Study};
+use xtask::study::analysis::Options;
 use xtask::study::fig4::DifficultyMode;
 use xtask::study::run::RunLogs;
 use xtask::support::fixture::{self, Shape, LITE};

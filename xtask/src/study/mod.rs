@@ -7,6 +7,7 @@
 //! other `study` modules; never `edges` or `commands` (tests/layers.rs fails
 //! if it does).
 
+pub mod analysis;
 pub mod class;
 pub mod classify;
 pub(crate) mod difficulty;

@@ -1,0 +1,685 @@
+//! Figure 4 and the statistics beside it, from the outcome table alone
+//! (the logs' or a committed `outcomes.csv`'s): the difficulty of each pair,
+//! the curves, AUC and retention, the paired differences, the verdict and
+//! the assumptions it rests on, per model and pooled, and the checks a
+//! reviewer would make of each interval. Pure: `report` reads and writes
+//! around it, `summary.rs` gives the study in numbers for snapshots.
+
+pub mod summary;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::study::class::Class;
+use crate::study::difficulty::Difficulty;
+use crate::study::fig4::{
+    self, round6, Bootstrap, Bucket, CiMethod, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
+    PairedBoot, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
+};
+use crate::study::models::Models;
+use crate::study::noise::{self, Noise};
+use crate::study::outcome::EvalErrors;
+use crate::study::run::RunLogs;
+use crate::study::table::{RunOutcomes, Table};
+use crate::study::verdict::{self, EvalErrorComparison, RunRate, SeedAgreement, Verdict};
+
+pub const DEFAULT_REPLICATES: usize = 10_000;
+pub const MAX_REPLICATES: usize = 1_000_000;
+pub const DEFAULT_BOOTSTRAP_SEED: u64 = 20_260_401;
+pub const DEFAULT_DIFFICULTY_SE_TARGET: f64 = 0.1;
+pub const DEFAULT_MEAN_SE_TARGET: f64 = 0.01;
+
+/// How the numbers are made, beyond which runs: one value per choice.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub eval_errors: EvalErrors,
+    pub difficulty: DifficultyMode,
+    pub bootstrap: Bootstrap,
+    pub difficulty_se_target: f64,
+    pub mean_se_target: f64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            eval_errors: EvalErrors::Exclude,
+            difficulty: DifficultyMode::HeldOut,
+            bootstrap: Bootstrap {
+                replicates: DEFAULT_REPLICATES,
+                seed: DEFAULT_BOOTSTRAP_SEED,
+                cluster: Cluster::Pair,
+            },
+            difficulty_se_target: DEFAULT_DIFFICULTY_SE_TARGET,
+            mean_se_target: DEFAULT_MEAN_SE_TARGET,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub difficulty_runs: Vec<String>,
+    pub solo_curve_runs: Vec<String>,
+    pub coop_runs: Vec<String>,
+    pub trial: &'static str,
+    pub eval_errors: EvalErrors,
+    pub eval_errors_left_out: usize,
+    pub limits_exceeded: &'static str,
+    pub agent_errors: &'static str,
+    pub coop_status: &'static str,
+    pub difficulty: &'static str,
+    pub buckets: &'static str,
+    pub interval: &'static str,
+    pub wilson: &'static str,
+    pub auc: &'static str,
+    /// Over several models: how difficulty pools them, and each one's runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rate {
+    pub successes: usize,
+    pub trials: usize,
+    pub rate: Option<f64>,
+}
+
+impl Rate {
+    fn of(trials: &[bool]) -> Rate {
+        let k = trials.iter().filter(|t| **t).count();
+        Rate {
+            successes: k,
+            trials: trials.len(),
+            rate: (!trials.is_empty()).then(|| round6(k as f64 / trials.len() as f64)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoRow {
+    pub repo: String,
+    pub pairs: usize,
+    pub solo: Rate,
+    pub coop: BTreeMap<String, Rate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fig4 {
+    pub experiment: String,
+    pub subset: String,
+    /// What the data can show, by explicit rules, before any number.
+    pub verdict: Verdict,
+    /// The assumptions the numbers rest on, tested.
+    pub assumptions: Assumptions,
+    pub difficulty_mode: DifficultyMode,
+    pub bootstrap: Bootstrap,
+    pub policy: Policy,
+    pub buckets: Vec<Bucket>,
+    /// Bucket indices every curve populates; every AUC is taken over them.
+    pub auc_grid: Vec<usize>,
+    pub auc: BTreeMap<String, Option<f64>>,
+    /// Null unless every bootstrap replicate defines the AUC (see the share).
+    pub auc_ci: BTreeMap<String, Option<[f64; 2]>>,
+    pub auc_ci_defined_share: BTreeMap<String, f64>,
+    pub retention: BTreeMap<String, Option<f64>>,
+    pub retention_ci: BTreeMap<String, Option<[f64; 2]>>,
+    pub retention_ci_defined_share: BTreeMap<String, f64>,
+    /// Why a retention interval is not given though the bootstrap made one.
+    pub retention_ci_withheld: BTreeMap<String, Option<String>>,
+    /// AUC of each coop curve minus the solo AUC.
+    pub auc_difference: BTreeMap<String, Estimate>,
+    pub paired_difference: BTreeMap<String, Paired>,
+    /// Per coop run, the paired difference bootstrapped over pairs and over
+    /// tasks, side by side: its interval, standard error, p-value and the
+    /// smallest difference detectable at 80% power.
+    pub paired_by_cluster: BTreeMap<String, BTreeMap<String, PairedBoot>>,
+    /// When eval errors were left out: the paired difference with them as
+    /// failures, to show how much the choice moves it.
+    pub eval_error_sensitivity: Option<Sensitivity>,
+    /// How far the bootstrap's randomness moves the printed endpoints.
+    pub monte_carlo: MonteCarlo,
+    /// The buckets the design's difficulties can reach at all (held-out:
+    /// from K - 1 seeds, K values), populated or not.
+    pub reachable_buckets: Vec<usize>,
+    pub noise: Noise,
+    pub pass_at_k: BTreeMap<usize, Option<f64>>,
+    pub pass_hat_k: BTreeMap<usize, Option<f64>>,
+    pub per_repo: Vec<RepoRow>,
+    pub undefined_pairs: usize,
+    pub warnings: Vec<String>,
+    /// Over several models: each model's own Figure 4 (its solo runs define
+    /// its difficulty and draw its solo curve; its coop runs its coop
+    /// curves). Empty for one model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_model: BTreeMap<String, Fig4>,
+}
+
+/// The paired difference under the other eval-error policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    pub eval_errors: EvalErrors,
+    pub solo_curve_rate: Rate,
+    pub paired_difference: BTreeMap<String, PairedBoot>,
+}
+
+/// The Monte Carlo error of the bootstrap endpoints: the largest, where it
+/// is, every interval whose error reaches the printed precision, and every
+/// comparison whose verdict (excludes 0 or not) another seed could flip.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonteCarlo {
+    pub printed_precision: f64,
+    pub largest_error: Option<f64>,
+    pub largest_at: Option<String>,
+    pub above_precision: Vec<String>,
+    /// Differences with an endpoint within two Monte Carlo errors of 0.
+    pub fragile: Vec<String>,
+}
+
+/// Three decimals are printed: an endpoint's Monte Carlo error under half
+/// the last digit does not show.
+pub const PRINTED_PRECISION: f64 = 0.0005;
+
+fn monte_carlo(c: &Curves, by_cluster: &BTreeMap<String, BTreeMap<String, PairedBoot>>) -> MonteCarlo {
+    let mut all: Vec<(String, f64)> = Vec::new();
+    // Every difference against no effect 0: its name, bounds and error.
+    type Difference = (String, Option<f64>, Option<f64>, Option<f64>);
+    let mut differences: Vec<Difference> = Vec::new();
+    for (s, e) in &c.auc {
+        all.extend(e.ci_mc_error.map(|m| (format!("{s} AUC"), m)));
+    }
+    for (run, e) in &c.retention {
+        all.extend(e.ci_mc_error.map(|m| (format!("{run} retention"), m)));
+    }
+    for (run, e) in &c.auc_difference {
+        all.extend(e.ci_mc_error.map(|m| (format!("{run} AUC minus solo"), m)));
+        differences.push((format!("{run} AUC minus solo"), e.ci_lower, e.ci_upper, e.ci_mc_error));
+    }
+    for (run, by) in by_cluster {
+        for (cluster, b) in by {
+            let name = format!("{run} paired difference by {cluster}");
+            all.extend(b.ci_mc_error.map(|m| (name.clone(), m)));
+            differences.push((name, b.ci_lower, b.ci_upper, b.ci_mc_error));
+        }
+    }
+    for b in &c.buckets {
+        for (s, cell) in &b.settings {
+            all.extend(cell.ci_mc_error.map(|m| (format!("{s} bucket {}", b.bucket), m)));
+        }
+    }
+    let largest = all.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let fragile = differences
+        .into_iter()
+        .filter_map(|(name, lo, hi, err)| {
+            let err = err?;
+            let near = [lo?, hi?].into_iter().find(|x| x.abs() <= 2.0 * err)?;
+            Some(format!("{name} (endpoint {near:.3}, Monte Carlo error {err:.4})"))
+        })
+        .collect();
+    MonteCarlo {
+        printed_precision: PRINTED_PRECISION,
+        largest_error: largest.map(|l| l.1),
+        largest_at: largest.map(|l| l.0.clone()),
+        above_precision: all.iter().filter(|(_, m)| *m >= PRINTED_PRECISION).map(|(w, _)| w.clone()).collect(),
+        fragile,
+    }
+}
+
+/// The buckets a pair's difficulty can fall in, given how many valid solo
+/// seeds place it (held-out: the others of each solo-curve seed; in-sample:
+/// all), whether or not any pair does.
+fn reachable_buckets(pairs: &[PairTrials], design: &Design) -> Vec<usize> {
+    // Per placement, the valid trials of each model: every way they could
+    // have failed gives a difficulty (one model: failures 0..=valid).
+    let mut shapes: std::collections::BTreeSet<Vec<u32>> = std::collections::BTreeSet::new();
+    let groups = design.models.iter().copied().max().map_or(1, |m| m + 1);
+    let shape = |left_out: Option<usize>, p: &PairTrials| -> Vec<u32> {
+        let mut v = vec![0u32; groups];
+        for (i, t) in p.solo.iter().enumerate() {
+            if Some(i) != left_out && t.is_some() {
+                v[design.models.get(i).copied().unwrap_or(0)] += 1;
+            }
+        }
+        v
+    };
+    for p in pairs {
+        match design.mode {
+            DifficultyMode::InSample => {
+                shapes.insert(shape(None, p));
+            }
+            DifficultyMode::HeldOut => {
+                for i in 0..p.solo.len() {
+                    if design.solo_curve.get(i).copied().unwrap_or(false) {
+                        shapes.insert(shape(Some(i), p));
+                    }
+                }
+            }
+        }
+    }
+    let mut buckets = std::collections::BTreeSet::new();
+    for valid in shapes {
+        let defined: Vec<u32> = valid.into_iter().filter(|v| *v > 0).collect();
+        if defined.is_empty() {
+            continue;
+        }
+        // Every combination of failures per model (small: seeds per model
+        // times models; capped so that a wide study cannot blow up).
+        let mut combos: Vec<Vec<u32>> = vec![Vec::new()];
+        for v in &defined {
+            combos = combos.into_iter().flat_map(|c| (0..=*v).map(move |f| [c.clone(), vec![f]].concat())).collect();
+            if combos.len() > 100_000 {
+                return (0..10).collect();
+            }
+        }
+        for failures in combos {
+            let per: Vec<Difficulty> =
+                failures.iter().zip(&defined).map(|(f, v)| Difficulty { failures: *f, valid: *v }).collect();
+            let d = if per.len() == 1 { per[0] } else { Difficulty::mean(&per) };
+            buckets.extend(d.bucket());
+        }
+    }
+    buckets.into_iter().collect()
+}
+
+/// Are the solo seeds repeats of one experiment, and did eval errors (left
+/// out of every rate) strike the settings alike?
+#[derive(Debug, Clone, Serialize)]
+pub struct Assumptions {
+    pub solo_seeds: SeedAgreement,
+    pub eval_errors: EvalErrorComparison,
+    /// Pairs with no trial per run (every class that is not a trial), and
+    /// each run against the other solo runs.
+    pub non_trials: verdict::NonTrials,
+}
+
+/// Which runs play which part.
+#[derive(Debug, Clone)]
+pub struct Roles {
+    pub solo: Vec<String>,
+    pub solo_curve: Vec<String>,
+    pub coop: Vec<String>,
+    /// Which model each run belongs to (the arms); default: one model.
+    pub models: Models,
+}
+
+/// A run plays one part, and only the part its own files allow: a run named
+/// twice would count twice, a coop run would define difficulty, a solo run
+/// would draw a coop curve. Runs with no folder are left to verify.
+pub fn check_roles(solo: &[RunLogs], coop: &[RunLogs]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for r in solo.iter().chain(coop) {
+        if r.name.trim().is_empty() {
+            return Err("an empty run name: name each run".into());
+        }
+        if !seen.insert(r.name.as_str()) {
+            return Err(format!("run `{}` is named twice: each run counts once", r.name));
+        }
+    }
+    for (runs, want, part) in [(solo, "solo", "define difficulty"), (coop, "coop", "draw a coop curve")] {
+        if let Some(r) = runs.iter().find(|r| r.exists && r.setting != want) {
+            return Err(format!(
+                "run `{}` holds {} results (logs/{}/{}/): it cannot {part}",
+                r.name, r.setting, r.name, r.setting
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Figure 4 and the statistics beside it, from the outcome table alone: the
+/// same function for the logs (`report`) and for a committed `outcomes.csv`.
+pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> Fig4 {
+    let solo_runs: Vec<&RunOutcomes> = roles.solo.iter().filter_map(|r| table.run(r)).collect();
+    let coop_runs: Vec<&RunOutcomes> = roles.coop.iter().filter_map(|r| table.run(r)).collect();
+    let mut eval_errors_left_out = 0;
+    let mut trial = |c: Class, counted: bool| {
+        let t = c.trial(opts.eval_errors);
+        if counted && t.is_none() && c.is_eval_error() {
+            eval_errors_left_out += 1;
+        }
+        t
+    };
+    let pairs: Vec<PairTrials> = table
+        .pairs
+        .iter()
+        .map(|p| PairTrials {
+            pair: p.clone(),
+            solo: solo_runs.iter().map(|r| trial(r.row(p).class, roles.solo_curve.contains(&r.name))).collect(),
+            coop: coop_runs.iter().map(|r| trial(r.row(p).class, true)).collect(),
+        })
+        .collect();
+    let solo_names: Vec<String> = solo_runs.iter().map(|r| r.name.clone()).collect();
+    let design = Design {
+        mode: opts.difficulty,
+        solo_curve: solo_runs.iter().map(|r| roles.solo_curve.contains(&r.name)).collect(),
+        coop_runs: coop_runs.len(),
+        models: roles.models.groups(&solo_names),
+    };
+    let coop_names: Vec<String> = coop_runs.iter().map(|r| r.name.clone()).collect();
+    let clusters = fig4::clusters(&pairs, opts.bootstrap.cluster);
+    let mut curves = fig4::curves(&pairs, &design, &coop_names, &clusters, opts.bootstrap);
+
+    let solo_trials: Vec<Vec<bool>> = pairs.iter().map(|p| p.solo.iter().flatten().copied().collect()).collect();
+    let noise = noise::noise(&solo_trials, opts.difficulty_se_target, opts.mean_se_target);
+    // Cells at 0/n or n/n: the exact bound, trials made independent by the
+    // design effect (see fig4::exact_bounds for why rho is what it is).
+    let rho = match opts.bootstrap.cluster {
+        Cluster::Pair => noise.icc.unwrap_or(1.0),
+        Cluster::Task => 1.0,
+    };
+    fig4::exact_bounds(&mut curves.buckets, rho);
+    let (at, hat) = noise::pass_at_k(&solo_trials, solo_runs.len());
+
+    // Per repository: pairs, solo-curve trials, and each coop run's trials.
+    type RepoTrials = (usize, Vec<bool>, Vec<Vec<bool>>);
+    let mut per_repo: BTreeMap<&str, RepoTrials> = BTreeMap::new();
+    for p in &pairs {
+        let e = per_repo.entry(&p.pair.repo).or_insert_with(|| (0, Vec::new(), vec![Vec::new(); coop_names.len()]));
+        e.0 += 1;
+        e.1.extend(p.solo_curve_trials(&design));
+        for (acc, t) in e.2.iter_mut().zip(&p.coop) {
+            acc.extend(t);
+        }
+    }
+    let per_repo = per_repo
+        .into_iter()
+        .map(|(repo, (n, solo, coop))| RepoRow {
+            repo: repo.to_string(),
+            pairs: n,
+            solo: Rate::of(&solo),
+            coop: coop_names.iter().cloned().zip(coop.iter().map(|c| Rate::of(c))).collect(),
+        })
+        .collect();
+
+    let mut paired_by_cluster: BTreeMap<String, BTreeMap<String, PairedBoot>> = BTreeMap::new();
+    for by in [Cluster::Pair, Cluster::Task] {
+        let boot = Bootstrap { cluster: by, ..opts.bootstrap };
+        let found = fig4::paired_bootstrap(&pairs, &design, &fig4::clusters(&pairs, by), boot);
+        for (run, b) in coop_names.iter().zip(found) {
+            paired_by_cluster.entry(run.clone()).or_default().insert(by.name().to_string(), b);
+        }
+    }
+    let solo_by_pair: Vec<(crate::study::pair::PairId, Vec<bool>)> =
+        pairs.iter().map(|p| (p.pair.clone(), p.solo.iter().flatten().copied().collect())).collect();
+    let bucket_pairs: Vec<usize> = curves.buckets.iter().map(|b| b.pairs).collect();
+    let (wins, tries) =
+        solo_by_pair.iter().fold((0, 0), |(w, n), (_, t)| (w + t.iter().filter(|x| **x).count(), n + t.len()));
+    let main = opts.bootstrap.cluster.name();
+    let paired_se: Vec<(String, f64)> =
+        paired_by_cluster.iter().filter_map(|(run, by)| Some((run.clone(), by.get(main)?.se?))).collect();
+    let power = verdict::paper_drop_power(wins as f64 / tries.max(1) as f64, &paired_se);
+    let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs, &power);
+    let seeds = verdict::seed_agreement(
+        &solo_names,
+        &pairs.iter().map(|p| (p.pair.clone(), p.solo.clone())).collect::<Vec<_>>(),
+    );
+    let eval_rate = |r: &&RunOutcomes| {
+        let c = crate::study::table::Counts::of(r.rows.values());
+        RunRate { run: r.name.clone(), count: c.eval_errors, of: c.evals }
+    };
+    let evals = verdict::eval_errors(
+        &solo_runs.iter().map(eval_rate).collect::<Vec<_>>(),
+        &coop_runs.iter().map(eval_rate).collect::<Vec<_>>(),
+    );
+    let eval_error_sensitivity = (opts.eval_errors == EvalErrors::Exclude && eval_errors_left_out > 0).then(|| {
+        // The same pairs with every eval error a failure.
+        let failed: Vec<PairTrials> = table
+            .pairs
+            .iter()
+            .map(|p| PairTrials {
+                pair: p.clone(),
+                solo: solo_runs.iter().map(|r| r.row(p).class.trial(EvalErrors::Fail)).collect(),
+                coop: coop_runs.iter().map(|r| r.row(p).class.trial(EvalErrors::Fail)).collect(),
+            })
+            .collect();
+        let solo: Vec<bool> = failed.iter().flat_map(|p| p.solo_curve_trials(&design).collect::<Vec<_>>()).collect();
+        let found =
+            fig4::paired_bootstrap(&failed, &design, &fig4::clusters(&failed, opts.bootstrap.cluster), opts.bootstrap);
+        Sensitivity {
+            eval_errors: EvalErrors::Fail,
+            solo_curve_rate: Rate::of(&solo),
+            paired_difference: coop_names.iter().cloned().zip(found).collect(),
+        }
+    });
+    let unjudged = |r: &&RunOutcomes| RunRate {
+        run: r.name.clone(),
+        count: table.pairs.iter().filter(|p| r.row(p).class.trial(opts.eval_errors).is_none()).count(),
+        of: table.pairs.len(),
+    };
+    let non_trials = verdict::non_trials(
+        &solo_runs.iter().map(unjudged).collect::<Vec<_>>(),
+        &coop_runs.iter().map(unjudged).collect::<Vec<_>>(),
+    );
+    let reachable = reachable_buckets(&pairs, &design);
+    let mut warnings = figure_checks(&curves, &reachable, solo_runs.len(), eval_errors_left_out, opts.difficulty);
+    warnings.extend(verdict::assumption_warnings(&seeds, &evals));
+    warnings.extend(verdict::non_trial_warnings(&non_trials));
+    let monte_carlo = monte_carlo(&curves, &paired_by_cluster);
+    for f in &monte_carlo.fragile {
+        warnings.push(format!("{f}: whether its interval excludes 0 can change with the bootstrap seed; rerun with a larger --bootstrap before reading it either way"));
+    }
+    let pair_ci = |e: &Estimate| e.ci_lower.zip(e.ci_upper).map(|(l, u)| [l, u]);
+    Fig4 {
+        experiment: name.to_string(),
+        subset: subset.to_string(),
+        verdict,
+        assumptions: Assumptions { solo_seeds: seeds, eval_errors: evals, non_trials },
+        difficulty_mode: opts.difficulty,
+        bootstrap: opts.bootstrap,
+        policy: Policy {
+            difficulty_runs: solo_runs.iter().map(|r| r.name.clone()).collect(),
+            solo_curve_runs: roles.solo_curve.clone(),
+            coop_runs: coop_names.clone(),
+            trial: "each (run, pair) is one trial: success when both features pass",
+            eval_errors: opts.eval_errors,
+            eval_errors_left_out,
+            limits_exceeded: "failure",
+            agent_errors: "left out, as every class that is not a trial (study::class): infra_sandbox, infra_provider, infra_container, agent_config_error, agent_error",
+            coop_status: "the worst of its agents",
+            difficulty: match opts.difficulty {
+                DifficultyMode::HeldOut => "held-out: a solo trial sits at its pair's difficulty over the other solo seeds; a coop trial sits at each of the K held-out difficulties with weight 1/K",
+                DifficultyMode::InSample => "in-sample (the paper's): every trial sits at its pair's difficulty over all solo seeds; the solo curve is circular",
+            },
+            buckets: "floor(failures * 10 / valid seeds), capped at 9, from integers",
+            interval: "cluster bootstrap 95% (percentiles 2.5 and 97.5), resampling whole clusters with all their trials; over the replicates that define the statistic, null unless at least 95% do (percentiles of the replicates that happen to define it describe a biased subset of resamples): ci_defined_share says how many did",
+            wilson: "Wilson 95% (z = 1.96) on pooled trials, as the paper: too narrow, since seeds of one pair are not independent; null for cells of weighted (held-out coop) trials, whose counts are no numbers of independent trials",
+            auc: "trapezoids over the centres 0.05 + 0.1*b of auc_grid, the buckets every curve populates; null under two",
+            models: None,
+        },
+        auc_grid: curves.grid.clone(),
+        auc: curves.auc.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
+        auc_ci: curves.auc.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
+        auc_ci_defined_share: curves.auc.iter().map(|(k, e)| (k.clone(), e.ci_defined_share)).collect(),
+        retention: curves.retention.iter().map(|(k, e)| (k.clone(), e.value)).collect(),
+        retention_ci: curves.retention.iter().map(|(k, e)| (k.clone(), pair_ci(e))).collect(),
+        retention_ci_defined_share: curves.retention.iter().map(|(k, e)| (k.clone(), e.ci_defined_share)).collect(),
+        retention_ci_withheld: curves.retention.iter().map(|(k, e)| (k.clone(), e.ci_withheld.clone())).collect(),
+        auc_difference: curves.auc_difference.clone(),
+        paired_difference: curves.paired.clone(),
+        paired_by_cluster,
+        eval_error_sensitivity,
+        monte_carlo,
+        reachable_buckets: reachable,
+        buckets: curves.buckets,
+        noise,
+        pass_at_k: at.into_iter().collect(),
+        pass_hat_k: hat.into_iter().collect(),
+        per_repo,
+        undefined_pairs: curves.unplaced_pairs,
+        warnings,
+        per_model: BTreeMap::new(),
+    }
+}
+
+/// Each model's own Figure 4 (over several models; none for one): the
+/// model's solo runs define its difficulty and draw its solo curve, its coop
+/// runs its coop curves. The pooled figure is [`analyse`] over all.
+pub fn per_model(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> BTreeMap<String, Fig4> {
+    let models = roles.models.names(&roles.solo);
+    if models.len() < 2 {
+        return BTreeMap::new();
+    }
+    models
+        .iter()
+        .map(|m| {
+            let solo = roles.models.runs_of(m, &roles.solo);
+            let mine = Roles {
+                solo_curve: roles.solo_curve.iter().filter(|r| solo.contains(r)).cloned().collect(),
+                coop: roles.coop.iter().filter(|r| roles.models.by_run.get(*r) == Some(m)).cloned().collect(),
+                solo,
+                models: Models::default(),
+            };
+            (m.clone(), analyse(&format!("{name} / {m}"), subset, table, &mine, opts))
+        })
+        .collect()
+}
+
+/// A model's name as a file name (`openai/gpt-4o` is `openai-gpt-4o`).
+pub fn model_slug(model: &str) -> String {
+    model.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '-' }).collect()
+}
+
+/// What a reviewer would object to in the figure, one line each.
+fn figure_checks(
+    c: &Curves,
+    reachable: &[usize],
+    solo_runs: usize,
+    eval_errors_left_out: usize,
+    mode: DifficultyMode,
+) -> Vec<String> {
+    let mut w = Vec::new();
+    if mode == DifficultyMode::InSample {
+        w.push("in-sample difficulty: the solo curve is drawn by the seeds that define difficulty, so it falls from 1 to 0 by construction".into());
+    }
+    let populated: Vec<&Bucket> = c.buckets.iter().filter(|b| b.pairs > 0).collect();
+    // A design reaches only some buckets (two held-out seeds: 0, 5 and 9);
+    // only buckets it could reach and did not are worth a warning.
+    let missed: Vec<String> = reachable.iter().filter(|b| c.buckets[**b].pairs == 0).map(|b| b.to_string()).collect();
+    if !missed.is_empty() {
+        w.push(format!(
+            "{} of the {} buckets these seeds can reach are populated; empty: {}",
+            reachable.len() - missed.len(),
+            reachable.len(),
+            missed.join(", ")
+        ));
+    }
+    if populated.len() < 3 {
+        w.push(format!("only {} bucket(s) populated: fewer than three points make no curve", populated.len()));
+    }
+    for b in &populated {
+        if b.pairs < RELIABLE_BUCKET_PAIRS {
+            w.push(format!("bucket {} holds {} pair(s) (fewer than five): its rate is unreliable", b.bucket, b.pairs));
+        }
+    }
+    for s in &c.settings {
+        let points: Vec<(usize, f64, f64)> = c
+            .buckets
+            .iter()
+            .filter_map(|b| b.settings.get(s).and_then(|x| x.rate.map(|r| (b.bucket, r, x.ci_upper))))
+            .collect();
+        for win in points.windows(2) {
+            let ((b0, _, up0), (b1, r1, _)) = (win[0], win[1]);
+            if r1 > up0 {
+                w.push(format!("{s}: success rises from bucket {b0} to bucket {b1} beyond bucket {b0}'s interval ({r1:.3} > {up0:.3})"));
+            }
+        }
+    }
+    if c.grid.len() < 2 {
+        w.push(format!("the curves share {} populated bucket(s): no AUC or retention", c.grid.len()));
+    }
+    for (run, r) in &c.retention {
+        if let Some(v) = r.value {
+            if !(0.0..=1.5).contains(&v) {
+                w.push(format!("{run}: retention {v:.3} is outside [0, 1.5]"));
+            }
+        }
+    }
+    for (run, d) in &c.auc_difference {
+        if d.spans_zero() {
+            w.push(format!("{run}: the interval of AUC minus solo AUC spans 0: the curves cannot be told apart"));
+        }
+    }
+    for (run, p) in &c.paired {
+        if matches!((p.ci_lower, p.ci_upper), (Some(l), Some(u)) if l <= 0.0 && u >= 0.0) {
+            w.push(format!("{run}: the interval of the paired difference spans 0"));
+        }
+    }
+    w.extend(interval_checks(c));
+    if solo_runs < 3 {
+        w.push(format!("difficulty from {solo_runs} solo run(s): values are coarse"));
+    }
+    if c.unplaced_pairs > 0 {
+        w.push(format!("{} pair(s) have no valid solo seed to place them by and are left out", c.unplaced_pairs));
+    }
+    if eval_errors_left_out > 0 {
+        w.push(format!("{eval_errors_left_out} trial(s) left out for eval errors"));
+    }
+    w
+}
+
+/// Intervals that cannot be read as 95% intervals, one line each: a
+/// statistic some bootstrap replicates leave undefined has none at all, and
+/// a zero-width one comes from replicates that all agree, not from a
+/// measured uncertainty.
+pub fn interval_checks(c: &Curves) -> Vec<String> {
+    let mut w = Vec::new();
+    let mut named: Vec<(String, &Estimate)> = Vec::new();
+    for (s, e) in &c.auc {
+        named.push((format!("{s}: AUC"), e));
+    }
+    for (run, e) in &c.retention {
+        named.push((format!("{run}: retention"), e));
+    }
+    for (run, e) in &c.auc_difference {
+        named.push((format!("{run}: AUC minus solo AUC"), e));
+    }
+    for (what, e) in named {
+        if e.value.is_none() {
+            continue;
+        }
+        if let Some(why) = &e.ci_withheld {
+            w.push(format!("{what}: no interval: {why}"));
+            continue;
+        }
+        match (e.ci_lower, e.ci_upper) {
+            (Some(l), Some(u)) if l == u => w.push(format!(
+                "{what}: its interval has zero width ([{l:.3}, {u:.3}]): every replicate gave the same value, which measures no uncertainty"
+            )),
+            (Some(_), Some(_)) => {}
+            _ => w.push(format!("{what}: no interval: {}", undefined_in(e.ci_defined_share))),
+        }
+    }
+    for (run, p) in &c.paired {
+        match &p.ci_withheld {
+            Some(why) => w.push(format!("{run}: paired difference: no interval: {why}")),
+            None if p.mean.is_some() && p.ci_lower.is_none() => {
+                w.push(format!("{run}: paired difference: no interval: {}", undefined_in(p.ci_defined_share)))
+            }
+            None => {}
+        }
+    }
+    for b in &c.buckets {
+        for (s, cell) in &b.settings {
+            if cell.ci_method == CiMethod::ExactOneSided {
+                continue;
+            }
+            if cell.rate.is_some() && cell.ci_defined_share < MIN_DEFINED_SHARE {
+                w.push(format!("{s}: bucket {}: no interval: {}", b.bucket, undefined_in(cell.ci_defined_share)));
+            } else if cell.rate.is_some() && cell.ci_lower == cell.ci_upper {
+                w.push(format!(
+                    "{s}: bucket {}: its interval has zero width ([{:.3}, {:.3}]): every replicate gave the same rate",
+                    b.bucket, cell.ci_lower, cell.ci_upper
+                ));
+            }
+        }
+    }
+    w
+}
+
+/// Why a statistic has no interval: the share of replicates that define it.
+pub fn undefined_in(share: f64) -> String {
+    format!(
+        "defined in {:.1}% of the bootstrap replicates, and an interval needs {:.0}%",
+        share * 100.0,
+        MIN_DEFINED_SHARE * 100.0
+    )
+}
