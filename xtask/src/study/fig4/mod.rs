@@ -11,45 +11,21 @@
 //! - in-sample (the paper's): every trial sits at the difficulty over all
 //!   solo seeds, which makes the solo curve fall from 1 to 0 by construction.
 
+mod paired;
+mod resample;
+mod trials;
+
 use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use crate::study::difficulty::Difficulty;
 use crate::study::exact;
 pub use crate::study::json::round6;
-use crate::study::pair::PairId;
-
-/// z for a 95% interval.
-const Z: f64 = 1.96;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum DifficultyMode {
-    #[default]
-    HeldOut,
-    InSample,
-}
-
-/// What the bootstrap resamples: pairs (with all their seeds), or tasks
-/// (with all their pairs), since pairs of one task share a repository state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Cluster {
-    #[default]
-    Pair,
-    Task,
-}
-
-impl Cluster {
-    /// The name fig4.json and REPORT.md use (as serde writes it).
-    pub fn name(self) -> &'static str {
-        match self {
-            Cluster::Pair => "pair",
-            Cluster::Task => "task",
-        }
-    }
-}
+use paired::paired_exact_p;
+pub use paired::{paired_bootstrap, withhold_unbacked, PairedBoot, MDE_FACTOR};
+use resample::Z;
+pub use resample::{interval, quantile, quantile_mc_error, Interval, Rng, MIN_DEFINED_SHARE};
+pub use trials::{clusters, contribution, Bootstrap, Cluster, Contribution, Design, DifficultyMode, PairTrials};
 
 /// Wilson score interval for `k` successes in `n` trials; `n = 0` is [0, 1].
 /// Weighted (fractional) counts are taken as they are.
@@ -85,157 +61,6 @@ pub fn retention(coop: Option<f64>, solo: Option<f64>) -> Option<f64> {
         (Some(c), Some(s)) if s > 0.0 => Some(c / s),
         _ => None,
     }
-}
-
-/// One pair's trials: one entry per solo run (in order) and per coop run;
-/// `None` is no trial (agent error, missing, eval error left out).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PairTrials {
-    pub pair: PairId,
-    pub solo: Vec<Option<bool>>,
-    pub coop: Vec<Option<bool>>,
-}
-
-impl PairTrials {
-    /// The trials of the solo runs that draw the solo curve.
-    pub fn solo_curve_trials<'a>(&'a self, design: &'a Design) -> impl Iterator<Item = bool> + 'a {
-        self.solo.iter().zip(&design.solo_curve).filter(|(_, on)| **on).filter_map(|(t, _)| *t)
-    }
-}
-
-/// How trials become the figure.
-#[derive(Debug, Clone)]
-pub struct Design {
-    pub mode: DifficultyMode,
-    /// Per solo run: do its trials draw the solo curve?
-    pub solo_curve: Vec<bool>,
-    pub coop_runs: usize,
-    /// Per solo run: its model's group (`study::models`); empty is one
-    /// model. Over several, a pair's difficulty is the mean over models of
-    /// each model's failure rate (`Difficulty::over_models`), held-out
-    /// leaving the one trial out of its own model's rate.
-    pub models: Vec<usize>,
-}
-
-impl Design {
-    /// The difficulty of a pair's solo trials, one left out or none.
-    pub fn difficulty(&self, solo: &[Option<bool>], left_out: Option<usize>) -> Difficulty {
-        Difficulty::over_models(solo, &self.models, left_out)
-    }
-
-    fn settings(&self) -> usize {
-        1 + self.coop_runs
-    }
-}
-
-/// One pair's share of the figure. Difficulty depends on the pair's own seeds
-/// only, so a bootstrap replicate is a sum of its pairs' contributions.
-#[derive(Debug, Clone, Default)]
-pub struct Contribution {
-    /// `(bucket, setting, weighted successes, weight)`, one entry per trial
-    /// and cell (setting 0 is solo): a coop trial placed twice in one bucket
-    /// is one entry of the summed weight, so that Kish's n counts trials.
-    cells: Vec<(usize, usize, f64, f64)>,
-    placed: [bool; 10],
-    /// Per coop run, when both settings have trials.
-    paired: Vec<Option<PairedTrial>>,
-}
-
-/// One pair's paired comparison for one coop run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct PairedTrial {
-    /// The pair's solo success rate over the solo-curve seeds.
-    solo_rate: f64,
-    coop: bool,
-}
-
-impl PairedTrial {
-    /// Coop success minus the pair's solo success rate.
-    fn difference(self) -> f64 {
-        f64::from(u8::from(self.coop)) - self.solo_rate
-    }
-
-    /// Seed-averaged discordance: the share of the pair's solo seeds that
-    /// passed where coop failed, and that failed where coop passed (one
-    /// seed against the one coop trial, so K seeds are not K chances).
-    fn discordance(self) -> (f64, f64) {
-        if self.coop {
-            (0.0, 1.0 - self.solo_rate)
-        } else {
-            (self.solo_rate, 0.0)
-        }
-    }
-}
-
-impl Contribution {
-    pub fn is_placed(&self) -> bool {
-        self.placed.iter().any(|p| *p)
-    }
-
-    fn add(&mut self, bucket: usize, setting: usize, success: bool, weight: f64) {
-        let k = weight * f64::from(u8::from(success));
-        match self.cells.iter_mut().find(|e| setting > 0 && e.0 == bucket && e.1 == setting) {
-            Some(e) => {
-                e.2 += k;
-                e.3 += weight;
-            }
-            None => self.cells.push((bucket, setting, k, weight)),
-        }
-    }
-}
-
-pub fn contribution(p: &PairTrials, design: &Design) -> Contribution {
-    let mut c = Contribution::default();
-    let k = p.solo.len();
-    let on_curve = |i: usize| design.solo_curve.get(i).copied().unwrap_or(false);
-    let place = |c: &mut Contribution, d: Difficulty, weight: f64, only: Option<usize>| {
-        let Some(b) = d.bucket() else { return };
-        let mut added = false;
-        for (i, ok) in p.solo.iter().enumerate() {
-            if only.is_some_and(|o| o != i) || !on_curve(i) {
-                continue;
-            }
-            if let Some(ok) = ok {
-                c.add(b, 0, *ok, 1.0);
-                added = true;
-            }
-        }
-        for (i, ok) in p.coop.iter().enumerate() {
-            if let Some(ok) = ok {
-                c.add(b, i + 1, *ok, weight);
-                added = true;
-            }
-        }
-        if design.mode == DifficultyMode::InSample || added {
-            c.placed[b] = true;
-        }
-    };
-    match design.mode {
-        DifficultyMode::InSample => place(&mut c, design.difficulty(&p.solo, None), 1.0, None),
-        DifficultyMode::HeldOut => {
-            // Coop sits where the solo curve's trials sit: at the held-out
-            // difficulty of each solo-curve seed S, weight 1/|S| each, so
-            // that the two curves weigh their pairs alike.
-            let curve: Vec<usize> = (0..k).filter(|i| on_curve(*i)).collect();
-            for &left_out in &curve {
-                place(&mut c, design.difficulty(&p.solo, Some(left_out)), 1.0 / curve.len() as f64, Some(left_out));
-            }
-        }
-    }
-    let solo: Vec<bool> = p.solo_curve_trials(design).collect();
-    c.paired = p
-        .coop
-        .iter()
-        .map(|coop| {
-            let coop = (*coop)?;
-            if solo.is_empty() {
-                return None;
-            }
-            let solo_rate = solo.iter().filter(|ok| **ok).count() as f64 / solo.len() as f64;
-            Some(PairedTrial { solo_rate, coop })
-        })
-        .collect();
-    c
 }
 
 /// Sums of contributions: the figure's raw counts.
@@ -315,111 +140,9 @@ fn stats(t: &Tally, grid: &[usize], settings: usize) -> Stats {
     Stats { rates, auc, retention, auc_difference, paired }
 }
 
-/// SplitMix64, written out so that a figure never changes with a crate
-/// update: the same `--bootstrap-seed` gives the same intervals forever.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n`, without modulo bias (rejection).
-    pub fn below(&mut self, n: usize) -> usize {
-        let n = n as u64;
-        let zone = u64::MAX - u64::MAX % n;
-        loop {
-            let x = self.next_u64();
-            if x < zone {
-                return (x % n) as usize;
-            }
-        }
-    }
-}
-
-/// Linear-interpolation quantile (R's type 7) of sorted values.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 /// A bucket with fewer pairs than this gives a rate too unreliable to draw
 /// a curve through: the report warns, and the figure draws it hollow.
 pub const RELIABLE_BUCKET_PAIRS: usize = 5;
-
-/// A bootstrap interval, or why there is none.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    /// The 2.5% and 97.5% quantiles; `None` unless at least
-    /// [`MIN_DEFINED_SHARE`] of the replicates define the statistic.
-    pub bounds: Option<(f64, f64)>,
-    /// The share of replicates that define it, 0 to 1.
-    pub defined_share: f64,
-    /// The Monte Carlo error of the endpoints (the larger of the two): how
-    /// far another bootstrap seed would move them, about one time in three.
-    pub mc_error: Option<f64>,
-}
-
-/// The share of bootstrap replicates that must define a statistic for its
-/// percentiles to be an interval. Percentiles of the replicates that happen
-/// to define it describe a subset of the resamples (those that kept the
-/// pairs it needs): at 63%, as on the study's real data, that subset is
-/// biased and there is no interval; one replicate in 2,000 missing changes
-/// nothing that shows. Between this and 1 the report prints the share
-/// beside the interval.
-pub const MIN_DEFINED_SHARE: f64 = 0.95;
-
-/// The percentile interval of the replicates that define the statistic,
-/// when at least [`MIN_DEFINED_SHARE`] of them do; the share says why there
-/// is none.
-pub fn interval(mut values: Vec<f64>, replicates: usize) -> Interval {
-    let defined_share = if replicates == 0 { 0.0 } else { round6(values.len() as f64 / replicates as f64) };
-    if values.is_empty() || (values.len() as f64) < MIN_DEFINED_SHARE * replicates as f64 {
-        return Interval { bounds: None, defined_share, mc_error: None };
-    }
-    values.sort_by(f64::total_cmp);
-    let mc_error = quantile_mc_error(&values, 0.025).max(quantile_mc_error(&values, 0.975));
-    Interval {
-        bounds: Some((round6(quantile(&values, 0.025)), round6(quantile(&values, 0.975)))),
-        defined_share,
-        mc_error: Some(round6(mc_error)),
-    }
-}
-
-/// The Monte Carlo standard error of the `q` quantile of `sorted`
-/// replicates: the number of replicates below the true quantile is
-/// binomial(n, q), so the order statistics z = 1.96 binomial standard
-/// errors either side of the estimate's rank hold the true quantile 95% of
-/// the time; their distance over 2z is one standard error.
-pub fn quantile_mc_error(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    if n < 2 {
-        return 0.0;
-    }
-    let centre = (n - 1) as f64 * q;
-    let spread = Z * (n as f64 * q * (1.0 - q)).sqrt();
-    let lo = (centre - spread).floor().max(0.0) as usize;
-    let hi = ((centre + spread).ceil() as usize).min(n - 1);
-    (sorted[hi] - sorted[lo]) / (2.0 * Z)
-}
-
-/// How the intervals were made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Bootstrap {
-    pub replicates: usize,
-    pub seed: u64,
-    pub cluster: Cluster,
-}
 
 /// Numbers written with six decimals, whole numbers without a fraction, so
 /// that in-sample counts read `27`, as they always did.
@@ -701,46 +424,6 @@ pub fn curves(
     Curves { settings, buckets, grid, auc, retention, auc_difference, paired, unplaced_pairs }
 }
 
-/// The exact p-value of coop run `c` (see [`Paired::exact_p_value`]).
-fn paired_exact_p(pairs: &[PairTrials], contributions: &[Contribution], design: &Design, c: usize) -> Option<f64> {
-    let (mut chances, mut coop_passes) = (Vec::new(), 0);
-    for (pair, x) in pairs.iter().zip(contributions) {
-        if let Some(t) = x.paired[c] {
-            let solo: Vec<bool> = pair.solo_curve_trials(design).collect();
-            let successes = solo.iter().filter(|ok| **ok).count() + usize::from(t.coop);
-            chances.push(successes as f64 / (solo.len() + 1) as f64);
-            coop_passes += usize::from(t.coop);
-        }
-    }
-    (!chances.is_empty()).then(|| exact::poisson_binomial_two_sided(&chances, coop_passes))
-}
-
-/// The study's rule for the interval of a coop-against-solo comparison:
-/// one that excludes `no_effect` (0 for a difference, 1 for retention)
-/// where the exact test does not is no evidence (the percentile bootstrap
-/// on a few pairs that differ excludes it whenever they all lean one way),
-/// so its bounds are withheld and the reason, with them, is given instead.
-pub fn withhold_unbacked(
-    lo: Option<f64>,
-    hi: Option<f64>,
-    no_effect: f64,
-    exact_p: Option<f64>,
-) -> (Option<f64>, Option<f64>, Option<String>) {
-    match (lo, hi, exact_p) {
-        (Some(l), Some(u), Some(p)) if (l > no_effect || u < no_effect) && p >= EXACT_ALPHA => (
-            None,
-            None,
-            Some(format!(
-                "the bootstrap's [{l:.3}, {u:.3}] excludes {no_effect} but the exact test does not (p = {p:.3}): too few pairs differ for its percentiles to be evidence"
-            )),
-        ),
-        _ => (lo, hi, None),
-    }
-}
-
-/// The level of the exact test behind [`withhold_unbacked`].
-const EXACT_ALPHA: f64 = 0.05;
-
 /// Cells at 0/n or n/n get the exact one-sided 95% bound in place of the
 /// bootstrap's zero-width percentiles. Their trials are made independent
 /// by the design effect of their clusters, with `rho` the correlation of
@@ -762,116 +445,10 @@ pub fn exact_bounds(buckets: &mut [Bucket], rho: f64) {
     }
 }
 
-/// The paired difference of one coop run under one clustering: its
-/// interval, standard error, a two-sided p-value and the smallest
-/// difference this design would detect.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PairedBoot {
-    /// The point estimate, as in `paired_difference`.
-    pub mean: Option<f64>,
-    pub ci_lower: Option<f64>,
-    pub ci_upper: Option<f64>,
-    /// Why the interval is not given though the bootstrap made one.
-    pub ci_withheld: Option<String>,
-    pub ci_defined_share: f64,
-    pub ci_mc_error: Option<f64>,
-    /// The exact test of no coop effect, as in `paired_difference`.
-    pub exact_p_value: Option<f64>,
-    /// Standard deviation of the replicates.
-    pub se: Option<f64>,
-    /// Percentile bootstrap: twice the smaller share of replicates on one
-    /// side of 0 (the level at which the interval would just reach 0).
-    pub p_value: Option<f64>,
-    /// (z 0.975 + z 0.80) x se: the difference a two-sided 5% test would
-    /// find four times in five, in either direction.
-    pub mde_80: Option<f64>,
-}
-
-/// z(0.975) + z(0.80).
-pub const MDE_FACTOR: f64 = 1.959_963_985 + 0.841_621_234;
-
-/// The paired difference of every coop run, bootstrapped over `clusters`
-/// (of pair indices) alone: the same replicates as the figure's when the
-/// clusters and the seed are the same.
-pub fn paired_bootstrap(
-    pairs: &[PairTrials],
-    design: &Design,
-    clusters: &[Vec<usize>],
-    boot: Bootstrap,
-) -> Vec<PairedBoot> {
-    let contributions: Vec<Contribution> = pairs.iter().map(|p| contribution(p, design)).collect();
-    let mut values: Vec<Vec<f64>> = vec![Vec::new(); design.coop_runs];
-    let means: Vec<Option<f64>> = (0..design.coop_runs)
-        .map(|c| {
-            let d: Vec<f64> = contributions.iter().filter_map(|x| x.paired[c]).map(|p| p.difference()).collect();
-            (!d.is_empty()).then(|| round6(d.iter().sum::<f64>() / d.len() as f64))
-        })
-        .collect();
-    let mut rng = Rng::new(boot.seed);
-    for _ in 0..boot.replicates {
-        let mut sums = vec![(0.0, 0usize); design.coop_runs];
-        for _ in 0..clusters.len() {
-            for &i in &clusters[rng.below(clusters.len())] {
-                for (acc, p) in sums.iter_mut().zip(&contributions[i].paired) {
-                    if let Some(p) = p {
-                        acc.0 += p.difference();
-                        acc.1 += 1;
-                    }
-                }
-            }
-        }
-        for (v, (sum, n)) in values.iter_mut().zip(sums) {
-            if n > 0 {
-                v.push(sum / n as f64);
-            }
-        }
-    }
-    values
-        .into_iter()
-        .zip(means)
-        .enumerate()
-        .map(|(c, (v, mean_point))| {
-            let i = interval(v.clone(), boot.replicates);
-            let defined = i.bounds.is_some() && v.len() > 1;
-            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-            let se = defined.then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
-            let below = v.iter().filter(|x| **x <= 0.0).count() as f64 / v.len().max(1) as f64;
-            let above = v.iter().filter(|x| **x >= 0.0).count() as f64 / v.len().max(1) as f64;
-            let exact_p = paired_exact_p(pairs, &contributions, design, c);
-            let (lo, hi, withheld) = withhold_unbacked(i.bounds.map(|b| b.0), i.bounds.map(|b| b.1), 0.0, exact_p);
-            PairedBoot {
-                mean: mean_point,
-                ci_lower: lo,
-                ci_upper: hi,
-                ci_withheld: withheld,
-                exact_p_value: exact_p.map(round6),
-                ci_defined_share: i.defined_share,
-                ci_mc_error: i.mc_error,
-                se: se.map(round6),
-                p_value: defined.then(|| round6((2.0 * below.min(above)).min(1.0))),
-                mde_80: se.map(|s| round6(MDE_FACTOR * s)),
-            }
-        })
-        .collect()
-}
-
-/// Clusters for the bootstrap: one per pair, or one per task.
-pub fn clusters(pairs: &[PairTrials], by: Cluster) -> Vec<Vec<usize>> {
-    match by {
-        Cluster::Pair => (0..pairs.len()).map(|i| vec![i]).collect(),
-        Cluster::Task => {
-            let mut tasks: BTreeMap<(&str, u64), Vec<usize>> = BTreeMap::new();
-            for (i, p) in pairs.iter().enumerate() {
-                tasks.entry((p.pair.repo.as_str(), p.pair.task_id)).or_default().push(i);
-            }
-            tasks.into_values().collect()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::study::pair::PairId;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 5e-7
@@ -1013,48 +590,6 @@ mod tests {
         b.pair = PairId::new("r_task", 2, 1, 2);
         c.pair = PairId::new("r_task", 1, 1, 3);
         assert_eq!(clusters(&[a, b, c], Cluster::Task), vec![vec![0, 2], vec![1]]);
-    }
-
-    #[test]
-    fn rng_and_quantile() {
-        let mut r = Rng::new(0);
-        // SplitMix64's published first output for seed 0.
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert!((0..1000).all(|_| r.below(3) < 3));
-        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
-        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.0), 1.0);
-    }
-
-    #[test]
-    fn an_interval_needs_nearly_every_replicate() {
-        // 40 replicates 1..=40: type-7 quantiles at 0.975 and 39.025.
-        let all: Vec<f64> = (1..=40).map(f64::from).collect();
-        let i = interval(all.clone(), 40);
-        assert_eq!(i.bounds, Some((1.975, 39.025)));
-        assert_eq!(i.defined_share, 1.0);
-        // 38 of 40 (95%) still make one, over the 38 that define it:
-        // quantiles at 37 * 0.025 = 0.925 and 37 * 0.975 = 36.075.
-        let i = interval(all[..38].to_vec(), 40);
-        assert_eq!(i.bounds, Some((1.925, 37.075)));
-        assert_eq!(i.defined_share, 0.95);
-        // 37 of 40 do not: no interval, and the share says why.
-        let i = interval(all[..37].to_vec(), 40);
-        assert_eq!(i.bounds, None);
-        assert_eq!(i.defined_share, 0.925);
-        assert_eq!(interval(Vec::new(), 0), Interval { bounds: None, defined_share: 0.0, mc_error: None });
-    }
-
-    #[test]
-    fn monte_carlo_error_of_an_endpoint_by_hand() {
-        // 40 replicates 1..=40, q = 0.025: rank (40 - 1) * 0.025 = 0.975,
-        // binomial sd sqrt(40 * 0.025 * 0.975) = 0.987, times 1.96 = 1.935:
-        // ranks 0 to 3 (values 1 and 4): (4 - 1) / 3.92 = 0.765306; the
-        // upper end mirrors it.
-        let all: Vec<f64> = (1..=40).map(f64::from).collect();
-        assert!(close(quantile_mc_error(&all, 0.025), 0.765_306));
-        assert_eq!(interval(all, 40).mc_error, Some(0.765_306));
-        // Replicates that all agree have none.
-        assert_eq!(quantile_mc_error(&[0.5; 100], 0.975), 0.0);
     }
 
     #[test]
