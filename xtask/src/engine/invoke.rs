@@ -7,57 +7,8 @@ use crate::edges::cli::{Ended, Invocation};
 use crate::edges::command;
 use crate::edges::events::Event;
 use crate::edges::logs::ResultsWatch;
-use crate::engine::job::{fail, seed_label, Job, Stop};
-use crate::study::pair::PairId;
+use crate::engine::job::{fail, seed_label, Job, Kind, Stop};
 use crate::study::plan;
-
-/// Which CLI invocation a step makes: its command line, its label in the
-/// output, the labels of its containers and the events, and whether it shows progress.
-#[derive(Debug, Clone, Copy)]
-pub enum Kind<'a> {
-    Canary(&'a PairId),
-    /// One pair again, alone, its old folder moved aside.
-    Rerun(&'a PairId),
-    /// One Error pair retried alone.
-    Retry(&'a PairId),
-    Run {
-        attempt: u32,
-        /// `-c`: the configured concurrency, or less after refusals.
-        concurrency: u32,
-    },
-    Eval,
-    EvalRetry {
-        missing: usize,
-    },
-    ForceEval(&'a PairId),
-}
-
-impl Kind<'_> {
-    pub fn label(self) -> String {
-        match self {
-            Kind::Canary(_) => "canary".into(),
-            Kind::Rerun(pair) => format!("rerun {pair} (its container was gone)"),
-            Kind::Retry(pair) => format!("retry {pair} alone"),
-            Kind::Run { attempt: 1, .. } => "run".into(),
-            Kind::Run { attempt, .. } => format!("run (attempt {attempt})"),
-            Kind::Eval => "eval".into(),
-            // No eval.json at all: the container never started.
-            Kind::EvalRetry { missing } => format!("eval retry ({missing} pairs without eval.json)"),
-            Kind::ForceEval(pair) => format!("eval --force {pair}"),
-        }
-    }
-
-    /// An invocation whose agents work (not an eval).
-    pub fn runs_agents(self) -> bool {
-        matches!(self, Kind::Canary(_) | Kind::Rerun(_) | Kind::Retry(_) | Kind::Run { .. })
-    }
-
-    /// A whole `run`: its progress is worth a line as results appear (a
-    /// canary has one pair, an eval writes no result.json).
-    fn shows_progress(self) -> bool {
-        matches!(self, Kind::Run { .. })
-    }
-}
 
 impl Job {
     pub(crate) fn run_args(&self, run: &str, pair: Option<&crate::study::pair::PairId>) -> Vec<String> {

@@ -16,7 +16,6 @@ use crate::edges::experiment::Experiment;
 use crate::edges::manifest::Manifest;
 use crate::edges::quarantine;
 use crate::edges::secrets::Secrets;
-use crate::engine::invoke::Kind;
 use crate::engine::sandboxes::Sandboxes;
 use crate::study::class::Class;
 use crate::study::pair::PairId;
@@ -27,6 +26,54 @@ use crate::study::subset::Subset;
 
 /// Exit status after Ctrl-C or SIGTERM, as shells use.
 pub const INTERRUPTED: i32 = 130;
+
+/// Which CLI invocation a step makes: its command line, its label in the
+/// output, the labels of its containers and the events, and whether it shows progress.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind<'a> {
+    Canary(&'a PairId),
+    /// One pair again, alone, its old folder moved aside.
+    Rerun(&'a PairId),
+    /// One Error pair retried alone.
+    Retry(&'a PairId),
+    Run {
+        attempt: u32,
+        /// `-c`: the configured concurrency, or less after refusals.
+        concurrency: u32,
+    },
+    Eval,
+    EvalRetry {
+        missing: usize,
+    },
+    ForceEval(&'a PairId),
+}
+
+impl Kind<'_> {
+    pub fn label(self) -> String {
+        match self {
+            Kind::Canary(_) => "canary".into(),
+            Kind::Rerun(pair) => format!("rerun {pair} (its container was gone)"),
+            Kind::Retry(pair) => format!("retry {pair} alone"),
+            Kind::Run { attempt: 1, .. } => "run".into(),
+            Kind::Run { attempt, .. } => format!("run (attempt {attempt})"),
+            Kind::Eval => "eval".into(),
+            // No eval.json at all: the container never started.
+            Kind::EvalRetry { missing } => format!("eval retry ({missing} pairs without eval.json)"),
+            Kind::ForceEval(pair) => format!("eval --force {pair}"),
+        }
+    }
+
+    /// An invocation whose agents work (not an eval).
+    pub fn runs_agents(self) -> bool {
+        matches!(self, Kind::Canary(_) | Kind::Rerun(_) | Kind::Retry(_) | Kind::Run { .. })
+    }
+
+    /// A whole `run`: its progress is worth a line as results appear (a
+    /// canary has one pair, an eval writes no result.json).
+    pub fn shows_progress(self) -> bool {
+        matches!(self, Kind::Run { .. })
+    }
+}
 
 /// Everything a seed needs, fixed after preflight.
 pub struct Job {

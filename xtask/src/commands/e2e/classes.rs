@@ -1,7 +1,14 @@
 //! Outcome classes as the real CLI makes them: a 429 retried, a 429 every
 //! time, a patch too large for the grader, an empty submission.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::scenario::*;
+use crate::edges::events::Event;
 
 /// Outcome classes, made by the real CLI: a pair whose stand-in answers
 /// 429 once (retried, then passes) and one that answers 429 every time

@@ -2,7 +2,16 @@
 //! container started meanwhile: nothing of ours left, the foreign one
 //! untouched, nothing paid twice on the rerun.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+use super::scenario::*;
+use crate::edges::events::Event;
+use crate::study::pair::PairId;
+use crate::support::world;
 
 /// Ctrl-C in the middle of seed 1: nothing of it is left, a rerun finishes,
 /// and no pair that had a result before the signal is paid again.

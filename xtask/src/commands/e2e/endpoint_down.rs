@@ -1,6 +1,9 @@
 //! The model endpoint down: the canary stops, having spent one pair.
 
-use super::*;
+use std::path::Path;
+use std::time::Instant;
+
+use super::scenario::*;
 
 /// The model endpoint down: the canary stops, having spent one pair.
 pub(super) fn endpoint_down(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {

@@ -1,7 +1,15 @@
 //! A task image missing: the canary stops the seed after one pair, with
 //! the CLI's own error, and the model is never asked.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::scenario::*;
+use crate::edges::events::Event;
+use crate::support::world;
 
 /// A task whose image does not exist: the canary stops after one pair and
 /// shows the CLI's own error.

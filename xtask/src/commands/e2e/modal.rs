@@ -1,7 +1,15 @@
 //! The Modal backend on the Docker-backed double of the modal client: the
 //! CLI's own Modal code, kill -9 mid-seed, a foreign environment untouched.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::scenario::*;
+use crate::edges::events::Event;
+use crate::support::world;
 
 /// What the stand-in does on the Modal scenario: the same for every
 /// conversation of a pair, so that a pair cut short by kill -9 and redone

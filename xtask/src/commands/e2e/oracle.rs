@@ -1,7 +1,11 @@
 //! `cargo xtask oracle` on the world: every gold patch graded by the real
 //! `cooperbench eval`.
 
-use super::*;
+use std::path::Path;
+use std::time::Instant;
+
+use super::scenario::*;
+use crate::support::world;
 
 /// `cargo xtask oracle` on the real CLI: every gold patch of the world
 /// passes (one task through its combined.patch, the others through their

@@ -1,7 +1,14 @@
 //! A study of two models and a coop arm from one file, through `cargo
 //! xtask study`.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::scenario::*;
+use crate::support::world;
 
 /// The two models of the study scenario, as litellm prices them, and what
 /// the stand-in does for each one's two seeds (entry n is seed n).

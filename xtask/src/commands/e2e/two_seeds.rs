@@ -4,7 +4,16 @@
 //! `eval_summary.json` rewrite, verify), `verify` and `report`; and the
 //! checks ([`check`], pure) of what the files and the stand-in saw.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use serde_json::Value;
+
+use super::scenario::*;
+use crate::edges::events::{Event, Line};
+use crate::support::world;
 
 /// What the stand-in does for each conversation of each pair, in order (see
 /// `fixtures/world/stand_in.py`). Chosen so that the two seeds disagree on
@@ -27,9 +36,6 @@ pub fn script() -> BTreeMap<String, Vec<&'static str>> {
     .map(|(p, b)| (p.to_string(), b))
     .collect()
 }
-
-/// The runs of the two-seed scenario, in the order they consume the script.
-pub const RUNS: [&str; 3] = ["e2e-baseline", "e2e-solo-seed1", "e2e-solo-seed2"];
 
 /// What one seed should end with for one pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
