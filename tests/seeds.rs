@@ -319,14 +319,14 @@ fn seed_manifest_records_and_guards_the_configuration() {
     edit_json(&file, |v| v["model"] = "gpt-4o".into());
     let r = report(&c, &["command-a-solo-seed1"]);
     assert!(
-        r.problems.iter().any(|p| p.check == "provenance" && p.detail.contains("from harness-manifest.json")),
+        r.problems.iter().any(|p| p.check.name() == "provenance" && p.detail.contains("from harness-manifest.json")),
         "{}",
         xtask::study::verify::render::render_text(&r)
     );
     std::fs::write(&file, "{").unwrap();
     let r = report(&c, &["command-a-solo-seed1"]);
     assert!(
-        r.problems.iter().any(|p| p.check == "unreadable_manifest"),
+        r.problems.iter().any(|p| p.check.name() == "unreadable_manifest"),
         "{}",
         xtask::study::verify::render::render_text(&r)
     );

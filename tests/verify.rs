@@ -70,7 +70,7 @@ fn snapshot(name: &str, c: &Checkout) -> verify::Report {
 }
 
 fn has(report: &verify::Report, check: &str, path_part: &str) -> bool {
-    report.problems.iter().any(|p| p.check == check && p.path.as_deref().unwrap_or("").contains(path_part))
+    report.problems.iter().any(|p| p.check.name() == check && p.path.as_deref().unwrap_or("").contains(path_part))
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn pair_sets_differ() {
     assert_eq!(diff.run, RUNS[2]);
     assert_eq!(diff.missing, ["lumen_task/1407/f1_f2"]);
     assert_eq!(diff.extra, ["lumen_task/1407/f1_f9"]);
-    assert!(r.problems.iter().any(|p| p.check == "pair_sets_differ"));
+    assert!(r.problems.iter().any(|p| p.check.name() == "pair_sets_differ"));
 }
 
 #[test]
@@ -309,7 +309,7 @@ fn warned(name: &str, check: &str, path_part: &str, mutate: impl FnOnce(&Checkou
 }
 
 fn detail(r: &verify::Report, check: &str) -> String {
-    r.problems.iter().filter(|p| p.check == check).map(|p| p.detail.clone()).collect::<Vec<_>>().join("\n")
+    r.problems.iter().filter(|p| p.check.name() == check).map(|p| p.detail.clone()).collect::<Vec<_>>().join("\n")
 }
 
 const SEED1_RESULT: &str = "seed1/solo/amber_task/1000/f1_f2/result.json";

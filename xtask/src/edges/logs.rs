@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::study::class::{TrajectoryTail, SMALL_PATCH_BYTES};
 use crate::study::json;
 use crate::study::pair::PairId;
-use crate::study::problem::Problem;
+use crate::study::problem::{Check, Problem};
 use crate::study::result::AgentStatus;
 use crate::study::result::{EvalResult, EvalSummary, RunResult};
 use crate::study::run::{PairLogs, RunConfig, RunLogs, Trouble};
@@ -81,7 +81,7 @@ impl RunLogs {
             [first, ..] => {
                 run.problems.push(
                     Problem::failure(
-                        "mixed_settings",
+                        Check::MixedSettings,
                         format!("run holds several settings: {}", settings_seen.join(", ")),
                     )
                     .run(name)
@@ -107,7 +107,7 @@ impl RunLogs {
                 (Ok(task_id), Some((a, b))) => PairId::new(repo, task_id, a, b),
                 _ => {
                     self.problems.push(
-                        Problem::failure("mismatched_result", "folder name is not <repo>/<task_id>/f<a>_f<b>")
+                        Problem::failure(Check::MismatchedResult, "folder name is not <repo>/<task_id>/f<a>_f<b>")
                             .run(&self.name)
                             .path(rel_dir),
                     );
@@ -118,7 +118,7 @@ impl RunLogs {
             if folder != &pair.folder() {
                 self.problems.push(
                     Problem::failure(
-                        "mismatched_result",
+                        Check::MismatchedResult,
                         format!("folder should be named {} (features sorted)", pair.folder()),
                     )
                     .run(&self.name)
@@ -128,7 +128,7 @@ impl RunLogs {
             }
             if let Some(first) = self.pairs.get(&pair) {
                 self.problems.push(
-                    Problem::failure("duplicate_pair", format!("same pair as {}", first.rel_dir))
+                    Problem::failure(Check::DuplicatePair, format!("same pair as {}", first.rel_dir))
                         .run(&self.name)
                         .pair(&pair)
                         .path(rel_dir),
@@ -156,7 +156,7 @@ impl RunLogs {
                     let said = PairId::new(&r.repo, r.task_id, a, b);
                     if &said != pair {
                         self.problems.push(
-                            Problem::failure("mismatched_result", format!("result.json says it is {said}"))
+                            Problem::failure(Check::MismatchedResult, format!("result.json says it is {said}"))
                                 .run(&self.name)
                                 .pair(pair)
                                 .path(path.clone()),
@@ -166,7 +166,7 @@ impl RunLogs {
                 }
                 Err(t) => {
                     self.problems.push(
-                        Problem::failure("unreadable_result", t.explained()).run(&self.name).pair(pair).path(path),
+                        Problem::failure(Check::UnreadableResult, t.explained()).run(&self.name).pair(pair).path(path),
                     );
                     logs.result_trouble = Some(t);
                 }
@@ -179,7 +179,7 @@ impl RunLogs {
                     let said = PairId::new(&e.repo, e.task_id, e.features.0, e.features.1);
                     if &said != pair {
                         self.problems.push(
-                            Problem::failure("mismatched_eval", format!("eval.json says it is {said}"))
+                            Problem::failure(Check::MismatchedEval, format!("eval.json says it is {said}"))
                                 .run(&self.name)
                                 .pair(pair)
                                 .path(path),
@@ -188,8 +188,9 @@ impl RunLogs {
                     logs.eval = Some(e)
                 }
                 Err(t) => {
-                    self.problems
-                        .push(Problem::failure("unreadable_eval", t.explained()).run(&self.name).pair(pair).path(path));
+                    self.problems.push(
+                        Problem::failure(Check::UnreadableEval, t.explained()).run(&self.name).pair(pair).path(path),
+                    );
                     logs.eval_trouble = Some(t);
                 }
             }
@@ -246,7 +247,7 @@ impl RunLogs {
         for (field, token) in json::nonfinite_numbers(text).into_iter().filter(|(f, _)| f != "total_cost") {
             self.problems.push(
                 Problem::warning(
-                    "nonfinite_number",
+                    Check::NonfiniteNumber,
                     format!("field `{field}` is {token}: Python's json (and so the CLI) reads it; kept, but it is not a number to use"),
                 )
                 .run(&self.name)
@@ -300,10 +301,10 @@ fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String
     match crate::edges::read::bytes(path, max_bytes) {
         Ok(None) => None,
         Ok(Some(b)) => Some(Ok(b)),
-        Err(e) if e.starts_with("larger than") => {
+        Err(crate::edges::read::ReadError::TooLarge { .. }) => {
             Some(Err(format!("larger than {} MiB: not a result or eval file (limit: --max-file-mib)", max_bytes >> 20)))
         }
-        Err(e) => Some(Err(e)),
+        Err(e) => Some(Err(e.into())),
     }
 }
 
@@ -320,7 +321,10 @@ fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) => {
-                trouble.push((rel.to_string(), Problem::failure("unreadable_dir", format!("cannot list folder: {e}"))));
+                trouble.push((
+                    rel.to_string(),
+                    Problem::failure(Check::UnreadableDir, format!("cannot list folder: {e}")),
+                ));
                 return Vec::new();
             }
         };
@@ -334,14 +338,14 @@ fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
                 Ok(t) if t.is_symlink() => match std::fs::metadata(entry.path()) {
                     Ok(m) => (m.is_dir(), true),
                     Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                        trouble.push((child_rel.clone(), Problem::failure("symlink_loop", "symbolic link loops")));
+                        trouble.push((child_rel.clone(), Problem::failure(Check::SymlinkLoop, "symbolic link loops")));
                         (false, true)
                     }
                     Err(e) => {
                         // A dangling link would otherwise pass for a missing pair.
                         trouble.push((
                             child_rel.clone(),
-                            Problem::failure("broken_link", format!("symbolic link leads nowhere: {e}")),
+                            Problem::failure(Check::BrokenLink, format!("symbolic link leads nowhere: {e}")),
                         ));
                         (false, true)
                     }
@@ -366,7 +370,10 @@ fn pair_dirs(sdir: &Path) -> (Vec<PairDir>, Vec<(String, Problem)>) {
                         };
                         trouble.push((
                             child_rel,
-                            Problem::failure("symlink_loop", format!("links to {target}, which is counted already")),
+                            Problem::failure(
+                                Check::SymlinkLoop,
+                                format!("links to {target}, which is counted already"),
+                            ),
                         ));
                         continue;
                     }
@@ -485,7 +492,7 @@ pub fn test_outputs(path: &Path) -> Vec<String> {
 /// A small file of the run's (config, summary, manifest): a regular file,
 /// at most [`crate::edges::read::SMALL`].
 pub fn read_text(path: &Path) -> Result<String, String> {
-    crate::edges::read::text(path, crate::edges::read::SMALL)
+    crate::edges::read::text(path, crate::edges::read::SMALL).map_err(String::from)
 }
 
 pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
@@ -505,7 +512,7 @@ mod tests {
         let (dirs, trouble) = pair_dirs(&file);
         assert!(dirs.is_empty());
         assert_eq!(trouble.len(), 1);
-        assert_eq!(trouble[0].1.check, "unreadable_dir");
+        assert_eq!(trouble[0].1.check, Check::UnreadableDir);
         assert!(trouble[0].1.detail.starts_with("cannot list folder: "), "{}", trouble[0].1.detail);
         std::fs::remove_file(file).unwrap();
     }

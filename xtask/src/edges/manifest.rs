@@ -24,7 +24,11 @@ impl Manifest {
         if !meta.is_file() {
             return Some(Err("not a regular file".into()));
         }
-        Some(crate::edges::read::text(&path, crate::edges::read::SMALL).and_then(|t| crate::study::json::from_str(&t)))
+        Some(
+            crate::edges::read::text(&path, crate::edges::read::SMALL)
+                .map_err(String::from)
+                .and_then(|t| crate::study::json::from_str(&t)),
+        )
     }
 
     pub fn write(&self, cooperbench_dir: &Path, run: &str) -> anyhow::Result<()> {

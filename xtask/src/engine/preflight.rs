@@ -540,7 +540,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
                 // Coop runs define no difficulty; still, they would not be
                 // repeats of one experiment either.
                 p.detail.replace("difficulty pools runs of different", "this coop arm would hold runs of different")
-            } else if p.check == "mixed_provenance" {
+            } else if p.check == crate::study::problem::Check::MixedProvenance {
                 format!(
                     "{}. Before paying: make a new baseline with this configuration (e.g. seeds 0, 1, 2 under another seed_run_name), pin a cooperbench that still has the baseline's, or list the field in allow_mixed; as it stands verify and report will refuse to pool them",
                     p.detail

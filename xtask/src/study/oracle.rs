@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::study::class::{Class, FeatureTests};
 use crate::study::pair::PairId;
-use crate::study::problem::Problem;
+use crate::study::problem::{Check, Problem};
 use crate::study::run::RunLogs;
 use crate::study::subset::Subset;
 use crate::study::timestamp::Timestamp;
@@ -269,7 +269,7 @@ pub fn exclude(subset: &mut Subset, runs: &mut [RunLogs], failing: &[(PairId, St
     }
     let named: Vec<String> = failing.iter().map(|(p, why)| format!("{p} ({why})")).collect();
     Some(Problem::warning(
-        "oracle_excluded",
+        Check::OracleExcluded,
         format!(
             "{} pair(s) left out of every count: their gold patch does not pass (cargo xtask oracle): {}",
             failing.len(),
@@ -357,7 +357,7 @@ mod tests {
         let w = exclude(&mut subset, &mut runs, &[(gone.clone(), "fail: 0 passed / 1 failed".into())]).unwrap();
         assert_eq!((subset.pairs.len(), subset.pair_count, subset.tasks, subset.repos), (2, 2, 1, 1));
         assert!(!runs[0].pairs.contains_key(&gone));
-        assert_eq!(w.check, "oracle_excluded");
+        assert_eq!(w.check, Check::OracleExcluded);
         assert!(
             w.detail.starts_with("1 pair(s) left out of every count: ") && w.detail.contains("b_task/2/f1_f2 (fail: "),
             "{}",

@@ -9,9 +9,114 @@ pub enum Severity {
     Warning,
 }
 
+/// The kind of a problem, one per check `verify` makes; named in every
+/// output by [`Check::name`], the word reviewers and `--json` readers see.
+/// Ordered by that name, so that sorted problems read as they always did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    AgentError,
+    ArmModel,
+    BadCost,
+    BrokenLink,
+    CopiedResult,
+    DuplicatePair,
+    EvalError,
+    EvalSummaryMismatch,
+    EvalSummaryMissing,
+    EvalSummaryUnreadable,
+    ExtraPair,
+    ImplausibleTime,
+    MismatchedEval,
+    MismatchedResult,
+    MissingEval,
+    MissingResult,
+    MissingRun,
+    MixedAllowed,
+    MixedProvenance,
+    MixedSettings,
+    NonfiniteNumber,
+    NullCost,
+    OracleExcluded,
+    PairSetsDiffer,
+    Provenance,
+    Quarantined,
+    StaleEval,
+    SymlinkLoop,
+    UnknownStatus,
+    UnreadableDir,
+    UnreadableEval,
+    UnreadableManifest,
+    UnreadableResult,
+}
+
+impl Check {
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::AgentError => "agent_error",
+            Check::ArmModel => "arm_model",
+            Check::BadCost => "bad_cost",
+            Check::BrokenLink => "broken_link",
+            Check::CopiedResult => "copied_result",
+            Check::DuplicatePair => "duplicate_pair",
+            Check::EvalError => "eval_error",
+            Check::EvalSummaryMismatch => "eval_summary_mismatch",
+            Check::EvalSummaryMissing => "eval_summary_missing",
+            Check::EvalSummaryUnreadable => "eval_summary_unreadable",
+            Check::ExtraPair => "extra_pair",
+            Check::ImplausibleTime => "implausible_time",
+            Check::MismatchedEval => "mismatched_eval",
+            Check::MismatchedResult => "mismatched_result",
+            Check::MissingEval => "missing_eval",
+            Check::MissingResult => "missing_result",
+            Check::MissingRun => "missing_run",
+            Check::MixedAllowed => "mixed_allowed",
+            Check::MixedProvenance => "mixed_provenance",
+            Check::MixedSettings => "mixed_settings",
+            Check::NonfiniteNumber => "nonfinite_number",
+            Check::NullCost => "null_cost",
+            Check::OracleExcluded => "oracle_excluded",
+            Check::PairSetsDiffer => "pair_sets_differ",
+            Check::Provenance => "provenance",
+            Check::Quarantined => "quarantined",
+            Check::StaleEval => "stale_eval",
+            Check::SymlinkLoop => "symlink_loop",
+            Check::UnknownStatus => "unknown_status",
+            Check::UnreadableDir => "unreadable_dir",
+            Check::UnreadableEval => "unreadable_eval",
+            Check::UnreadableManifest => "unreadable_manifest",
+            Check::UnreadableResult => "unreadable_result",
+        }
+    }
+}
+
+impl PartialOrd for Check {
+    fn partial_cmp(&self, other: &Check) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Check {
+    fn cmp(&self, other: &Check) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that `{:<22}` aligns a check as it aligned its name.
+        f.pad(self.name())
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Problem {
-    pub check: &'static str,
+    pub check: Check,
     pub severity: Severity,
     pub run: Option<String>,
     pub pair: Option<String>,
@@ -21,11 +126,11 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn failure(check: &'static str, detail: impl Into<String>) -> Problem {
+    pub fn failure(check: Check, detail: impl Into<String>) -> Problem {
         Problem { check, severity: Severity::Failure, run: None, pair: None, path: None, detail: detail.into() }
     }
 
-    pub fn warning(check: &'static str, detail: impl Into<String>) -> Problem {
+    pub fn warning(check: Check, detail: impl Into<String>) -> Problem {
         Problem { severity: Severity::Warning, ..Problem::failure(check, detail) }
     }
 

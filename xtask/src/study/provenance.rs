@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::study::manifest::{Manifest, MANIFEST_FILE};
-use crate::study::problem::Problem;
+use crate::study::problem::{Check, Problem};
 use crate::study::run::RunLogs;
 
 /// The study's one rule of "this result was made otherwise": where a result
@@ -24,7 +24,7 @@ pub fn made_otherwise(run: &RunLogs) -> Vec<Problem> {
         let mut disagree = |field: &str, says: &str, expected: &str| {
             problems.push(
                 Problem::failure(
-                    "provenance",
+                    Check::Provenance,
                     format!("field `{field}` says {says:?}, expected {expected:?} (from its folder)"),
                 )
                 .run(&run.name)
@@ -43,7 +43,7 @@ pub fn made_otherwise(run: &RunLogs) -> Vec<Problem> {
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => {
             problems.push(
-                Problem::failure("unreadable_manifest", e.clone())
+                Problem::failure(Check::UnreadableManifest, e.clone())
                     .run(&run.name)
                     .path(format!("logs/{}/{}", run.name, MANIFEST_FILE)),
             );
@@ -87,7 +87,7 @@ pub fn made_otherwise(run: &RunLogs) -> Vec<Problem> {
             if *says != expected {
                 problems.push(
                     Problem::failure(
-                        "provenance",
+                        Check::Provenance,
                         format!("field `{field}` says {says:?}, expected {expected:?} (from {source})"),
                     )
                     .run(&run.name)
@@ -257,10 +257,10 @@ pub fn pooling(runs: &[Provenance], allow_mixed: &[String]) -> Vec<Problem> {
             .collect();
         let what = format!("difficulty pools runs of different {field}: {}", by_value.join(" vs "));
         out.push(if allow_mixed.iter().any(|a| a == field) {
-            Problem::warning("mixed_allowed", format!("{what} (allowed by allow_mixed)"))
+            Problem::warning(Check::MixedAllowed, format!("{what} (allowed by allow_mixed)"))
         } else {
             Problem::failure(
-                "mixed_provenance",
+                Check::MixedProvenance,
                 format!("{what}: they are not repeats of one experiment; make the runs agree, or list \"{field}\" in allow_mixed"),
             )
         });
@@ -296,14 +296,14 @@ mod tests {
         let mixed = [prov("base", "mini_swe_agent", Some("0.0.29")), prov("s1", "mini_swe_agent_v2", Some("0.0.29"))];
         let p = pooling(&mixed, &[]);
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0].check, "mixed_provenance");
+        assert_eq!(p[0].check, Check::MixedProvenance);
         assert!(p[0].detail.starts_with("difficulty pools runs of different agent: base (mini_swe_agent, from manifest) vs s1 (mini_swe_agent_v2, from manifest)"), "{}", p[0].detail);
         // Allowed: a warning that still says it.
         let p = pooling(&mixed, &["agent".into()]);
-        assert_eq!((p[0].check, p[0].severity), ("mixed_allowed", crate::study::problem::Severity::Warning));
+        assert_eq!((p[0].check, p[0].severity), (Check::MixedAllowed, crate::study::problem::Severity::Warning));
         // Another version; an unknown version against a known one differs too.
         let v = [prov("a", "x", Some("0.0.28")), prov("b", "x", Some("0.0.29"))];
-        assert_eq!(pooling(&v, &[])[0].check, "mixed_provenance");
+        assert_eq!(pooling(&v, &[])[0].check, Check::MixedProvenance);
         let u = [prov("a", "x", None), prov("b", "x", Some("0.0.29"))];
         let p = pooling(&u, &[]);
         assert!(p[0].detail.contains("a (unknown, from unknown) vs b (0.0.29, from manifest)"), "{}", p[0].detail);

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::study::pair::PairId;
-use crate::study::problem::Problem;
+use crate::study::problem::{Check, Problem};
 use crate::study::result::{EvalResult, EvalSummary, RunResult};
 
 /// The two files per pair the study reads (the CLI writes them; `edges::layout`
@@ -126,7 +126,7 @@ impl RunLogs {
             for (file, field, t) in times {
                 if let Some(why) = t.and_then(|t| t.implausible(now)) {
                     out.push(
-                        Problem::warning("implausible_time", format!("field `{field}`: {why}"))
+                        Problem::warning(Check::ImplausibleTime, format!("field `{field}`: {why}"))
                             .run(&self.name)
                             .pair(pair)
                             .path(format!("{}/{file}", p.rel_dir)),

@@ -26,6 +26,7 @@ use crate::study::class::Class;
 use crate::study::fig4::{Bootstrap, Cluster, DifficultyMode};
 use crate::study::models::Models;
 use crate::study::outcome::EvalErrors;
+use crate::study::problem::Check;
 use crate::study::run::RunLogs;
 use crate::study::subset::Subset;
 use crate::study::table::Table;
@@ -300,7 +301,7 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     }
     fig.warnings.extend(study.excluded.clone());
     // What is pooled although it differs (allowed), said with the numbers.
-    fig.warnings.extend(check.problems.iter().filter(|p| p.check == "mixed_allowed").map(|p| p.detail.clone()));
+    fig.warnings.extend(check.problems.iter().filter(|p| p.check == Check::MixedAllowed).map(|p| p.detail.clone()));
     let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
     let per_pair = verify::pair_difficulties(&study.subset, &solo_refs, study.options.eval_errors, &study.models);
     let settings = settings(&roles);

@@ -9,7 +9,7 @@ use crate::study::analysis::{Fig4, MonteCarlo, Rate, PRINTED_PRECISION};
 use crate::study::class::Class;
 use crate::study::fig4::{round6, CiMethod, Cluster, DifficultyMode, PairedBoot, RELIABLE_BUCKET_PAIRS};
 use crate::study::outcome::EvalErrors;
-use crate::study::problem::Severity;
+use crate::study::problem::{Check, Severity};
 use crate::study::verdict;
 use crate::study::verify::Report as VerifyReport;
 
@@ -712,7 +712,7 @@ fn per_repo_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
 /// readable.
 fn warnings_section(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
     m.heading(2, "Warnings");
-    let mut classes: BTreeMap<(Severity, &str), BTreeMap<&str, usize>> = BTreeMap::new();
+    let mut classes: BTreeMap<(Severity, Check), BTreeMap<&str, usize>> = BTreeMap::new();
     for p in &check.problems {
         *classes.entry((p.severity, p.check)).or_default().entry(p.run.as_deref().unwrap_or("-")).or_default() += 1;
     }

@@ -16,7 +16,7 @@ use crate::study::models::Models;
 use crate::study::outcome::EvalErrors;
 use crate::study::outcome::Row;
 use crate::study::pair::PairId;
-use crate::study::problem::{Problem, Severity};
+use crate::study::problem::{Check, Problem, Severity};
 use crate::study::result::AgentStatus;
 use crate::study::run::{self as layout, RunLogs};
 use crate::study::subset::Subset;
@@ -147,7 +147,7 @@ pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[Strin
         if declared != made {
             report.problems.push(
                 Problem::failure(
-                    "arm_model",
+                    Check::ArmModel,
                     format!(
                         "the arm of model {declared:?} names this run, but it was made with {made:?} (from {}): move it to that model's arm",
                         p.model.source.name()
@@ -184,7 +184,7 @@ fn check_copies(runs: &[RunLogs], problems: &mut Vec<Problem>) {
         if let Some((pair, other)) = copied.first() {
             problems.push(
                 Problem::failure(
-                    "copied_result",
+                    Check::CopiedResult,
                     format!(
                         "{} result(s) are the same attempts as in run `{other}` (same run_id and ended_at, e.g. {pair}): a copy is not a repeat",
                         copied.len()
@@ -211,7 +211,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         retried: BTreeMap::new(),
     };
     if !run.exists {
-        problems.push(Problem::failure("missing_run", "no such run folder").run(name).path(layout::run_rel(name)));
+        problems.push(Problem::failure(Check::MissingRun, "no such run folder").run(name).path(layout::run_rel(name)));
         s.missing_results = subset.pairs.iter().map(|p| p.to_string()).collect();
         return s;
     }
@@ -225,20 +225,22 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     for q in &run.quarantined {
         s.quarantined.push(q.clone());
         problems.push(
-            Problem::warning("quarantined", "unreadable file moved aside by the harness").run(name).path(q.clone()),
+            Problem::warning(Check::Quarantined, "unreadable file moved aside by the harness")
+                .run(name)
+                .path(q.clone()),
         );
     }
     for pair in &subset.pairs {
         if !run.pairs.get(pair).is_some_and(|p| p.result_present) {
             s.missing_results.push(pair.to_string());
             let path = format!("{}/{}", layout::pair_rel(name, &run.setting, pair), layout::RESULT_FILE);
-            problems.push(Problem::failure("missing_result", "no result.json").run(name).pair(pair).path(path));
+            problems.push(Problem::failure(Check::MissingResult, "no result.json").run(name).pair(pair).path(path));
         }
     }
     for (pair, logs) in &run.pairs {
         if !subset.contains(pair) {
             problems.push(
-                Problem::failure("extra_pair", format!("pair is not in subset `{}`", subset.name))
+                Problem::failure(Check::ExtraPair, format!("pair is not in subset `{}`", subset.name))
                     .run(name)
                     .pair(pair)
                     .path(logs.rel_dir.clone()),
@@ -250,7 +252,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
             match r.total_cost {
                 None => problems.push(
                     Problem::warning(
-                        "null_cost",
+                        Check::NullCost,
                         "field `total_cost` is null: this pair's spend is unknown and counted as 0",
                     )
                     .run(name)
@@ -259,7 +261,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                 ),
                 Some(c) if crate::study::result::valid_cost(Some(c)).is_none() => problems.push(
                     Problem::failure(
-                        "bad_cost",
+                        Check::BadCost,
                         format!("field `total_cost` is {c}: a cost is finite and not negative"),
                     )
                     .run(name)
@@ -270,7 +272,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
             }
             match &r.status {
                 AgentStatus::Error => problems.push(
-                    Problem::failure("agent_error", r.error.clone().unwrap_or_else(|| "status Error".into()))
+                    Problem::failure(Check::AgentError, r.error.clone().unwrap_or_else(|| "status Error".into()))
                         .run(name)
                         .pair(pair)
                         .path(result_path.clone()),
@@ -279,7 +281,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                 AgentStatus::LimitsExceeded => {}
                 AgentStatus::Other(st) => problems.push(
                     Problem::warning(
-                        "unknown_status",
+                        Check::UnknownStatus,
                         format!("agent status {st:?} is not one the CLI is known to write"),
                     )
                     .run(name)
@@ -292,7 +294,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         if !logs.eval_present && logs.result_present {
             s.missing_evals.push(pair.to_string());
             problems.push(
-                Problem::failure("missing_eval", "result has no eval.json")
+                Problem::failure(Check::MissingEval, "result has no eval.json")
                     .run(name)
                     .pair(pair)
                     .path(eval_path.clone()),
@@ -300,15 +302,16 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
         }
         if let Some(e) = &logs.eval {
             if let Some(err) = &e.error {
-                problems
-                    .push(Problem::warning("eval_error", one_line(err)).run(name).pair(pair).path(eval_path.clone()));
+                problems.push(
+                    Problem::warning(Check::EvalError, one_line(err)).run(name).pair(pair).path(eval_path.clone()),
+                );
             }
             if let Some(r) = &logs.result {
                 if crate::study::outcome::is_stale(r, e) {
                     s.stale_evals.push(pair.to_string());
                     problems.push(
                         Problem::failure(
-                            "stale_eval",
+                            Check::StaleEval,
                             "eval.json is older than result.json's ended_at; re-evaluate with --force",
                         )
                         .run(name)
@@ -322,7 +325,7 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     let total: f64 = run.pairs.values().filter_map(|p| p.result.as_ref()?.total_cost).filter(|c| *c >= 0.0).sum();
     if !total.is_finite() {
         problems.push(
-            Problem::failure("bad_cost", "the costs of this run add up to more than a number can hold")
+            Problem::failure(Check::BadCost, "the costs of this run add up to more than a number can hold")
                 .run(name)
                 .path(layout::run_rel(name)),
         );
@@ -330,18 +333,17 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
     problems.extend(crate::study::provenance::made_otherwise(run));
     let summary_path = format!("{}/{}", layout::run_rel(name), layout::EVAL_SUMMARY_FILE);
     match &run.eval_summary {
-        None => {
-            problems.push(Problem::failure("eval_summary_missing", "no eval_summary.json").run(name).path(summary_path))
-        }
+        None => problems
+            .push(Problem::failure(Check::EvalSummaryMissing, "no eval_summary.json").run(name).path(summary_path)),
         Some(Err(e)) => {
-            problems.push(Problem::failure("eval_summary_unreadable", e.clone()).run(name).path(summary_path))
+            problems.push(Problem::failure(Check::EvalSummaryUnreadable, e.clone()).run(name).path(summary_path))
         }
         Some(Ok(sum)) => {
             let (p, f, e) = (s.counts.passed as u64, s.counts.failed as u64, s.counts.eval_errors as u64);
             if (sum.passed, sum.failed, sum.errors) != (p, f, e) {
                 problems.push(
                     Problem::failure(
-                        "eval_summary_mismatch",
+                        Check::EvalSummaryMismatch,
                         format!(
                             "says {} passed, {} failed, {} errors; the eval.json files say {p}, {f}, {e} (the CLI counts only its last invocation)",
                             sum.passed, sum.failed, sum.errors
@@ -380,7 +382,7 @@ pub fn overlap(sets: &[(&str, BTreeSet<&PairId>)], problems: &mut Vec<Problem>) 
         overlap.identical = false;
         problems.push(
             Problem::failure(
-                "pair_sets_differ",
+                Check::PairSetsDiffer,
                 format!("{} pair(s) of {first} missing, {} extra", missing.len(), extra.len()),
             )
             .run(run),
