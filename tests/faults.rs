@@ -308,19 +308,21 @@ fn secret_looking_model_kwargs_are_refused_at_any_depth() {
     }
 }
 
+/// A flag's bad value is refused in the flag's own name (the file's fields
+/// are named as fields when the file is read).
 #[test]
 fn flags_go_through_the_files_rules() {
     let c = Checkout::with_baseline("");
     for (args, want) in [
-        (&["--seeds", "3,3"][..], "a seed is listed twice"),
-        (&["--attempts", "0"], "field `attempts`: must be at least 1"),
-        (&["--timeout", "0"], "field `timeout_minutes`: 0 is not a positive number of minutes"),
+        (&["--seeds", "3,3"][..], "--seeds: a seed is listed twice"),
+        (&["--attempts", "0"], "--attempts: must be at least 1"),
+        (&["--timeout", "0"], "--timeout: 0 is not a positive number of minutes"),
         // NaN compares false with every spend: it would turn the budget off.
         (&["--max-cost", "nan"], "--max-cost: NaN is not a positive number of USD"),
         (&["--max-cost=-1"], "--max-cost: -1 is not a positive number of USD"),
         (&["--max-cost", "inf"], "--max-cost: inf is not a positive number of USD"),
-        (&["--model", ""], "field `model`: empty"),
-        (&["--agent", " "], "field `agent`: empty"),
+        (&["--model", ""], "--model: empty"),
+        (&["--agent", " "], "--agent: empty"),
     ] {
         let mut all = vec!["--dry-run"];
         all.extend_from_slice(args);
@@ -331,6 +333,7 @@ fn flags_go_through_the_files_rules() {
     c.write_experiment("timeout_minutes = 0");
     let out = c.seeds(&["--dry-run"], &[]).ran();
     out.expect_code(2);
+    assert!(text(&out).contains("field `timeout_minutes`"), "{}", text(&out));
 }
 
 /// One run named twice by two spellings of its folder counts once; a

@@ -232,6 +232,23 @@ pub fn run_arm(flags: &ArmFlags, exp: Experiment, ctx: &crate::Context) -> anyho
 /// The experiment file with the flags over it, validated as one: `--seeds
 /// 3,3` or `--attempts 0` are refused whichever side they come from.
 pub fn experiment(flags: &ArmFlags, mut exp: Experiment) -> anyhow::Result<Experiment> {
+    // A flag's own value is refused in the flag's name; what the file says
+    // was checked when it was read.
+    let refuse = |flag: &str, why: String| Err(crate::usage(anyhow::anyhow!("{flag}: {why}")));
+    if let Some(s) = flags.seeds.as_ref().filter(|s| (1..s.len()).any(|i| s[..i].contains(&s[i]))) {
+        return refuse("--seeds", format!("a seed is listed twice: {s:?}"));
+    }
+    for (flag, v) in [("--model", &flags.model), ("--agent", &flags.agent)] {
+        if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return refuse(flag, "empty".into());
+        }
+    }
+    if flags.attempts == Some(0) {
+        return refuse("--attempts", "must be at least 1".into());
+    }
+    if let Some(t) = flags.timeout.filter(|t| !(t.is_finite() && *t > 0.0)) {
+        return refuse("--timeout", format!("{t} is not a positive number of minutes (leave it out for no timeout)"));
+    }
     if let Some(s) = &flags.seeds {
         exp.seeds = s.clone();
     }
