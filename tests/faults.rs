@@ -730,6 +730,6 @@ fn a_failing_help_that_echoes_the_key_is_scrubbed() {
         .ran();
     out.expect_code(1);
     let o = text(&out);
-    assert!(o.contains("--help` failed: Traceback: bad key [redacted]"), "{o}");
+    assert!(o.contains("--help` failed (exit status 1): Traceback: bad key [redacted]; reinstall with"), "{o}");
     assert!(!o.contains(KEY), "{o}");
 }

@@ -257,7 +257,10 @@ fn preflight_names_what_to_do() {
     out.expect_code(1);
     let o = text(&out);
     assert!(o.contains("COHERE_API_KEY is missing: export it"), "{o}");
-    assert!(o.contains("FAIL command not found: `/nonexistent/cooperbench`"), "{o}");
+    assert!(
+        o.contains("FAIL `/nonexistent/cooperbench --help` could not be started (command not found: `/nonexistent/cooperbench`); reinstall with"),
+        "{o}"
+    );
     assert!(o.contains("nothing was started"));
     // A seed run made with another model is never mixed in.
     let c = with_baseline();

@@ -22,13 +22,16 @@ pub mod engine;
 pub mod study;
 pub mod support;
 
-/// What every command is handed, built once in `main`: the project root and
-/// the docker program. (The stop flag stays a process global: the signal
-/// handler must reach it; see `edges::cli::interrupted`.)
+/// What every command is handed, built once in `main`: the project root,
+/// the runner of short commands, and the docker program. (The stop flag
+/// stays a process global: the signal handler must reach it; see
+/// `edges::cli::interrupted`.)
 #[derive(Debug, Clone)]
 pub struct Context {
     /// Where `experiment.toml`, `results/` and `fixtures/` live.
     pub root: PathBuf,
+    /// Short commands read whole (`docker ps`, `pip freeze`, `--help`).
+    pub sh: edges::short::Short,
     pub docker: edges::docker::Docker,
     /// Whether the user chose the docker program (`XTASK_DOCKER`): the demo
     /// uses the bundled stub unless they did.
@@ -39,10 +42,12 @@ impl Context {
     /// From the environment, once: `XTASK_DOCKER` replaces `docker`.
     pub fn from_env() -> Context {
         let chosen = std::env::var("XTASK_DOCKER").ok().filter(|p| !p.is_empty());
+        let sh = edges::short::Short::new();
         Context {
             root: edges::layout::project_root(),
             docker_chosen: chosen.is_some(),
-            docker: edges::docker::Docker::new(chosen.unwrap_or_else(|| "docker".into())),
+            docker: edges::docker::Docker::with(chosen.unwrap_or_else(|| "docker".into()), sh.clone()),
+            sh,
         }
     }
 }

@@ -57,12 +57,12 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let t = Instant::now();
     let shape = Shape { repos: 12, tasks: flags.pairs.div_ceil(4).max(1), pairs: flags.pairs };
     fixture::write_dataset(&cb, "full", shape)?;
-    let sim = crate::commands::demo::simulator()?;
+    let sim = crate::support::simulator::binary(&ctx.root)?;
     let mut files = Vec::new();
     let trajectory = vec![b'x'; 1 << 20];
     for run in &runs {
         // The record of work done is for tests; here it would be quadratic.
-        crate::commands::demo::sim_run(&sim, &cb, "full", run, "solo", &[("COOPERBENCH_SIM_RECORD", "/dev/null")])?;
+        crate::support::simulator::run(&sim, &cb, "full", run, "solo", &[("COOPERBENCH_SIM_RECORD", "/dev/null")])?;
         let pattern =
             format!("{}/*/*/*", glob::Pattern::escape(&cb.join("logs").join(run).join("solo").to_string_lossy()));
         for pair in glob::glob(&pattern)?.flatten() {

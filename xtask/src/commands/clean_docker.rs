@@ -38,11 +38,11 @@ pub struct CleanDockerFlags {
 
 pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if flags.modal {
-        return modal(&flags);
+        return modal(&flags, ctx);
     }
     let cb: PathBuf = match &flags.common.cooperbench_dir {
         Some(dir) => dir.clone(),
-        None => flags.common.load()?.cooperbench_dir,
+        None => flags.common.load(&ctx.root)?.cooperbench_dir,
     };
     ctx.docker.available().map_err(|e| anyhow::anyhow!("docker is not reachable: {e:#}"))?;
     // A live seeds' containers are its own to clean: while one holds the
@@ -97,8 +97,8 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
 
 /// `--modal`: each arm's runs' environments, what runs there, and (unless
 /// `--dry-run`, or a seeds holds the checkout) terminated.
-fn modal(flags: &CleanDockerFlags) -> anyhow::Result<i32> {
-    let exp = flags.common.load()?;
+fn modal(flags: &CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    let exp = flags.common.load(&ctx.root)?;
     let cb = exp.cooperbench_dir.clone();
     let program = crate::edges::cli::find_program(flags.cooperbench_bin.as_deref(), &cb)
         .ok_or_else(|| anyhow::anyhow!("cooperbench not found: pass --cooperbench-bin"))?;

@@ -3,14 +3,11 @@
 //! simulator, then `seeds`, `verify` and `report` exactly as against the
 //! real CLI. No API key, no Docker image, no money.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
+use std::path::PathBuf;
 
 use crate::commands::report::{self, ReportFlags};
 use crate::commands::seeds::{self, SeedsFlags};
 use crate::edges::experiment::CommonFlags;
-use crate::edges::layout::project_root;
 use crate::engine::arm::ArmFlags;
 use crate::support::fixture::{self, LITE};
 
@@ -39,7 +36,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if dir.join("CooperBench").exists() {
         return Err(crate::usage(anyhow::anyhow!("{} already holds a demo: pass another --dir", dir.display())));
     }
-    let sim = simulator()?;
+    let sim = crate::support::simulator::binary(&ctx.root)?;
     // The demo must never touch the machine's real containers: unless the
     // user chose a docker program, its seeds talk to the bundled stub.
     let ctx = &if ctx.docker_chosen {
@@ -54,7 +51,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     for (run, setting) in
         [("command-a-solo", "solo"), ("command-a-coop-comm", "coop"), ("command-a-coop-nocomm", "coop")]
     {
-        sim_run(&sim, &cb, "lite", run, setting, &[])?;
+        crate::support::simulator::run(&sim, &cb, "lite", run, setting, &[])?;
         println!("demo: {run} ({setting}) made by the simulator");
     }
     // A key for the simulator's check, through .env as a user's would be.
@@ -91,7 +88,7 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     )?;
     anyhow::ensure!(code == 0, "seeds exited {code}");
 
-    let out = if flags.write_results { project_root().join("results").join("demo") } else { dir.join("results") };
+    let out = if flags.write_results { ctx.root.join("results").join("demo") } else { dir.join("results") };
     println!("\ndemo: cargo xtask report --out {}", out.display());
     report::run(ReportFlags { out: Some(out.clone()), ..ReportFlags::new(common) }, ctx)?;
     println!(
@@ -103,41 +100,4 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         out.join("REPORT.md").display()
     );
     Ok(0)
-}
-
-/// One run and its eval by the simulator binary (a process of its own, as
-/// the real CLI would be), output discarded.
-pub fn sim_run(
-    sim: &Path,
-    cb: &Path,
-    subset: &str,
-    run: &str,
-    setting: &str,
-    env: &[(&str, &str)],
-) -> anyhow::Result<()> {
-    for args in fixture::sim_argv(cb, subset, run, setting) {
-        let mut cmd = duct::cmd(sim, &args).dir(cb).env("COHERE_API_KEY", "demo-not-a-real-key");
-        for (k, v) in env {
-            cmd = cmd.env(k, v);
-        }
-        let out = cmd.stdout_null().stderr_capture().unchecked().run()?;
-        anyhow::ensure!(out.status.success(), "simulator failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
-}
-
-/// The simulator binary beside this one, built if `cargo run` did not.
-pub fn simulator() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let sim = exe.with_file_name("cooperbench-sim");
-    if !sim.is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut args = vec!["build", "--quiet", "--package", "xtask", "--bin", "cooperbench-sim"];
-        if !cfg!(debug_assertions) {
-            args.push("--release");
-        }
-        duct::cmd(cargo, args).dir(project_root()).run().context("building the simulator failed")?;
-    }
-    anyhow::ensure!(sim.is_file(), "simulator not found at {}", sim.display());
-    Ok(sim)
 }

@@ -7,9 +7,7 @@
 //! not be installed or differs, and records the result in the virtualenv
 //! (`xtask-install.json`).
 
-use std::path::PathBuf;
-
-use anyhow::Context;
+use std::path::{Path, PathBuf};
 
 use crate::edges::experiment::CommonFlags;
 
@@ -59,26 +57,27 @@ pub struct InstallFlags {
     pub force: bool,
 }
 
-pub fn run(flags: InstallFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
+pub fn run(flags: InstallFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let venv = match &flags.venv {
         Some(v) => v.clone(),
         None => {
-            let dir = flags.common.load()?.cooperbench_dir;
+            let dir = flags.common.load(&ctx.root)?.cooperbench_dir;
             crate::edges::layout::require_checkout(&dir).map_err(crate::usage)?;
             dir.join(".venv")
         }
     };
-    let sh = xshell::Shell::new()?;
+    let sh = &ctx.sh;
     let bin = venv.join("bin");
     let (pip, cooperbench) = (bin.join("pip"), bin.join("cooperbench"));
     let version = VERSION;
+    let pip_fix = "is PyPI reachable? (pip's words are above); --force starts the virtualenv over";
     if !flags.force && cooperbench.is_file() {
-        let installed = xshell::cmd!(sh, "{pip} show cooperbench").quiet().ignore_status().read().unwrap_or_default();
+        let installed = sh.read(&pip, &["show", "cooperbench"], pip_fix).unwrap_or_default();
         if installed.lines().any(|l| l.trim() == format!("Version: {version}"))
-            && crate::edges::cli::answers_help(&cooperbench).is_ok()
+            && crate::edges::cli::answers_help(sh, &cooperbench).is_ok()
         {
-            let frozen = xshell::cmd!(sh, "{pip} freeze").quiet().read().unwrap_or_default();
-            let drift = differences(&std::fs::read_to_string(constraints_file())?, &frozen);
+            let frozen = sh.read(&pip, &["freeze"], pip_fix).unwrap_or_default();
+            let drift = differences(&std::fs::read_to_string(constraints_file(&ctx.root))?, &frozen);
             if drift.is_empty() {
                 println!("cooperbench {version} already installed, as pinned: {}", cooperbench.display());
                 return Ok(0);
@@ -91,33 +90,42 @@ pub fn run(flags: InstallFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
     }
     let python = &flags.python;
     println!("making the virtualenv {}", venv.display());
-    xshell::cmd!(sh, "{python} -m venv {venv}").run().context("python -m venv failed")?;
-    xshell::cmd!(sh, "{pip} install --quiet --upgrade pip").run().ok();
+    let venv_arg = venv.display().to_string();
+    sh.run_shown(
+        python,
+        &["-m", "venv", venv_arg.as_str()],
+        "pass --python with a Python 3.11 or 3.12 that has venv (on Debian: apt-get install python3-venv)",
+    )?;
+    // A newer pip resolves the pins better; an old one still installs them.
+    sh.run_shown(&pip, &["install", "--quiet", "--upgrade", "pip"], pip_fix).ok();
     println!("installing cooperbench=={version} without its dependencies (openhands-sdk needs Python >= 3.12)");
-    xshell::cmd!(sh, "{pip} install --quiet --no-deps cooperbench=={version}").run()?;
+    let pinned = format!("cooperbench=={version}");
+    sh.run_shown(&pip, &["install", "--quiet", "--no-deps", pinned.as_str()], pip_fix)?;
     let deps = DEPENDENCIES;
-    let constraints = constraints_file();
+    let constraints = constraints_file(&ctx.root);
     println!(
         "installing what a solo mini_swe_agent_v2 run needs, pinned by {}: {}",
         constraints.display(),
         deps.join(" ")
     );
-    let out = xshell::cmd!(sh, "{pip} install --quiet -c {constraints} {deps...}").quiet().ignore_status().output()?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+    let mut args = vec!["install".to_string(), "--quiet".into(), "-c".into(), constraints.display().to_string()];
+    args.extend(deps.iter().map(|d| d.to_string()));
+    let out = sh.output(&pip, &args, &[], pip_fix)?;
+    if !out.success() {
+        let err = &out.stderr;
         anyhow::bail!(
             "pip could not install {}: {}",
-            failed_package(&err).unwrap_or_else(|| "the dependencies".into()),
+            failed_package(err).unwrap_or_else(|| "the dependencies".into()),
             err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim()
         );
     }
-    let frozen = xshell::cmd!(sh, "{pip} freeze").quiet().read().context("pip freeze failed")?;
+    let frozen = sh.read(&pip, &["freeze"], pip_fix)?;
     let pins = std::fs::read_to_string(&constraints)?;
     let drift = differences(&pins, &frozen);
     if !drift.is_empty() {
         anyhow::bail!("installed versions differ from {}: {}", constraints.display(), drift.join(", "));
     }
-    crate::edges::cli::answers_help(&cooperbench)?;
+    crate::edges::cli::answers_help(sh, &cooperbench)?;
     let record = serde_json::json!({"cooperbench": version, "python": python, "constraints": constraints.display().to_string(),
         "packages": frozen.lines().filter(|l| l.contains("==")).collect::<Vec<_>>()});
     std::fs::write(venv.join("xtask-install.json"), serde_json::to_string_pretty(&record)?)?;
@@ -129,8 +137,8 @@ pub fn run(flags: InstallFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
 }
 
 /// The committed pins.
-pub fn constraints_file() -> PathBuf {
-    crate::edges::layout::project_root().join("fixtures/cooperbench-constraints.txt")
+pub fn constraints_file(root: &Path) -> PathBuf {
+    root.join("fixtures/cooperbench-constraints.txt")
 }
 
 /// The package pip names in its error, if it names one.
@@ -179,7 +187,10 @@ mod tests {
 
     #[test]
     fn the_committed_pins_cover_every_dependency() {
-        let pins = std::fs::read_to_string(constraints_file()).unwrap().to_ascii_lowercase().replace('_', "-");
+        let pins = std::fs::read_to_string(constraints_file(&crate::edges::layout::project_root()))
+            .unwrap()
+            .to_ascii_lowercase()
+            .replace('_', "-");
         for d in DEPENDENCIES {
             assert!(pins.lines().any(|l| l.starts_with(&format!("{d}=="))), "{d} is not pinned");
         }

@@ -51,7 +51,7 @@ pub struct OracleFlags {
 }
 
 pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
-    let mut exp = flags.common.load()?;
+    let mut exp = flags.common.load(&ctx.root)?;
     if let Some(b) = flags.backend {
         exp.backend = b;
     }

@@ -25,7 +25,7 @@ pub struct SeedsFlags {
 
 pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let flags = flags.arm;
-    let study = flags.common.load()?;
+    let study = flags.common.load(&ctx.root)?;
     // The solo arms (today's file: its one), or the one --arm names.
     let arms: Vec<String> = match &flags.arm {
         Some(a) => vec![a.clone()],

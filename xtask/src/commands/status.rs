@@ -12,8 +12,8 @@ pub struct StatusFlags {
     pub common: CommonFlags,
 }
 
-pub fn run(flags: StatusFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
-    let exp = flags.common.load()?;
+pub fn run(flags: StatusFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    let exp = flags.common.load(&ctx.root)?;
     crate::edges::layout::require_checkout(&exp.cooperbench_dir).map_err(crate::usage)?;
     let subset = crate::edges::layout::load_subset(&exp.cooperbench_dir, &exp.subset).map_err(crate::usage)?;
     // Every arm's runs: made before ("baseline" in today's file), then seeds.

@@ -30,7 +30,7 @@ pub struct StudyFlags {
 
 pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let f = flags.seeds;
-    let study = f.common.load()?;
+    let study = f.common.load(&ctx.root)?;
     let arms: Vec<String> = match &f.arm {
         Some(a) => vec![study.for_arm(a).map_err(crate::usage)?.arm],
         None => study.arm_names(),

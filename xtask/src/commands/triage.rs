@@ -24,8 +24,8 @@ pub struct TriageFlags {
     pub pair: Option<String>,
 }
 
-pub fn run(flags: TriageFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
-    let exp = flags.common.load()?;
+pub fn run(flags: TriageFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    let exp = flags.common.load(&ctx.root)?;
     let cb = &exp.cooperbench_dir;
     layout::require_checkout(cb).map_err(crate::usage)?;
     let subset = layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;

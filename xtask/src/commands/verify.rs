@@ -34,8 +34,8 @@ pub struct VerifyFlags {
     pub exclude_oracle_failures: bool,
 }
 
-pub fn run(flags: VerifyFlags, _ctx: &crate::Context) -> anyhow::Result<i32> {
-    let exp = flags.common.load()?;
+pub fn run(flags: VerifyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    let exp = flags.common.load(&ctx.root)?;
     let runs = match &flags.runs {
         Some(r) => r.clone(),
         None => {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::edges::secrets::Secrets;
 
@@ -353,17 +353,13 @@ fn stop_group(pid: i32, reader: &duct::ReaderHandle) {
     kill_group(pid, libc::SIGKILL);
 }
 
-/// `program --help` answers (short, read whole: xshell).
-pub fn answers_help(program: &Path) -> anyhow::Result<()> {
-    let sh = xshell::Shell::new()?;
-    let out = xshell::cmd!(sh, "{program} --help")
-        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        .quiet()
-        .ignore_status()
-        .output()?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        bail!("`{} --help` failed: {}", program.display(), err.lines().last().unwrap_or("").trim());
+/// `program --help` answers (short, read whole); a failure names the
+/// command, its status, the end of its stderr and the fix.
+pub fn answers_help(sh: &crate::edges::short::Short, program: &Path) -> anyhow::Result<()> {
+    const FIX: &str = "reinstall with `cargo xtask install-cooperbench`, or pass --cooperbench-bin";
+    let out = sh.output(program, &["--help"], &[("LITELLM_LOCAL_MODEL_COST_MAP", "True")], FIX)?;
+    if !out.success() {
+        return Err(crate::edges::short::failure(program, &["--help"], &out, FIX));
     }
     Ok(())
 }

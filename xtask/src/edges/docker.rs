@@ -6,7 +6,7 @@
 //! the run and the invocation. The name pattern only describes what
 //! `clean-docker --all-cooperbench` may reach when asked to.
 
-use anyhow::Context;
+use crate::edges::short::Short;
 
 pub const IMAGE_PREFIX: &str = "akhatua/cooperbench-";
 pub const NAME_PREFIX: &str = "minisweagent-";
@@ -43,14 +43,29 @@ pub fn parse_ps(text: &str) -> Vec<Container> {
 /// The docker program the harness calls: `docker`, or a stand-in that the
 /// tests and the demo choose (`XTASK_DOCKER`, read once in `main`, so that
 /// running them never touches a real run's containers).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Docker {
     program: String,
+    sh: Short,
 }
 
+/// What to do when the engine does not answer.
+const ENGINE_FIX: &str = "is the Docker engine running? (`docker info` tells; start it, or choose another --backend)";
+
 impl Docker {
+    /// With a runner of its own (tests, a second program).
     pub fn new(program: impl Into<String>) -> Docker {
-        Docker { program: program.into() }
+        Docker::with(program, Short::new())
+    }
+
+    /// With the context's runner.
+    pub fn with(program: impl Into<String>, sh: Short) -> Docker {
+        Docker { program: program.into(), sh }
+    }
+
+    /// The runner its commands go through (the context's, from `main`).
+    pub fn sh(&self) -> &Short {
+        &self.sh
     }
 
     pub fn program(&self) -> &str {
@@ -59,15 +74,7 @@ impl Docker {
 
     /// The engine's version, or why it does not answer.
     pub fn available(&self) -> anyhow::Result<String> {
-        let sh = xshell::Shell::new()?;
-        let docker = &self.program;
-        let format = "{{.ServerVersion}}";
-        let out = xshell::cmd!(sh, "{docker} info --format {format}").quiet().ignore_status().output()?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            anyhow::bail!("{}", err.lines().find(|l| !l.trim().is_empty()).unwrap_or("docker info failed").trim());
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        self.sh.read(&self.program, &["info", "--format", "{{.ServerVersion}}"], ENGINE_FIX)
     }
 
     /// Every container on the host (`docker ps -a`), whoever made it.
@@ -81,39 +88,30 @@ impl Docker {
     }
 
     fn ps(&self, filter: &[String]) -> anyhow::Result<Vec<Container>> {
-        let sh = xshell::Shell::new()?;
-        let docker = &self.program;
-        let format = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}";
-        let text = xshell::cmd!(sh, "{docker} ps -a --no-trunc {filter...} --format {format}")
-            .quiet()
-            .read()
-            .context("docker ps failed")?;
-        Ok(parse_ps(&text))
+        let mut args: Vec<String> = vec!["ps".into(), "-a".into(), "--no-trunc".into()];
+        args.extend_from_slice(filter);
+        args.extend(["--format".into(), "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}".into()]);
+        Ok(parse_ps(&self.sh.read(&self.program, &args, ENGINE_FIX)?))
     }
 
     /// The image's size in bytes when it is on this host, `None` when not
     /// (`docker image inspect` fails for an absent image).
     pub fn image_size(&self, image: &str) -> anyhow::Result<Option<u64>> {
-        let sh = xshell::Shell::new()?;
-        let docker = &self.program;
-        let format = "{{.Size}}";
         let out =
-            xshell::cmd!(sh, "{docker} image inspect --format {format} {image}").quiet().ignore_status().output()?;
-        if !out.status.success() {
+            self.sh.output(&self.program, &["image", "inspect", "--format", "{{.Size}}", image], &[], ENGINE_FIX)?;
+        if !out.success() {
             return Ok(None);
         }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+        Ok(out.stdout.trim().parse().ok())
     }
 
     /// `docker pull`, its output passed through (a pull takes minutes).
     pub fn pull(&self, image: &str) -> anyhow::Result<()> {
-        let sh = xshell::Shell::new()?;
-        let docker = &self.program;
-        xshell::cmd!(sh, "{docker} pull {image}")
-            .quiet()
-            .run()
-            .with_context(|| format!("docker pull {image} failed"))?;
-        Ok(())
+        self.sh.run_shown(
+            &self.program,
+            &["pull", image],
+            "can this host reach the registry, and is the name right? (the engine's words are above)",
+        )
     }
 
     /// Removes (force) exactly these containers.
@@ -121,9 +119,9 @@ impl Docker {
         if ids.is_empty() {
             return Ok(());
         }
-        let sh = xshell::Shell::new()?;
-        let docker = &self.program;
-        xshell::cmd!(sh, "{docker} rm -f {ids...}").quiet().ignore_stdout().run().context("docker rm failed")?;
+        let mut args = vec!["rm", "-f"];
+        args.extend_from_slice(ids);
+        self.sh.read(&self.program, &args, ENGINE_FIX)?;
         Ok(())
     }
 }

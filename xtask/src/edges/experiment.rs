@@ -161,8 +161,9 @@ fn default_attempts() -> u32 {
     3
 }
 
-pub fn default_path() -> PathBuf {
-    crate::edges::layout::project_root().join("experiment.toml")
+/// The experiment file of the project at `root`.
+pub fn default_path(root: &Path) -> PathBuf {
+    root.join("experiment.toml")
 }
 
 impl Experiment {
@@ -518,8 +519,9 @@ pub struct CommonFlags {
 }
 
 impl CommonFlags {
-    pub fn load(&self) -> anyhow::Result<Experiment> {
-        let path = self.experiment.clone().unwrap_or_else(default_path);
+    /// The experiment: `--experiment`, else the project's own (at `root`).
+    pub fn load(&self, root: &Path) -> anyhow::Result<Experiment> {
+        let path = self.experiment.clone().unwrap_or_else(|| default_path(root));
         let mut exp = Experiment::load(&path).map_err(crate::usage)?;
         if let Some(dir) = &self.cooperbench_dir {
             exp.cooperbench_dir = dir.clone();
@@ -591,9 +593,9 @@ mod tests {
             cooperbench_dir: None,
             subset: subset.map(String::from),
         };
-        assert_eq!(flags(None).load().unwrap().expected_pairs, Some(100));
-        assert_eq!(flags(Some("lite")).load().unwrap().expected_pairs, Some(100));
-        let other = flags(Some("flash")).load().unwrap();
+        assert_eq!(flags(None).load(Path::new("/unused")).unwrap().expected_pairs, Some(100));
+        assert_eq!(flags(Some("lite")).load(Path::new("/unused")).unwrap().expected_pairs, Some(100));
+        let other = flags(Some("flash")).load(Path::new("/unused")).unwrap();
         assert_eq!((other.subset.as_str(), other.expected_pairs), ("flash", None));
         assert!(!other.require_oracle, "require_oracle defaults to false");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -671,7 +673,7 @@ seeds = [1]
 
     #[test]
     fn the_projects_own_file_still_reads_as_it_did() {
-        let exp = Experiment::load(&default_path()).unwrap();
+        let exp = Experiment::load(&default_path(&crate::edges::layout::project_root())).unwrap();
         assert_eq!(exp.arm_names(), ["command-a-solo"]);
         assert_eq!(exp.solo_runs(), ["command-a-solo", "command-a-solo-seed1", "command-a-solo-seed2"]);
         assert_eq!((exp.model.as_str(), exp.agent.as_str()), ("command-a-03-2025", "mini_swe_agent_v2"));

@@ -27,3 +27,4 @@ pub(crate) mod modal;
 pub(crate) mod quarantine;
 pub(crate) mod read;
 pub(crate) mod secrets;
+pub mod short;

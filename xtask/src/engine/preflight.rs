@@ -111,13 +111,13 @@ pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<Pa
             ));
             None
         }
-        Some(p) => match cli::answers_help(&p) {
+        Some(p) => match cli::answers_help(flags.docker.sh(), &p) {
             Ok(()) => {
                 checks.push(check(true, format!("cooperbench {} answers --help", p.display()), ""));
                 Some(p)
             }
             Err(e) => {
-                checks.push(check(false, "", format!("{e:#}; reinstall with `cargo xtask install-cooperbench`")));
+                checks.push(check(false, "", format!("{e:#}")));
                 None
             }
         },
@@ -150,7 +150,7 @@ pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<Pa
         let up = engine.is_ok();
         checks.push(match engine {
             Ok(v) => check(true, format!("docker engine {v} answers"), ""),
-            Err(e) => check(false, "", format!("docker info failed ({e:#}): start Docker or choose another --backend")),
+            Err(e) => check(false, "", format!("{e:#}")),
         });
         if let (true, Some(s)) = (up, &subset) {
             checks.extend(images(flags, s));

@@ -5,4 +5,5 @@
 //! May import: `study` and `edges`; never `commands`.
 
 pub mod fixture;
+pub mod simulator;
 pub(crate) mod world;

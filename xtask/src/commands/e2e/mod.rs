@@ -95,7 +95,7 @@ pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let wall = Instant::now();
-    let root = crate::edges::layout::project_root().join("target/e2e");
+    let root = ctx.root.join("target/e2e");
     std::fs::create_dir_all(&root)?;
     let cli = install(ctx)?;
 
@@ -165,7 +165,7 @@ pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
 /// full, kept for the reader. Docker is required (no skip: it was asked for).
 pub fn demo(ctx: &crate::Context) -> anyhow::Result<i32> {
     ctx.docker.available().map_err(|e| anyhow::anyhow!("demo --real-cli needs a Docker engine: {e:#}"))?;
-    let root = crate::edges::layout::project_root().join("target/e2e");
+    let root = ctx.root.join("target/e2e");
     let cli = install(ctx)?;
     for (image, how) in world::build_images(&ctx.docker, &root.join("world"))? {
         println!("image {image}: {how}");
@@ -192,7 +192,7 @@ pub fn demo(ctx: &crate::Context) -> anyhow::Result<i32> {
 }
 
 fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
-    let venv = crate::edges::layout::project_root().join("target/cooperbench-venv");
+    let venv = ctx.root.join("target/cooperbench-venv");
     let code = crate::commands::install_cooperbench::run(
         crate::commands::install_cooperbench::InstallFlags {
             common: crate::edges::experiment::CommonFlags { experiment: None, cooperbench_dir: None, subset: None },
@@ -205,7 +205,12 @@ fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
     if code != 0 {
         bail!("install-cooperbench failed");
     }
-    Ok(Cli { bin: venv.join("bin/cooperbench"), python: venv.join("bin/python"), docker: ctx.docker.clone() })
+    Ok(Cli {
+        bin: venv.join("bin/cooperbench"),
+        python: venv.join("bin/python"),
+        docker: ctx.docker.clone(),
+        fixtures: ctx.root.join("fixtures"),
+    })
 }
 
 /// Exit status for "skipped" (automake's convention): never 0.

@@ -76,7 +76,7 @@ pub(super) fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcom
             world::pairs().len()
         ),
     )?;
-    let double = crate::edges::layout::project_root().join("fixtures/modal-double");
+    let double = cli.fixtures.join("modal-double");
     let state = sc.dir.join("modal-state");
     let token = format!("as-e2e-modal-secret-{:08x}", std::process::id() ^ 0x0dd_ba11);
     let (d, st) = (double.display().to_string(), state.display().to_string());

@@ -35,6 +35,8 @@ pub(super) struct Cli {
     pub(super) python: PathBuf,
     /// The engine the CLI's containers run on, as the context names it.
     pub(super) docker: crate::edges::docker::Docker,
+    /// The project's `fixtures/` (the context's root).
+    pub(super) fixtures: PathBuf,
 }
 
 /// Print harness outputs whole (the demo) instead of their last lines.

@@ -152,7 +152,7 @@ fn options(f: &ReportFlags) -> anyhow::Result<Options> {
 }
 
 pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
-    let exp = flags.common.load()?;
+    let exp = flags.common.load(&ctx.root)?;
     let options = options(&flags)?;
     let cb = &exp.cooperbench_dir;
     crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
