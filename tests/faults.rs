@@ -685,23 +685,20 @@ fn a_worker_left_by_kill_9_is_found_and_refused_then_stopped() {
     .unwrap();
     std::fs::set_permissions(&launcher, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let bin = launcher.display().to_string();
-    let slow = [("COOPERBENCH_SIM_SLOW_MS", "100"), ("COHERE_API_KEY", KEY)];
-    let run = |extra: &[&str]| {
+    // Slow pairs for the run that is killed (its worker must outlive the
+    // harness); the runs after it need no more time than their work.
+    let run = |extra: &[&str], slow_ms: &str| {
         let mut args = vec!["seeds", "--cooperbench-bin", bin.as_str(), "--yes", "--seeds", "1"];
         args.extend_from_slice(extra);
-        let mut e = c.xtask(&args).stdin_null();
-        for (k, v) in slow {
-            e = e.env(k, v);
-        }
-        e
+        c.xtask(&args).stdin_null().env("COOPERBENCH_SIM_SLOW_MS", slow_ms).env("COHERE_API_KEY", KEY)
     };
-    let h = run(&[]).start().unwrap();
+    let h = run(&[], "100").start().unwrap();
     wait_for_pairs(&c, 3);
     // SAFETY: kills the harness process this test started.
     unsafe { libc::kill(h.pids()[0] as i32, libc::SIGKILL) };
     let _ = h.wait();
     wait_until("the worker outlived the harness", || !sims_left(&c).is_empty());
-    let out = run(&[]).ran();
+    let out = run(&[], "0").ran();
     out.expect_code(1);
     let o = text(&out);
     assert!(o.contains("the CLI's work of a harness that was killed is still running: group"), "{o}");
@@ -709,7 +706,7 @@ fn a_worker_left_by_kill_9_is_found_and_refused_then_stopped() {
     let status = c.xtask(&["status"]).ran();
     assert!(text(&status).contains("still running, left by a killed harness"), "{}", text(&status));
     // --stop-orphans ends it, then the seed runs to its end.
-    let out = run(&["--stop-orphans"]).ran();
+    let out = run(&["--stop-orphans"], "0").ran();
     assert!(text(&out).contains("stopping, left running by a killed harness: group"), "{}", text(&out));
     out.expect_code(0);
     assert!(sims_left(&c).is_empty());
