@@ -51,16 +51,21 @@ pub struct OracleFlags {
 }
 
 pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
-    let mut exp = flags.common.load(&ctx.root)?;
+    // The grader runs where the first solo arm does (its backend, its
+    // concurrency); no model is asked.
+    let mut exp = flags.common.load(&ctx.root)?.first_arm();
     if let Some(b) = flags.backend {
         exp.backend = b;
     }
-    let name = exp.name.clone();
+    let name = exp.study.name.clone();
     crate::edges::cli::interrupted();
     // The oracle's evals share the engine and the logs with `seeds`.
-    let run = oracle::run_name(&exp.oracle_base());
-    let _lock =
-        crate::edges::lock::acquire_for_spending(&exp.cooperbench_dir, std::slice::from_ref(&run), flags.stop_orphans)?;
+    let run = oracle::run_name(&exp.study.oracle_base());
+    let _lock = crate::edges::lock::acquire_for_spending(
+        &exp.study.cooperbench_dir,
+        std::slice::from_ref(&run),
+        flags.stop_orphans,
+    )?;
 
     crate::say!("preflight (the grader only: no model, no key)");
     let inputs = preflight::Inputs {
@@ -71,7 +76,7 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         pull: flags.pull,
         stop_orphans: flags.stop_orphans,
     };
-    let scrub = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
+    let scrub = crate::edges::secrets::Secrets::load(&exp.study.cooperbench_dir, &exp.secret_names());
     let (checks, job) = preflight::for_oracle(&inputs, exp);
     let passed = preflight::show(&checks, &scrub);
     let Some(job) = job.filter(|_| passed) else {

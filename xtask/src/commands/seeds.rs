@@ -44,9 +44,9 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     }
     arm::one_arm_flags(&flags, &arms, "solo arms")?;
     let several = arms.len() > 1;
-    let heading = |view: &crate::edges::experiment::Experiment| several.then(|| format!("\n== arm {}", view.arm));
+    let heading = |view: &crate::study::arms::Arm| several.then(|| format!("\n== arm {}", view.name));
     match arm::run_arms(&flags, &study, &arms, ctx, &heading)? {
-        ArmsEnd::Done { last: Some(exp) } => final_verify(&exp, &exp.solo_runs()),
+        ArmsEnd::Done { last: Some(exp) } => final_verify(&exp.study, &exp.models(), &exp.solo_runs()),
         ArmsEnd::Done { last: None } => Ok(0),
         ArmsEnd::NotStarted { code, .. } => Ok(code),
         ArmsEnd::Interrupted => Ok(INTERRUPTED),
@@ -54,7 +54,7 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             if several {
                 crate::say!("\narm {arm} ended with {code}: the arms after it were not started");
             }
-            final_verify(&exp, &exp.solo_runs())?;
+            final_verify(&exp.study, &exp.models(), &exp.solo_runs())?;
             Ok(code)
         }
     }

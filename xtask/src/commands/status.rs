@@ -23,7 +23,7 @@ pub fn run(flags: StatusFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         let prefix = if several { format!("{} ", arm.name) } else { String::new() };
         for (i, r) in arm.runs.iter().enumerate() {
             let role = match (arm.setting, i) {
-                (crate::edges::experiment::Setting::Coop, _) if !several => "coop".to_string(),
+                (crate::study::setting::Setting::Coop, _) if !several => "coop".to_string(),
                 (_, 0) if !several => "baseline".to_string(),
                 _ => format!("{prefix}run"),
             };

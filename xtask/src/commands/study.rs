@@ -14,9 +14,9 @@
 //! started (their money is not spent on a setup that just failed); a rerun
 //! resumes, paying for no finished pair again.
 
-use crate::edges::experiment::Experiment;
 use crate::engine::arm::{self, ArmFlags, ArmsEnd};
 use crate::engine::job::INTERRUPTED;
+use crate::study::arms::{Arm, Study};
 use crate::study::outcome::Row;
 use crate::study::run::RunLogs;
 use crate::study::setting::Setting;
@@ -32,7 +32,7 @@ pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let f = flags.seeds;
     let study = f.common.load(&ctx.root)?;
     let arms: Vec<String> = match &f.arm {
-        Some(a) => vec![study.for_arm(a).map_err(crate::usage)?.arm],
+        Some(a) => vec![study.arm(a).map_err(crate::usage)?.name],
         None => study.arm_names(),
     };
     arm::one_arm_flags(&f, &arms, "arms")?;
@@ -40,8 +40,8 @@ pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
 
     // An arm with no seeds has nothing to make: its runs are only read.
     let to_make: Vec<String> =
-        arms.iter().filter(|a| study.for_arm(a).is_ok_and(|v| !v.seeds.is_empty())).cloned().collect();
-    let heading = |v: &Experiment| Some(format!("\n== arm {} ({}, {}, {})", v.arm, v.setting.name(), v.model, v.agent));
+        arms.iter().filter(|a| study.arm(a).is_ok_and(|v| !v.seeds.is_empty())).cloned().collect();
+    let heading = |v: &Arm| Some(format!("\n== arm {} ({}, {}, {})", v.name, v.setting.name(), v.model, v.agent));
     match arm::run_arms(&f, &study, &to_make, ctx, &heading)? {
         ArmsEnd::Done { last } => {
             if f.dry_run {
@@ -68,12 +68,12 @@ pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
 
 /// Every run of the study with what is done, arm by arm: what the plan
 /// of each arm then details.
-fn matrix(study: &Experiment, arms: &[String]) {
+fn matrix(study: &Study, arms: &[String]) {
     crate::say!("study {} (subset {}): {} arm(s)", study.name, study.subset, arms.len());
     let subset = crate::edges::layout::load_subset(&study.cooperbench_dir, &study.subset).ok();
     let expected = subset.as_ref().map(|s| s.pairs.len());
     for name in arms {
-        let Ok(view) = study.for_arm(name) else { continue };
+        let Ok(view) = study.arm(name) else { continue };
         let flags = match (view.setting, view.messaging, view.git) {
             (Setting::Solo, _, _) => String::new(),
             (Setting::Coop, m, g) => {
@@ -105,8 +105,8 @@ fn matrix(study: &Experiment, arms: &[String]) {
 }
 
 /// `verify` over every solo run (difficulty by model) and every coop run.
-fn verify_all(study: &Experiment) -> anyhow::Result<i32> {
+fn verify_all(study: &Study) -> anyhow::Result<i32> {
     let mut runs = study.solo_runs();
-    runs.extend(study.coop_runs.clone());
-    crate::engine::verify::final_verify(study, &runs)
+    runs.extend(study.coop_runs());
+    crate::engine::verify::final_verify(study, &study.models(), &runs)
 }

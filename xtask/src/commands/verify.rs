@@ -40,7 +40,7 @@ pub fn run(flags: VerifyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         Some(r) => r.clone(),
         None => {
             let mut r = exp.solo_runs();
-            r.extend(exp.coop_runs.clone());
+            r.extend(exp.coop_runs());
             r
         }
     };

@@ -3,18 +3,29 @@
 
 use std::path::Path;
 
-use crate::edges::experiment::Experiment;
+use crate::study::arms::Arm;
 use crate::study::pair::PairId;
 
 /// `cooperbench run` for one seed run: every pair, or one (the canary).
-pub fn run(exp: &Experiment, run: &str, pair: Option<&PairId>, agent_config: Option<&Path>) -> Vec<String> {
-    let mut a: Vec<String> =
-        ["run", "-n", run, "-m", &exp.model, "-a", &exp.agent, "-s", &exp.subset, "--setting", exp.setting.name()]
-            .map(String::from)
-            .into();
+pub fn run(exp: &Arm, run: &str, pair: Option<&PairId>, agent_config: Option<&Path>) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "run",
+        "-n",
+        run,
+        "-m",
+        &exp.model,
+        "-a",
+        &exp.agent,
+        "-s",
+        &exp.study.subset,
+        "--setting",
+        exp.setting.name(),
+    ]
+    .map(String::from)
+    .into();
     // A coop arm's flags as the CLI names them; messaging is its default
     // (and needs Redis), so only its absence is said.
-    if exp.setting == crate::edges::experiment::Setting::Coop {
+    if exp.setting == crate::study::setting::Setting::Coop {
         if !exp.messaging {
             a.push("--no-messaging".into());
         }
@@ -36,9 +47,9 @@ pub fn run(exp: &Experiment, run: &str, pair: Option<&PairId>, agent_config: Opt
 }
 
 /// `cooperbench eval` for one seed run: every pair, or one forced.
-pub fn eval(exp: &Experiment, run: &str, forced: Option<&PairId>) -> Vec<String> {
+pub fn eval(exp: &Arm, run: &str, forced: Option<&PairId>) -> Vec<String> {
     let mut a: Vec<String> =
-        ["eval", "-n", run, "-s", &exp.subset, "--backend", exp.backend.name()].map(String::from).into();
+        ["eval", "-n", run, "-s", &exp.study.subset, "--backend", exp.backend.name()].map(String::from).into();
     match forced {
         // An error inside the container sticks until --force, pair by pair.
         Some(p) => a.extend(filter(p).into_iter().chain(["-c".into(), "1".into(), "--force".into()])),

@@ -11,9 +11,10 @@ use anyhow::Context;
 
 use crate::edges::cli;
 use crate::edges::events::{Event, Events};
-use crate::edges::experiment::{CommonFlags, Experiment};
+use crate::edges::experiment::CommonFlags;
 use crate::engine::job::{Job, INTERRUPTED};
 use crate::engine::preflight;
+use crate::study::arms::{Arm, Study};
 use crate::study::plan::{self, human_duration};
 use crate::study::setting::Backend;
 
@@ -78,7 +79,7 @@ pub struct ArmFlags {
 pub enum ArmsEnd {
     /// Every arm was carried out or planned; the last that ran to 0.
     Done {
-        last: Option<Experiment>,
+        last: Option<Arm>,
     },
     /// An arm did not start (preflight failed, or the user said no):
     /// nothing of it was spent, and the arms after it were not started.
@@ -90,7 +91,7 @@ pub enum ArmsEnd {
     /// An arm ran and ended badly: the arms after it were not started.
     Failed {
         arm: String,
-        exp: Experiment,
+        exp: Arm,
         code: i32,
     },
 }
@@ -100,14 +101,14 @@ pub enum ArmsEnd {
 /// `heading` says what to print before an arm, if anything.
 pub fn run_arms(
     flags: &ArmFlags,
-    study: &Experiment,
+    study: &Study,
     arms: &[String],
     ctx: &crate::Context,
-    heading: &dyn Fn(&Experiment) -> Option<String>,
+    heading: &dyn Fn(&Arm) -> Option<String>,
 ) -> anyhow::Result<ArmsEnd> {
     let mut last = None;
     for name in arms {
-        let view = study.for_arm(name).map_err(crate::usage)?;
+        let view = study.arm(name).map_err(crate::usage)?;
         if let Some(h) = heading(&view) {
             crate::say!("{h}");
         }
@@ -146,17 +147,21 @@ pub fn one_arm_flags(flags: &ArmFlags, arms: &[String], what: &str) -> anyhow::R
 
 /// One arm: the lock, preflight, the plan (`--dry-run` stops there), then
 /// its seeds' runs and evals. Its exit status; `verify` is the caller's.
-pub fn run_arm(flags: &ArmFlags, exp: Experiment, ctx: &crate::Context) -> anyhow::Result<ArmEnd> {
+pub fn run_arm(flags: &ArmFlags, exp: Arm, ctx: &crate::Context) -> anyhow::Result<ArmEnd> {
     cli::interrupted();
     // Two `seeds` at once on one checkout would pay for every pair twice.
     let _lock = if flags.dry_run {
         None
     } else {
-        Some(crate::edges::lock::acquire_for_spending(&exp.cooperbench_dir, &exp.seed_runs(), flags.stop_orphans)?)
+        Some(crate::edges::lock::acquire_for_spending(
+            &exp.study.cooperbench_dir,
+            &exp.seed_runs(),
+            flags.stop_orphans,
+        )?)
     };
 
     crate::say!("preflight");
-    let (exp_dir, secret_names) = (exp.cooperbench_dir.clone(), exp.secret_names());
+    let (exp_dir, secret_names) = (exp.study.cooperbench_dir.clone(), exp.secret_names());
     let (checks, job) = preflight::run(
         &preflight::Inputs {
             cooperbench_bin: flags.cooperbench_bin.as_deref(),
@@ -231,7 +236,7 @@ pub fn run_arm(flags: &ArmFlags, exp: Experiment, ctx: &crate::Context) -> anyho
 
 /// The experiment file with the flags over it, validated as one: `--seeds
 /// 3,3` or `--attempts 0` are refused whichever side they come from.
-pub fn experiment(flags: &ArmFlags, mut exp: Experiment) -> anyhow::Result<Experiment> {
+pub fn experiment(flags: &ArmFlags, mut exp: Arm) -> anyhow::Result<Arm> {
     // A flag's own value is refused in the flag's name; what the file says
     // was checked when it was read.
     let refuse = |flag: &str, why: String| Err(crate::usage(anyhow::anyhow!("{flag}: {why}")));

@@ -12,11 +12,11 @@ use crate::edges::attempts::Attempt;
 use crate::edges::cli;
 use crate::edges::command;
 use crate::edges::events::{Event, Events};
-use crate::edges::experiment::Experiment;
 use crate::edges::manifest::Manifest;
 use crate::edges::quarantine;
 use crate::edges::secrets::Secrets;
 use crate::engine::sandboxes::Sandboxes;
+use crate::study::arms::Arm;
 use crate::study::class::Class;
 use crate::study::pair::PairId;
 use crate::study::plan::{self, human_duration, EvalHistory, EvalStep, RunHistory, RunState, RunStep, SpendPolicy};
@@ -77,7 +77,7 @@ impl Kind<'_> {
 
 /// Everything a seed needs, fixed after preflight.
 pub struct Job {
-    pub exp: Experiment,
+    pub exp: Arm,
     pub cb: PathBuf,
     pub program: PathBuf,
     pub subset: Subset,
@@ -115,7 +115,7 @@ pub(crate) fn fail(e: anyhow::Error) -> Stop {
     Stop::Failed(format!("{e:#}"))
 }
 
-pub(crate) fn seed_label(exp: &Experiment, run: &str) -> String {
+pub(crate) fn seed_label(exp: &Arm, run: &str) -> String {
     exp.seeds.iter().find(|s| exp.seed_run(**s) == run).map(|s| format!("seed{s}")).unwrap_or_else(|| run.to_string())
 }
 
@@ -174,7 +174,7 @@ impl Job {
             ),
             None => match &self.exp.baseline_run {
                 Some(b) => crate::say!("  estimate: unknown (the baseline run `{b}` has no results)"),
-                None => crate::say!("  estimate: unknown (arm `{}` names no run made before)", self.exp.arm),
+                None => crate::say!("  estimate: unknown (arm `{}` names no run made before)", self.exp.name),
             },
         }
         crate::say!("\ncommands");

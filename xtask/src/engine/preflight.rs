@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use crate::edges::cli;
 use crate::edges::docker;
-use crate::edges::experiment::Experiment;
 use crate::edges::manifest::{self, Manifest};
 use crate::edges::secrets::Secrets;
 use crate::engine::job::Job;
 use crate::engine::sandboxes::Sandboxes;
+use crate::study::arms::Arm;
 use crate::study::plan::{Estimate, SpendPolicy};
 use crate::study::run::RunLogs;
 use crate::study::setting::{Backend, Setting};
@@ -65,9 +65,9 @@ fn check(ok: bool, good: impl Into<String>, bad: impl Into<String>) -> Check {
 
 /// The checks the grader needs too (`oracle` makes only these): the
 /// checkout, the CLI, the subset, the engine, the images.
-pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<PathBuf>, Option<Subset>) {
+pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>, Option<Subset>) {
     let mut checks = Vec::new();
-    let cb = exp.cooperbench_dir.clone();
+    let cb = exp.study.cooperbench_dir.clone();
     if let Err(e) = crate::edges::layout::require_checkout(&cb) {
         checks.push(check(false, "", format!("{e:#}")));
         return (checks, None, None);
@@ -123,9 +123,9 @@ pub fn grader_checks(flags: &Inputs, exp: &Experiment) -> (Vec<Check>, Option<Pa
         },
     };
 
-    let subset = match crate::edges::layout::load_subset(&cb, &exp.subset) {
+    let subset = match crate::edges::layout::load_subset(&cb, &exp.study.subset) {
         Ok(s) => {
-            let want = exp.expected_pairs;
+            let want = exp.study.expected_pairs;
             checks.push(check(
                 want.is_none_or(|w| w == s.pairs.len()),
                 format!("subset {}: {} tasks, {} pairs", s.name, s.tasks, s.pairs.len()),
@@ -258,12 +258,12 @@ fn images(flags: &Inputs, subset: &Subset) -> Vec<Check> {
 /// What the latest oracle of the subset says (`cargo xtask oracle`): the
 /// pairs whose gold patch does not pass, and whether the dataset changed
 /// since. A warning, or with `require_oracle` a refusal.
-fn oracle_gate(cb: &Path, exp: &Experiment, subset: &Subset) -> Vec<Check> {
+fn oracle_gate(cb: &Path, exp: &Arm, subset: &Subset) -> Vec<Check> {
     use crate::study::oracle;
-    let run = oracle::run_name(&exp.oracle_base());
-    let need = exp.require_oracle;
+    let run = oracle::run_name(&exp.study.oracle_base());
+    let need = exp.study.require_oracle;
     let say = |line: String| Check { ok: !need, warn: !need, line };
-    let Some((logs, j)) = crate::engine::oracle::latest(cb, &exp.oracle_base(), subset) else {
+    let Some((logs, j)) = crate::engine::oracle::latest(cb, &exp.study.oracle_base(), subset) else {
         return vec![if need {
             say(format!(
                 "require_oracle: no oracle yet (logs/{run}): run `cargo xtask oracle` first (no model, no spend)"
@@ -329,11 +329,11 @@ fn dataset_change_after(
 
 /// The job of `oracle`: the grader's checks only (no model, no key, no
 /// agent); nothing it runs is paid for.
-pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Job>) {
+pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
     let (checks, program, subset) = grader_checks(flags, &exp);
     let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
-    let cb = exp.cooperbench_dir.clone();
-    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.name);
+    let cb = exp.study.cooperbench_dir.clone();
+    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.study.name);
     let manifest = Manifest {
         cooperbench_version: manifest::cooperbench_version(&program),
         model: crate::study::oracle::MODEL.into(),
@@ -365,9 +365,9 @@ pub fn for_oracle(flags: &Inputs, mut exp: Experiment) -> (Vec<Check>, Option<Jo
 
 /// The checks, in the order shown, and the job when every one passed
 /// far enough to build it.
-pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
+pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
     let (mut checks, program, subset) = grader_checks(flags, &exp);
-    let cb = exp.cooperbench_dir.clone();
+    let cb = exp.study.cooperbench_dir.clone();
     if crate::edges::layout::require_checkout(&cb).is_err() {
         return (checks, None);
     }
@@ -499,7 +499,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     if estimate.is_none() && flags.max_cost.or(exp.max_cost).is_some() {
         let why = match &exp.baseline_run {
             Some(b) => format!("the baseline run `{b}` has no results"),
-            None => format!("arm `{}` names no run made before (`runs`)", exp.arm),
+            None => format!("arm `{}` names no run made before (`runs`)", exp.name),
         };
         checks.push(check(false, "", format!("a budget needs an estimate, and {why}")));
     }
@@ -535,7 +535,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
     if baseline.exists && !exp.seeds.is_empty() {
         use crate::study::provenance::{pooling, Provenance};
         let runs = [Provenance::of(&baseline), Provenance::from_manifest(&exp.seed_run(exp.seeds[0]), &now)];
-        for p in pooling(&runs, &exp.allow_mixed) {
+        for p in pooling(&runs, &exp.study.allow_mixed) {
             let line = if exp.setting == Setting::Coop {
                 // Coop runs define no difficulty; still, they would not be
                 // repeats of one experiment either.
@@ -574,7 +574,7 @@ pub fn run(flags: &Inputs, exp: Experiment) -> (Vec<Check>, Option<Job>) {
         }
     }
 
-    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.name);
+    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.study.name);
     let job = Job {
         sandboxes,
         max_sandbox_hours: None,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::edges::events::{Event, Events};
-use crate::edges::experiment::Experiment;
 use crate::edges::layout;
+use crate::study::arms::Study;
 use crate::study::models::Models;
 use crate::study::outcome::EvalErrors;
 use crate::study::run::RunLogs;
@@ -78,24 +78,24 @@ pub fn load_runs(cooperbench_dir: &Path, runs: &[String], max_bytes: u64) -> Vec
     loaded.into_iter().map(|(_, r)| r).collect()
 }
 
-/// `verify` over every run that defines difficulty (all solo arms) and the
-/// coop runs given, with the study's models and pooling rules: the exit
-/// status of `seeds` and `study`.
-pub fn final_verify(exp: &Experiment, runs: &[String]) -> anyhow::Result<i32> {
+/// `verify` over every run that defines difficulty (all solo arms, each
+/// run with its arm's model) and the coop runs given, with the study's
+/// pooling rules: the exit status of `seeds` and `study`.
+pub fn final_verify(study: &Study, models: &Models, runs: &[String]) -> anyhow::Result<i32> {
     crate::say!("\nverify");
     let report = load_and_check(
-        &exp.cooperbench_dir,
-        &exp.subset,
+        &study.cooperbench_dir,
+        &study.subset,
         runs,
         EvalErrors::Exclude,
         false,
         crate::edges::logs::DEFAULT_MAX_FILE_BYTES,
-        &exp.allow_mixed,
-        &exp.models(),
+        &study.allow_mixed,
+        models,
     )?;
-    let secrets = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
+    let secrets = crate::edges::secrets::Secrets::load(&study.cooperbench_dir, &study.secret_names());
     crate::say!("{}", secrets.redact(render_text(&report).trim_end()));
-    Events::open(&exp.cooperbench_dir).record(Event::Verify {
+    Events::open(&study.cooperbench_dir).record(Event::Verify {
         ok: report.ok,
         failures: report.failures(),
         warnings: report.warnings(),

@@ -8,6 +8,7 @@
 //! if it does).
 
 pub mod analysis;
+pub mod arms;
 pub mod class;
 pub mod classify;
 pub(crate) mod difficulty;

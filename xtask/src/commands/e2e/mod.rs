@@ -68,13 +68,13 @@ pub struct E2eFlags {
     /// `modal`: the Modal scenario alone (the CLI's Modal code on the
     /// Docker-backed double); `docker` (the default): every scenario
     #[arg(long, value_enum)]
-    pub backend: Option<crate::edges::experiment::Backend>,
+    pub backend: Option<crate::study::setting::Backend>,
 }
 
 pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     match flags.backend {
-        Some(crate::edges::experiment::Backend::Modal) => flags.only = Some("modal".into()),
-        Some(crate::edges::experiment::Backend::Gcp) => {
+        Some(crate::study::setting::Backend::Modal) => flags.only = Some("modal".into()),
+        Some(crate::study::setting::Backend::Gcp) => {
             bail!("--backend gcp: no e2e scenario (GCP Batch has no offline double here)")
         }
         _ => {}

@@ -158,7 +158,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
     let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
     let solo_names = flags.runs.clone().unwrap_or_else(|| exp.solo_runs());
-    let coop_names = flags.coop_runs.clone().unwrap_or_else(|| exp.coop_runs.clone());
+    let coop_names = flags.coop_runs.clone().unwrap_or_else(|| exp.coop_runs());
     let all_names: Vec<String> = solo_names.iter().chain(&coop_names).cloned().collect();
     check_names(cb, &all_names)?;
     let mut solo: Vec<RunLogs> = solo_names.iter().map(|r| RunLogs::load(cb, r)).collect();
