@@ -4,10 +4,11 @@
 //! files with the same JSON keys.
 //!
 //! The real CLI is found at $COOPERBENCH_REAL_BIN, else in
-//! target/cooperbench-venv. The test is `#[ignore]`d so that a plain
-//! `cargo test` reports it as ignored, never as passed; `.ci/run` (and the
-//! README's test command) pass `--include-ignored`, and then a missing CLI
-//! is a failure.
+//! target/cooperbench-venv, where the test installs the pinned one when it
+//! is missing. The test is `#[ignore]`d so that a plain `cargo test` reports
+//! it as ignored, never as passed; `.ci/run` (and the README's test command)
+//! pass `--include-ignored`, and then a CLI that cannot be installed is a
+//! failure.
 
 mod common;
 
@@ -18,16 +19,28 @@ use common::*;
 
 const PAIR: &str = "amber_task/1000/f1_f2";
 
+/// The real CLI: $COOPERBENCH_REAL_BIN, else the pinned one in
+/// target/cooperbench-venv, installed there first when missing (once per
+/// process; `install-cooperbench` locks the folder against a parallel one).
 fn real_cli() -> PathBuf {
-    let path = std::env::var_os("COOPERBENCH_REAL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cooperbench-venv/bin/cooperbench"));
-    assert!(
-        path.is_file(),
-        "the real CLI is not at {}: run `cargo xtask install-cooperbench --venv target/cooperbench-venv`",
-        path.display()
-    );
-    path
+    if let Some(path) = std::env::var_os("COOPERBENCH_REAL_BIN").map(PathBuf::from) {
+        assert!(path.is_file(), "COOPERBENCH_REAL_BIN={} is not a file", path.display());
+        return path;
+    }
+    static INSTALLED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cooperbench-venv");
+            let out = duct::cmd(XTASK, ["install-cooperbench", "--venv", venv.to_str().unwrap()])
+                .stdin_null()
+                .stderr_to_stdout()
+                .stdout_capture()
+                .unchecked()
+                .ran();
+            out.expect_code(0);
+            venv.join("bin/cooperbench")
+        })
+        .clone()
 }
 
 fn seeds(c: &Checkout, bin: &Path, args: &[&str]) -> common::Ran {

@@ -66,6 +66,9 @@ pub fn run(flags: InstallFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             dir.join(".venv")
         }
     };
+    // One install at a time into one virtualenv: tests and e2e install it
+    // when missing, and may start together. The lock is a file beside it.
+    let _lock = lock_beside(&venv)?;
     let sh = &ctx.sh;
     let bin = venv.join("bin");
     let (pip, cooperbench) = (bin.join("pip"), bin.join("cooperbench"));
@@ -134,6 +137,26 @@ pub fn run(flags: InstallFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         cooperbench.display()
     );
     Ok(0)
+}
+
+/// Holds `<venv>.lock` (made when missing) until dropped; waits while
+/// another install holds it.
+fn lock_beside(venv: &Path) -> anyhow::Result<std::fs::File> {
+    let path = venv.with_extension("lock");
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    if file.try_lock().is_err() {
+        println!("another install into {} is under way: waiting for it", venv.display());
+        file.lock().map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", path.display()))?;
+    }
+    Ok(file)
 }
 
 /// The committed pins.
