@@ -12,12 +12,12 @@
 use std::path::PathBuf;
 
 use crate::edges::docker::{self, Container};
-use crate::edges::experiment::CommonFlags;
+use crate::edges::experiment::CheckoutFlags;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CleanDockerFlags {
     #[command(flatten)]
-    pub common: CommonFlags,
+    pub common: CheckoutFlags,
     /// List what would be removed; remove nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::edges::experiment::CommonFlags;
+use crate::edges::experiment::CheckoutFlags;
 
 pub const VERSION: &str = "0.0.29";
 
@@ -45,7 +45,7 @@ pub const DEPENDENCIES: [&str; 25] = [
 #[derive(Debug, Clone, clap::Args)]
 pub struct InstallFlags {
     #[command(flatten)]
-    pub common: CommonFlags,
+    pub common: CheckoutFlags,
     /// Where the virtualenv goes [default: <checkout>/.venv]
     #[arg(long, value_name = "DIR")]
     pub venv: Option<PathBuf>,

@@ -37,6 +37,7 @@ pub struct OracleFlags {
     /// The cooperbench program [default: <checkout>/.venv/bin/cooperbench, else PATH]
     #[arg(long, value_name = "PATH")]
     pub cooperbench_bin: Option<PathBuf>,
+    /// Where the grader's sandboxes run [default: the first solo arm's]
     #[arg(long, value_enum)]
     pub backend: Option<Backend>,
     /// Pull the subset's missing task images first

@@ -186,6 +186,38 @@ impl CommonFlags {
     }
 }
 
+/// The flags of a command that needs the checkout only (no subset): the
+/// experiment file, or the checkout named outright.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckoutFlags {
+    /// The experiment file [default: experiment.toml at the project root]
+    #[arg(long, value_name = "FILE")]
+    pub experiment: Option<PathBuf>,
+    /// The CooperBench checkout (holds dataset/ and logs/) [default: the experiment's]
+    #[arg(long, value_name = "DIR")]
+    pub cooperbench_dir: Option<PathBuf>,
+}
+
+impl CheckoutFlags {
+    /// The study, with the checkout the flag names.
+    pub fn load(&self, root: &Path) -> anyhow::Result<Study> {
+        let common = CommonFlags {
+            experiment: self.experiment.clone(),
+            cooperbench_dir: self.cooperbench_dir.clone(),
+            subset: None,
+        };
+        common.load(root)
+    }
+
+    /// The checkout: the flag's, else the experiment's (read only then).
+    pub fn cooperbench_dir(&self, root: &Path) -> anyhow::Result<PathBuf> {
+        match &self.cooperbench_dir {
+            Some(d) => Ok(d.clone()),
+            None => Ok(self.load(root)?.cooperbench_dir),
+        }
+    }
+}
+
 /// The demo's experiment file (`cargo xtask demo`); also the one the
 /// integration tests start from.
 pub const DEMO: &str = r#"# The demo's experiment: the study's, pointed at a synthetic checkout.

@@ -29,14 +29,17 @@ pub struct ArmFlags {
     /// Seed numbers to run, e.g. 1,2
     #[arg(long, value_delimiter = ',', value_name = "N,..")]
     pub seeds: Option<Vec<u32>>,
-    #[arg(long)]
+    /// The model, as the CLI's `-m` takes it [default: the arm's]
+    #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
-    #[arg(long)]
+    /// The agent framework, as the CLI's `-a` takes it [default: the arm's]
+    #[arg(long, value_name = "AGENT")]
     pub agent: Option<String>,
+    /// Where the CLI's sandboxes run [default: the arm's]
     #[arg(long, value_enum)]
     pub backend: Option<Backend>,
-    /// CLI invocations per seed while Error results remain
-    #[arg(long)]
+    /// CLI invocations per seed while Error results remain [default: the file's, else 3]
+    #[arg(long, value_name = "N")]
     pub attempts: Option<u32>,
     /// Run the seeds at once (modal and gcp only; docker seeds share a host)
     #[arg(long)]
@@ -66,7 +69,7 @@ pub struct ArmFlags {
     /// Start without asking
     #[arg(long)]
     pub yes: bool,
-    /// The arm to run (`[[arm]]` tables) [default: every solo arm, in order]
+    /// The one arm to run (`[[arm]]` tables) [default: seeds: every solo arm with seeds; study: every arm; in the file's order]
     #[arg(long, value_name = "NAME")]
     pub arm: Option<String>,
     /// Let the CLI judge the agent name (a newer CLI may register more);

@@ -101,7 +101,9 @@ impl Job {
         // Its span, for time accounting (`cargo xtask e2e` sums their union).
         let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let took = started.elapsed().as_secs_f64();
-        crate::say!("{prefix}{what}: ended after {took:.1}s, at {:.1}", end.as_secs_f64());
+        // Epoch times go to events.jsonl; a person reads a duration.
+        let took_words = if took < 60.0 { format!("{took:.1}s") } else { plan::human_duration(took) };
+        crate::say!("{prefix}{what}: ended after {took_words}");
         self.event(Event::Invocation {
             run: run.to_string(),
             what: what.clone(),

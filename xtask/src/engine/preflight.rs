@@ -533,9 +533,25 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
     // The seeds about to be made against the baseline, by the pooling rule
     // verify and report apply: said before the spend, with what to do.
     if baseline.exists && !exp.seeds.is_empty() {
-        use crate::study::provenance::{pooling, Provenance};
+        use crate::study::provenance::{pooling_by_field, unrecorded_allowed, Provenance};
         let runs = [Provenance::of(&baseline), Provenance::from_manifest(&exp.seed_run(exp.seeds[0]), &now)];
-        for p in pooling(&runs, &exp.study.allow_mixed) {
+        // What the baseline could not record is said once, plainly: there
+        // is nothing to decide about it (allow_mixed decided).
+        let unrecorded = unrecorded_allowed(&runs, &exp.study.allow_mixed);
+        if !unrecorded.is_empty() {
+            checks.push(check(
+                true,
+                format!(
+                    "baseline `{baseline_name}` records no {} (the CLI made it directly; the seeds' manifests will): pooled with the seeds, as allow_mixed says",
+                    unrecorded.join(", ")
+                ),
+                "",
+            ));
+        }
+        for (field, p) in pooling_by_field(&runs, &exp.study.allow_mixed) {
+            if unrecorded.contains(&field) {
+                continue;
+            }
             let line = if exp.setting == Setting::Coop {
                 // Coop runs define no difficulty; still, they would not be
                 // repeats of one experiment either.

@@ -3,7 +3,7 @@
 //! `config.json` records no cooperbench version, and grading changed between
 //! releases); the rule that says a run was "made otherwise" lives here once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -227,6 +227,25 @@ impl Provenance {
 /// A disagreement is a failure, unless `allow_mixed` names the field: then
 /// a warning that says what is pooled.
 pub fn pooling(runs: &[Provenance], allow_mixed: &[String]) -> Vec<Problem> {
+    pooling_by_field(runs, allow_mixed).into_iter().map(|(_, p)| p).collect()
+}
+
+/// The fields among `allow_mixed` in which the runs differ only because
+/// some record nothing (a run made by the CLI directly records no version,
+/// backend or agent config): pooled as allowed, with nothing to decide.
+pub fn unrecorded_allowed(runs: &[Provenance], allow_mixed: &[String]) -> Vec<&'static str> {
+    POOLED_FIELDS
+        .into_iter()
+        .filter(|f| allow_mixed.iter().any(|a| a == f))
+        .filter(|f| {
+            let known: BTreeSet<&String> = runs.iter().filter_map(|p| p.field(f).value.as_ref()).collect();
+            known.len() == 1 && runs.iter().any(|p| p.field(f).value.is_none())
+        })
+        .collect()
+}
+
+/// [`pooling`], each finding with its field.
+pub fn pooling_by_field(runs: &[Provenance], allow_mixed: &[String]) -> Vec<(&'static str, Problem)> {
     let mut out = Vec::new();
     for field in POOLED_FIELDS {
         let mut seen: Vec<(String, &Provenance)> = Vec::new();
@@ -256,14 +275,17 @@ pub fn pooling(runs: &[Provenance], allow_mixed: &[String]) -> Vec<Problem> {
             })
             .collect();
         let what = format!("difficulty pools runs of different {field}: {}", by_value.join(" vs "));
-        out.push(if allow_mixed.iter().any(|a| a == field) {
-            Problem::warning(Check::MixedAllowed, format!("{what} (allowed by allow_mixed)"))
-        } else {
-            Problem::failure(
-                Check::MixedProvenance,
-                format!("{what}: they are not repeats of one experiment; make the runs agree, or list \"{field}\" in allow_mixed"),
-            )
-        });
+        out.push((
+            field,
+            if allow_mixed.iter().any(|a| a == field) {
+                Problem::warning(Check::MixedAllowed, format!("{what} (allowed by allow_mixed)"))
+            } else {
+                Problem::failure(
+                    Check::MixedProvenance,
+                    format!("{what}: they are not repeats of one experiment; make the runs agree, or list \"{field}\" in allow_mixed"),
+                )
+            },
+        ));
     }
     out
 }

@@ -59,7 +59,8 @@ pub struct E2eFlags {
     /// Only the two-seed run and its checks, no faults
     #[arg(long)]
     pub no_faults: bool,
-    /// Only this fault scenario (e.g. `oracle`), after the two seeds it needs (none for `oracle`)
+    /// Only this scenario, after the two seeds it needs (none for oracle, study, modal): ctrl-c mid-seed,
+    /// task image missing, endpoint down, outcome classes, oracle, study, modal
     #[arg(long, value_name = "SCENARIO")]
     pub only: Option<String>,
     /// Remove the world's task images (ours, by label) and exit
@@ -71,7 +72,28 @@ pub struct E2eFlags {
     pub backend: Option<crate::study::setting::Backend>,
 }
 
+type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
+
+/// The scenarios after the two seeds, in the order they run; `--only`
+/// takes one of these names.
+const SCENARIOS: [(&str, Fault); 7] = [
+    ("ctrl-c mid-seed", ctrl_c),
+    ("task image missing", image_missing),
+    ("endpoint down", endpoint_down),
+    ("outcome classes", classes),
+    ("oracle", oracle),
+    ("study", two_models),
+    ("modal", modal),
+];
+
 pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
+    // A name is checked before minutes of work, not after them.
+    if let Some(only) = flags.only.as_deref().filter(|o| !SCENARIOS.iter().any(|(n, _)| n == o)) {
+        return Err(crate::usage(anyhow::anyhow!(
+            "--only: no scenario `{only}`; there are: {}",
+            SCENARIOS.map(|(n, _)| n).join(", ")
+        )));
+    }
     match flags.backend {
         Some(crate::study::setting::Backend::Modal) => flags.only = Some("modal".into()),
         Some(crate::study::setting::Backend::Gcp) => {
@@ -121,21 +143,8 @@ pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         rows.push(("two seeds".into(), main.summary, main.wall, main.cli));
     }
 
-    type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
-    let faults: [(&str, Fault); 7] = [
-        ("ctrl-c mid-seed", ctrl_c),
-        ("task image missing", image_missing),
-        ("endpoint down", endpoint_down),
-        ("outcome classes", classes),
-        ("oracle", oracle),
-        ("study", two_models),
-        ("modal", modal),
-    ];
-    if let Some(only) = flags.only.as_deref().filter(|o| !faults.iter().any(|(n, _)| n == o)) {
-        bail!("no scenario `{only}`; there are: {}", faults.map(|(n, _)| n).join(", "));
-    }
     if !flags.no_faults {
-        for (name, scenario) in faults.into_iter().filter(|(n, _)| flags.only.as_deref().is_none_or(|o| o == *n)) {
+        for (name, scenario) in SCENARIOS.into_iter().filter(|(n, _)| flags.only.as_deref().is_none_or(|o| o == *n)) {
             let outcome = scenario(&root, &cli, flags.keep).with_context(|| format!("scenario `{name}`"))?;
             println!("\n{name}: {}", if outcome.failures.is_empty() { "ok" } else { "FAILED" });
             for f in &outcome.failures {
@@ -195,7 +204,7 @@ fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
     let venv = ctx.root.join("target/cooperbench-venv");
     let code = crate::commands::install_cooperbench::run(
         crate::commands::install_cooperbench::InstallFlags {
-            common: crate::edges::experiment::CommonFlags { experiment: None, cooperbench_dir: None, subset: None },
+            common: crate::edges::experiment::CheckoutFlags { experiment: None, cooperbench_dir: None },
             venv: Some(venv.clone()),
             python: "python3".into(),
             force: false,
