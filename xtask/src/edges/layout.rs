@@ -140,7 +140,8 @@ pub fn require_checkout(cooperbench_dir: &Path) -> anyhow::Result<()> {
             bail!("cannot look at {}: {e}", dataset.display())
         }
         _ => bail!(
-            "{} is not a CooperBench checkout (no dataset/ folder); pass --cooperbench-dir or set cooperbench_dir in the experiment file",
+            "{} is not a CooperBench checkout (no dataset/ folder): get one with `git clone https://github.com/cooperbench/CooperBench {}`, or pass --cooperbench-dir or set cooperbench_dir in the experiment file (README, \"A real study\")",
+            cooperbench_dir.display(),
             cooperbench_dir.display()
         ),
     }
