@@ -168,7 +168,8 @@ fn the_checks_catch_a_renamed_flag() {
     assert_eq!(refusal("cargo xtask --help"), None);
     assert!(refusal("cargo xtask seeds --dryrun").is_some_and(|w| w.contains("--dryrun")));
     assert!(refusal("cargo xtask sedes").is_some());
-    let found = commands("Run `cargo\n   xtask seeds --yes` again.\n```sh\ncargo xtask verify --json  # machines\n```\n");
+    let found =
+        commands("Run `cargo\n   xtask seeds --yes` again.\n```sh\ncargo xtask verify --json  # machines\n```\n");
     assert_eq!(found, [(4, "cargo xtask verify --json".to_string()), (1, "cargo xtask seeds --yes".to_string())]);
     assert!(is_template("cargo xtask <command> --help") && is_template("cargo xtask"));
 }
