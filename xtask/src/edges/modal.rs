@@ -96,8 +96,12 @@ impl Modal {
             .unchecked()
             .run()?;
         if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            anyhow::bail!("{}", err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim());
+            let tail = crate::edges::short::stderr_tail(&String::from_utf8_lossy(&out.stderr));
+            let status = out.status.code().map_or("killed by a signal".to_string(), |c| format!("exit status {c}"));
+            anyhow::bail!(
+                "`{} -c <the harness's modal helper>` failed ({status}): {tail}; are Modal's credentials set (`modal token new`, or MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), and does the CLI's Python import modal (`cargo xtask install-cooperbench`)?",
+                self.python.display()
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
