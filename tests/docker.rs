@@ -40,9 +40,12 @@ impl Drop for Cleanup {
 #[test]
 #[ignore = "needs a Docker engine: run with --include-ignored, as .ci/run does"]
 fn seeds_removes_only_the_containers_that_carry_its_labels() {
+    let info = duct::cmd!("docker", "info").stdout_null().stderr_capture().unchecked().run();
     assert!(
-        duct::cmd!("docker", "info").stdout_null().stderr_null().unchecked().run().is_ok_and(|o| o.status.success()),
-        "Docker is not reachable here"
+        info.as_ref().is_ok_and(|o| o.status.success()),
+        "this test needs a Docker engine, and `docker info` failed ({}): start Docker, or run without --include-ignored",
+        info.map(|o| String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or_default().to_string())
+            .unwrap_or_else(|e| e.to_string())
     );
     let c = Checkout::with_baseline("");
     let tag = format!("{:08x}", std::process::id());
