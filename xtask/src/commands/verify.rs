@@ -6,9 +6,9 @@
 //! the order, and the printing.
 
 use crate::edges::experiment::CommonFlags;
-use crate::engine::verify::{check_names, load_and_check, load_runs};
+use crate::engine::verify::load_and_check_leaving_out;
 use crate::study::outcome::EvalErrors;
-use crate::study::verify::{check, check_pooling, render::render_text};
+use crate::study::verify::render::render_text;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyFlags {
@@ -48,33 +48,18 @@ pub fn run(flags: VerifyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         flags.max_file_mib.checked_mul(1 << 20).filter(|b| *b > 0).ok_or_else(|| {
             crate::usage(anyhow::anyhow!("--max-file-mib: {} is not a size in MiB", flags.max_file_mib))
         })?;
-    let report = if flags.exclude_oracle_failures {
-        let cb = &exp.cooperbench_dir;
-        crate::edges::layout::require_checkout(cb).map_err(crate::usage)?;
-        let mut subset = crate::edges::layout::load_subset(cb, &exp.subset).map_err(crate::usage)?;
-        let failing = crate::engine::oracle::failures(cb, &exp.oracle_base(), &subset)?;
-        check_names(cb, &runs)?;
-        let mut logs = load_runs(cb, &runs, max_bytes);
-        let excluded = crate::study::oracle::exclude(&mut subset, &mut logs, &failing);
-        let models = exp.models();
-        let mut report = check(&subset, &logs, flags.eval_errors, flags.strict, &models);
-        report.problems.extend(excluded);
-        let now = crate::edges::clock::now();
-        report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
-        check_pooling(&mut report, &logs, &exp.allow_mixed, flags.strict, &models);
-        report
-    } else {
-        load_and_check(
-            &exp.cooperbench_dir,
-            &exp.subset,
-            &runs,
-            flags.eval_errors,
-            flags.strict,
-            max_bytes,
-            &exp.allow_mixed,
-            &exp.models(),
-        )?
-    };
+    let oracle_base = exp.oracle_base();
+    let report = load_and_check_leaving_out(
+        &exp.cooperbench_dir,
+        &exp.subset,
+        &runs,
+        flags.eval_errors,
+        flags.strict,
+        max_bytes,
+        &exp.allow_mixed,
+        &exp.models(),
+        flags.exclude_oracle_failures.then_some(oracle_base.as_str()),
+    )?;
     // An Error's message can echo a key: scrubbed of the study's secrets
     // (and of every secret-looking variable set), also when seeds is not running.
     let secrets = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());

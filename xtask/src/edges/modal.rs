@@ -96,12 +96,17 @@ impl Modal {
             .unchecked()
             .run()?;
         if !out.status.success() {
-            let tail = crate::edges::short::stderr_tail(&String::from_utf8_lossy(&out.stderr));
-            let status = out.status.code().map_or("killed by a signal".to_string(), |c| format!("exit status {c}"));
-            anyhow::bail!(
-                "`{} -c <the harness's modal helper>` failed ({status}): {tail}; are Modal's credentials set (`modal token new`, or MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), and does the CLI's Python import modal (`cargo xtask install-cooperbench`)?",
-                self.python.display()
-            );
+            let out = crate::edges::short::Output {
+                code: out.status.code(),
+                stdout: String::new(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            return Err(crate::edges::short::failure(
+                &self.python,
+                &["-c", "<the harness's modal helper>"],
+                &out,
+                "are Modal's credentials set (`modal token new`, or MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), and does the CLI's Python import modal (`cargo xtask install-cooperbench`)?",
+            ));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }

@@ -27,11 +27,45 @@ pub fn load_and_check(
     allow_mixed: &[String],
     models: &Models,
 ) -> anyhow::Result<Report> {
+    load_and_check_leaving_out(
+        cooperbench_dir,
+        subset_name,
+        runs,
+        eval_errors,
+        strict,
+        max_bytes,
+        allow_mixed,
+        models,
+        None,
+    )
+}
+
+/// [`load_and_check`]; with `oracle_base`, the pairs whose gold patch
+/// fails in that oracle leave the subset and every run first, and the
+/// report says how many and which (an error when there is no oracle).
+#[allow(clippy::too_many_arguments)]
+pub fn load_and_check_leaving_out(
+    cooperbench_dir: &Path,
+    subset_name: &str,
+    runs: &[String],
+    eval_errors: EvalErrors,
+    strict: bool,
+    max_bytes: u64,
+    allow_mixed: &[String],
+    models: &Models,
+    oracle_base: Option<&str>,
+) -> anyhow::Result<Report> {
     crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
     check_names(cooperbench_dir, runs)?;
-    let subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
-    let logs = load_runs(cooperbench_dir, runs, max_bytes);
+    let mut subset = crate::edges::layout::load_subset(cooperbench_dir, subset_name).map_err(crate::usage)?;
+    let failing = match oracle_base {
+        Some(base) => Some(crate::engine::oracle::failures(cooperbench_dir, base, &subset)?),
+        None => None,
+    };
+    let mut logs = load_runs(cooperbench_dir, runs, max_bytes);
+    let excluded = failing.and_then(|f| crate::study::oracle::exclude(&mut subset, &mut logs, &f));
     let mut report = check(&subset, &logs, eval_errors, strict, models);
+    report.problems.extend(excluded);
     let now = crate::edges::clock::now();
     report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
     check_pooling(&mut report, &logs, allow_mixed, strict, models);

@@ -210,7 +210,7 @@ impl Study {
     pub fn secret_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for a in &self.arms {
-            for n in a.secrets.clone().unwrap_or_else(|| secret_names_for(&a.model)) {
+            for n in secrets_of(&a.secrets, &a.model) {
                 if !names.contains(&n) {
                     names.push(n);
                 }
@@ -293,12 +293,7 @@ impl Study {
                 );
             }
         }
-        if self.attempts == 0 {
-            bail!("field `attempts`: must be at least 1");
-        }
-        if let Some(t) = self.timeout_minutes.filter(|t| !valid_minutes(*t)) {
-            bail!("field `timeout_minutes`: {t} is not a positive number of minutes (leave it out for no timeout)");
-        }
+        // Each arm carries the study's attempts and timeout: checked there.
         for a in &self.arms {
             self.arm(&a.name)?.validate()?;
         }
@@ -396,11 +391,13 @@ impl Arm {
 
     /// The keys this arm's model needs.
     pub fn secret_names(&self) -> Vec<String> {
-        if let Some(s) = &self.secrets {
-            return s.clone();
-        }
-        secret_names_for(&self.model)
+        secrets_of(&self.secrets, &self.model)
     }
+}
+
+/// An arm's keys: those it names, else those its model's provider needs.
+fn secrets_of(named: &Option<Vec<String>>, model: &str) -> Vec<String> {
+    named.clone().unwrap_or_else(|| secret_names_for(model))
 }
 
 /// The key a model's provider needs, from its name; none when unknown.
