@@ -50,9 +50,9 @@ pub fn run(flags: SeedsFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         ArmsEnd::Done { last: None } => Ok(0),
         ArmsEnd::NotStarted { code, .. } => Ok(code),
         ArmsEnd::Interrupted => Ok(INTERRUPTED),
-        ArmsEnd::Failed { arm, exp, code } => {
+        ArmsEnd::Failed { arm: exp, code } => {
             if several {
-                crate::say!("\narm {arm} ended with {code}: the arms after it were not started");
+                crate::say!("\narm {} ended with {code}: the arms after it were not started", exp.name);
             }
             final_verify(&exp.study, &exp.models(), &exp.solo_runs())?;
             Ok(code)

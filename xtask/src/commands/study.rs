@@ -58,8 +58,8 @@ pub fn run(flags: StudyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             Ok(code)
         }
         ArmsEnd::Interrupted => Ok(INTERRUPTED),
-        ArmsEnd::Failed { arm, code, .. } => {
-            crate::say!("\narm {arm} ended with {code}: the arms after it were not started; a rerun resumes");
+        ArmsEnd::Failed { arm, code } => {
+            crate::say!("\narm {} ended with {code}: the arms after it were not started; a rerun resumes", arm.name);
             verify_all(&study)?;
             Ok(code)
         }

@@ -93,8 +93,7 @@ pub enum ArmsEnd {
     Interrupted,
     /// An arm ran and ended badly: the arms after it were not started.
     Failed {
-        arm: String,
-        exp: Arm,
+        arm: Arm,
         code: i32,
     },
 }
@@ -121,7 +120,7 @@ pub fn run_arms(
             ArmEnd::NotStarted(code) => return Ok(ArmsEnd::NotStarted { arm: name.clone(), code }),
             ArmEnd::Ran(INTERRUPTED) => return Ok(ArmsEnd::Interrupted),
             ArmEnd::Ran(0) => last = Some(exp),
-            ArmEnd::Ran(code) => return Ok(ArmsEnd::Failed { arm: name.clone(), exp, code }),
+            ArmEnd::Ran(code) => return Ok(ArmsEnd::Failed { arm: exp, code }),
         }
     }
     Ok(ArmsEnd::Done { last })
