@@ -33,6 +33,9 @@ fn study_with(c: &Checkout, options: Options) -> Study {
         excluded: None,
         allow_mixed: Vec::new(),
         models: Default::default(),
+        stories: Default::default(),
+        logs_link: None,
+        secrets: Default::default(),
     }
 }
 

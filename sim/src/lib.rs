@@ -457,6 +457,27 @@ fn pair_dir(a: &Args, setting: &str, j: &Job) -> PathBuf {
     a.log_dir.join(&a.name).join(setting).join(&j.repo).join(j.task_id.to_string()).join(format!("f{x}_f{y}"))
 }
 
+/// A short trajectory as mini_swe_agent_v2 writes one: the task, a look,
+/// the messages this agent sent, the submission, the exit. An agent that
+/// ended in an Error keeps an empty one (its story is the error).
+fn trajectory(status: &str, error: bool, patch: &str, sent: &[&Value]) -> Vec<Value> {
+    if error {
+        return Vec::new();
+    }
+    let mut m = vec![
+        json!({"role": "system", "content": "You are a helpful assistant that can interact with a computer shell to solve programming tasks."}),
+        json!({"role": "user", "content": "Implement the feature described in feature.md in the repository at /workspace/repo."}),
+        json!({"role": "assistant", "content": "THOUGHT: I will look at the module first.\n\n```bash\nsed -n 1,40p src/feature.py\n```"}),
+        json!({"role": "tool", "content": "<returncode>0</returncode>\n<output>def compute(arguments, options, context):\n    ...</output>"}),
+    ];
+    for s in sent {
+        m.push(json!({"role": "assistant", "content": format!("THOUGHT: tell my teammate.\n\n```bash\nsend_message {} \"{}\"\n```", s["to"].as_str().unwrap_or("?"), s["message"].as_str().unwrap_or(""))}));
+    }
+    m.push(json!({"role": "assistant", "content": "THOUGHT: The feature is in place; submitting.\n\n```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git diff\n```"}));
+    m.push(json!({"role": "exit", "content": "", "extra": {"exit_status": status, "submission": format!("{} lines", patch.lines().count())}}));
+    m
+}
+
 fn write_json(path: &Path, v: &Value) -> std::io::Result<()> {
     std::fs::write(path, serde_json::to_string_pretty(v).unwrap_or_default())
 }
@@ -605,19 +626,37 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
             result["features"] = json!([j.features.0, j.features.1]);
             result["agent"] = agent(None);
             std::fs::write(dir.join("solo.patch"), &patch).map_err(|e| e.to_string())?;
-            write_json(&dir.join("solo_traj.json"), &json!({"repo": j.repo, "task_id": j.task_id, "messages": []}))
-                .map_err(|e| e.to_string())?;
+            let messages = trajectory(status, error.is_some(), &patch, &[]);
+            write_json(
+                &dir.join("solo_traj.json"),
+                &json!({"repo": j.repo, "task_id": j.task_id, "messages": messages}),
+            )
+            .map_err(|e| e.to_string())?;
         } else {
             let (x, y) = sorted(j.features);
             result["features"] = json!([x, y]);
             result["agents"] = json!({"agent1": agent(Some(x)), "agent2": agent(Some(y))});
-            result["messages_sent"] = json!(hash(&run_key) % 7);
+            let sent = if error.is_some() { 0 } else { hash(&run_key) % 7 };
+            result["messages_sent"] = json!(sent);
+            // The agents take turns, agent x first; each message as the
+            // agent's bash `send_message` (what runner/coop.py parses).
+            let conversation: Vec<Value> = (0..sent)
+                .map(|i| {
+                    let (from, to) = if i % 2 == 0 { (x, y) } else { (y, x) };
+                    json!({"from": format!("agent{from}"), "to": format!("agent{to}"),
+                        "message": format!("I am editing src/feature.py lines {}-{}; please keep to your feature's part", 1 + 10 * i, 10 + 10 * i),
+                        "timestamp": start.plus_micros(i as i64 + 1).to_iso(), "feature_id": from})
+                })
+                .collect();
             for f in [x, y] {
                 std::fs::write(dir.join(format!("agent{f}.patch")), &patch).map_err(|e| e.to_string())?;
-                write_json(&dir.join(format!("agent{f}_traj.json")), &json!({"messages": []}))
+                let mine: Vec<&Value> =
+                    conversation.iter().filter(|m| m["from"] == json!(format!("agent{f}"))).collect();
+                let messages = trajectory(status, error.is_some(), &patch, &mine);
+                write_json(&dir.join(format!("agent{f}_traj.json")), &json!({"messages": messages}))
                     .map_err(|e| e.to_string())?;
             }
-            write_json(&dir.join("conversation.json"), &json!([])).map_err(|e| e.to_string())?;
+            write_json(&dir.join("conversation.json"), &json!(conversation)).map_err(|e| e.to_string())?;
         }
         if truncate_after == Some(done_here) {
             let text = serde_json::to_string_pretty(&result).unwrap_or_default();

@@ -88,9 +88,21 @@ pub fn run(flags: DemoFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     )?;
     anyhow::ensure!(code == 0, "seeds exited {code}");
 
-    let out = if flags.write_results { ctx.root.join("results").join("demo") } else { dir.join("results") };
+    // The report is written beside the checkout, so that the page's links
+    // to each pair's files read `../CooperBench/logs/...` wherever the demo
+    // ran; --write-results then copies it, byte for byte, into results/demo.
+    let mut out = dir.join("results");
     println!("\ndemo: cargo xtask report --out {}", out.display());
     report::run(ReportFlags { out: Some(out.clone()), ..ReportFlags::new(common) }, ctx)?;
+    if flags.write_results {
+        let committed = ctx.root.join("results").join("demo");
+        std::fs::create_dir_all(&committed)?;
+        for f in report::FILES {
+            std::fs::copy(out.join(f), committed.join(f))?;
+        }
+        println!("demo: copied into {}", committed.display());
+        out = committed;
+    }
     println!(
         "\ndemo: done. This used the bundled simulator ({}), not the real cooperbench CLI:\n\
          no model was called, no money was spent, and Docker calls went to a stub.\n\

@@ -16,6 +16,8 @@ pub const SETTINGS: [&str; 3] = ["solo", "coop", "team"];
 pub const RESULT: &str = crate::study::run::RESULT_FILE;
 pub const EVAL: &str = crate::study::run::EVAL_FILE;
 pub const CONFIG: &str = "config.json";
+/// A coop pair's messages, as runner/coop.py writes them.
+pub const CONVERSATION: &str = "conversation.json";
 
 /// An agent's patch and trajectory in its pair folder: `solo.patch` and
 /// `solo_traj.json`, coop's `agent<feature>.patch` and

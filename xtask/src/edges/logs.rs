@@ -258,8 +258,6 @@ impl RunLogs {
     }
 }
 
-/// `None` when the file does not exist; `Some(Err)` when it cannot be read
-/// (the error says why: permissions, I/O, size).
 /// How much of a trajectory's end is read: its exit message and the last
 /// observation or two (a trajectory runs to megabytes; verify reads
 /// thousands, and must stay near the cost of reading the small files). A
@@ -297,6 +295,26 @@ fn read_tail(path: &Path, n: u64) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
+/// The first `n` bytes of a regular file, or why there are none. One
+/// open, non-blocking, as [`read_tail`].
+pub fn read_head(path: &Path, n: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no file".into()),
+        Err(e) => return Err(e.to_string()),
+    };
+    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(n).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// `None` when the file does not exist; `Some(Err)` when it cannot be read
+/// (the error says why: permissions, I/O, size).
 fn read_if_present(path: &Path, max_bytes: u64) -> Option<Result<Vec<u8>, String>> {
     match crate::edges::read::bytes(path, max_bytes) {
         Ok(None) => None,
@@ -469,11 +487,19 @@ pub fn trajectory_messages(path: &Path, max_bytes: u64) -> Result<Vec<(String, S
         .iter()
         .map(|m| {
             let role = m.get("role").and_then(|r| r.as_str()).unwrap_or("?").to_string();
-            let text = match m.get("content") {
+            let mut text = match m.get("content") {
                 Some(serde_json::Value::String(s)) => s.clone(),
                 Some(serde_json::Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
             };
+            // The exit message's content is often empty: how the agent
+            // ended is in `extra.exit_status` (0.0.29:
+            // agents/mini_swe_agent_v2/agents/default.py).
+            if let Some(status) = m.pointer("/extra/exit_status").and_then(|s| s.as_str()) {
+                if text.trim().is_empty() {
+                    text = format!("exit_status: {status}");
+                }
+            }
             (role, text)
         })
         .collect())

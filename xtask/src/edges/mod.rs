@@ -28,3 +28,4 @@ pub(crate) mod quarantine;
 pub(crate) mod read;
 pub(crate) mod secrets;
 pub mod short;
+pub mod story;

@@ -399,6 +399,18 @@ pub(crate) fn daemon_gone_at(text: &str) -> Option<usize> {
     DAEMON_GONE.iter().filter_map(|n| text.find(n)).min()
 }
 
+/// One line of a patch or an output, at most `n` characters: as [`cut`],
+/// but its indentation kept (a diff is read by it); a tab is four spaces.
+pub fn cut_line(line: &str, n: usize) -> String {
+    let flat: String = line.replace('\t', "    ").chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat = flat.trim_end();
+    if flat.chars().count() <= n {
+        flat.to_string()
+    } else {
+        format!("{}...", flat.chars().take(n).collect::<String>())
+    }
+}
+
 /// The first `n` characters of a text on one line, `...` when cut.
 pub fn cut(text: &str, n: usize) -> String {
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();

@@ -1,14 +1,17 @@
 //! `cargo xtask report`: the difficulty table, Figure 4's data and plot, and
 //! a Markdown report for pull requests, in `results/<experiment>/`:
-//! `difficulty.csv`, `outcomes.csv`, `fig4.json`, `fig4.svg`, `REPORT.md`.
+//! `difficulty.csv`, `outcomes.csv`, `fig4.json`, `fig4.svg`, `REPORT.md`,
+//! and `index.html`, the same report as one page with every pair's story.
 //!
 //! The numbers are `study::analysis` (pure: an outcome table in, every
-//! number out); REPORT.md's words are `sections.rs`, the figure `plot.rs`;
-//! [`run`] and [`write`] read the logs and write the files around them.
+//! number out); REPORT.md's words are `sections.rs`, the figure `plot.rs`,
+//! the page `html.rs`; [`run`] and [`write`] read the logs (and each pair's
+//! story, `edges::story`) and write the files around them.
 //!
 //! Output is deterministic (no clock, sorted, fixed float formatting) so that
 //! committed results diff only when the data does.
 
+pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod plot;
 pub(crate) mod sections;
@@ -28,6 +31,7 @@ use crate::study::models::Models;
 use crate::study::outcome::EvalErrors;
 use crate::study::problem::Check;
 use crate::study::run::RunLogs;
+use crate::study::story::Stories;
 use crate::study::subset::Subset;
 use crate::study::table::Table;
 use crate::study::verify;
@@ -111,6 +115,15 @@ pub struct Study {
     pub allow_mixed: Vec<String>,
     /// Which model each run belongs to (the arms); default: one model.
     pub models: Models,
+    /// Each (run, pair)'s story, for the page; a pair without one says only
+    /// what its result and eval say.
+    pub stories: Stories,
+    /// The checkout as a path relative to the output folder, for the page's
+    /// links to each pair's files (`None`: no links).
+    pub logs_link: Option<String>,
+    /// The study's secrets: every file is scrubbed of them, and the page's
+    /// texts before they are escaped (an escaped key no longer matches).
+    pub secrets: crate::edges::secrets::Secrets,
 }
 
 /// The flags as the analysis's options, each checked.
@@ -202,32 +215,53 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let allow_mixed = exp.allow_mixed.clone();
     // `--runs` names runs outside the arms: they are then one model.
     let models = if flags.runs.is_some() { Models::default() } else { exp.models() };
-    let study =
-        Study { name: exp.name.clone(), subset, solo, coop, solo_curve, options, excluded, allow_mixed, models };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
-    let written = write_scrubbed(&study, &out, &secrets)?;
+    let runs: Vec<&RunLogs> = solo.iter().chain(&coop).collect();
+    let stories = crate::edges::story::read_all(cb, &runs, &subset.pairs, STORY_TRAJECTORY_BYTES);
+    let logs_link = logs_link(cb, &out);
+    let study = Study {
+        name: exp.name.clone(),
+        subset,
+        solo,
+        coop,
+        solo_curve,
+        options,
+        excluded,
+        allow_mixed,
+        models,
+        stories,
+        logs_link,
+        secrets,
+    };
+    let written = write(&study, &out)?;
     for p in &written {
         println!("wrote {}", p.display());
     }
     Ok(0)
 }
 
-pub const FILES: [&str; 5] = ["difficulty.csv", "outcomes.csv", "fig4.json", "fig4.svg", "REPORT.md"];
+pub const FILES: [&str; 6] = ["difficulty.csv", "outcomes.csv", "fig4.json", "fig4.svg", "REPORT.md", "index.html"];
 
-/// Writes the files of [`FILES`]; returns their paths.
-pub fn write(study: &Study, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    write_scrubbed(study, out, &crate::edges::secrets::Secrets::default())
+/// A trajectory is read for the page's stories up to this size; a larger
+/// one's story says so and its file is a link away.
+const STORY_TRAJECTORY_BYTES: u64 = 32 << 20;
+
+/// The checkout relative to the output folder, so that the page's links
+/// survive the two being moved together; `None` when there is no such path.
+fn logs_link(cooperbench_dir: &Path, out: &Path) -> Option<String> {
+    let cb = std::fs::canonicalize(cooperbench_dir).ok()?;
+    std::fs::create_dir_all(out).ok()?;
+    let out = std::fs::canonicalize(out).ok()?;
+    let rel = pathdiff::diff_paths(cb, out)?;
+    rel.to_str().map(String::from)
 }
 
-/// [`write`], every file scrubbed of the secrets' values: an Error's
-/// message can echo a key (a provider's auth error does), and REPORT.md is
-/// meant to be committed.
-pub fn write_scrubbed(
-    study: &Study,
-    out: &Path,
-    secrets: &crate::edges::secrets::Secrets,
-) -> anyhow::Result<Vec<PathBuf>> {
+/// Writes the files of [`FILES`]; returns their paths. Every file is
+/// scrubbed of the study's secrets: an Error's message can echo a key (a
+/// provider's auth error does), and REPORT.md and index.html are meant to
+/// be committed.
+pub fn write(study: &Study, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let r = render(study)?;
     std::fs::create_dir_all(out)?;
     let mut written = Vec::new();
@@ -237,10 +271,11 @@ pub fn write_scrubbed(
         r.fig4_json,
         r.fig4_svg,
         r.report_md,
+        r.index_html,
     ]);
     for (name, body) in files.chain(r.per_model_svg) {
         let path = out.join(&name);
-        std::fs::write(&path, secrets.redact(&body))?;
+        std::fs::write(&path, study.secrets.redact(&body))?;
         written.push(path);
     }
     Ok(written)
@@ -254,6 +289,7 @@ pub struct Rendered {
     pub fig4_json: String,
     pub fig4_svg: String,
     pub report_md: String,
+    pub index_html: String,
 }
 
 /// The files' contents.
@@ -322,22 +358,70 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
         let svg = plot::fig4_svg(&f.buckets, &s, &t, "pair difficulty over this model's own solo seeds")?;
         per_model_svg.push((format!("fig4-{}.svg", model_slug(m)), svg));
     }
+    let fig4_svg = plot::fig4_svg(
+        &fig.buckets,
+        &settings,
+        &title,
+        match fig.difficulty_mode {
+            DifficultyMode::HeldOut => "pair difficulty d = 1 - mean solo success over the other seeds (held out)",
+            DifficultyMode::InSample => "pair difficulty d = 1 - mean solo success over all seeds (in-sample)",
+        },
+    )?;
+    let report_md = sections::report_md(&fig, &check, &settings);
+    let index_html = html::page(&html::Page {
+        title: &study.name,
+        head_md: &study.secrets.redact(&sections::opening_md(&fig, &check)),
+        report_md: &study.secrets.redact(&report_md),
+        fig4_svg: &fig4_svg,
+        per_model_svg: &per_model_svg,
+        columns: all.iter().map(|r| html::Column { run: r.name.clone(), setting: r.setting.clone() }).collect(),
+        rows: page_rows(study, &all, &per_pair),
+        logs_note: study.logs_link.as_ref().map(|l| {
+            format!("Each story's \"files\" link opens the pair's folder under {l}/logs (relative to this page).")
+        }),
+    });
     Ok(Rendered {
         per_model_svg,
         difficulty_csv: difficulty_csv(study, &per_pair),
         outcomes_csv: table.to_csv(),
         fig4_json: serde_json::to_string_pretty(&fig)? + "\n",
-        fig4_svg: plot::fig4_svg(
-            &fig.buckets,
-            &settings,
-            &title,
-            match fig.difficulty_mode {
-                DifficultyMode::HeldOut => "pair difficulty d = 1 - mean solo success over the other seeds (held out)",
-                DifficultyMode::InSample => "pair difficulty d = 1 - mean solo success over all seeds (in-sample)",
-            },
-        )?,
-        report_md: sections::report_md(&fig, &check, &settings),
+        fig4_svg,
+        report_md,
+        index_html,
     })
+}
+
+/// The page's grid: per pair, its difficulty and each run's class and story.
+fn page_rows(study: &Study, runs: &[RunLogs], per_pair: &[PairRow]) -> Vec<html::Row> {
+    let empty = crate::study::story::Story::default();
+    per_pair
+        .iter()
+        .map(|(pair, _, d)| html::Row {
+            pair: pair.clone(),
+            // Not in lowest terms: 0/3 and 0/2 (a seed not judged) are told
+            // apart, as the counts they are (over several models, the exact
+            // mean of the models' rates).
+            difficulty: if d.is_defined() { format!("{}/{}", d.failures, d.valid) } else { d.fraction() },
+            value: d.value(),
+            valid_seeds: d.valid,
+            cells: runs
+                .iter()
+                .map(|r| {
+                    let story = study.stories.get(&(r.name.clone(), pair.clone())).unwrap_or(&empty);
+                    let logs = r.pairs.get(pair);
+                    html::Cell {
+                        class: crate::study::classify::of(logs).0,
+                        story: study.secrets.redact(&crate::study::story::render_pair(r, pair, story)),
+                        link: study
+                            .logs_link
+                            .as_ref()
+                            .zip(logs)
+                            .map(|(base, p)| format!("{base}/{}/", p.rel_dir).trim_start_matches("/").to_string()),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn settings(roles: &Roles) -> Vec<String> {

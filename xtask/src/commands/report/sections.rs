@@ -87,25 +87,7 @@ fn count(x: f64) -> String {
 /// REPORT.md, section by section: what reviewers read in a pull request.
 pub fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> String {
     let mut m = Markdown::default();
-    m.heading(1, &format!("{}: difficulty and Figure 4", fig.experiment));
-    if let Some(models) = &fig.policy.models {
-        m.para(&format!("Over several models: {models}."));
-    }
-    m.para(&format!(
-        "Subset `{}` ({} tasks, {} pairs). Difficulty from {} solo run(s): {}. Solo curve from: {}. Coop curves: {}.",
-        check.subset.name,
-        check.subset.tasks,
-        check.subset.pair_count,
-        fig.policy.difficulty_runs.len(),
-        names(&fig.policy.difficulty_runs),
-        names(&fig.policy.solo_curve_runs),
-        names(&fig.policy.coop_runs),
-    ));
-    // What the data can show, then the headline (the paired difference),
-    // then where it comes from; AUC and retention, demoted, after the
-    // figure they summarise.
-    verdict_section(&mut m, fig);
-    paired_section(&mut m, fig);
+    opening(&mut m, fig, check);
     runs_section(&mut m, fig, check);
     distribution_section(&mut m, check);
     figure_section(&mut m, fig, settings);
@@ -124,6 +106,36 @@ pub fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> Strin
         fig.policy.eval_errors_left_out
     ));
     warnings_section(&mut m, fig, check);
+    m.finish()
+}
+
+/// REPORT.md's opening, which the page (index.html) also opens with: the
+/// title and what was pooled, what the data can show, then the headline
+/// (the paired difference). Where it comes from follows; AUC and retention,
+/// demoted, after the figure they summarise.
+fn opening(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
+    m.heading(1, &format!("{}: difficulty and Figure 4", fig.experiment));
+    if let Some(models) = &fig.policy.models {
+        m.para(&format!("Over several models: {models}."));
+    }
+    m.para(&format!(
+        "Subset `{}` ({} tasks, {} pairs). Difficulty from {} solo run(s): {}. Solo curve from: {}. Coop curves: {}.",
+        check.subset.name,
+        check.subset.tasks,
+        check.subset.pair_count,
+        fig.policy.difficulty_runs.len(),
+        names(&fig.policy.difficulty_runs),
+        names(&fig.policy.solo_curve_runs),
+        names(&fig.policy.coop_runs),
+    ));
+    verdict_section(m, fig);
+    paired_section(m, fig);
+}
+
+/// [`opening`] alone, as Markdown.
+pub fn opening_md(fig: &Fig4, check: &VerifyReport) -> String {
+    let mut m = Markdown::default();
+    opening(&mut m, fig, check);
     m.finish()
 }
 
