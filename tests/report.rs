@@ -522,6 +522,15 @@ fn at_floor_no_interval_claims_what_an_exact_test_does_not() {
     let first = md[verdict..].lines().nth(2).unwrap();
     let want = format!("At floor: {passing} solo passes in 300 trials, all in one task;");
     assert!(first.starts_with(&want), "{first}");
+    // The page (index.html) says it first too: its first section is the
+    // verdict, whose first paragraph is this one, before any number.
+    let html = &r.index_html;
+    let h2 = html.find("<h2>").unwrap();
+    assert_eq!(&html[h2..h2 + "<h2>What the data can show</h2>".len()], "<h2>What the data can show</h2>");
+    let p = html[h2..].find("<p>").unwrap() + h2;
+    assert!(html[p + 3..].starts_with(&want), "{}", &html[p..p + 200]);
+    assert!(p < html.find("<table>").unwrap() && p < html.find("<svg").unwrap());
+    assert!(html.contains("at floor: no information"), "the page's figure title");
     assert!(first.contains("Figure 4 carries no information here"), "{first}");
     // AUC and retention are n/a, in the report and in its figure.
     assert!(md.contains("AUC and retention carry no information and are not given here"), "{md}");
@@ -561,4 +570,59 @@ fn at_floor_no_interval_claims_what_an_exact_test_does_not() {
             }
         }
     }
+}
+
+/// The page's size is bounded whatever the files hold: a story shows the
+/// last messages, the first lines of a patch and the end of a test output,
+/// each line and message cut. Every file of a 100-pair, 5-run study filled
+/// past every bound (long messages, long patches, long outputs, a long
+/// conversation): the page stays under 4 MiB.
+#[test]
+fn the_page_stays_small_when_every_file_is_long() {
+    let c = lite_with_coop();
+    let long = |c: char| c.to_string().repeat(2_000);
+    let messages: Vec<serde_json::Value> =
+        (0..8).map(|i| serde_json::json!({"role": "assistant", "content": format!("{i} {}", long('m'))})).collect();
+    let patch: String = (0..40).map(|i| format!("+{i} {}\n", "p".repeat(400))).collect();
+    let output: String = (0..30).map(|i| format!("test_{i} {} FAILED\n", "o".repeat(400))).collect();
+    let conversation: Vec<serde_json::Value> = (0..20)
+        .map(|i| serde_json::json!({"from": "agent1", "to": "agent2", "message": format!("{i} {}", long('c'))}))
+        .collect();
+    let mut dirs = 0;
+    for run in SOLO.iter().chain(&COOP) {
+        let logs = RunLogs::load(&c.cb(), run);
+        for p in logs.pairs.values() {
+            let dir = c.cb().join(&p.rel_dir);
+            for a in p.result.iter().flat_map(|r| &r.agents) {
+                std::fs::write(
+                    dir.join(format!("{}_traj.json", a.id)),
+                    serde_json::json!({"messages": messages}).to_string(),
+                )
+                .unwrap();
+                std::fs::write(dir.join(format!("{}.patch", a.id)), &patch).unwrap();
+            }
+            if p.setting == "coop" {
+                std::fs::write(
+                    dir.join("conversation.json"),
+                    serde_json::Value::from(conversation.clone()).to_string(),
+                )
+                .unwrap();
+            }
+            edit_json(&dir.join("eval.json"), |v| {
+                v["feature1"]["test_output"] = output.clone().into();
+                v["feature2"]["test_output"] = output.clone().into();
+            });
+            dirs += 1;
+        }
+    }
+    assert_eq!(dirs, 500);
+    let mut s = study(&c);
+    let runs: Vec<&RunLogs> = s.solo.iter().chain(&s.coop).collect();
+    s.stories = xtask::edges::story::read_all(&c.cb(), &runs, &s.subset.pairs, 32 << 20);
+    let html = report::render(&s).unwrap().index_html;
+    println!("index.html: {} bytes for 100 pairs x 5 runs, every file long", html.len());
+    assert!(html.len() < 4 << 20, "{} bytes", html.len());
+    // And the bounds did bite: the stories are there, cut.
+    assert!(html.contains("conversation: 20 message(s) sent; the last 6"));
+    assert_eq!(html.matches("test_29 ").count(), 1000, "each output's end, once per feature per (run, pair)");
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::edges::layout;
 use crate::study::pair::PairId;
 use crate::study::run::RunLogs;
-use crate::study::story::{self, Stories, Story, LAST_CONVERSATION, LAST_MESSAGES, TEST_LINES};
+use crate::study::story::{self, Conversation, Stories, Story, LAST_CONVERSATION, LAST_MESSAGES, TEST_LINES};
 
 /// A patch is read up to this many bytes for its first lines.
 const PATCH_HEAD_BYTES: u64 = 16 << 10;
@@ -56,7 +56,7 @@ pub fn read_all(cooperbench_dir: &Path, runs: &[&RunLogs], pairs: &[PairId], max
 
 /// `conversation.json` as runner/coop.py writes it: a list of the messages
 /// sent, each `{from, to, message, timestamp, feature_id}`.
-fn conversation(path: &Path) -> Result<(usize, Vec<(String, String, String)>), String> {
+fn conversation(path: &Path) -> Result<Conversation, String> {
     let v = crate::edges::logs::read_json(path)?;
     let list = v.as_array().ok_or("conversation.json: not a list")?;
     let field = |m: &serde_json::Value, k: &str| match m.get(k) {
@@ -66,5 +66,5 @@ fn conversation(path: &Path) -> Result<(usize, Vec<(String, String, String)>), S
     };
     let skip = list.len().saturating_sub(LAST_CONVERSATION);
     let last = list[skip..].iter().map(|m| (field(m, "from"), field(m, "to"), field(m, "message"))).collect();
-    Ok((list.len(), last))
+    Ok(Conversation { sent: list.len(), last })
 }

@@ -22,11 +22,20 @@ pub struct Story {
     /// Per agent: the first lines of its patch (empty for an empty patch),
     /// or why there are none.
     pub patches: BTreeMap<String, Result<Vec<String>, String>>,
-    /// A coop pair's `conversation.json`: how many messages were sent, and
-    /// the last ones `(from, to, text)`; `None` for solo.
-    pub conversation: Option<Result<(usize, Vec<(String, String, String)>), String>>,
+    /// A coop pair's `conversation.json`, or why it cannot be read; `None`
+    /// for solo.
+    pub conversation: Option<Result<Conversation, String>>,
     /// Per feature: the end of its test output.
     pub tests: Vec<String>,
+}
+
+/// What a coop pair's agents said to each other.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conversation {
+    /// How many messages were sent.
+    pub sent: usize,
+    /// The last [`LAST_CONVERSATION`] of them, `(from, to, text)`.
+    pub last: Vec<(String, String, String)>,
 }
 
 /// Every story of a report, by run name and pair.
@@ -183,12 +192,12 @@ pub fn render_pair(logs: &RunLogs, pair: &PairId, story: &Story) -> String {
     }
     match &story.conversation {
         None => {}
-        Some(Ok((0, _))) => {
+        Some(Ok(c)) if c.sent == 0 => {
             let _ = writeln!(o, "\nconversation: no message sent");
         }
-        Some(Ok((n, last))) => {
-            let _ = writeln!(o, "\nconversation: {n} message(s) sent; the last {}", last.len());
-            for (from, to, text) in last {
+        Some(Ok(c)) => {
+            let _ = writeln!(o, "\nconversation: {} message(s) sent; the last {}", c.sent, c.last.len());
+            for (from, to, text) in &c.last {
                 let _ = writeln!(o, "  [{from} -> {to}] {}", class::cut(text, MESSAGE_CHARS));
             }
         }
