@@ -344,14 +344,14 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     let mut title =
         format!("Figure 4: {} ({}, {})", study.name, study.subset.name, sections::mode_name(fig.difficulty_mode));
     // Looked at without the text, the figure must not mislead either.
-    if fig.verdict.at_floor {
-        title += " - at floor: no information";
+    if let Some(t) = fig.verdict.case.title() {
+        title += &format!(" - {t}");
     }
     let mut per_model_svg = Vec::new();
     for (m, f) in &fig.per_model {
         let mut t = format!("Figure 4: {} ({}, {})", m, study.subset.name, sections::mode_name(f.difficulty_mode));
-        if f.verdict.at_floor {
-            t += " - at floor: no information";
+        if let Some(c) = f.verdict.case.title() {
+            t += &format!(" - {c}");
         }
         let mut s = vec!["solo".to_string()];
         s.extend(f.policy.coop_runs.iter().cloned());
@@ -441,7 +441,11 @@ fn difficulty_csv(study: &Study, per_pair: &[PairRow]) -> String {
     for (pair, outcomes, d) in per_pair {
         let value = d.value().map(|v| format!("{v:.6}")).unwrap_or_default();
         let bucket = d.bucket().map(|b| b.to_string()).unwrap_or_default();
-        let _ = write!(o, "{pair},{},{},{},{value},{bucket}", d.valid, d.passes(), d.fraction());
+        // Seeds and passes as counts: over several models `d` is an exact
+        // mean of rates, whose terms are no counts (4/3 for 5 seeds).
+        let trials: Vec<bool> = outcomes.iter().filter_map(|c| c.trial(study.options.eval_errors)).collect();
+        let passes = trials.iter().filter(|t| **t).count();
+        let _ = write!(o, "{pair},{},{passes},{},{value},{bucket}", trials.len(), d.fraction());
         for x in outcomes {
             let _ = write!(o, ",{}", x.name());
         }

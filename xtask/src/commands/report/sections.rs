@@ -10,7 +10,7 @@ use crate::study::class::Class;
 use crate::study::fig4::{round6, CiMethod, Cluster, DifficultyMode, PairedBoot, RELIABLE_BUCKET_PAIRS};
 use crate::study::outcome::EvalErrors;
 use crate::study::problem::{Check, Severity};
-use crate::study::verdict;
+use crate::study::verdict::{self, Case};
 use crate::study::verify::Report as VerifyReport;
 
 /// A paired difference's interval, or why there is none.
@@ -139,6 +139,16 @@ pub fn opening_md(fig: &Fig4, check: &VerifyReport) -> String {
     m.finish()
 }
 
+/// A case of the verdict in a few words.
+fn case_words(c: Case) -> &'static str {
+    match c {
+        Case::Floor => "at floor",
+        Case::Ceiling => "at ceiling",
+        Case::Flat => "on a flat axis",
+        Case::Readable => "readable",
+    }
+}
+
 fn names(v: &[String]) -> String {
     if v.is_empty() {
         "none".to_string()
@@ -159,11 +169,20 @@ fn assumptions_section(m: &mut Markdown, fig: &Fig4) {
     let seeds = &a.solo_seeds;
     let rates: Vec<String> = seeds.per_run.iter().map(|r| format!("`{}` {}/{}", r.run, r.count, r.of)).collect();
     m.para(&format!(
-        "Solo seeds as repeats of one experiment, on the {} pairs every seed judged: {}; Cochran's Q {} (p {}). A small p says the seeds differ more than chance allows.",
+        "Solo seeds as repeats of one experiment, on the {} pairs every seed judged: {}; Cochran's Q {}. A small p says the seeds differ more than chance allows; Q learns only from pairs whose seeds disagree, and under {} of them its p is no evidence either way.",
         seeds.pairs,
         if rates.is_empty() { "none".to_string() } else { rates.join(", ") },
-        opt(seeds.cochran_q),
-        opt(seeds.p_value)
+        if seeds.cochran_informative {
+            format!("{} (p {}, {} discordant pairs)", opt(seeds.cochran_q), opt(seeds.p_value), seeds.discordant_pairs)
+        } else {
+            format!(
+                "uninformative: {} discordant pair(s) (Q {}, p {})",
+                seeds.discordant_pairs,
+                opt(seeds.cochran_q),
+                opt(seeds.p_value)
+            )
+        },
+        verdict::MIN_DISCORDANT
     ));
     let rows: Vec<Vec<String>> = seeds
         .success
@@ -424,11 +443,13 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
     ));
     let mut rows = Vec::new();
     for (model, f) in &fig.per_model {
-        // The rules of "Area under the curves", per model: at floor, or on
-        // a grid of thin buckets, there is no AUC to give.
+        // The rules of "Area under the curves", per model: at floor, at
+        // ceiling, on a flat axis or a grid of thin buckets, there is no
+        // AUC to give.
+        let case = case_words(f.verdict.case);
         let thin: Vec<String> = thin_grid(f).iter().map(|(b, n)| format!("b{b}: {n}")).collect();
-        let auc = |k: &str| match (f.verdict.at_floor, f.auc.get(k).copied().flatten()) {
-            (true, _) => "at floor".to_string(),
+        let auc = |k: &str| match (!f.verdict.figure_informative(), f.auc.get(k).copied().flatten()) {
+            (true, _) => case.to_string(),
             _ if !thin.is_empty() => {
                 format!("n/a: grid buckets under {RELIABLE_BUCKET_PAIRS} pairs ({})", thin.join(", "))
             }
@@ -443,8 +464,8 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
             .coop_runs
             .iter()
             .map(|c| {
-                let ret = match (f.verdict.at_floor, f.retention.get(c).copied().flatten()) {
-                    (true, _) => "at floor".to_string(),
+                let ret = match (!f.verdict.figure_informative(), f.retention.get(c).copied().flatten()) {
+                    (true, _) => case.to_string(),
                     _ if !thin.is_empty() => "n/a".to_string(),
                     (false, Some(r)) => format!("{r:.2}"),
                     (false, None) => "n/a".into(),
@@ -489,8 +510,11 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
 
 fn auc_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
     m.heading(2, "Area under the curves");
-    if fig.verdict.at_floor {
-        m.para("At floor (see \"What the data can show\"): AUC and retention carry no information and are not given here; fig4.json keeps the numbers the rules were applied to.");
+    if !fig.verdict.figure_informative() {
+        let case = case_words(fig.verdict.case);
+        let mut c = case.chars();
+        let case = c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default();
+        m.para(&format!("{case} (see \"What the data can show\"): AUC and retention carry no information and are not given here; fig4.json keeps the numbers the rules were applied to, each flagged in `withheld` with the reason."));
         return;
     }
     let thin: Vec<String> = thin_grid(fig).iter().map(|(b, n)| format!("{b} ({n} pairs)")).collect();
@@ -557,7 +581,7 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
     }
     m.heading(2, "Paired comparison");
     let main = fig.bootstrap.cluster.name();
-    m.para(&format!("The headline comparison. On the pairs both settings ran: the mean over pairs of (coop success minus the pair's solo success rate), with its bootstrap interval resampling whole pairs and whole tasks (the two can disagree: a difference that holds by pair but not by task rests on a few tasks); the p-value and the smallest difference this design detects at 80% power (two-sided 5%: 2.80 standard errors) are from the {main}-clustered bootstrap. \"solo only\" is the number of pairs where one solo seed, drawn at random, passed and coop failed, \"coop only\" the reverse: one seed against the one coop trial, so K seeds are not K chances."));
+    m.para(&format!("The headline comparison. On the pairs both settings ran: the mean over pairs of (coop success minus the pair's solo success rate), with its bootstrap interval resampling whole pairs and whole tasks (the two can disagree: a difference that holds by pair but not by task rests on a few tasks); `p` and the smallest difference this design detects at 80% power (two-sided 5%: 2.80 standard errors) are from the {main}-clustered bootstrap, except where its interval is withheld: then `p` is the exact test's (marked \"exact\") and no detectable difference is given. `exact p` is the exact test of no coop effect that keeps the pairing (each pair's coop trial against the pair's own pooled success rate). \"solo only\" is the number of pairs where one solo seed, drawn at random, passed and coop failed, \"coop only\" the reverse: one seed against the one coop trial, so K seeds are not K chances."));
     let rows: Vec<Vec<String>> = fig
         .paired_difference
         .iter()
@@ -565,14 +589,26 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
             let by = |c: &str| fig.paired_by_cluster.get(run).and_then(|m| m.get(c));
             let range = |c: &str| by(c).map(paired_ci).unwrap_or_default();
             let m = by(main);
+            // Where the main interval is withheld its bootstrap is
+            // degenerate: the p shown is the exact test's, said so, and no
+            // detectable difference is given.
+            let withheld = m.is_some_and(|b| b.ci_withheld.is_some());
+            let (p_cell, mde_cell) = if withheld {
+                (
+                    p.exact_p_value.map(|x| format!("{} (exact)", verdict::p_text(x))).unwrap_or_else(|| "n/a".into()),
+                    "n/a (interval withheld)".to_string(),
+                )
+            } else {
+                (opt(m.and_then(|b| b.p_value)), opt(m.and_then(|b| b.mde_80)))
+            };
             vec![
                 format!("`{run}`"),
                 p.pairs.to_string(),
                 opt(p.mean),
                 range("pair"),
                 range("task"),
-                opt(m.and_then(|b| b.p_value)),
-                opt(m.and_then(|b| b.mde_80)),
+                p_cell,
+                mde_cell,
                 format!("{:.2}", p.solo_only),
                 format!("{:.2}", p.coop_only),
                 opt(p.solo_rate_correlation),
@@ -691,6 +727,9 @@ fn noise_section(m: &mut Markdown, fig: &Fig4) {
         .map(|p| vec![p.seeds.to_string(), count(p.mean_target), count(p.paper_effect_80)])
         .collect();
     m.table(&[("seeds per pair", r), ("pairs for the mean target", r), ("pairs for the paper's drop", r)], &rows);
+    if fig.verdict.case == Case::Floor {
+        m.para("At floor these counts are what the variances imply, not a plan: more seeds or pairs of a model that almost never passes buy little; the fix is a stronger model (or an easier subset).");
+    }
     m.para("pass@k is the chance that at least one of k seeds passes (unbiased estimator), pass^k that all k pass, averaged over pairs with at least k seeds.");
     let rows: Vec<Vec<String>> = fig
         .pass_at_k

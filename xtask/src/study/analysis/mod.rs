@@ -152,6 +152,34 @@ pub struct Fig4 {
     /// curves). Empty for one model.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub per_model: BTreeMap<String, Fig4>,
+    /// Every number REPORT.md does not print, by its key here
+    /// (`auc.solo`, `retention.<run>`, ...), with the reason: never a value
+    /// without its flag.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub withheld: BTreeMap<String, String>,
+}
+
+impl Fig4 {
+    /// Where the verdict says Figure 4 carries no information, its
+    /// summaries (AUC, retention, AUC differences) are flagged in
+    /// `withheld` with the reason: REPORT.md does not print them, and a
+    /// reader of fig4.json must not take them without the flag.
+    fn withhold_figure_summaries(&mut self) {
+        let Some(case) = self.verdict.case.title() else { return };
+        let why = format!("{case} (see verdict): not printed in REPORT.md; kept here only as the rules' input");
+        let keys: Vec<String> = (self.auc.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| format!("auc.{k}")))
+            .chain(self.retention.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| format!("retention.{k}")))
+            .chain(
+                self.auc_difference
+                    .iter()
+                    .filter(|(_, e)| e.value.is_some())
+                    .map(|(k, _)| format!("auc_difference.{k}")),
+            )
+            .collect();
+        for k in keys {
+            self.withheld.insert(k, why.clone());
+        }
+    }
 }
 
 /// The paired difference under the other eval-error policy.
@@ -404,10 +432,33 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     let (wins, tries) =
         solo_by_pair.iter().fold((0, 0), |(w, n), (_, t)| (w + t.iter().filter(|x| **x).count(), n + t.len()));
     let main = opts.bootstrap.cluster.name();
-    let paired_se: Vec<(String, f64)> =
-        paired_by_cluster.iter().filter_map(|(run, by)| Some((run.clone(), by.get(main)?.se?))).collect();
-    let power = verdict::paper_drop_power(wins as f64 / tries.max(1) as f64, &paired_se);
-    let verdict = verdict::verdict(&solo_by_pair, &bucket_pairs, pairs.len() - curves.unplaced_pairs, &power);
+    // A withheld interval's bootstrap is degenerate: no power, no p-value
+    // and no detectable difference come from it (`se` is then null).
+    let paired_se: Vec<(String, Option<f64>)> =
+        paired_by_cluster.iter().map(|(run, by)| (run.clone(), by.get(main).and_then(|b| b.se))).collect();
+    let power = verdict::paper_drop_power_of(wins as f64 / tries.max(1) as f64, &paired_se);
+    let paired_lines: Vec<verdict::PairedLine> = paired_by_cluster
+        .iter()
+        .filter_map(|(run, by)| {
+            let b = by.get(main)?;
+            Some(verdict::PairedLine {
+                run: run.clone(),
+                mean: b.mean,
+                ci: b.ci_lower.zip(b.ci_upper),
+                withheld: b.ci_withheld.clone(),
+                exact_p: b.exact_p_value,
+            })
+        })
+        .collect();
+    let reachable = reachable_buckets(&pairs, &design);
+    let verdict = verdict::verdict(
+        &solo_by_pair,
+        &bucket_pairs,
+        pairs.len() - curves.unplaced_pairs,
+        reachable.len(),
+        &power,
+        &paired_lines,
+    );
     let seeds = verdict::seed_agreement(
         &solo_names,
         &pairs.iter().map(|p| (p.pair.clone(), p.solo.clone())).collect::<Vec<_>>(),
@@ -449,7 +500,6 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         &solo_runs.iter().map(unjudged).collect::<Vec<_>>(),
         &coop_runs.iter().map(unjudged).collect::<Vec<_>>(),
     );
-    let reachable = reachable_buckets(&pairs, &design);
     let mut warnings = figure_checks(&curves, &reachable, solo_runs.len(), eval_errors_left_out, opts.difficulty);
     warnings.extend(verdict::assumption_warnings(&seeds, &evals));
     warnings.extend(verdict::non_trial_warnings(&non_trials));
@@ -458,7 +508,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         warnings.push(format!("{f}: whether its interval excludes 0 can change with the bootstrap seed; rerun with a larger --bootstrap before reading it either way"));
     }
     let pair_ci = |e: &Estimate| e.ci_lower.zip(e.ci_upper).map(|(l, u)| [l, u]);
-    Fig4 {
+    let mut fig = Fig4 {
         experiment: name.to_string(),
         subset: subset.to_string(),
         verdict,
@@ -507,7 +557,10 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         undefined_pairs: curves.unplaced_pairs,
         warnings,
         per_model: BTreeMap::new(),
-    }
+        withheld: BTreeMap::new(),
+    };
+    fig.withhold_figure_summaries();
+    fig
 }
 
 /// Each model's own Figure 4 (over several models; none for one): the

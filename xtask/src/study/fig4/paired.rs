@@ -39,14 +39,36 @@ pub fn withhold_unbacked(
     no_effect: f64,
     exact_p: Option<f64>,
 ) -> (Option<f64>, Option<f64>, Option<String>) {
+    withhold_unbacked_by(lo, hi, no_effect, exact_p, None)
+}
+
+/// [`withhold_unbacked`], with the true reason when the clusters are
+/// tasks (`Some(how many)`): a percentile bootstrap over a few dozen
+/// clusters is anti-conservative (its 95% intervals cover less), which is
+/// why it is not evidence, however many pairs differ.
+pub fn withhold_unbacked_by(
+    lo: Option<f64>,
+    hi: Option<f64>,
+    no_effect: f64,
+    exact_p: Option<f64>,
+    task_clusters: Option<usize>,
+) -> (Option<f64>, Option<f64>, Option<String>) {
     match (lo, hi, exact_p) {
-        (Some(l), Some(u), Some(p)) if (l > no_effect || u < no_effect) && p >= EXACT_ALPHA => (
-            None,
-            None,
-            Some(format!(
-                "the bootstrap's [{l:.3}, {u:.3}] excludes {no_effect} but the exact test does not (p = {p:.3}): too few pairs differ for its percentiles to be evidence"
-            )),
-        ),
+        (Some(l), Some(u), Some(p)) if (l > no_effect || u < no_effect) && p >= EXACT_ALPHA => {
+            let why = match task_clusters {
+                Some(n) => format!(
+                    "a percentile bootstrap over {n} tasks is anti-conservative (its 95% intervals cover less than 95% with this few clusters), so it is no evidence where the exact test finds none"
+                ),
+                None => "too few pairs differ for its percentiles to be evidence".to_string(),
+            };
+            (
+                None,
+                None,
+                Some(format!(
+                    "the bootstrap's [{l:.3}, {u:.3}] excludes {no_effect} but the exact test does not (p = {p:.3}): {why}"
+                )),
+            )
+        }
         _ => (lo, hi, None),
     }
 }
@@ -69,7 +91,8 @@ pub struct PairedBoot {
     pub ci_mc_error: Option<f64>,
     /// The exact test of no coop effect, as in `paired_difference`.
     pub exact_p_value: Option<f64>,
-    /// Standard deviation of the replicates.
+    /// Standard deviation of the replicates; null (as `p_value` and
+    /// `mde_80`) where the interval is withheld (`ci_withheld` says why).
     pub se: Option<f64>,
     /// Percentile bootstrap: twice the smaller share of replicates on one
     /// side of 0 (the level at which the interval would just reach 0).
@@ -130,7 +153,13 @@ pub fn paired_bootstrap(
             let below = v.iter().filter(|x| **x <= 0.0).count() as f64 / v.len().max(1) as f64;
             let above = v.iter().filter(|x| **x >= 0.0).count() as f64 / v.len().max(1) as f64;
             let exact_p = paired_exact_p(pairs, &contributions, design, c);
-            let (lo, hi, withheld) = withhold_unbacked(i.bounds.map(|b| b.0), i.bounds.map(|b| b.1), 0.0, exact_p);
+            let tasks = (boot.cluster == super::trials::Cluster::Task).then_some(clusters.len());
+            let (lo, hi, withheld) =
+                withhold_unbacked_by(i.bounds.map(|b| b.0), i.bounds.map(|b| b.1), 0.0, exact_p, tasks);
+            // A withheld interval's replicates give no standard error, p or
+            // detectable difference either: null, the reason in ci_withheld.
+            let trusted = defined && withheld.is_none();
+            let se = se.filter(|_| trusted);
             PairedBoot {
                 mean: mean_point,
                 ci_lower: lo,
@@ -140,7 +169,7 @@ pub fn paired_bootstrap(
                 ci_defined_share: i.defined_share,
                 ci_mc_error: i.mc_error,
                 se: se.map(round6),
-                p_value: defined.then(|| round6((2.0 * below.min(above)).min(1.0))),
+                p_value: trusted.then(|| round6((2.0 * below.min(above)).min(1.0))),
                 mde_80: se.map(|s| round6(MDE_FACTOR * s)),
             }
         })
