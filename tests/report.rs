@@ -132,11 +132,12 @@ fn in_sample_numbers_agree_with_a_hand_calculation() {
     // could also have reached 5: only that one is worth a warning.
     assert_eq!(fig["reachable_buckets"], serde_json::json!([0, 3, 5, 6, 9]));
     assert!(md.contains("4 of the 5 buckets these seeds can reach are populated; empty: 5"), "{md}");
-    // 0/2 and 3/3 are no spread for the bootstrap: exact one-sided bounds.
-    assert_eq!(b(9, "solo", "ci_method"), "exact-one-sided");
+    // 0/2 and 3/3 are no spread for the bootstrap: Clopper-Pearson.
+    assert_eq!(b(9, "solo", "ci_method"), "clopper-pearson");
     assert_eq!((b(9, "solo", "ci_lower"), b(0, "solo", "ci_upper")), (0.0.into(), 1.0.into()));
-    // 2/3 on one pair: replicates without that pair leave it undefined.
-    assert_eq!(b(3, "solo", "ci_method"), "none");
+    // 2/3 on one pair: replicates without that pair leave it undefined,
+    // and two successes are few: Clopper-Pearson, which needs no replicate.
+    assert_eq!(b(3, "solo", "ci_method"), "clopper-pearson");
     assert!(md.contains("the solo curve is drawn by the seeds that define difficulty"), "{md}");
     assert!(md.contains("![Figure 4"));
     svg_has_one_curve_per_setting(&r.fig4_svg, 3);
@@ -196,7 +197,10 @@ fn held_out_numbers_agree_with_a_hand_calculation() {
     assert!(b["p_value"].is_number() && b["mde_80"].is_number(), "pair: {b}");
     let b = &fig["paired_by_cluster"]["command-a-coop-nocomm"]["task"];
     assert!(b["p_value"].is_null() && b["mde_80"].is_null() && b["se"].is_null(), "task: {b}");
-    assert!(b["ci_withheld"].as_str().unwrap().contains("a percentile bootstrap over 2 tasks is anti-conservative"), "{b}");
+    assert!(
+        b["ci_withheld"].as_str().unwrap().contains("a percentile bootstrap over 2 tasks is anti-conservative"),
+        "{b}"
+    );
     assert_eq!(p["command-a-coop-nocomm"]["pairs"], 4);
     // nocomm's coop passes only where solo is 1 (solo rates 1, 2/3, 1/3,
     // 0; coop 1, 0, 0, 0): mean rate 1/2, coop 1/4; sxy = 0.375 + 0.125,
@@ -409,10 +413,11 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
     let md = &r.report_md;
     assert!(md.contains("solo: AUC: no interval: defined in"), "{md}");
     // Its bucket-0 cell (3/3 on one pair, whose seeds are copies: the ICC
-    // is 1) has the exact bound on one effective trial, never percentiles.
-    assert_eq!(cell["ci_method"], "exact-one-sided", "{cell}");
+    // is 1) has Clopper-Pearson on one effective trial (two-sided: 0.025
+    // at 1/1), never percentiles.
+    assert_eq!(cell["ci_method"], "clopper-pearson", "{cell}");
     let row = md.lines().find(|l| l.starts_with("| 0 | 0.05 |")).unwrap();
-    assert!(row.contains("3/3 = 1.000 [0.050, 1.000: exact one-sided, 1.0 effective trials]"), "{row}");
+    assert!(row.contains("3/3 = 1.000 [0.025, 1.000: Clopper-Pearson, effective n 1.0]"), "{row}");
     // And the verdict comes first: at floor, so no AUC is given at all.
     assert_eq!(fig["verdict"]["at_floor"], true, "{}", fig["verdict"]);
     let verdict = md.find("## What the data can show").unwrap();
@@ -435,22 +440,23 @@ fn a_statistic_some_replicates_leave_undefined_has_no_interval() {
 }
 
 /// In-sample, the solo curve is 1 in bucket 0 in every replicate: no
-/// spread for the bootstrap to find, so the cell gets the exact one-sided
-/// bound on its effective trials instead of a zero-width "interval".
+/// spread for the bootstrap to find, so the cell gets Clopper-Pearson on
+/// its effective trials instead of a zero-width "interval".
 #[test]
 fn a_cell_at_n_of_n_gets_an_exact_bound_not_a_zero_width_interval() {
     let c = lite_with_coop();
     let r = report::render(&study_with(&c, in_sample())).unwrap();
     let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
     let cell = &fig["buckets"][0]["settings"]["solo"];
-    assert_eq!(cell["ci_method"], "exact-one-sided", "{cell}");
+    assert_eq!(cell["ci_method"], "clopper-pearson", "{cell}");
     let n = cell["effective_trials"].as_f64().unwrap();
     let lower = cell["ci_lower"].as_f64().unwrap();
-    assert!((lower - 0.05f64.powf(1.0 / n)).abs() < 1e-6, "{cell}");
+    // At n/n the two-sided lower bound is 0.025^(1/n).
+    assert!((lower - 0.025f64.powf(1.0 / n)).abs() < 1e-6, "{cell}");
     // Fewer effective trials than trials: the pairs' seeds are alike.
     assert!(n < cell["trials"].as_f64().unwrap(), "{cell}");
     assert!(
-        r.report_md.contains(&format!("[{lower:.3}, 1.000: exact one-sided, {n:.1} effective trials]")),
+        r.report_md.contains(&format!("[{lower:.3}, 1.000: Clopper-Pearson, effective n {n:.1}]")),
         "{}",
         r.report_md
     );
@@ -568,7 +574,7 @@ fn at_floor_no_interval_claims_what_an_exact_test_does_not() {
     for b in fig["buckets"].as_array().unwrap() {
         for (s, cell) in b["settings"].as_object().unwrap() {
             if cell["rate"] == 0.0 {
-                assert_eq!(cell["ci_method"], "exact-one-sided", "{s} bucket {}: {cell}", b["bucket"]);
+                assert_eq!(cell["ci_method"], "clopper-pearson", "{s} bucket {}: {cell}", b["bucket"]);
                 assert!(cell["ci_upper"].as_f64().unwrap() > 0.0);
             }
         }

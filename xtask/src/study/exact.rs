@@ -98,17 +98,83 @@ pub fn power_two_sided(effect: f64, se: f64) -> f64 {
     normal_cdf(z - 1.959_963_985) + normal_cdf(-z - 1.959_963_985)
 }
 
-/// The exact one-sided 95% bound on a rate when every one of `n` trials
-/// failed (the upper bound) or passed (the lower bound): the p at which
-/// seeing no exception has probability 5%, `1 - 0.05^(1/n)` (Clopper and
-/// Pearson's bound; about 3/n, the "rule of three"). `n` may be an
-/// effective, fractional number of trials. `None` when `n` is not positive.
-pub fn all_or_none_bound(all_passed: bool, n: f64) -> Option<f64> {
-    if n.is_nan() || n <= 0.0 {
+/// Clopper and Pearson's two-sided 95% interval on a rate: `k` successes
+/// in `n` trials, both possibly effective (fractional) counts, the Beta
+/// quantiles `B(0.025; k, n - k + 1)` and `B(0.975; k + 1, n - k)`, with
+/// 0 and 1 at the ends. Monotone in `k`: one more success never lowers
+/// either bound. `None` when `n` is not positive.
+pub fn clopper_pearson(k: f64, n: f64) -> Option<(f64, f64)> {
+    if n.is_nan() || k.is_nan() || n <= 0.0 {
         return None;
     }
-    let tail = 0.05f64.powf(1.0 / n);
-    Some(if all_passed { tail } else { 1.0 - tail })
+    let k = k.clamp(0.0, n);
+    let lower = if k <= 0.0 { 0.0 } else { beta_quantile(k, n - k + 1.0, 0.025) };
+    let upper = if k >= n { 1.0 } else { beta_quantile(k + 1.0, n - k, 0.975) };
+    Some((lower, upper))
+}
+
+/// The `p` quantile of Beta(a, b), by bisection on [`beta_regularised`]
+/// (monotone in x; 100 halvings are past f64's precision).
+fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if beta_regularised(a, b, mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The regularised incomplete beta I_x(a, b), by its continued fraction
+/// (Numerical Recipes, 6.4), on the side where it converges fast.
+pub fn beta_regularised(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - ln_front.exp() * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    let tiny = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < tiny {
+        d = tiny;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..1000 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        for aa in [m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))] {
+            d = 1.0 + aa * d;
+            if d.abs() < tiny {
+                d = tiny;
+            }
+            c = 1.0 + aa / c;
+            if c.abs() < tiny {
+                c = tiny;
+            }
+            d = 1.0 / d;
+            h *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
 }
 
 /// Kish's effective number of trials of weighted trials, `(Σw)² / Σw²`:
@@ -311,18 +377,6 @@ mod tests {
     }
 
     #[test]
-    fn exact_bounds_by_hand() {
-        // 0 of 1: the upper bound is 0.95 (a rate of 0.95 fails once in
-        // twenty). 0 of 59: 1 - 0.05^(1/59) = 0.049508, under the rule of
-        // three's 3/59 = 0.0508.
-        assert!(close(all_or_none_bound(false, 1.0).unwrap(), 0.95, 1e-12));
-        assert!(close(all_or_none_bound(false, 59.0).unwrap(), 0.049_508, 1e-6));
-        // All of 10 passed: 0.05^(1/10) = 0.741134.
-        assert!(close(all_or_none_bound(true, 10.0).unwrap(), 0.741_134_6, 1e-6));
-        assert_eq!(all_or_none_bound(true, 0.0), None);
-    }
-
-    #[test]
     fn kish_and_the_design_effect_by_hand() {
         // Four trials of weight 1: four. Weights 1, 1/3, 1/3, 1/3:
         // (2)^2 / (1 + 3/9) = 4 / (4/3) = 3.
@@ -375,5 +429,31 @@ mod tests {
         // Seeds that agree on every pair say nothing either way.
         assert_eq!(cochran_q(&[vec![true, true], vec![false, false]]), None);
         assert_eq!(cochran_q(&[vec![true]]), None);
+    }
+
+    #[test]
+    fn clopper_pearson_known_points_and_monotone() {
+        // R: binom.test(0, 10)$conf.int = [0, 0.3084971];
+        // binom.test(3, 10) = [0.06673951, 0.6524529];
+        // binom.test(10, 10) = [0.6915029, 1].
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        let (l, u) = clopper_pearson(0.0, 10.0).unwrap();
+        assert!(l == 0.0 && close(u, 0.308_497_1), "{u}");
+        let (l, u) = clopper_pearson(3.0, 10.0).unwrap();
+        assert!(close(l, 0.066_739_51) && close(u, 0.652_452_9), "{l} {u}");
+        let (l, u) = clopper_pearson(10.0, 10.0).unwrap();
+        assert!(close(l, 0.691_502_9) && u == 1.0, "{l}");
+        // The run rates: 0/97 and 1/97 on 26 tasks' worth of
+        // effective trials: one success never narrows the upper bound.
+        for n in [26.0, 97.0, 9.5] {
+            let mut last = (0.0, 0.0);
+            for k10 in 0..=((n * 10.0) as usize) {
+                let k = k10 as f64 / 10.0;
+                let (l, u) = clopper_pearson(k, n).unwrap();
+                assert!(l >= last.0 - 1e-12 && u >= last.1 - 1e-12, "n {n}: k {k} gives [{l}, {u}] after {last:?}");
+                last = (l, u);
+            }
+        }
+        assert_eq!(clopper_pearson(1.0, 0.0), None);
     }
 }

@@ -307,8 +307,9 @@ pub const MIN_DISCORDANT: usize = 10;
 
 /// One run's success rate and its task-clustered interval: Wald on the
 /// cluster-robust standard error (tasks share a repository state, so their
-/// pairs are not independent), clipped to [0, 1]; at 0/n or n/n the exact
-/// one-sided bound with one trial per task.
+/// pairs are not independent), clipped to [0, 1]; with fewer than five
+/// successes or failures, Clopper and Pearson's two-sided 95% interval on
+/// the effective n of one trial per task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunSuccess {
     pub run: String,
@@ -327,10 +328,13 @@ pub fn run_success(run: &str, trials: &[Vec<bool>]) -> RunSuccess {
     let k: usize = tasks.iter().map(|t| t.iter().filter(|x| **x).count()).sum();
     let g = tasks.len();
     let rate = (n > 0).then(|| k as f64 / n as f64);
+    let few = |x: usize| (x as f64) < crate::study::fig4::FEW_EVENTS;
     let (lo, hi) = match rate {
-        Some(_) if k == 0 || k == n => match exact::all_or_none_bound(k == n, g as f64) {
-            Some(b) if k == n => (Some(b), Some(1.0)),
-            Some(b) => (Some(0.0), Some(b)),
+        // Few successes or failures: Clopper-Pearson on the effective n,
+        // one trial per task (the cautious end: no within-task correlation
+        // is estimated), so that k + 1 never gets a narrower bound than k.
+        Some(p) if few(k) || few(n - k) => match exact::clopper_pearson(p * g as f64, g as f64) {
+            Some((l, u)) => (Some(l), Some(u)),
             None => (None, None),
         },
         Some(p) if g >= 2 => {
@@ -622,13 +626,14 @@ mod tests {
             .chain([(pair(9, 1), vec![None, None, None])])
             .collect();
         let a = seed_agreement(&runs, &trials);
-        // s0 20/20 in 5 tasks: exact lower bound 0.05^(1/5) = 0.549280;
-        // s1 10/20, each task 2 of 4: residuals sum to 0 in every task, so
-        // the clustered SE is 0 and the interval [0.5, 0.5].
-        assert_eq!(a.success[0].ci_lower, Some(0.54928));
+        // s0 20/20 in 5 tasks: Clopper-Pearson on 5 effective trials,
+        // lower 0.025^(1/5) = 0.478176; s1 10/20, each task 2 of 4:
+        // residuals sum to 0 in every task, so the clustered SE is 0 and
+        // the interval [0.5, 0.5].
+        assert_eq!(a.success[0].ci_lower, Some(0.478176));
         assert_eq!((a.success[0].ci_upper, a.success[0].tasks), (Some(1.0), 5));
         assert_eq!((a.success[1].ci_lower, a.success[1].ci_upper), (Some(0.5), Some(0.5)));
-        assert_eq!((a.success[2].ci_lower, a.success[2].ci_upper), (Some(0.0), Some(0.45072)));
+        assert_eq!((a.success[2].ci_lower, a.success[2].ci_upper), (Some(0.0), Some(0.521824)));
         assert_eq!(a.pairs, 20);
         assert_eq!(a.per_run.iter().map(|r| r.count).collect::<Vec<_>>(), [20, 10, 0]);
         // Columns 20, 10, 0 (N = 30); rows 2 (ten times) and 1 (ten times),
@@ -647,16 +652,38 @@ mod tests {
 
     #[test]
     fn a_run_rate_clustered_by_task_by_hand() {
-        // Two tasks: [1, 1] and [0, 0]. p = 1/2; residual sums +1 and -1:
-        // SE = sqrt(2/1 * 2) / 4 = 0.5, so 0.5 +- 0.98, clipped to [0, 1];
-        // as independent trials it would be sqrt(0.25/4) = 0.25.
+        // Six tasks, three [1, 1] and three [0, 0]: p = 1/2; residual sums
+        // +1 and -1: SE = sqrt(6/5 * 6) / 12 = 0.223607, so 0.5 +-
+        // 0.438269; as independent trials it would be sqrt(0.25/12).
+        let (pass, fail) = (vec![true, true], vec![false, false]);
+        let tasks = [pass.clone(), pass.clone(), pass, fail.clone(), fail.clone(), fail];
+        let r = run_success("s", &tasks);
+        assert_eq!((r.rate, r.ci_lower, r.ci_upper, r.tasks), (Some(0.5), Some(0.061731), Some(0.938269), 6));
+        // Two tasks [1, 1] and [0, 0]: 2 of 4, fewer than five of each:
+        // Clopper-Pearson on one trial per task, 1 of 2.
         let r = run_success("s", &[vec![true, true], vec![false, false]]);
-        assert_eq!((r.rate, r.ci_lower, r.ci_upper, r.tasks), (Some(0.5), Some(0.0), Some(1.0), 2));
-        // Four tasks [1,0] [1,0] [1,1] [0,0]: sums 0, 0, 1, -1: SE =
-        // sqrt(4/3 * 2) / 8 = 0.204124; 0.5 +- 0.400083.
-        let r = run_success("s", &[vec![true, false], vec![true, false], vec![true, true], vec![false, false]]);
-        assert_eq!((r.ci_lower, r.ci_upper), (Some(0.099917), Some(0.900083)));
+        assert_eq!((r.ci_lower, r.ci_upper), (Some(0.012579), Some(0.987421)));
         assert_eq!(run_success("s", &[]).rate, None);
+    }
+
+    /// The bounds: 0/97 and 1/97 over 26 tasks. One success more
+    /// never gives a narrower upper bound (it did: [0, 0.109] against
+    /// [0, 0.031]).
+    #[test]
+    fn a_run_rate_bound_is_monotone_in_its_successes() {
+        let tasks = |k: usize| -> Vec<Vec<bool>> {
+            (0..26).map(|t| (0..if t < 19 { 4 } else { 3 }).map(|i| t == 0 && i < k).collect()).collect()
+        };
+        assert_eq!(tasks(0).iter().map(Vec::len).sum::<usize>(), 97);
+        let mut last = (0.0, 0.0);
+        for k in 0..4 {
+            let r = run_success("s", &tasks(k));
+            let (l, u) = (r.ci_lower.unwrap(), r.ci_upper.unwrap());
+            assert!(u >= last.1 && l >= last.0, "{k}/97: [{l}, {u}] after {last:?}");
+            last = (l, u);
+        }
+        // 0/97: Clopper-Pearson on 26 effective trials, 1 - 0.025^(1/26).
+        assert_eq!(run_success("s", &tasks(0)).ci_upper, Some(0.132275));
     }
 
     #[test]

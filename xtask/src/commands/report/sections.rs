@@ -199,7 +199,7 @@ fn assumptions_section(m: &mut Markdown, fig: &Fig4) {
             ]
         })
         .collect();
-    m.para("Each solo run's success rate over all its trials, with a 95% interval clustered by task (pairs of one task share a repository state; Wald on the cluster-robust standard error, or at 0/n and n/n the exact one-sided bound with one trial per task):");
+    m.para("Each solo run's success rate over all its trials, with a 95% interval clustered by task (pairs of one task share a repository state; Wald on the cluster-robust standard error, or with fewer than 5 successes or failures Clopper-Pearson two-sided on the effective n of one trial per task):");
     m.table(
         &[("solo run", Align::Left), ("success", Align::Left), ("tasks", Align::Right), ("by task [95%]", Align::Left)],
         &rows,
@@ -333,7 +333,7 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
         DifficultyMode::InSample => "**In-sample (the paper's construction): the seeds that define a pair's difficulty also draw the solo curve, so the solo curve falls from 1 to 0 by construction and retention is measured against a circular baseline.** `--difficulty held-out` (the default) avoids this.",
     });
     m.para(&format!(
-        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike; it is not given for cells of weighted (held-out coop) trials. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did. A cell at 0/n or n/n has no spread for the bootstrap to find: it gets the exact one-sided 95% bound instead, on its effective trials (Kish's n of its weights over the design effect 1 + (m - 1) rho of its m trials per {}, rho {}).",
+        "Cells read `successes/trials = rate [bootstrap 95%] (Wilson 95%)`. The bootstrap resamples whole {}s with all their seeds ({} replicates, seed {}); Wilson treats every trial as independent, as the paper did, and is too narrow because seeds of one pair are alike; it is not given for cells of weighted (held-out coop) trials. A bootstrap interval is shown only where at least 95% of the replicates define the statistic (with the share when it is not all of them); elsewhere `n/a` says how many did. A cell with fewer than 5 successes or failures has too little spread for the bootstrap's percentiles (none at 0/n or n/n): it gets Clopper-Pearson's two-sided 95% interval instead, on its effective n (Kish's n of its weights over the design effect 1 + (m - 1) rho of its m trials per {}, rho {}).",
         fig.bootstrap.cluster.name(),
         fig.bootstrap.replicates,
         fig.bootstrap.seed,
@@ -363,10 +363,9 @@ fn figure_section(m: &mut Markdown, fig: &Fig4, settings: &[String]) {
                 match c.rate {
                     Some(r) => {
                         let interval = match (c.ci_method, c.effective_trials) {
-                            (CiMethod::ExactOneSided, Some(n)) => format!(
-                                "[{:.3}, {:.3}: exact one-sided, {n:.1} effective trials]",
-                                c.ci_lower, c.ci_upper
-                            ),
+                            (CiMethod::ClopperPearson, Some(n)) => {
+                                format!("[{:.3}, {:.3}: Clopper-Pearson, effective n {n:.1}]", c.ci_lower, c.ci_upper)
+                            }
                             (CiMethod::Bootstrap, _) => ci(Some(c.ci_lower), Some(c.ci_upper), c.ci_defined_share),
                             _ => ci(None, None, c.ci_defined_share),
                         };

@@ -712,7 +712,7 @@ pub fn interval_checks(c: &Curves) -> Vec<String> {
     }
     for b in &c.buckets {
         for (s, cell) in &b.settings {
-            if cell.ci_method == CiMethod::ExactOneSided {
+            if cell.ci_method == CiMethod::ClopperPearson {
                 continue;
             }
             if cell.rate.is_some() && cell.ci_defined_share < MIN_DEFINED_SHARE {

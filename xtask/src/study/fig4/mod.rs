@@ -160,10 +160,11 @@ fn num<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
 pub enum CiMethod {
     /// Percentiles of the cluster bootstrap.
     Bootstrap,
-    /// At 0/n or n/n the bootstrap's replicates all agree (a zero-width
-    /// interval that measures nothing): the exact one-sided 95% bound on
-    /// the effective trials instead, the other end at 0 or 1.
-    ExactOneSided,
+    /// Fewer than five successes or failures (at 0/n or n/n the
+    /// bootstrap's replicates all agree, a zero-width interval that
+    /// measures nothing): Clopper and Pearson's two-sided 95% interval on
+    /// the effective trials instead.
+    ClopperPearson,
     /// No interval: an empty cell, or too few replicates define it.
     #[default]
     None,
@@ -187,8 +188,8 @@ pub struct Cell {
     /// when every weight is 1), and the clusters they fall in.
     pub kish_trials: f64,
     pub clusters: usize,
-    /// At 0/n or n/n: the independent trials the exact bound rests on,
-    /// Kish's n divided by the design effect of its clusters.
+    /// With Clopper-Pearson: the independent trials it rests on (the
+    /// effective n), Kish's n divided by the design effect of its clusters.
     pub effective_trials: Option<f64>,
     /// The paper's interval, treating every trial as independent; `None`
     /// for a cell of weighted trials (a held-out coop trial counts 1/K in up
@@ -424,22 +425,30 @@ pub fn curves(
     Curves { settings, buckets, grid, auc, retention, auc_difference, paired, unplaced_pairs }
 }
 
-/// Cells at 0/n or n/n get the exact one-sided 95% bound in place of the
-/// bootstrap's zero-width percentiles. Their trials are made independent
-/// by the design effect of their clusters, with `rho` the correlation of
+/// Fewer successes or failures than this (on the effective trials), and a
+/// rate's interval is Clopper and Pearson's, not the bootstrap's: its
+/// percentiles on a handful of events are too narrow (at 0/n or n/n they
+/// have zero width).
+pub const FEW_EVENTS: f64 = 5.0;
+
+/// Cells with fewer than [`FEW_EVENTS`] successes or failures get Clopper
+/// and Pearson's two-sided 95% interval on their effective trials in place
+/// of the bootstrap's percentiles. Their trials are made independent by
+/// the design effect of their clusters, with `rho` the correlation of
 /// outcomes within one cluster: the solo seeds' intra-class correlation
 /// when clusters are pairs, 1 when they are tasks (no estimate of the
 /// within-task correlation is made: one trial per task, the cautious end).
 pub fn exact_bounds(buckets: &mut [Bucket], rho: f64) {
     for cell in buckets.iter_mut().flat_map(|b| b.settings.values_mut()) {
         let Some(rate) = cell.rate else { continue };
-        if rate != 0.0 && rate != 1.0 {
+        let n = exact::design_effect_n(cell.kish_trials, cell.clusters, rho);
+        let k = rate * n;
+        if k >= FEW_EVENTS && n - k >= FEW_EVENTS {
             continue;
         }
-        let n = exact::design_effect_n(cell.kish_trials, cell.clusters, rho);
-        let Some(bound) = exact::all_or_none_bound(rate == 1.0, n) else { continue };
-        (cell.ci_lower, cell.ci_upper) = if rate == 1.0 { (round6(bound), 1.0) } else { (0.0, round6(bound)) };
-        cell.ci_method = CiMethod::ExactOneSided;
+        let Some((lo, hi)) = exact::clopper_pearson(k, n) else { continue };
+        (cell.ci_lower, cell.ci_upper) = (round6(lo), round6(hi));
+        cell.ci_method = CiMethod::ClopperPearson;
         cell.ci_mc_error = None;
         cell.effective_trials = Some(round6(n));
     }
@@ -596,9 +605,8 @@ mod tests {
     fn a_cell_at_0_of_n_gets_the_exact_bound_on_its_effective_trials() {
         // Six pairs of three seeds that always fail, in-sample: bucket 9
         // holds 18 solo trials in 6 pair clusters. With rho 0.5 the design
-        // effect is 1 + (3 - 1) * 0.5 = 2: 9 trials, bound 1 - 0.05^(1/9)
-        // = 0.283129. The coop cell: 6 trials in 6 clusters, deff 1: 6
-        // trials, 1 - 0.05^(1/6) = 0.393038.
+        // effect is 1 + (3 - 1) * 0.5 = 2: 9 effective trials. The coop
+        // cell: 6 trials in 6 clusters, deff 1: 6 effective trials.
         let pairs: Vec<PairTrials> = (0..6).map(|_| trials(&[F, F, F], &[F])).collect();
         let boot = Bootstrap { replicates: 50, seed: 1, cluster: Cluster::Pair };
         let d = design(DifficultyMode::InSample, 3);
@@ -608,10 +616,12 @@ mod tests {
         assert_eq!((solo.kish_trials, solo.clusters), (18.0, 6));
         exact_bounds(&mut c.buckets, 0.5);
         let solo = c.buckets[9].settings["solo"];
-        assert_eq!((solo.ci_lower, solo.ci_upper, solo.ci_method), (0.0, 0.283_129, CiMethod::ExactOneSided));
+        // Two-sided Clopper-Pearson at 0/9: 1 - 0.025^(1/9) = 0.336267.
+        assert_eq!((solo.ci_lower, solo.ci_upper, solo.ci_method), (0.0, 0.336_267, CiMethod::ClopperPearson));
         assert_eq!(solo.effective_trials, Some(9.0));
         let coop = c.buckets[9].settings["coop"];
-        assert_eq!((coop.ci_upper, coop.effective_trials), (0.393_038, Some(6.0)));
+        // 0/6: 1 - 0.025^(1/6) = 0.459258.
+        assert_eq!((coop.ci_upper, coop.effective_trials), (0.459258, Some(6.0)));
         // Held-out coop weights of 1/3 at one bucket sum to one trial each.
         let mut c = curves(
             &pairs,
