@@ -58,15 +58,22 @@ fn solo_and_coop_runs(cb: &std::path::Path, shape: Shape) {
     }
 }
 
-/// Sets one run's outcome for one pair: "pass", "fail", "limits" or "error".
+/// Sets one run's outcome for one pair: "pass", "fail", "limits", "error"
+/// (the eval's) or "infra" (the provider failed the agent: infra_provider).
 fn set(c: &Checkout, run: &str, setting: &str, pair: &str, outcome: &str) {
     let dir = c.cb().join("logs").join(run).join(setting).join(pair);
     edit_json(&dir.join("result.json"), |v| {
-        let status = if outcome == "limits" { "LimitsExceeded" } else { "Submitted" };
-        if setting == "solo" {
-            v["agent"]["status"] = status.into();
-        } else {
-            v["agents"]["agent1"]["status"] = status.into();
+        let status = match outcome {
+            "limits" => "LimitsExceeded",
+            "infra" => "Error",
+            _ => "Submitted",
+        };
+        let agent = if setting == "solo" { &mut v["agent"] } else { &mut v["agents"]["agent1"] };
+        agent["status"] = status.into();
+        if outcome == "infra" {
+            agent["error"] = "litellm.RateLimitError: RateLimitError: OpenAIException - 429 Too Many Requests".into();
+        }
+        if setting != "solo" {
             v["agents"]["agent2"]["status"] = "Submitted".into();
         }
     });
@@ -634,4 +641,59 @@ fn the_page_stays_small_when_every_file_is_long() {
     // And the bounds did bite: the stories are there, cut.
     assert!(html.contains("conversation: 20 message(s) sent; the last 6"));
     assert_eq!(html.matches("test_29 ").count(), 1000, "each output's end, once per feature per (run, pair)");
+}
+
+/// The bias, built: no true effect (coop passes exactly where a
+/// pair's solo seeds mostly pass), but the provider fails coop on 20 of
+/// the 50 pairs coop would fail. Left out, those drops make coop look
+/// better (+0.083); counted against coop the difference is 0: the
+/// sensitivity table and the verdict say the headline's sign depends on
+/// them.
+#[test]
+fn drops_that_fall_on_would_fail_coop_trials_are_flagged() {
+    let c = Checkout::new();
+    solo_and_coop_runs(&c.cb(), LITE);
+    let pairs = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap().pairs;
+    assert_eq!(pairs.len(), 100);
+    for (i, p) in pairs.iter().enumerate() {
+        let easy = i % 2 == 0;
+        // Easy pairs: two of three solo seeds pass; hard: one of three.
+        for (k, run) in SOLO.iter().enumerate() {
+            let pass = if easy { k < 2 } else { k < 1 };
+            set(&c, run, "solo", &p.to_string(), if pass { "pass" } else { "fail" });
+        }
+        let coop = if easy {
+            "pass"
+        } else if i % 10 == 1 || i % 10 == 3 {
+            "infra"
+        } else {
+            "fail"
+        };
+        for run in COOP {
+            set(&c, run, "coop", &p.to_string(), coop);
+        }
+    }
+    let r = report::render(&study(&c)).unwrap();
+    let fig: serde_json::Value = serde_json::from_str(&r.fig4_json).unwrap();
+    let row = &fig["non_trial_sensitivity"]["per_run"]["command-a-coop-comm"];
+    assert_eq!(row["coop_non_trials"], 20, "{row}");
+    assert_eq!(row["solo_non_trials"], 0, "{row}");
+    // Left out: 50 pairs at +1/3, 30 at -1/3, over 80.
+    assert_eq!(row["left_out"], serde_json::json!(0.083333), "{row}");
+    assert_eq!(row["lowest"], serde_json::json!(0.0), "{row}");
+    // Counted for coop: 20 more pairs at +2/3: (50/3 - 30/3 + 40/3) / 100.
+    assert_eq!(row["highest"], serde_json::json!(0.2), "{row}");
+    assert_eq!(row["sign_depends"], true, "{row}");
+    assert!(row["fisher_p"].as_f64().unwrap() < 0.001, "{row}");
+    let text = fig["verdict"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("The sign of `command-a-coop-comm`'s paired difference depends on the outcomes the model was not judged on (0 solo and 20 coop (run, pair)s): counted against coop it is +0.000"),
+        "{text}"
+    );
+    let md = &r.report_md;
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| `command-a-coop-comm` | 0/300 | 20/100 |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(line.contains("| 0.083 | 0.000 | 0.200 | [0.000, 0.200] | yes: its sign depends on them |"), "{line}");
 }

@@ -632,6 +632,43 @@ fn paired_section(m: &mut Markdown, fig: &Fig4) {
         ],
         &rows,
     );
+    if let Some(sens) = &fig.non_trial_sensitivity {
+        m.para(&format!(
+            "Sensitivity to the outcomes the model was not judged on ({}; pairs not yet run or evaluated aside): the headline with them left out (the default), each counted as a failure, each as a success, and the two that bound it (solo's as successes and coop's as failures: the lowest; the reverse: the highest). Drops that depend on the outcome bias the headline, and a coop pair is dropped when either agent hits infrastructure. Fisher's p compares the coop run's share of them with the solo-curve runs'.",
+            sens.classes.join(", ")
+        ));
+        let rows: Vec<Vec<String>> = sens
+            .per_run
+            .iter()
+            .map(|(run, r)| {
+                vec![
+                    format!("`{run}`"),
+                    format!("{}/{}", r.solo_non_trials, r.solo_cases),
+                    format!("{}/{}", r.coop_non_trials, r.coop_cases),
+                    format!("{:.4}", r.fisher_p),
+                    opt(r.left_out),
+                    opt(r.as_failures),
+                    opt(r.as_successes),
+                    format!("[{}, {}]", opt(r.lowest), opt(r.highest)),
+                    if r.sign_depends { "yes: its sign depends on them".into() } else { "no".into() },
+                ]
+            })
+            .collect();
+        m.table(
+            &[
+                ("coop run", l),
+                ("not judged, solo", r),
+                ("not judged, coop", r),
+                ("Fisher p", r),
+                ("left out (default)", r),
+                ("as failures", r),
+                ("as successes", r),
+                ("bounds", l),
+                ("sign depends", l),
+            ],
+            &rows,
+        );
+    }
     if let Some(sens) = &fig.eval_error_sensitivity {
         m.para(&format!(
             "{} trial(s) were left out for eval errors. With every eval error a failure instead (`--eval-errors fail`), the solo-curve rate is {}/{} = {} and the paired difference ({}-clustered) becomes:",
