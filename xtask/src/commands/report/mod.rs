@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::edges::experiment::CommonFlags;
 use crate::engine::verify::check_names;
 use crate::study::analysis::{
-    analyse, check_roles, model_slug, per_model, Options, Roles, DEFAULT_BOOTSTRAP_SEED, DEFAULT_DIFFICULTY_SE_TARGET,
+    analyse_study, check_roles, model_slug, Options, Roles, DEFAULT_BOOTSTRAP_SEED, DEFAULT_DIFFICULTY_SE_TARGET,
     DEFAULT_MEAN_SE_TARGET, DEFAULT_REPLICATES, MAX_REPLICATES,
 };
 use crate::study::class::Class;
@@ -304,33 +304,9 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
         coop: study.coop.iter().map(|r| r.name.clone()).collect(),
         models: study.models.clone(),
     };
-    let mut fig = analyse(&study.name, &study.subset.name, &table, &roles, &study.options);
-    fig.per_model = per_model(&study.name, &study.subset.name, &table, &roles, &study.options);
-    if !fig.per_model.is_empty() {
-        let models: Vec<String> =
-            fig.per_model.iter().map(|(m, f)| format!("{m} ({})", f.policy.difficulty_runs.join(", "))).collect();
-        fig.policy.models = Some(format!(
-            "difficulty over {} models: the mean over models of each model's failure rate over its own valid solo seeds (the paper's rule); held-out leaves a trial out of its own model's rate; a coop run's paired comparison is against its own model's solo seeds: {}",
-            models.len(),
-            models.join("; ")
-        ));
-        fig.warnings.push(format!(
-            "this figure pools {} models: its seed-level numbers (seed agreement, noise, pass@k) treat different models' runs as seeds of one experiment, which they are not; each model's are in per_model (fig4.json) and the section \"Per model\"",
-            models.len()
-        ));
-        // A coop run is compared with its own model's solo seeds, never
-        // with another model's: its paired numbers are its model's figure's.
-        for f in fig.per_model.values() {
-            for c in &f.policy.coop_runs {
-                if let Some(p) = f.paired_difference.get(c) {
-                    fig.paired_difference.insert(c.clone(), p.clone());
-                }
-                if let Some(p) = f.paired_by_cluster.get(c) {
-                    fig.paired_by_cluster.insert(c.clone(), p.clone());
-                }
-            }
-        }
-    }
+    // Over several models, each coop run against its own model (the
+    // paper's pooling): study::analysis::analyse_study.
+    let mut fig = analyse_study(&study.name, &study.subset.name, &table, &roles, &study.options);
     if !check.ok {
         fig.warnings
             .push(format!("verify found {} failure(s): the figure is built on incomplete data", check.failures()));

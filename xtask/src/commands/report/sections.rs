@@ -479,6 +479,23 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
             if coop.is_empty() { "none".into() } else { coop.join("; ") },
         ]);
     }
+    if let Some(p) = &fig.pooled_over_models {
+        // A mean over models one of which is at floor (or ceiling, or flat)
+        // would pass that model's number off as information.
+        let blocked =
+            (!p.uninformative.is_empty()).then(|| format!("n/a: no information from {}", p.uninformative.join(", ")));
+        let coop = match (&blocked, p.coop_auc, p.retention) {
+            (Some(b), _, _) => b.clone(),
+            (None, Some(a), Some(r)) => format!("mean coop AUC {a:.3}, mean retention {r:.2}"),
+            _ => format!("n/a: {}", p.note.clone().unwrap_or_default()),
+        };
+        rows.push(vec![
+            "mean over models (the paper's pooled estimand)".into(),
+            format!("{} models", p.models.len()),
+            blocked.clone().unwrap_or_else(|| opt(p.solo_auc)),
+            coop,
+        ]);
+    }
     m.table(
         &[
             ("model", Align::Left),
@@ -488,6 +505,11 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
         ],
         &rows,
     );
+    if fig.pooled_over_models.is_some() {
+        m.para(&format!(
+            "The last row is the paper's pooled row: the mean over models of each model's own values (no interval: models are not resampled), given only when every model's own figure carries information. It is not the AUC of the pooled figure above, whose solo curve pools every model's trials (a model with more seeds weighs more). Each coop run's AUC, retention, paired difference and power, in every section, are its own model's.",
+        ));
+    }
     let mut header = vec![("model".to_string(), Align::Left)];
     header.extend((0..10).map(|b| (format!("b{b}"), Align::Right)));
     let rows: Vec<Vec<String>> = fig

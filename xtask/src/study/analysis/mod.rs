@@ -163,6 +163,9 @@ pub struct Fig4 {
     /// without its flag.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub withheld: BTreeMap<String, String>,
+    /// Over several models: the paper's pooled row, means of per-model values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled_over_models: Option<PooledOverModels>,
 }
 
 impl Fig4 {
@@ -470,6 +473,100 @@ pub fn check_roles(solo: &[RunLogs], coop: &[RunLogs]) -> Result<(), String> {
 /// Figure 4 and the statistics beside it, from the outcome table alone: the
 /// same function for the logs (`report`) and for a committed `outcomes.csv`.
 pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> Fig4 {
+    analyse_with(name, subset, table, roles, opts, None)
+}
+
+/// Figure 4 of a study, over one model or several. Over several, as the
+/// paper pools them: difficulty is the mean over models of each model's
+/// failure rate; a coop run's paired difference, AUC, retention and power
+/// are its own model's (its own solo curve, its own paired SE and solo
+/// rate), never against a pool of other models' trials; and the pooled
+/// line is the mean over models of per-model values (`pooled_over_models`).
+pub fn analyse_study(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> Fig4 {
+    let per = per_model(name, subset, table, roles, opts);
+    if per.is_empty() {
+        return analyse(name, subset, table, roles, opts);
+    }
+    let mut fig = analyse_with(name, subset, table, roles, opts, Some(&per));
+    let models: Vec<String> =
+        per.iter().map(|(m, f)| format!("{m} ({})", f.policy.difficulty_runs.join(", "))).collect();
+    fig.policy.models = Some(format!(
+        "difficulty over {} models: the mean over models of each model's failure rate over its own valid solo seeds (the paper's rule); held-out leaves a trial out of its own model's rate; a coop run's paired comparison, AUC, retention and power are against its own model's solo seeds: {}",
+        models.len(),
+        models.join("; ")
+    ));
+    fig.warnings.push(format!(
+        "this figure pools {} models: its seed-level numbers (seed agreement, noise, pass@k) treat different models' runs as seeds of one experiment, which they are not; each model's are in per_model (fig4.json) and the section \"Per model\"",
+        models.len()
+    ));
+    // Each coop run's summaries are its own model's.
+    for f in per.values() {
+        for c in &f.policy.coop_runs {
+            for (to, from) in [(&mut fig.auc, &f.auc), (&mut fig.retention, &f.retention)] {
+                to.insert(c.clone(), from.get(c).copied().flatten());
+            }
+            for (to, from) in [(&mut fig.auc_ci, &f.auc_ci), (&mut fig.retention_ci, &f.retention_ci)] {
+                to.insert(c.clone(), from.get(c).copied().flatten());
+            }
+            fig.auc_ci_defined_share.extend(f.auc_ci_defined_share.get(c).map(|v| (c.clone(), *v)));
+            fig.retention_ci_defined_share.extend(f.retention_ci_defined_share.get(c).map(|v| (c.clone(), *v)));
+            fig.retention_ci_withheld.extend(f.retention_ci_withheld.get(c).map(|v| (c.clone(), v.clone())));
+            fig.auc_difference.extend(f.auc_difference.get(c).map(|v| (c.clone(), v.clone())));
+        }
+    }
+    fig.pooled_over_models = Some(pooled_over_models(&per));
+    fig.per_model = per;
+    fig
+}
+
+/// The paper's pooled row: the mean over models of each model's solo AUC,
+/// and, where every model has exactly one coop run, of its coop AUC and
+/// retention (the paper's estimand; not a pooled curve's AUC).
+#[derive(Debug, Clone, Serialize)]
+pub struct PooledOverModels {
+    pub models: Vec<String>,
+    pub solo_auc: Option<f64>,
+    pub coop_auc: Option<f64>,
+    pub retention: Option<f64>,
+    /// Why a mean is not given.
+    pub note: Option<String>,
+    /// Models whose own figure carries no information (its verdict's case):
+    /// where there are any, REPORT.md prints no mean (fig4.json keeps it).
+    pub uninformative: Vec<String>,
+}
+
+fn pooled_over_models(per: &BTreeMap<String, Fig4>) -> PooledOverModels {
+    let mean = |v: Vec<Option<f64>>| -> Option<f64> {
+        let all: Option<Vec<f64>> = v.into_iter().collect();
+        all.filter(|a| !a.is_empty()).map(|a| round6(a.iter().sum::<f64>() / a.len() as f64))
+    };
+    let solo_auc = mean(per.values().map(|f| f.auc.get("solo").copied().flatten()).collect());
+    let one_coop = per.values().all(|f| f.policy.coop_runs.len() == 1);
+    let (coop_auc, retention, note) = if one_coop {
+        let coop = |f: &Fig4, m: &BTreeMap<String, Option<f64>>| m.get(&f.policy.coop_runs[0]).copied().flatten();
+        (
+            mean(per.values().map(|f| coop(f, &f.auc)).collect()),
+            mean(per.values().map(|f| coop(f, &f.retention)).collect()),
+            None,
+        )
+    } else {
+        (None, None, Some("a mean of coop AUC and retention over models needs exactly one coop run per model".into()))
+    };
+    let uninformative: Vec<String> = per
+        .iter()
+        .filter_map(|(m, f)| f.verdict.case.title().map(|t| format!("{m} ({})", t.split(':').next().unwrap_or(t))))
+        .collect();
+    PooledOverModels { models: per.keys().cloned().collect(), solo_auc, coop_auc, retention, note, uninformative }
+}
+
+fn analyse_with(
+    name: &str,
+    subset: &str,
+    table: &Table,
+    roles: &Roles,
+    opts: &Options,
+    own: Option<&BTreeMap<String, Fig4>>,
+) -> Fig4 {
     let solo_runs: Vec<&RunOutcomes> = roles.solo.iter().filter_map(|r| table.run(r)).collect();
     let coop_runs: Vec<&RunOutcomes> = roles.coop.iter().filter_map(|r| table.run(r)).collect();
     let mut eval_errors_left_out = 0;
@@ -548,9 +645,25 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
     let main = opts.bootstrap.cluster.name();
     // A withheld interval's bootstrap is degenerate: no power, no p-value
     // and no detectable difference come from it (`se` is then null).
-    let paired_se: Vec<(String, Option<f64>)> =
-        paired_by_cluster.iter().map(|(run, by)| (run.clone(), by.get(main).and_then(|b| b.se))).collect();
-    let power = verdict::paper_drop_power_of(wins as f64 / tries.max(1) as f64, &paired_se);
+    // Over several models a coop run is compared with its own model's solo
+    // seeds only: its paired numbers, and its power from its model's own
+    // paired SE and solo rate.
+    let own_fig = |run: &str| own.and_then(|o| o.values().find(|f| f.policy.coop_runs.iter().any(|c| c == run)));
+    for (run, by) in paired_by_cluster.iter_mut() {
+        if let Some(f) = own_fig(run) {
+            *by = f.paired_by_cluster.get(run).cloned().unwrap_or_default();
+            curves.paired.extend(f.paired_difference.get(run).map(|p| (run.clone(), p.clone())));
+        }
+    }
+    let pooled_rate = wins as f64 / tries.max(1) as f64;
+    let power: Vec<(String, Option<f64>)> = paired_by_cluster
+        .iter()
+        .map(|(run, by)| {
+            let rate = own_fig(run).and_then(|f| f.noise.solo_rate).unwrap_or(pooled_rate);
+            let se = by.get(main).and_then(|b| b.se);
+            verdict::paper_drop_power_of(rate, &[(run.clone(), se)]).remove(0)
+        })
+        .collect();
     let paired_lines: Vec<verdict::PairedLine> = paired_by_cluster
         .iter()
         .filter_map(|(run, by)| {
@@ -686,6 +799,7 @@ pub fn analyse(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Op
         warnings,
         per_model: BTreeMap::new(),
         withheld: BTreeMap::new(),
+        pooled_over_models: None,
     };
     fig.withhold_figure_summaries();
     fig
@@ -863,4 +977,82 @@ pub fn undefined_in(share: f64) -> String {
         share * 100.0,
         MIN_DEFINED_SHARE * 100.0
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(run, setting, passes per pair)` as an outcomes.csv table.
+    fn table(runs: &[(&str, &str, [bool; 4])]) -> Table {
+        let mut csv = crate::study::table::CSV_HEADER.join(",") + "\n";
+        for (run, setting, passes) in runs {
+            for (i, pass) in passes.iter().enumerate() {
+                let v = if *pass { "pass" } else { "fail" };
+                csv += &format!("{run},{setting},amber_task/{}/f1_f2,Submitted,{v},false,0.1,,{v}\n", 100 + i);
+            }
+        }
+        Table::from_csv(&csv, "test").unwrap()
+    }
+
+    fn opts() -> Options {
+        Options {
+            difficulty: DifficultyMode::InSample,
+            bootstrap: Bootstrap { replicates: 50, ..Options::default().bootstrap },
+            ..Options::default()
+        }
+    }
+
+    /// Two models, worked by hand (in-sample, one pair per bucket).
+    /// A (3 seeds): solo 1, 2/3, 1/3, 0 at buckets 0, 3, 6, 9: AUC 0.45;
+    /// a-coop 1, 0, 0, 0: AUC 0.15, retention 1/3. B (2 seeds): solo 1,
+    /// 1/2, 0 at buckets 0, 5, 9: AUC 0.5 * 1.5 / 2 + 0.4 * 0.5 / 2 =
+    /// 0.475; b-coop 1, 1, 0: 0.5 + 0.2 = 0.7, retention 1.473684. The
+    /// paper's pooled row: solo (0.45 + 0.475) / 2 = 0.4625, coop (0.15 +
+    /// 0.7) / 2 = 0.425, retention (0.333333 + 1.473684) / 2.
+    #[test]
+    fn over_two_models_each_coop_run_is_its_own_models_and_the_pooled_row_is_their_mean() {
+        let (t, f) = (true, false);
+        let t = table(&[
+            ("a-s1", "solo", [t, t, t, f]),
+            ("a-s2", "solo", [t, t, f, f]),
+            ("a-s3", "solo", [t, f, f, f]),
+            ("b-s1", "solo", [t, t, f, f]),
+            ("b-s2", "solo", [t, f, f, f]),
+            ("a-coop", "coop", [t, f, f, f]),
+            ("b-coop", "coop", [t, t, f, f]),
+        ]);
+        let solo: Vec<String> = ["a-s1", "a-s2", "a-s3", "b-s1", "b-s2"].map(String::from).into();
+        let model = |r: &str| if r.starts_with('a') { "A" } else { "B" };
+        let roles = Roles {
+            solo: solo.clone(),
+            solo_curve: solo.clone(),
+            coop: vec!["a-coop".into(), "b-coop".into()],
+            models: Models::of(solo.iter().cloned().chain(["a-coop".into(), "b-coop".into()]).map(|r| {
+                let m = model(&r).to_string();
+                (r, m)
+            })),
+        };
+        let fig = analyse_study("two", "lite", &t, &roles, &opts());
+        let (a, b) = (&fig.per_model["A"], &fig.per_model["B"]);
+        assert_eq!((a.auc["solo"], a.auc["a-coop"], a.retention["a-coop"]), (Some(0.45), Some(0.15), Some(0.333333)));
+        assert_eq!((b.auc["solo"], b.auc["b-coop"], b.retention["b-coop"]), (Some(0.475), Some(0.7), Some(1.473684)));
+        // The pooled figure's coop numbers are each run's own model's.
+        assert_eq!(fig.retention["a-coop"], Some(0.333333));
+        assert_eq!(fig.retention["b-coop"], Some(1.473684));
+        assert_eq!(fig.auc["a-coop"], Some(0.15));
+        assert_eq!(fig.paired_difference["a-coop"], a.paired_difference["a-coop"]);
+        assert_eq!(fig.paired_by_cluster["b-coop"], b.paired_by_cluster["b-coop"]);
+        // And its power, from its own model's paired SE and solo rate.
+        let rule = |f: &Fig4, run: &str| f.verdict.rules.iter().find(|r| r.starts_with(&format!("{run}:"))).cloned();
+        assert_eq!(rule(&fig, "a-coop"), rule(a, "a-coop"));
+        assert_eq!(rule(&fig, "b-coop"), rule(b, "b-coop"));
+        assert!(rule(&fig, "a-coop").is_some());
+        let p = fig.pooled_over_models.as_ref().unwrap();
+        assert_eq!((p.solo_auc, p.coop_auc), (Some(0.4625), Some(0.425)));
+        assert!((p.retention.unwrap() - (0.333333 + 1.473684) / 2.0).abs() < 1e-6, "{:?}", p.retention);
+        // One model: no pooled row.
+        let one = Roles { models: Models::default(), ..roles };
+        assert!(analyse_study("one", "lite", &t, &one, &opts()).pooled_over_models.is_none());
+    }
 }
