@@ -506,9 +506,7 @@ fn per_model_section(m: &mut Markdown, fig: &Fig4) {
         &rows,
     );
     if fig.pooled_over_models.is_some() {
-        m.para(&format!(
-            "The last row is the paper's pooled row: the mean over models of each model's own values (no interval: models are not resampled), given only when every model's own figure carries information. It is not the AUC of the pooled figure above, whose solo curve pools every model's trials (a model with more seeds weighs more). Each coop run's AUC, retention, paired difference and power, in every section, are its own model's.",
-        ));
+        m.para("The last row is the paper's pooled row: the mean over models of each model's own values (no interval: models are not resampled), given only when every model's own figure carries information. It is not the AUC of the pooled figure above, whose solo curve pools every model's trials (a model with more seeds weighs more). Each coop run's AUC, retention, paired difference and power, in every section, are its own model's.");
     }
     let mut header = vec![("model".to_string(), Align::Left)];
     header.extend((0..10).map(|b| (format!("b{b}"), Align::Right)));
