@@ -314,8 +314,8 @@ fn seed_manifest_records_and_guards_the_configuration() {
         .ran();
     o.expect_code(0);
     let csv = std::fs::read_to_string(dir.join("outcomes.csv")).unwrap();
-    // The version column, then the class.
-    let version = |l: &str| l.rsplit(',').nth(1).unwrap_or_default().to_string();
+    // The version column, then the class and the merge.
+    let version = |l: &str| l.rsplit(',').nth(2).unwrap_or_default().to_string();
     assert!(csv.lines().filter(|l| l.starts_with("command-a-solo-seed1,")).all(|l| version(l) == "0.0.28"), "{csv}");
     assert!(csv.lines().filter(|l| l.starts_with("command-a-solo,")).all(|l| version(l).is_empty()), "{csv}");
     // verify holds the results to the manifest.

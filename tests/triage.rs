@@ -181,7 +181,7 @@ fn report_gives_both_denominators() {
     let csv = std::fs::read_to_string(out.join("outcomes.csv")).unwrap();
     assert!(csv.contains(&format!("{RUN},solo,{TIMEOUT},Submitted,fail,false,")), "{csv}");
     assert!(
-        csv.lines().any(|l| l.starts_with(&format!("{RUN},solo,{TIMEOUT},")) && l.ends_with(",eval_timeout")),
+        csv.lines().any(|l| l.starts_with(&format!("{RUN},solo,{TIMEOUT},")) && l.ends_with(",eval_timeout,")),
         "{csv}"
     );
 }

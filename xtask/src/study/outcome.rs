@@ -151,6 +151,8 @@ pub struct Row {
     pub cooperbench_version: Option<String>,
     /// The model's outcome or the machine's (`study::class`).
     pub class: Class,
+    /// A coop eval's merge status (`EvalResult::merge`).
+    pub merge: Option<String>,
 }
 
 impl Row {
@@ -162,6 +164,7 @@ impl Row {
             cost: None,
             cooperbench_version: None,
             class: Class::Missing,
+            merge: None,
         }
     }
 
@@ -187,6 +190,7 @@ impl Row {
             cost: crate::study::result::valid_cost(p.result.as_ref().and_then(|r| r.total_cost)),
             cooperbench_version: None,
             class: p.class,
+            merge: p.eval.as_ref().and_then(|e| e.merge.clone()),
         }
     }
 

@@ -217,6 +217,9 @@ pub struct EvalResult {
     pub evaluated_at: Timestamp,
     /// Each feature's test output, reduced to what classifies it.
     pub tests: Vec<crate::study::class::FeatureTests>,
+    /// A coop eval's `merge.status` as 0.0.29 writes it (clean, conflicts,
+    /// missing_input, identical, error); `None` for solo (`merge: null`).
+    pub merge: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +235,8 @@ struct RawEval {
     feature1: Option<RawFeature>,
     #[serde(default)]
     feature2: Option<RawFeature>,
+    #[serde(default)]
+    merge: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -260,6 +265,7 @@ impl EvalResult {
                     ..crate::study::class::FeatureTests::of(&message(f.test_output).unwrap_or_default())
                 })
                 .collect(),
+            merge: e.merge.as_ref().and_then(|m| m.get("status")).and_then(|s| s.as_str()).map(String::from),
         })
     }
 }

@@ -46,7 +46,11 @@ pub struct Table {
     pub runs: Vec<RunOutcomes>,
 }
 
-pub const CSV_HEADER: [&str; 9] =
+pub const CSV_HEADER: [&str; 10] =
+    ["run", "setting", "pair", "agent_status", "eval", "stale", "cost", "cooperbench_version", "class", "merge"];
+
+/// The header before merge statuses: such a table still reads, with none.
+const CSV_HEADER_BEFORE_MERGE: [&str; 9] =
     ["run", "setting", "pair", "agent_status", "eval", "stale", "cost", "cooperbench_version", "class"];
 
 /// The header before classes; such a table still reads, each row's class
@@ -106,6 +110,7 @@ impl Table {
                     &cost,
                     row.cooperbench_version.as_deref().unwrap_or(""),
                     row.class.name(),
+                    row.merge.as_deref().unwrap_or(""),
                 ])
                 .expect("writing to memory");
             }
@@ -119,7 +124,8 @@ impl Table {
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
         let header = r.headers().map_err(|e| format!("{file}: {e}"))?.clone();
         let columns: Vec<&str> = header.iter().collect();
-        let with_class = columns == CSV_HEADER;
+        let with_merge = columns == CSV_HEADER;
+        let with_class = with_merge || columns == CSV_HEADER_BEFORE_MERGE;
         if !with_class && columns != CSV_HEADER_BEFORE_CLASSES {
             return Err(format!("{file}: line 1: header should be {}", CSV_HEADER.join(",")));
         }
@@ -170,7 +176,8 @@ impl Table {
             if run.setting != setting {
                 return Err(bad("setting", format!("run `{name}` was `{}` on an earlier line", run.setting)));
             }
-            let mut row = Row { status, eval, stale, cost, cooperbench_version: version, class: Class::Missing };
+            let merge = Some(field(9).to_string()).filter(|m| with_merge && !m.is_empty());
+            let mut row = Row { status, eval, stale, cost, cooperbench_version: version, class: Class::Missing, merge };
             row.class = if with_class {
                 Class::parse(field(8)).ok_or_else(|| bad("class", format!("{:?} is not a class", field(8))))?
             } else {
@@ -257,6 +264,7 @@ mod tests {
             cost: Some(0.5),
             cooperbench_version: None,
             class: Class::Fail,
+            merge: None,
         }
     }
 
@@ -280,19 +288,24 @@ mod tests {
         let t = table();
         let text = t.to_csv();
         assert!(
-            text.starts_with("run,setting,pair,agent_status,eval,stale,cost,cooperbench_version,class\n"),
+            text.starts_with("run,setting,pair,agent_status,eval,stale,cost,cooperbench_version,class,merge\n"),
             "{text}"
         );
-        assert!(text.contains("c,coop,a_task/1/f1_f3,Submitted,error,true,0.5,0.0.29,fail\n"), "{text}");
-        assert!(text.contains("s,solo,a_task/1/f1_f3,missing,missing,false,,,missing\n"), "{text}");
+        assert!(text.contains("c,coop,a_task/1/f1_f3,Submitted,error,true,0.5,0.0.29,fail,\n"), "{text}");
+        assert!(text.contains("s,solo,a_task/1/f1_f3,missing,missing,false,,,missing,\n"), "{text}");
         assert_eq!(Table::from_csv(&text, "outcomes.csv").unwrap(), t);
-        // A table written before classes still reads; each class is the
-        // nearest its outcome says.
-        let old: String = text.lines().map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()])).collect();
+        // A table written before merge statuses still reads, with none; one
+        // written before classes too, each class the nearest its outcome
+        // says.
+        let cut =
+            |text: &str| -> String { text.lines().map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()])).collect() };
+        let before_merge = cut(&text);
+        assert_eq!(Table::from_csv(&before_merge, "outcomes.csv").unwrap(), t);
+        let old = cut(&before_merge);
         let back = Table::from_csv(&old, "outcomes.csv").unwrap();
         assert_eq!(back.runs[1].rows[&t.pairs[1]].class, Class::NotEvaluated, "stale");
         assert_eq!(back.runs[1].rows[&t.pairs[0]].class, Class::Limits);
-        let bad = text.replace(",fail\n", ",flop\n");
+        let bad = text.replace(",fail,\n", ",flop,\n");
         assert!(Table::from_csv(&bad, "o.csv").unwrap_err().contains("column `class`: \"flop\" is not a class"));
     }
 

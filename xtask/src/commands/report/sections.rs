@@ -111,7 +111,8 @@ pub fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> Strin
 
 /// REPORT.md's opening, which the page (index.html) also opens with: the
 /// title and what was pooled, what the data can show, then the headline
-/// (the paired difference). Where it comes from follows; AUC and retention,
+/// (the paired difference) and the coop settings against each other. Where
+/// it comes from follows; AUC and retention,
 /// demoted, after the figure they summarise.
 fn opening(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
     m.heading(1, &format!("{}: difficulty and Figure 4", fig.experiment));
@@ -130,6 +131,73 @@ fn opening(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
     ));
     verdict_section(m, fig);
     paired_section(m, fig);
+    coop_settings_section(m, fig);
+}
+
+/// Coop against coop (messaging against none, git against none) and each
+/// coop run's merge conflicts: what the coop runs hold, compared.
+fn coop_settings_section(m: &mut Markdown, fig: &Fig4) {
+    let merges: Vec<&crate::study::analysis::coop::MergeRate> =
+        fig.merge_rates.iter().filter(|r| r.merged > 0).collect();
+    if fig.coop_comparisons.is_empty() && merges.is_empty() {
+        return;
+    }
+    m.heading(2, "Coop settings");
+    let (l, r) = (Align::Left, Align::Right);
+    if !fig.coop_comparisons.is_empty() {
+        m.para("Every two coop runs of one model, on the pairs both were judged on: the mean over pairs of (the first's success minus the second's), its bootstrap interval by pair and by task (withheld where it excludes 0 and the exact test does not), and McNemar's exact test on the pairs where the two differ.");
+        let cell = |c: &crate::study::analysis::coop::CoopComparison, by: &str| match c.by_cluster.get(by) {
+            Some(i) if i.ci_withheld.is_some() => "[n/a: excludes 0, the exact test does not]".to_string(),
+            Some(i) => ci(i.ci_lower, i.ci_upper, i.ci_defined_share),
+            None => "n/a".into(),
+        };
+        let rows: Vec<Vec<String>> = fig
+            .coop_comparisons
+            .iter()
+            .map(|c| {
+                vec![
+                    format!("`{}` minus `{}`", c.a, c.b),
+                    c.pairs.to_string(),
+                    c.a_only.to_string(),
+                    c.b_only.to_string(),
+                    opt(c.mean),
+                    cell(c, "pair"),
+                    cell(c, "task"),
+                    c.exact_p_value.map(verdict::p_text).unwrap_or_else(|| "n/a".into()),
+                ]
+            })
+            .collect();
+        m.table(
+            &[
+                ("comparison", l),
+                ("pairs", r),
+                ("first only", r),
+                ("second only", r),
+                ("mean difference", r),
+                ("by pair [95%]", l),
+                ("by task [95%]", l),
+                ("exact p (McNemar)", r),
+            ],
+            &rows,
+        );
+    }
+    if !merges.is_empty() {
+        m.para("Merge conflicts per coop run: the share of evaluated pairs whose two patches conflicted (eval.json's `merge.status` is `conflicts`, as the CLI grades it), with Clopper-Pearson's two-sided 95% interval on the pairs as independent trials (pairs of one task share a repository: if anything too narrow). A conflict graded as a fail is the model's outcome, not the machine's.");
+        let rows: Vec<Vec<String>> = merges
+            .iter()
+            .map(|x| {
+                let statuses: Vec<String> = x.statuses.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                vec![
+                    format!("`{}`", x.run),
+                    x.merged.to_string(),
+                    x.conflicts.to_string(),
+                    format!("{} {}", opt(x.rate), ci(x.ci_lower, x.ci_upper, 1.0)),
+                    statuses.join(", "),
+                ]
+            })
+            .collect();
+        m.table(&[("coop run", l), ("merged", r), ("conflicts", r), ("rate [95%]", l), ("statuses", l)], &rows);
+    }
 }
 
 /// [`opening`] alone, as Markdown.

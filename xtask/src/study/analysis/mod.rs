@@ -5,6 +5,7 @@
 //! reviewer would make of each interval. Pure: `report` reads and writes
 //! around it, `summary.rs` gives the study in numbers for snapshots.
 
+pub mod coop;
 pub mod summary;
 
 use std::collections::BTreeMap;
@@ -166,6 +167,12 @@ pub struct Fig4 {
     /// Over several models: the paper's pooled row, means of per-model values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pooled_over_models: Option<PooledOverModels>,
+    /// Every two coop runs of one model, against each other.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coop_comparisons: Vec<coop::CoopComparison>,
+    /// Per coop run, its merge-conflict rate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merge_rates: Vec<coop::MergeRate>,
 }
 
 impl Fig4 {
@@ -800,6 +807,8 @@ fn analyse_with(
         per_model: BTreeMap::new(),
         withheld: BTreeMap::new(),
         pooled_over_models: None,
+        coop_comparisons: coop::comparisons(&coop_runs, table, &roles.models, opts.eval_errors, opts.bootstrap),
+        merge_rates: coop::merge_rates(&coop_runs, table),
     };
     fig.withhold_figure_summaries();
     fig
@@ -989,7 +998,7 @@ mod tests {
         for (run, setting, passes) in runs {
             for (i, pass) in passes.iter().enumerate() {
                 let v = if *pass { "pass" } else { "fail" };
-                csv += &format!("{run},{setting},amber_task/{}/f1_f2,Submitted,{v},false,0.1,,{v}\n", 100 + i);
+                csv += &format!("{run},{setting},amber_task/{}/f1_f2,Submitted,{v},false,0.1,,{v},\n", 100 + i);
             }
         }
         Table::from_csv(&csv, "test").unwrap()

@@ -22,7 +22,7 @@ use serde::{Serialize, Serializer};
 use crate::study::exact;
 pub use crate::study::json::round6;
 use paired::paired_exact_p;
-pub use paired::{paired_bootstrap, withhold_unbacked, PairedBoot, MDE_FACTOR};
+pub use paired::{paired_bootstrap, withhold_unbacked, withhold_unbacked_by, PairedBoot, MDE_FACTOR};
 use resample::Z;
 pub use resample::{interval, quantile, quantile_mc_error, Interval, Rng, MIN_DEFINED_SHARE};
 pub use trials::{clusters, contribution, Bootstrap, Cluster, Contribution, Design, DifficultyMode, PairTrials};
