@@ -85,6 +85,13 @@ pub const MODAL_REFUSALS: [Cited; 2] = [
     Cited { text: "\"Sandbox not found\"", file: "cooperbench/agents/mini_swe_agent_v2/environments/modal.py" },
 ];
 
+/// A coop eval whose two patches do not merge: 0.0.29 tries the naive merge
+/// only (no union fallback) and records `merge.status = "conflicts"`; the
+/// merged-tree tests are skipped and the lead's patch alone is graded. A
+/// conflict graded as a fail is the model's outcome (a trial), counted by
+/// `study::analysis::coop::merge_rates`.
+pub const MERGE_CONFLICTS: Cited = Cited { text: "merge_status = \"conflicts\"", file: "cooperbench/eval/sandbox.py" };
+
 /// Every citation above, for the contract test.
 pub fn citations() -> Vec<&'static Cited> {
     let mut all = vec![&FAILED_TO_WRITE, &TIMED_OUT, &UNKNOWN_AGENT, &DOCKER_RUN, &EXIT_STATUS, &CONTEXT_WINDOW];
@@ -93,6 +100,7 @@ pub fn citations() -> Vec<&'static Cited> {
     all.push(&DAEMON_PASSED_THROUGH);
     all.push(&PATCH_FROM_THE_CONTAINER);
     all.extend(MODAL_REFUSALS.iter());
+    all.push(&MERGE_CONFLICTS);
     all
 }
 

@@ -31,5 +31,5 @@ pub mod story;
 pub(crate) mod subset;
 pub mod table;
 pub mod timestamp;
-pub(crate) mod verdict;
+pub mod verdict;
 pub mod verify;

@@ -56,9 +56,9 @@ pub struct MergeRate {
     pub statuses: BTreeMap<String, usize>,
 }
 
-/// The merge status 0.0.29 writes for two patches that conflicted
-/// (`eval/` grading of coop: clean, conflicts, missing_input, identical,
-/// error).
+/// The merge status 0.0.29 writes for two patches that conflicted (its
+/// statuses: clean, conflicts, missing_input; cited as
+/// `study::class::MERGE_CONFLICTS`, `eval/sandbox.py`).
 pub const CONFLICTS: &str = "conflicts";
 
 pub fn merge_rates(coop: &[&RunOutcomes], table: &Table) -> Vec<MergeRate> {
