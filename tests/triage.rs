@@ -68,6 +68,12 @@ fn classes_tree() -> Checkout {
     traj += &r#"{"role": "tool", "content": "<returncode>0</returncode><output>ok</output>"}, "#.repeat(2000);
     traj += r#"{"role": "tool", "content": "<returncode>1</returncode><output>Error response from daemon: container 4f2ae1 is not running</output>"}, {"role": "exit", "content": "", "extra": {"exit_status": "LimitsExceeded", "submission": ""}}]}"#;
     std::fs::write(c.pair_dir(RUN, GONE).join("solo_traj.json"), traj).unwrap();
+    // Docker's error is no diff: the grader cannot apply it.
+    set_eval(&c, GONE, |v| {
+        v["feature1"]["passed"] = false.into();
+        v["feature2"]["passed"] = false.into();
+        v["both_passed"] = false.into();
+    });
     set_eval(&c, NO_TESTS, |v| {
         v["feature1"]["test_output"] = "ImportError: cannot import name 'thing'".into();
         v["feature2"]["test_output"] = "ImportError: cannot import name 'thing'".into();

@@ -349,10 +349,18 @@ impl TrajectoryTail {
             let end = memchr::memchr(b'"', rest).unwrap_or(rest.len());
             String::from_utf8_lossy(&rest[..end]).into_owned()
         });
+        // Docker's words count only where an observation's output *begins*
+        // with them (the command itself answered Docker's error: the
+        // container was gone), never where a file the model read, or its
+        // own message, quotes them.
         let daemon_gone = DAEMON_GONE.iter().find_map(|needle| {
-            let i = rfind(tail, needle.as_bytes())?;
-            let end = (i + 240).min(tail.len());
-            Some(cut(&String::from_utf8_lossy(&tail[i..end]), 120))
+            OUTPUT_STARTS.iter().find_map(|start| {
+                let mut with = start.to_vec();
+                with.extend_from_slice(needle.as_bytes());
+                let i = rfind(tail, &with)? + start.len();
+                let end = (i + 240).min(tail.len());
+                Some(cut(&String::from_utf8_lossy(&tail[i..end]), 120))
+            })
         });
         let has_exit = exit_status.is_some() || rfind(tail, b"\"role\": \"exit\"").is_some();
         TrajectoryTail { exit_status, daemon_gone, has_exit }
@@ -376,12 +384,21 @@ impl FeatureTests {
     pub fn of(output: &str) -> FeatureTests {
         let counts = parse_results(output);
         FeatureTests {
-            timed_out: output.find(TIMED_OUT.text).map(|i| cut(&output[i..], 80)),
+            timed_out: grader_timed_out(output).then(|| cut(output.trim(), 80)),
             summary: counts.0 + counts.1 > 0,
             counts,
             passed: None,
         }
     }
+}
+
+/// The grader's own timeout: the Docker backend returns exactly `Command
+/// timed out after N seconds` as the command's whole output (stderr is
+/// never read there), so the output *is* that line. A test whose own
+/// output contains the words (a test of a timeout) is not it.
+pub fn grader_timed_out(output: &str) -> bool {
+    let Some(rest) = output.trim().strip_prefix(TIMED_OUT.text) else { return false };
+    rest.strip_suffix(" seconds").is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Why a pair is in its class: the file, the field, and what it said.
@@ -403,9 +420,24 @@ impl Evidence {
 }
 
 /// Where Docker's words for a gone container start in a text.
+/// Where Docker's words begin a patch that is Docker's error *instead of*
+/// a diff: the patch starts with them (after `Error: `, as the docker CLI
+/// prints "Error: No such container"), and holds no diff. A diff that
+/// merely contains the words (a patch to a Docker client, a test string)
+/// is the model's work, never the machine's.
 pub(crate) fn daemon_gone_at(text: &str) -> Option<usize> {
-    DAEMON_GONE.iter().filter_map(|n| text.find(n)).min()
+    let start = text.len() - text.trim_start().len();
+    let head = &text[start..];
+    let body = head.strip_prefix("Error: ").unwrap_or(head);
+    let at = start + (head.len() - body.len());
+    let is_diff = text.contains("diff --git") || text.lines().any(|l| l.starts_with("+++ ") || l.starts_with("@@ "));
+    (!is_diff && DAEMON_GONE.iter().any(|n| body.starts_with(n))).then_some(at)
 }
+
+/// Where an observation's output begins, as the environment writes it into
+/// the trajectory: 0.0.29's JSON template (`"output": "`, escaped once more
+/// inside the message's JSON string) or the older `<output>` tags.
+const OUTPUT_STARTS: [&[u8]; 4] = [b"\\\"output\\\": \\\"", b"\"output\": \"", b"<output>\\n", b"<output>"];
 
 /// One line of a patch or an output, at most `n` characters: as [`cut`],
 /// but its indentation kept (a diff is read by it); a tab is four spaces.

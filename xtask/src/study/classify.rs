@@ -90,6 +90,13 @@ pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
         return (Class::Missing, None);
     }
     let status = |a: &AgentFacts| a.status.clone();
+    // 0. An eval that graded the pair as passing, current and without an
+    //    error of its own, is a pass, whatever else its files say: no rule
+    //    may move a model's success aside (and pay for it again) or out of
+    //    the numbers.
+    if f.eval.as_ref().is_some_and(|e| e.both_passed && e.error.is_none()) && !f.stale {
+        return (Class::Pass, None);
+    }
     // 1. Errors, by what they are. The exit status (the exception's class)
     //    is the surest; the error text (`str(e)`) is read where it is missing.
     if let Some(a) = f.agents.iter().find(|a| status(a) == Some(AgentStatus::Error)) {
@@ -258,15 +265,51 @@ mod tests {
 
     #[test]
     fn a_gone_container_is_the_machines_not_the_models() {
+        // 0.0.29's observation template, inside the message's JSON string:
+        // the command's whole output is Docker's error.
         let mut a = solo(AgentStatus::LimitsExceeded);
         a.trajectory = Some(TrajectoryTail::of(
-            b"\"content\": \"Error response from daemon: container 4f2a is not running\"}, {\"role\": \"exit\"",
+            br##"{"role": "tool", "content": "{\n  \"returncode\": 1,\n  \"output\": \"Error response from daemon: container 4f2a is not running\\n\"\n}"}, {"role": "exit""##,
         ));
         let (c, e) = classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL])));
         assert_eq!(c, Class::InfraContainer);
         assert!(e.unwrap().text.starts_with("Error response from daemon: container 4f2a"));
         a.trajectory = None;
         assert_eq!(classify(&facts(a, None)).0, Class::Limits);
+    }
+
+    /// The second review's tries (N29, N30, N31): the words are matched
+    /// only where the CLI writes them, and never over a pass.
+    #[test]
+    fn dockers_and_the_graders_words_count_only_where_the_cli_writes_them() {
+        // N29: a passing 103-byte diff that contains "No such container".
+        let mut a = solo(AgentStatus::Submitted);
+        let diff = "diff --git a/e.py b/e.py\n--- a/e.py\n+++ b/e.py\n@@ -1 +1 @@\n+MSG = \"No such container\"\n";
+        a.patch_bytes = Some(diff.len() as u64);
+        a.patch_text = Some(diff.into());
+        assert_eq!(classify(&facts(a.clone(), evaluated(true, ["3 passed", "3 passed"]))).0, Class::Pass);
+        // ... and failing, it is the model's failure, not the machine's.
+        assert_eq!(classify(&facts(a, evaluated(false, [PYTEST_FAIL, PYTEST_FAIL]))).0, Class::Fail);
+        // N30: an empty patch; the model had read a file quoting Docker.
+        let mut a = solo(AgentStatus::Submitted);
+        a.patch_bytes = Some(0);
+        a.trajectory = Some(TrajectoryTail::of(
+            br##"{"role": "tool", "content": "{\n  \"returncode\": 0,\n  \"output\": \"# Troubleshooting\\nError response from daemon: container x is not running\\n\"\n}"}, {"role": "exit""##,
+        ));
+        assert_eq!(classify(&facts(a, evaluated(false, [PYTEST_FAIL, PYTEST_FAIL]))).0, Class::EmptyPatch);
+        // N31: a test's own output holds the words: a pass stays a pass,
+        // and a fail is a plain fail.
+        let own = "test_timeout ... Command timed out after 5 seconds (expected)\n===== 4 passed in 0.1s =====";
+        let a = solo(AgentStatus::Submitted);
+        assert_eq!(classify(&facts(a.clone(), evaluated(true, [own, "3 passed"]))).0, Class::Pass);
+        assert_eq!(classify(&facts(a.clone(), evaluated(false, [own, PYTEST_FAIL]))).0, Class::Fail);
+        // The grader's own timeout is the whole output.
+        let (c, _) = classify(&facts(a, evaluated(false, ["Command timed out after 600 seconds", "3 passed"])));
+        assert_eq!(c, Class::EvalTimeout);
+        assert!(!grader_timed_out("Command timed out after 600 seconds, then retried"));
+        // A patch that is Docker's error (after the docker CLI's `Error: `).
+        assert_eq!(daemon_gone_at("Error: No such container: 4f2a\n"), Some(7));
+        assert_eq!(daemon_gone_at("  Error response from daemon: gone"), Some(2));
     }
 
     #[test]
