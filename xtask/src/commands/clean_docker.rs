@@ -111,7 +111,7 @@ fn modal(flags: &CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32> 
     }
     let mut total = 0;
     for run in runs {
-        let env = crate::edges::modal::environment(&exp.name, &run);
+        let env = crate::edges::modal::environment(&exp.name, &run, &crate::edges::identity::checkout_id(&cb));
         let found = if dry_run { m.list(&env) } else { m.terminate(&env) };
         match found {
             Ok(s) if s.is_empty() => {}

@@ -140,19 +140,26 @@ pub fn task_image(repo: &str, task_id: u64) -> String {
 /// container, on the same task image and started while ours ran, is not ours.
 pub struct Ownership {
     docker: Docker,
-    /// The label value naming this checkout.
+    /// The label value naming this checkout (its identity).
     pub checkout: String,
+    /// The checkout's folder, for display only (never to decide).
+    pub path: String,
 }
 
 impl Ownership {
     pub fn new(docker: &Docker, cooperbench_dir: &std::path::Path) -> Ownership {
-        Ownership { docker: docker.clone(), checkout: checkout_label(cooperbench_dir) }
+        let path = cooperbench_dir.canonicalize().unwrap_or_else(|_| cooperbench_dir.to_path_buf());
+        Ownership {
+            docker: docker.clone(),
+            checkout: checkout_label(cooperbench_dir),
+            path: path.display().to_string(),
+        }
     }
 
     /// The labels for one invocation's containers.
     pub fn labels(&self, run: &str, invocation: &str) -> std::collections::BTreeMap<String, String> {
-        use crate::edges::docker_proxy::{CHECKOUT, INVOCATION, RUN};
-        [(CHECKOUT, self.checkout.as_str()), (RUN, run), (INVOCATION, invocation)]
+        use crate::edges::docker_proxy::{CHECKOUT, CHECKOUT_PATH, INVOCATION, RUN};
+        [(CHECKOUT, self.checkout.as_str()), (CHECKOUT_PATH, self.path.as_str()), (RUN, run), (INVOCATION, invocation)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
@@ -175,11 +182,10 @@ impl Ownership {
     }
 }
 
-/// The label value that names a checkout: its folder, resolved, hashed
-/// (short, and the same from any spelling of the path).
+/// The label value that names a checkout: its identity
+/// (`edges::identity`), which two checkouts at one path do not share.
 pub fn checkout_label(cooperbench_dir: &std::path::Path) -> String {
-    let real = cooperbench_dir.canonicalize().unwrap_or_else(|_| cooperbench_dir.to_path_buf());
-    crate::edges::manifest::digest(real.as_os_str().as_encoded_bytes())[..16].to_string()
+    crate::edges::identity::checkout_id(cooperbench_dir)
 }
 
 pub fn describe(c: &Container) -> String {

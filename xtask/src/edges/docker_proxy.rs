@@ -21,6 +21,9 @@ use std::sync::Arc;
 
 /// The label keys the proxy sets (and clean-up filters on).
 pub const CHECKOUT: &str = "xtask.checkout";
+/// The checkout's folder, for a person reading `docker inspect` (ownership
+/// is decided by [`CHECKOUT`], the checkout's identity, alone).
+pub const CHECKOUT_PATH: &str = "xtask.checkout-path";
 pub const RUN: &str = "xtask.run";
 pub const INVOCATION: &str = "xtask.invocation";
 
@@ -197,19 +200,24 @@ fn read_body(head: &Head, r: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The create body with our labels merged into its `Labels`.
+/// The create body with our labels merged into its `Labels`. The engine
+/// (Go's JSON) matches field names case-insensitively, so every key that is
+/// `labels` in any case is folded into one `Labels`, ours put last (they
+/// win over a body's own of the same name): a body cannot keep ours off.
 pub fn with_labels(body: &[u8], labels: &BTreeMap<String, String>) -> Vec<u8> {
     let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else { return body.to_vec() };
     let Some(obj) = v.as_object_mut() else { return body.to_vec() };
-    let l = obj.entry("Labels").or_insert_with(|| serde_json::json!({}));
-    if !l.is_object() {
-        *l = serde_json::json!({});
-    }
-    if let Some(map) = l.as_object_mut() {
-        for (k, val) in labels {
-            map.insert(k.clone(), serde_json::Value::String(val.clone()));
+    let keys: Vec<String> = obj.keys().filter(|k| k.eq_ignore_ascii_case("labels")).cloned().collect();
+    let mut map = serde_json::Map::new();
+    for k in keys {
+        if let Some(serde_json::Value::Object(theirs)) = obj.remove(&k) {
+            map.extend(theirs);
         }
     }
+    for (k, val) in labels {
+        map.insert(k.clone(), serde_json::Value::String(val.clone()));
+    }
+    obj.insert("Labels".into(), serde_json::Value::Object(map));
     serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
 }
 
@@ -298,6 +306,12 @@ mod tests {
             serde_json::from_slice(&with_labels(br#"{"Image":"x","Labels":null}"#, &labels)).unwrap();
         assert_eq!(v["Labels"]["xtask.run"], "s1");
         assert_eq!(with_labels(b"not json", &labels), b"not json");
+        // N26: a lower-case `labels` (the engine reads it as `Labels`) that
+        // names our key cannot override or hide ours.
+        let body = br#"{"Image":"x","labels":{"xtask.run":"theirs","keep":"me"}}"#;
+        let v: serde_json::Value = serde_json::from_slice(&with_labels(body, &labels)).unwrap();
+        assert_eq!(v["Labels"], serde_json::json!({"keep": "me", "xtask.run": "s1"}));
+        assert!(v.get("labels").is_none(), "{v}");
         assert!(is_create("POST /v1.41/containers/create?name=minisweagent-1 HTTP/1.1"));
         assert!(is_create("POST /containers/create HTTP/1.1"));
         assert!(!is_create("POST /v1.41/containers/abc/start HTTP/1.1"));

@@ -96,8 +96,18 @@ pub fn start_ticks(pid: i32) -> Option<u64> {
     parse_stat(pid, &stat, String::new()).map(|p| p.start_ticks)
 }
 
+/// Whether a record can name a group of ours at all: a process group id
+/// above 1 (0 and 1 are the kernel's and init's; a negative number would
+/// make `kill(-pgid)` signal the single process `pgid`).
+pub fn plausible(r: &Record) -> bool {
+    r.pgid > 1
+}
+
 /// The live members of a recorded group (pure: from a list of processes).
 pub fn members<'a>(r: &Record, procs: &'a [Proc]) -> Vec<&'a Proc> {
+    if !plausible(r) {
+        return Vec::new();
+    }
     // A live process with the leader's number but another start time is
     // someone else's: the record is stale, and nothing in it is ours.
     if procs.iter().any(|p| p.pid == r.pgid && p.start_ticks != r.start_ticks) {
@@ -120,6 +130,12 @@ pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
     for e in rd.flatten() {
         let Ok(Some(bytes)) = crate::edges::read::bytes(&e.path(), crate::edges::read::SMALL) else { continue };
         let Ok(r) = serde_json::from_slice::<Record>(&bytes) else { continue };
+        // A record no harness could have written (pgid 0, 1 or negative) is
+        // reported and ignored, never signalled; it is not ours to remove.
+        if !plausible(&r) {
+            crate::say!("ignored {}: pgid {} names no group of ours", e.path().display(), r.pgid);
+            continue;
+        }
         // A live harness's groups are its own (status shows them as it runs).
         let harness = r.harness_pid as i32;
         if procs.iter().any(|p| p.pid == harness && p.start_ticks == r.harness_start_ticks) {
@@ -177,7 +193,7 @@ pub fn before_lock(cooperbench_dir: &Path, stop_them: bool) -> Option<String> {
 /// SIGTERM to each group (continued first, were it stopped), then SIGKILL
 /// to what is left after 5 s; the records go.
 pub fn stop(cooperbench_dir: &Path, orphans: &[(Record, Vec<Proc>)]) {
-    for (r, _) in orphans {
+    for (r, _) in orphans.iter().filter(|(r, _)| plausible(r)) {
         // SAFETY: kill(2) on process groups we recorded as the CLI's.
         unsafe {
             libc::kill(-r.pgid, libc::SIGTERM);
@@ -237,5 +253,12 @@ mod tests {
         assert!(members(&r, &procs).is_empty());
         // The leader itself, still alive.
         assert_eq!(members(&r, &[p(100, 100, 500)]).len(), 1);
+        // N36: pgid 0 would be PID 1 and kernel threads, -5 the single
+        // process 5: never a group of ours, whatever /proc says.
+        for bad in [0, 1, -5] {
+            let r = Record { pgid: bad, ..r.clone() };
+            assert!(!plausible(&r));
+            assert!(members(&r, &[p(1, 0, 600), p(5, bad, 700), p(2, 0, 600)]).is_empty(), "pgid {bad}");
+        }
     }
 }

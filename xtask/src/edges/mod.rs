@@ -19,6 +19,7 @@ pub(crate) mod eval_times;
 pub(crate) mod events;
 pub mod experiment;
 pub(crate) mod groups;
+pub mod identity;
 pub mod layout;
 pub(crate) mod lock;
 pub mod logs;

@@ -41,11 +41,23 @@ for name in APPS:
         print(json.dumps({"sandbox": sb.object_id, "app": name}), flush=True)
 "#;
 
-/// The Modal environment of one seed run: `<study>-<run>`, in the
-/// characters Modal takes (lowercase letters, digits, `-`), at most 63; a
-/// longer name keeps its start and a hash of the whole, so two runs never
-/// share one.
-pub fn environment(study: &str, run: &str) -> String {
+/// The Modal environment of one seed run of one checkout:
+/// `<study>-<run>-<first 8 of the checkout's id>`, in the characters Modal
+/// takes (lowercase letters, digits, `-`), at most 63; a longer name keeps
+/// its start and a hash of the whole, so two runs never share one, and two
+/// checkouts of one experiment file on one Modal workspace never terminate
+/// each other's sandboxes (N40).
+pub fn environment(study: &str, run: &str, checkout: &str) -> String {
+    let short: String = checkout.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect();
+    let base = study_run(study, run);
+    if short.is_empty() {
+        return base;
+    }
+    let keep = 63 - short.len() - 1;
+    format!("{}-{}", base[..base.len().min(keep)].trim_end_matches('-'), short.to_ascii_lowercase())
+}
+
+fn study_run(study: &str, run: &str) -> String {
     let raw = format!("{study}-{run}");
     let mut s: String = raw
         .chars()
@@ -176,15 +188,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_seed_run_gets_an_environment_of_its_own() {
-        assert_eq!(environment("command-a-lite", "command-a-solo-seed1"), "command-a-lite-command-a-solo-seed1");
+    fn each_seed_run_of_each_checkout_gets_an_environment_of_its_own() {
+        let id = "0123abcd0123abcd0123abcd0123abcd";
+        assert_eq!(
+            environment("command-a-lite", "command-a-solo-seed1", id),
+            "command-a-lite-command-a-solo-seed1-0123abcd"
+        );
         // Cleaned names keep a hash of the raw one: `a_b` and `a.b` differ.
-        let (x, y) = (environment("s", "a_b"), environment("s", "a.b"));
+        let (x, y) = (environment("s", "a_b", id), environment("s", "a.b", id));
         assert!(x.starts_with("s-a-b-") && y.starts_with("s-a-b-") && x != y, "{x} {y}");
-        let long = environment(&"x".repeat(80), "seed1");
-        assert!(long.len() <= 63, "{long}");
+        let long = environment(&"x".repeat(80), "seed1", id);
+        assert!(long.len() <= 63 && long.ends_with("-0123abcd"), "{long}");
         assert!(long.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{long}");
-        assert_ne!(environment("s", "Seed1"), environment("s", "seed1"));
+        assert_ne!(environment("s", "Seed1", id), environment("s", "seed1", id));
+        // N40: two checkouts of one experiment file never share one.
+        assert_ne!(environment("s", "seed1", id), environment("s", "seed1", "ffff0000ffff0000ffff0000ffff0000"));
     }
 
     #[test]

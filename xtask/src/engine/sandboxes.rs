@@ -22,8 +22,11 @@ pub enum Sandboxes {
     /// Sandboxes on Modal, through the CLI's own Python and modal client.
     Modal {
         client: Modal,
-        /// The study's name: a seed run's environment is `<study>-<run>`.
+        /// The study's name: a seed run's environment is
+        /// `<study>-<run>-<checkout>` (`edges::modal::environment`).
         study: String,
+        /// This checkout's identity (`edges::identity`).
+        checkout: String,
         /// The environments made (or found) so far, each asked once.
         ready: Mutex<BTreeSet<String>>,
     },
@@ -44,7 +47,12 @@ impl Sandboxes {
         match backend {
             Backend::Docker => Sandboxes::Docker(docker::Ownership::new(engine, cb)),
             Backend::Modal => match Modal::of_program(program) {
-                Some(client) => Sandboxes::Modal { client, study: study.to_string(), ready: Default::default() },
+                Some(client) => Sandboxes::Modal {
+                    client,
+                    study: study.to_string(),
+                    checkout: crate::edges::identity::checkout_id(cb),
+                    ready: Default::default(),
+                },
                 None => Sandboxes::Unseen,
             },
             Backend::Gcp => Sandboxes::Unseen,
@@ -58,7 +66,7 @@ impl Sandboxes {
     /// The Modal environment of a seed run (`None` off Modal).
     pub fn environment(&self, run: &str) -> Option<String> {
         match self {
-            Sandboxes::Modal { study, .. } => Some(modal::environment(study, run)),
+            Sandboxes::Modal { study, checkout, .. } => Some(modal::environment(study, run, checkout)),
             _ => None,
         }
     }
@@ -76,8 +84,8 @@ impl Sandboxes {
                 let env = vec![("DOCKER_HOST".into(), proxy.docker_host()), ("XTASK_PROXY_LABELS".into(), json)];
                 Ok(Prepared { env, proxy: Some(proxy) })
             }
-            Sandboxes::Modal { client, study, ready } => {
-                let env = modal::environment(study, run);
+            Sandboxes::Modal { client, study, checkout, ready } => {
+                let env = modal::environment(study, run, checkout);
                 let mut ready = ready.lock().unwrap_or_else(|p| p.into_inner());
                 if !ready.contains(&env) {
                     match client.ensure(&env) {
@@ -101,8 +109,8 @@ impl Sandboxes {
     /// terminated, each named and recorded. Nothing elsewhere: Docker's
     /// clean-up waits for `clean`, when none of ours runs.
     pub fn clean_run(&self, run: &str, when: &str, label: &str, record: &dyn Fn(Event)) {
-        let Sandboxes::Modal { client, study, .. } = self else { return };
-        let env = modal::environment(study, run);
+        let Sandboxes::Modal { client, study, checkout, .. } = self else { return };
+        let env = modal::environment(study, run, checkout);
         match client.terminate(&env) {
             Ok(gone) if gone.is_empty() => {}
             Ok(gone) => {

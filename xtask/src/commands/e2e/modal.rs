@@ -89,7 +89,8 @@ pub(super) fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcom
     ];
     let t = Instant::now();
     let mut failures = Vec::new();
-    let environment = |run: &str| crate::edges::modal::environment("e2e", run);
+    let checkout = crate::edges::identity::checkout_id(&sc.cb);
+    let environment = |run: &str| crate::edges::modal::environment("e2e", run, &checkout);
     let seed_env = [environment("e2e-solo-seed1"), environment("e2e-solo-seed2"), environment("e2e-solo-seed3")];
 
     // Another job's sandbox, in another environment, made before the seeds.
