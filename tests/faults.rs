@@ -730,3 +730,36 @@ fn a_failing_help_that_echoes_the_key_is_scrubbed() {
     assert!(o.contains("--help` failed (exit status 1): Traceback: bad key [redacted]; reinstall with"), "{o}");
     assert!(!o.contains(KEY), "{o}");
 }
+
+/// N37, N38: a named pipe where the harness keeps its events and a seed's
+/// attempts. Before, `seeds` blocked in open() (no reader comes) and did
+/// not hear Ctrl-C; now each is refused at once, said, and the work goes on.
+#[test]
+fn a_pipe_in_place_of_the_harness_files_is_refused_not_waited_on() {
+    let c = Checkout::with_baseline("");
+    let mkfifo = |p: std::path::PathBuf| {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let s = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo(3) on a path in this test's own checkout.
+        assert_eq!(unsafe { libc::mkfifo(s.as_ptr(), 0o600) }, 0, "{}", p.display());
+    };
+    mkfifo(c.cb().join(".harness/events.jsonl"));
+    mkfifo(c.cb().join("logs").join(SEED1).join("harness-attempts.jsonl"));
+    let handle = c.seeds(&["--yes", "--seeds", "1"], &[]).start().unwrap();
+    let started = Instant::now();
+    let out = loop {
+        if let Some(o) = handle.try_wait().unwrap() {
+            break common::Ran { command: format!("{handle:?}"), output: o.clone() };
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = handle.kill();
+            panic!("seeds still running after 120 s: blocked on a pipe");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    out.expect_code(0);
+    let o = text(&out);
+    assert!(o.contains("events.jsonl"), "the events file is named: {o}");
+    assert!(o.contains("could not record the attempts"), "{o}");
+    assert_eq!(c.sim_work("run", SEED1).len(), 100);
+}

@@ -270,3 +270,20 @@ fn a_planted_script_is_shown_as_text_in_chromium() {
     assert!(flat.contains("<img src=x onerror=alert(2)>"), "{shown}");
     assert!(!flat.contains(KEY), "the key is shown");
 }
+
+/// N18: `report` run later, where the study's key is set nowhere (a
+/// reviewer's machine), still writes no key a log echoes: it scrubs
+/// key-shaped text by format, and says so.
+#[test]
+fn a_report_made_without_the_key_still_shows_none() {
+    let c = planted();
+    let out = c.tmp.path().join("later");
+    let o = c.xtask(&["report", "--runs", RUN, "--bootstrap", "50", "--out", out.to_str().unwrap()]).ran();
+    o.expect_code(0);
+    assert!(text(&o.output).contains("COHERE_API_KEY not set here"), "{}", o.story());
+    for f in ["index.html", "REPORT.md", "outcomes.csv"] {
+        let body = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(!body.contains(KEY), "{f} holds the key");
+    }
+    assert!(std::fs::read_to_string(out.join("index.html")).unwrap().contains("AuthenticationError"));
+}

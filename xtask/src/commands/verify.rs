@@ -63,6 +63,9 @@ pub fn run(flags: VerifyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     // An Error's message can echo a key: scrubbed of the study's secrets
     // (and of every secret-looking variable set), also when seeds is not running.
     let secrets = crate::edges::secrets::Secrets::load(&exp.cooperbench_dir, &exp.secret_names());
+    if let Some(note) = secrets.pattern_note() {
+        eprintln!("note: {note}");
+    }
     if flags.json {
         println!("{}", secrets.redact(&serde_json::to_string_pretty(&report)?));
     } else {

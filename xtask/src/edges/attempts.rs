@@ -24,7 +24,7 @@ pub struct Attempt {
 pub fn record(cooperbench_dir: &Path, run: &str, attempts: &[Attempt]) -> std::io::Result<()> {
     let dir = layout::run_dir(cooperbench_dir, run);
     std::fs::create_dir_all(&dir)?;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(layout::attempts(cooperbench_dir, run))?;
+    let mut f = crate::edges::write::append(&layout::attempts(cooperbench_dir, run))?;
     let mut text = String::new();
     for a in attempts {
         text += &serde_json::to_string(a).map_err(std::io::Error::other)?;

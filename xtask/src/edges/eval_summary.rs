@@ -51,6 +51,6 @@ pub fn rewrite(cb: &Path, logs: &RunLogs) -> anyhow::Result<PathBuf> {
     if std::fs::read(&path).is_ok_and(|old| old != text.as_bytes()) {
         std::fs::rename(&path, dir.join(layout::EVAL_SUMMARY_CLI_LAST))?;
     }
-    std::fs::write(&path, text)?;
+    crate::edges::write::replace(&path, text.as_bytes())?;
     Ok(path)
 }

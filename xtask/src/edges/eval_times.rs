@@ -21,7 +21,7 @@ pub struct EvalTime {
 
 pub fn record(cooperbench_dir: &Path, run: &str, t: &EvalTime) -> std::io::Result<()> {
     std::fs::create_dir_all(layout::run_dir(cooperbench_dir, run))?;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(layout::eval_times(cooperbench_dir, run))?;
+    let mut f = crate::edges::write::append(&layout::eval_times(cooperbench_dir, run))?;
     let line = serde_json::to_string(t).map_err(std::io::Error::other)? + "\n";
     f.write_all(line.as_bytes())
 }

@@ -111,10 +111,16 @@ pub struct Events {
 impl Events {
     pub fn open(cooperbench_dir: &Path) -> Events {
         let path = crate::edges::layout::events(cooperbench_dir);
-        let file = path
-            .parent()
-            .and_then(|d| std::fs::create_dir_all(d).ok())
-            .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(&path).ok());
+        let file =
+            path.parent().and_then(|d| std::fs::create_dir_all(d).ok()).and_then(
+                |_| match crate::edges::write::append(&path) {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        eprintln!("{e}; the run goes on without it");
+                        None
+                    }
+                },
+            );
         Events { path, file: Mutex::new(file) }
     }
 

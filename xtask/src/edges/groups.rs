@@ -41,7 +41,10 @@ fn path(cooperbench_dir: &Path, pgid: i32) -> PathBuf {
 /// Writes the record of a group just started.
 pub fn record(cooperbench_dir: &Path, r: &Record) -> std::io::Result<()> {
     std::fs::create_dir_all(dir(cooperbench_dir))?;
-    std::fs::write(path(cooperbench_dir, r.pgid), serde_json::to_string(r).map_err(std::io::Error::other)?)
+    crate::edges::write::replace(
+        &path(cooperbench_dir, r.pgid),
+        serde_json::to_string(r).map_err(std::io::Error::other)?.as_bytes(),
+    )
 }
 
 /// The group is dead: its record goes (it is ours: we wrote it).

@@ -17,7 +17,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 /// Held while it lives: dropping it closes the files and frees the locks.
@@ -95,6 +95,8 @@ fn lock_file(cooperbench_dir: &Path) -> anyhow::Result<(File, String)> {
             .write(true)
             .create(true)
             .truncate(false)
+            // The lock file is ours: never through a link, never blocking.
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&path)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
         let mut holder = String::new();

@@ -34,7 +34,7 @@ impl Manifest {
     pub fn write(&self, cooperbench_dir: &Path, run: &str) -> anyhow::Result<()> {
         let p = crate::edges::layout::manifest(cooperbench_dir, run);
         std::fs::create_dir_all(p.parent().unwrap_or(Path::new(".")))?;
-        std::fs::write(&p, serde_json::to_string_pretty(self)? + "\n")?;
+        crate::edges::write::replace(&p, (serde_json::to_string_pretty(self)? + "\n").as_bytes())?;
         Ok(())
     }
 }

@@ -30,3 +30,4 @@ pub(crate) mod read;
 pub(crate) mod secrets;
 pub mod short;
 pub mod story;
+pub(crate) mod write;

@@ -30,7 +30,7 @@ pub fn aside(cooperbench_dir: &Path, run: &str, rel_paths: &[String]) -> anyhow:
             let rel = p.strip_prefix(cooperbench_dir).unwrap_or(p);
             log.push_str(&format!("{}\n", rel.display()));
         }
-        std::fs::write(log_path, log)?;
+        crate::edges::write::replace(&log_path, log.as_bytes())?;
     }
     Ok(moved)
 }

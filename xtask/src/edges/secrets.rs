@@ -17,8 +17,43 @@ pub struct Secrets {
     opaque: Vec<String>,
     /// Every secret-looking value seen, to scrub from output.
     scrub: Vec<String>,
+    /// Named variables set nowhere here: their values cannot be scrubbed,
+    /// so key-shaped text is, by [`KEY_PATTERNS`].
+    missing: Vec<String>,
     /// What the user should know (never a value).
     pub warnings: Vec<String>,
+}
+
+/// Keys of known formats, for when a study's key is not set where its
+/// files are written: OpenAI (`sk-`, `sk-proj-`), Anthropic (`sk-ant-`),
+/// OpenRouter, Google (`AIza`), Hugging Face (`hf_`), GitHub (`ghp_`),
+/// Modal (`ak-`, `as-`), and Cohere's 40 letters and digits (both cases and
+/// a digit: a git hash, lower-case hex, is not one).
+const KEY_PATTERNS: [&str; 6] = [
+    r"\bsk-[A-Za-z0-9_\-]{20,}",
+    r"\bAIza[0-9A-Za-z_\-]{35}",
+    r"\bhf_[A-Za-z0-9]{30,}",
+    r"\bghp_[A-Za-z0-9]{36}",
+    r"\b(?:ak|as)-[A-Za-z0-9]{20,}\b",
+    r"\b[A-Za-z0-9]{40}\b",
+];
+const KEY_PATTERN_NAMES: [&str; 6] =
+    ["sk-...", "AIza...", "hf_...", "ghp_...", "Modal ak-/as-...", "Cohere's 40 mixed-case letters and digits"];
+
+fn key_patterns() -> &'static [regex::Regex] {
+    static RES: std::sync::OnceLock<Vec<regex::Regex>> = std::sync::OnceLock::new();
+    RES.get_or_init(|| KEY_PATTERNS.iter().filter_map(|p| regex::Regex::new(p).ok()).collect())
+}
+
+/// A match of a key pattern that is a key: 40 plain characters only with
+/// both cases and a digit (a git hash or a word run is not a Cohere key).
+fn key_shaped(m: &str) -> bool {
+    if m.len() != 40 || !m.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return true;
+    }
+    m.chars().any(|c| c.is_ascii_uppercase())
+        && m.chars().any(|c| c.is_ascii_lowercase())
+        && m.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Words that mark a name as holding a secret, whatever the experiment says.
@@ -164,7 +199,12 @@ impl Secrets {
                 },
                 None => dotenv.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
             };
-            let Some(raw) = raw else { continue };
+            let Some(raw) = raw else {
+                if !s.opaque.contains(name) {
+                    s.missing.push(name.clone());
+                }
+                continue;
+            };
             s.add_scrub(&raw);
             let value = raw.trim_end_matches(['\n', '\r']).to_string();
             if value.len() != raw.len() {
@@ -216,6 +256,49 @@ impl Secrets {
     /// left out, and each match's whole span in the original goes (its line
     /// breaks kept, so the lines stay lines).
     pub fn redact(&self, text: &str) -> String {
+        let text = &self.redact_values(text);
+        if self.missing.is_empty() {
+            return text.to_string();
+        }
+        // A key the study names but that is set nowhere here (a report
+        // made later, on another machine) may still be echoed in the logs:
+        // what looks like a key of a known format goes too.
+        let mut out = text.to_string();
+        for re in key_patterns() {
+            out = re
+                .replace_all(
+                    &out,
+                    |c: &regex::Captures| {
+                        if key_shaped(&c[0]) {
+                            "[redacted]".to_string()
+                        } else {
+                            c[0].to_string()
+                        }
+                    },
+                )
+                .into_owned();
+        }
+        out
+    }
+
+    /// The study's named secrets set nowhere here (their values unknown:
+    /// output is scrubbed by [`KEY_PATTERNS`] instead).
+    pub fn missing(&self) -> &[String] {
+        &self.missing
+    }
+
+    /// What to tell a user whose files were scrubbed by pattern, once.
+    pub fn pattern_note(&self) -> Option<String> {
+        (!self.missing.is_empty()).then(|| {
+            format!(
+                "{} not set here: what is written is scrubbed of key-shaped text by pattern ({}) instead of by its value; set it (or its line in .env) to scrub it exactly",
+                self.missing.join(", "),
+                KEY_PATTERN_NAMES.join(", ")
+            )
+        })
+    }
+
+    fn redact_values(&self, text: &str) -> String {
         if self.scrub.is_empty() {
             return text.to_string();
         }
@@ -456,5 +539,28 @@ mod tests {
     fn redacts_known_values() {
         let s = Secrets::from_sources(&[], &[("OTHER_TOKEN".into(), "sk-secret-123".into())], vec![], &[]);
         assert_eq!(s.redact("auth failed for sk-secret-123!"), "auth failed for [redacted]!");
+    }
+
+    /// N18: the study's key is set nowhere here (a report made later): a
+    /// key echoed in the logs is still scrubbed, by its format, and the
+    /// note says so; a git hash and ordinary text are left alone.
+    #[test]
+    fn a_key_not_set_here_is_scrubbed_by_its_format() {
+        let names = vec!["COHERE_API_KEY".to_string()];
+        let s = Secrets::from_sources(&[], &[], Vec::new(), &names);
+        assert_eq!(s.missing(), ["COHERE_API_KEY"]);
+        let cohere = "Zq3kT8mW1pX9vB2nR7cY4hL6dF0sG5aJ8eK3uQ1o";
+        let openai = "sk-proj-abcDEF123456ghiJKL789012mnoPQR345678";
+        let sha = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a";
+        let text = format!("auth failed for {cohere}; retry with {openai}; commit {sha}; see README");
+        let out = s.redact(&text);
+        assert!(!out.contains(cohere) && !out.contains(openai), "{out}");
+        assert!(out.contains(sha) && out.contains("see README"), "{out}");
+        assert!(s.pattern_note().unwrap().starts_with("COHERE_API_KEY not set here"));
+        // Set, it is scrubbed by value and nothing else is touched.
+        let env = [(OsString::from("COHERE_API_KEY"), OsString::from(cohere))];
+        let s = Secrets::from_sources(&env, &[], Vec::new(), &names);
+        assert!(s.missing().is_empty() && s.pattern_note().is_none());
+        assert_eq!(s.redact(&format!("{cohere} {openai}")), format!("[redacted] {openai}"));
     }
 }

@@ -228,7 +228,8 @@ pub fn run_arm(flags: &ArmFlags, exp: Arm, ctx: &crate::Context) -> anyhow::Resu
     job.event(Event::Start { pid: std::process::id() });
     if let Some((path, text)) = &job.agent_config {
         std::fs::create_dir_all(path.parent().unwrap_or(&job.cb))?;
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::edges::write::replace(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     // Containers an earlier `seeds` saw and could not remove (it was killed).
     job.clean("left by an earlier seeds");

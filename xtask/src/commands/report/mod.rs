@@ -217,6 +217,9 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let models = if flags.runs.is_some() { Models::default() } else { exp.models() };
     let out = flags.out.clone().unwrap_or_else(|| ctx.root.join("results").join(&exp.name));
     let secrets = crate::edges::secrets::Secrets::load(cb, &exp.secret_names());
+    if let Some(note) = secrets.pattern_note() {
+        eprintln!("note: {note}");
+    }
     let runs: Vec<&RunLogs> = solo.iter().chain(&coop).collect();
     let stories = crate::edges::story::read_all(cb, &runs, &subset.pairs, STORY_TRAJECTORY_BYTES);
     let logs_link = logs_link(cb, &out);
