@@ -23,6 +23,9 @@ use std::path::Path;
 /// Held while it lives: dropping it closes the files and frees the locks.
 pub struct Lock {
     _held: Vec<File>,
+    /// Run folders locked since (`hold_run`), by their resolved path.
+    runs: std::sync::Mutex<Vec<(std::path::PathBuf, File)>>,
+    holder: String,
 }
 
 impl Lock {
@@ -51,11 +54,48 @@ impl Lock {
             held.push(f);
         }
         for f in &held {
-            // SAFETY: clears FD_CLOEXEC on our own descriptor so children inherit it.
-            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, 0) };
+            inherit(f);
         }
-        Ok(Lock { _held: held })
+        Ok(Lock { _held: held, runs: Default::default(), holder })
     }
+
+    /// Before anything is written into a run folder: the harness makes it
+    /// (never the CLI first) and locks it, resolved through links, when it
+    /// came to exist after [`Lock::acquire`], or when the folder at its
+    /// path is no longer the one locked (replaced by a link into another
+    /// checkout, N1). Refused when another holds it.
+    pub fn hold_run(&self, cooperbench_dir: &Path, run: &str) -> anyhow::Result<()> {
+        let dir = crate::edges::layout::run_dir(cooperbench_dir, run);
+        std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot make {}: {e}", dir.display()))?;
+        let real = dir.canonicalize().map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", dir.display()))?;
+        let meta = std::fs::metadata(&real).map_err(|e| anyhow::anyhow!("{}: {e}", real.display()))?;
+        let same = |f: &File| f.metadata().is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev());
+        if self._held.iter().any(same) {
+            return Ok(());
+        }
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        if runs.iter().any(|(_, f)| same(f)) {
+            return Ok(());
+        }
+        let f = lock_dir(&real)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is in use by another `cargo xtask seeds` or `oracle`, or by a CLI one of them started ({}): not written into; \
+                 a run folder that is a link into another checkout is that checkout's",
+                real.display(),
+                self.holder
+            )
+        })?;
+        inherit(&f);
+        runs.push((real, f));
+        Ok(())
+    }
+}
+
+/// Clears FD_CLOEXEC on our own descriptor, so that the CLI inherits the
+/// lock and a CLI outliving the harness still holds it.
+fn inherit(f: &File) {
+    // SAFETY: fcntl(2) on a descriptor we own.
+    unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, 0) };
 }
 
 /// [`Lock::acquire`] for a spender (`seeds`, `oracle`): first the groups a
@@ -175,6 +215,37 @@ mod tests {
         drop(Lock::acquire(&c, &["s2".into()]).unwrap());
         drop(first);
         drop(Lock::acquire(&b, &["s1".into()]).unwrap());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// N1: a run folder that comes to exist after the lock was taken (the
+    /// seed had not started), then turns out to be a link into a checkout
+    /// that is spending into it: refused before anything is written.
+    #[test]
+    fn a_run_folder_made_later_is_locked_before_use() {
+        let root = std::env::temp_dir().join(format!("xtask-lock-test3-{}", std::process::id()));
+        let (a, b) = (root.join("a"), root.join("b"));
+        std::fs::create_dir_all(a.join("logs/s1")).unwrap();
+        std::fs::create_dir_all(b.join("logs")).unwrap();
+        let first = Lock::acquire(&a, &["s1".into()]).unwrap();
+        // b starts before its s1 exists: nothing of s1 to lock yet.
+        let second = Lock::acquire(&b, &["s1".into()]).unwrap();
+        std::os::unix::fs::symlink(a.join("logs/s1"), b.join("logs/s1")).unwrap();
+        let e = second.hold_run(&b, "s1").expect_err("the link's target is the first's");
+        assert!(e.to_string().contains("/a/logs/s1 is in use"), "{e}");
+        // Its own folder, made by the harness, is held...
+        second.hold_run(&b, "s2").unwrap();
+        assert!(b.join("logs/s2").is_dir());
+        second.hold_run(&b, "s2").unwrap();
+        // ... and a later holder of b is refused it.
+        drop(first);
+        std::fs::remove_file(b.join("logs/s1")).unwrap();
+        let third = std::thread::spawn({
+            let b = b.clone();
+            move || Lock::acquire(&b, &["s2".into()]).err().map(|e| e.to_string())
+        });
+        assert!(third.join().unwrap().is_some(), "b is still held");
+        drop(second);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -155,11 +155,11 @@ pub fn run_arm(flags: &ArmFlags, exp: Arm, ctx: &crate::Context) -> anyhow::Resu
     let _lock = if flags.dry_run {
         None
     } else {
-        Some(crate::edges::lock::acquire_for_spending(
+        Some(std::sync::Arc::new(crate::edges::lock::acquire_for_spending(
             &exp.study.cooperbench_dir,
             &exp.seed_runs(),
             flags.stop_orphans,
-        )?)
+        )?))
     };
 
     crate::say!("preflight");
@@ -224,6 +224,7 @@ pub fn run_arm(flags: &ArmFlags, exp: Arm, ctx: &crate::Context) -> anyhow::Resu
         crate::say!("not started");
         return Ok(ArmEnd::NotStarted(1));
     }
+    job.lock = _lock.clone();
     job.events = Some(Events::open(&job.cb));
     job.event(Event::Start { pid: std::process::id() });
     if let Some((path, text)) = &job.agent_config {

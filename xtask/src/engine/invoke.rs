@@ -18,6 +18,8 @@ impl Job {
     /// One CLI invocation, watched: progress, the live spend against
     /// `--max-cost`, and the containers that appear while it runs.
     pub(crate) fn invoke(&self, run: &str, kind: Kind) -> Result<(), Stop> {
+        // Still the folder we locked (not swapped for a link since).
+        self.hold_run(run)?;
         let what = kind.label();
         let args = match kind {
             Kind::Canary(pair) | Kind::Rerun(pair) | Kind::Retry(pair) => self.run_args(run, Some(pair)),

@@ -95,6 +95,9 @@ pub struct Job {
     /// `.harness/events.jsonl`, opened once the run is to start (a dry run
     /// writes nothing).
     pub events: Option<Events>,
+    /// The spender's lock (none on a dry run): each run folder is locked
+    /// through it before anything is written into it.
+    pub lock: Option<std::sync::Arc<crate::edges::lock::Lock>>,
 }
 
 /// Why a seed stopped.
@@ -243,6 +246,16 @@ impl Job {
         }
     }
 
+    /// The run folder made by us and locked, resolved, before anything is
+    /// written into it (see `Lock::hold_run`); a folder that another
+    /// spender holds stops the seed.
+    pub(crate) fn hold_run(&self, run: &str) -> Result<(), Stop> {
+        match &self.lock {
+            Some(l) => l.hold_run(&self.cb, run).map_err(|e| Stop::Failed(format!("{e:#}"))),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn event(&self, e: Event) {
         if let Some(events) = &self.events {
             events.record(e);
@@ -269,6 +282,7 @@ impl Job {
     fn run_seed_steps(&self, seed: u32) -> Result<(), Stop> {
         let run = self.exp.seed_run(seed);
         let label = seed_label(&self.exp, &run);
+        self.hold_run(&run)?;
         if Manifest::load(&self.cb, &run).is_none() {
             let mut manifest = self.manifest.clone();
             manifest.modal_environment = self.sandboxes.environment(&run);

@@ -359,6 +359,7 @@ pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
         sandboxes,
         max_sandbox_hours: None,
         events: None,
+        lock: None,
     };
     (checks, Some(job))
 }
@@ -604,6 +605,7 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
         secrets,
         manifest: now,
         events: None,
+        lock: None,
     };
     (checks, Some(job))
 }
