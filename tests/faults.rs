@@ -763,3 +763,51 @@ fn a_pipe_in_place_of_the_harness_files_is_refused_not_waited_on() {
     assert!(o.contains("could not record the attempts"), "{o}");
     assert_eq!(c.sim_work("run", SEED1).len(), 100);
 }
+
+/// N5, N6: a CLI worker that left the CLI's process group (as a worker
+/// pool's `start_new_session=True` does) outlives a `kill -9` of its
+/// harness. It carries the mark every invocation sets, so the next start
+/// finds it: `status` names it, `seeds` refuses to start beside it, and
+/// `--stop-orphans` ends it (and then runs).
+#[test]
+fn a_worker_that_left_its_group_is_found_by_its_mark_refused_and_stopped() {
+    use std::os::unix::process::CommandExt;
+    let c = Checkout::with_baseline("");
+    let id = xtask::edges::identity::checkout_id(&c.cb());
+    // Its harness, pid 999999 started at tick 1, is no process: killed.
+    let mark = format!("{id}/999999/1/{SEED1}");
+    let mut cmd = std::process::Command::new("sleep");
+    cmd.arg("300").env("XTASK_MARK", &mark);
+    // SAFETY: setsid(2) in the child before exec: a session of its own.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    struct Reaped(std::process::Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            // Ours: made above; ended whatever the test did.
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut worker = Reaped(cmd.spawn().unwrap());
+    let pid = worker.0.id();
+    let status = c.xtask(&["status"]).ran();
+    assert!(text(&status).contains(&format!("pid {pid} `sleep 300`")), "{}", status.story());
+    let refused = c.seeds(&["--yes", "--seeds", "1"], &[]).ran();
+    assert_ne!(refused.output.status.code(), Some(0), "{}", refused.story());
+    let t = text(&refused);
+    assert!(t.contains("left their group") && t.contains(&format!("pid {pid}")), "{t}");
+    assert!(c.sim_work("run", SEED1).is_empty(), "nothing paid beside it");
+    let stopped = c.seeds(&["--yes", "--seeds", "1", "--stop-orphans"], &[]).ran();
+    stopped.expect_code(0);
+    let ended = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        worker.0.try_wait().ok().flatten().is_some()
+    });
+    assert!(ended, "the marked worker still runs after --stop-orphans");
+    assert_eq!(c.sim_work("run", SEED1).len(), 100);
+}

@@ -201,6 +201,10 @@ impl Invocation<'_> {
         for (k, v) in &self.env {
             expr = expr.env(k, v);
         }
+        // Every descendant inherits it, whatever it does with its group or
+        // session: the next start finds what a kill -9 of ours left.
+        let checkout = crate::edges::identity::checkout_id(self.dir);
+        expr = expr.env(crate::edges::groups::MARK, crate::edges::groups::mark(&checkout, self.run));
         job_control();
         let reader = Arc::new(expr.reader().with_context(|| format!("cannot start {}", self.program.display()))?);
         let pid = reader.pids().first().copied().unwrap_or(0) as i32;
@@ -213,6 +217,7 @@ impl Invocation<'_> {
             command: self.line(),
             harness_pid: std::process::id(),
             harness_start_ticks: crate::edges::groups::start_ticks(std::process::id() as i32).unwrap_or(0),
+            marked: false,
         };
         if let Err(e) = crate::edges::groups::record(self.dir, &record) {
             crate::say!(
@@ -272,6 +277,7 @@ impl Invocation<'_> {
             } else if last_tick.elapsed() >= Duration::from_secs(1) {
                 stop = tick();
                 last_tick = Instant::now();
+                reap_adopted();
             }
             if ended.is_none() {
                 if stop {
@@ -293,6 +299,7 @@ impl Invocation<'_> {
         // Whatever ended it, make sure nothing of its group is left.
         kill_group(pid, libc::SIGKILL);
         reap_group(pid);
+        reap_adopted();
         if let Ok(mut g) = live_groups().lock() {
             g.remove(&pid);
         }
@@ -335,6 +342,27 @@ fn reap_group(pgid: i32) {
             }
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Reaps every zombie child the subreaper adopted, in whatever group (N7:
+/// a daemonising launcher's worker that left the CLI's group and exited
+/// would stay a zombie, and a launcher polling `kill(pid, 0)` would wait
+/// forever). Never a child we spawned ourselves: those are in our own
+/// group (short commands) or lead a live group (the CLI), and their
+/// handles wait for them.
+fn reap_adopted() {
+    let me = std::process::id() as i32;
+    // SAFETY: getpgrp(2) reads this process's group; no memory passed.
+    let my_group = unsafe { libc::getpgrp() };
+    let leaders: Vec<i32> = live_groups().lock().map(|g| g.iter().copied().collect()).unwrap_or_default();
+    for p in crate::edges::groups::processes() {
+        if p.ppid == me && p.state == 'Z' && p.pgid != my_group && !leaders.contains(&p.pid) {
+            // SAFETY: waitpid(2) on a zombie child of ours, without blocking.
+            unsafe {
+                libc::waitpid(p.pid, std::ptr::null_mut(), libc::WNOHANG);
+            }
+        }
     }
 }
 

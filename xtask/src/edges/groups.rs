@@ -28,6 +28,57 @@ pub struct Record {
     /// The harness that started it, and its start time.
     pub harness_pid: u32,
     pub harness_start_ticks: u64,
+    /// Not a group read from disk but processes found by their mark
+    /// ([`MARK`]) that left their group (`setsid`, `start_new_session`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marked: bool,
+}
+
+/// The variable every CLI invocation (and so every descendant that keeps
+/// its environment, whatever it does with groups and sessions) carries:
+/// `<checkout id>/<harness pid>/<harness start ticks>/<run>`.
+pub const MARK: &str = "XTASK_MARK";
+
+/// The mark of an invocation by this harness.
+pub fn mark(checkout: &str, run: &str) -> String {
+    let me = std::process::id();
+    format!("{checkout}/{me}/{}/{run}", start_ticks(me as i32).unwrap_or(0))
+}
+
+/// A mark read back: (checkout, harness pid, harness start ticks, run).
+pub fn parse_mark(m: &str) -> Option<(String, u32, u64, String)> {
+    let mut f = m.splitn(4, '/');
+    Some((f.next()?.to_string(), f.next()?.parse().ok()?, f.next()?.parse().ok()?, f.next()?.to_string()))
+}
+
+/// A process's mark, from its environment (`None`: none, or not readable).
+fn mark_of(pid: i32) -> Option<String> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    env.split(|b| *b == 0).find_map(|kv| {
+        let kv = std::str::from_utf8(kv).ok()?;
+        kv.strip_prefix(MARK)?.strip_prefix('=').map(String::from)
+    })
+}
+
+/// The processes carrying this checkout's mark whose harness is gone, by
+/// (harness, run) (pure: from processes and their marks). `known` are the
+/// pids already found in a recorded group.
+pub fn marked_orphans(checkout: &str, procs: &[(Proc, Option<String>)], known: &[i32]) -> Vec<(Record, Vec<Proc>)> {
+    let alive = |pid: u32, ticks: u64| procs.iter().any(|(p, _)| p.pid == pid as i32 && p.start_ticks == ticks);
+    let mut by: std::collections::BTreeMap<(u32, u64, String), Vec<Proc>> = Default::default();
+    for (p, m) in procs {
+        let Some((c, hpid, hticks, run)) = m.as_deref().and_then(parse_mark) else { continue };
+        if c != checkout || matches!(p.state, 'Z' | 'X') || known.contains(&p.pid) || alive(hpid, hticks) {
+            continue;
+        }
+        by.entry((hpid, hticks, run)).or_default().push(p.clone());
+    }
+    by.into_iter()
+        .map(|((harness_pid, harness_start_ticks, run), ps)| {
+            let command = "left its process group".to_string();
+            (Record { pgid: 0, start_ticks: 0, run, command, harness_pid, harness_start_ticks, marked: true }, ps)
+        })
+        .collect()
 }
 
 fn dir(cooperbench_dir: &Path) -> PathBuf {
@@ -129,8 +180,8 @@ pub fn members<'a>(r: &Record, procs: &'a [Proc]) -> Vec<&'a Proc> {
 pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
     let procs = processes();
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir(cooperbench_dir)) else { return out };
-    for e in rd.flatten() {
+    let records = std::fs::read_dir(dir(cooperbench_dir)).into_iter().flatten().flatten();
+    for e in records {
         let Ok(Some(bytes)) = crate::edges::read::bytes(&e.path(), crate::edges::read::SMALL) else { continue };
         let Ok(r) = serde_json::from_slice::<Record>(&bytes) else { continue };
         // A record no harness could have written (pgid 0, 1 or negative) is
@@ -152,6 +203,12 @@ pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
         }
     }
     out.sort_by_key(|(r, _)| r.pgid);
+    // Then what left its group: found by the mark it inherited.
+    let known: Vec<i32> = out.iter().flat_map(|(_, ps)| ps.iter().map(|p| p.pid)).collect();
+    let me = std::process::id() as i32;
+    let marked: Vec<(Proc, Option<String>)> =
+        procs.into_iter().filter(|p| p.pid != me).map(|p| (p.clone(), mark_of(p.pid))).collect();
+    out.extend(marked_orphans(&crate::edges::identity::checkout_id(cooperbench_dir), &marked, &known));
     out
 }
 
@@ -161,6 +218,14 @@ pub fn describe(orphans: &[(Record, Vec<Proc>)]) -> Vec<String> {
         .iter()
         .map(|(r, ps)| {
             let who: Vec<String> = ps.iter().map(|p| format!("pid {} `{}`", p.pid, cut(&p.command, 100))).collect();
+            if r.marked {
+                return format!(
+                    "process(es) of run {} that left their group, carrying this checkout's mark (started by harness pid {}, gone): {}",
+                    r.run,
+                    r.harness_pid,
+                    who.join(", ")
+                );
+            }
             format!("group {} of run {} (started by harness pid {}): {}", r.pgid, r.run, r.harness_pid, who.join(", "))
         })
         .collect()
@@ -196,6 +261,27 @@ pub fn before_lock(cooperbench_dir: &Path, stop_them: bool) -> Option<String> {
 /// SIGTERM to each group (continued first, were it stopped), then SIGKILL
 /// to what is left after 5 s; the records go.
 pub fn stop(cooperbench_dir: &Path, orphans: &[(Record, Vec<Proc>)]) {
+    // Marked processes one by one, each still the one found (same start)
+    // and still carrying our mark when signalled.
+    let still_marked = |p: &Proc| {
+        processes().iter().any(|q| q.pid == p.pid && q.start_ticks == p.start_ticks)
+            && mark_of(p.pid).is_some_and(|m| parse_mark(&m).is_some())
+    };
+    let marked: Vec<&Proc> = orphans.iter().filter(|(r, _)| r.marked).flat_map(|(_, ps)| ps).collect();
+    for sig in [libc::SIGTERM, libc::SIGKILL] {
+        for p in marked.iter().filter(|p| still_marked(p)) {
+            // SAFETY: kill(2) on a process found carrying our mark, checked
+            // again just now (pid and start time).
+            unsafe {
+                libc::kill(p.pid, libc::SIGCONT);
+                libc::kill(p.pid, sig);
+            }
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while marked.iter().any(|p| still_marked(p)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
     for (r, _) in orphans.iter().filter(|(r, _)| plausible(r)) {
         // SAFETY: kill(2) on process groups we recorded as the CLI's.
         unsafe {
@@ -206,13 +292,13 @@ pub fn stop(cooperbench_dir: &Path, orphans: &[(Record, Vec<Proc>)]) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while std::time::Instant::now() < deadline {
         let procs = processes();
-        if orphans.iter().all(|(r, _)| members(r, &procs).is_empty()) {
+        if orphans.iter().filter(|(r, _)| !r.marked).all(|(r, _)| members(r, &procs).is_empty()) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let procs = processes();
-    for (r, _) in orphans {
+    for (r, _) in orphans.iter().filter(|(r, _)| !r.marked) {
         for p in members(r, &procs) {
             // SAFETY: kill(2) on a member of a group we recorded.
             unsafe {
@@ -245,6 +331,7 @@ mod tests {
             command: "cooperbench run".into(),
             harness_pid: 1,
             harness_start_ticks: 1,
+            marked: false,
         };
         let p = |pid, pgid, start| Proc { pid, state: 'S', ppid: 1, pgid, start_ticks: start, command: String::new() };
         // The leader died; its worker lives on in the group; a zombie is no one.
@@ -263,5 +350,31 @@ mod tests {
             assert!(!plausible(&r));
             assert!(members(&r, &[p(1, 0, 600), p(5, bad, 700), p(2, 0, 600)]).is_empty(), "pgid {bad}");
         }
+    }
+
+    /// N5, N6: a worker that left the CLI's group (`start_new_session`)
+    /// is found by the mark it inherited, once its harness is gone; a live
+    /// harness's, another checkout's, a zombie and a process already found
+    /// in a recorded group are not.
+    #[test]
+    fn processes_that_left_their_group_are_found_by_their_mark() {
+        let p = |pid, pgid, start| Proc { pid, state: 'S', ppid: 1, pgid, start_ticks: start, command: "w".into() };
+        let ours = "c0ffee";
+        let procs = vec![
+            (p(10, 10, 100), None),                                  // the live harness
+            (p(20, 20, 300), Some("c0ffee/9/50/seed1".to_string())), // harness 9 is gone
+            (p(21, 21, 301), Some("c0ffee/9/50/seed1".to_string())),
+            (p(22, 22, 302), Some("c0ffee/10/100/seed2".to_string())), // its harness lives
+            (p(23, 23, 303), Some("beef/9/50/seed1".to_string())),     // another checkout's
+            (Proc { state: 'Z', ..p(24, 24, 304) }, Some("c0ffee/9/50/seed1".to_string())),
+            (p(25, 25, 305), Some("c0ffee/9/50/seed1".to_string())), // in a recorded group
+        ];
+        let found = marked_orphans(ours, &procs, &[25]);
+        assert_eq!(found.len(), 1);
+        let (r, ps) = &found[0];
+        assert!(r.marked && !plausible(r) && r.run == "seed1" && r.harness_pid == 9);
+        assert_eq!(ps.iter().map(|p| p.pid).collect::<Vec<_>>(), [20, 21]);
+        assert_eq!(parse_mark("a/1/2/run/with/slash"), Some(("a".into(), 1, 2, "run/with/slash".into())));
+        assert!(describe(&found)[0].contains("left their group"));
     }
 }
