@@ -72,6 +72,22 @@ impl Docker {
         &self.program
     }
 
+    /// The current context's endpoint (`unix:///...`, `ssh://...`), or
+    /// `None` when the program cannot say (an old docker, a stand-in): then
+    /// the default socket is the engine.
+    pub fn context_host(&self) -> Option<String> {
+        self.sh.read(&self.program, &["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], "").ok()
+    }
+
+    /// The engine's Unix socket as this program reaches it, for the proxy
+    /// (`docker_proxy::upstream_from`): `DOCKER_HOST`, else the context.
+    pub fn upstream(&self) -> Option<std::path::PathBuf> {
+        let host = std::env::var("DOCKER_HOST").ok();
+        // Only without DOCKER_HOST does the docker program follow a context.
+        let context = host.as_deref().is_none_or(str::is_empty).then(|| self.context_host()).flatten();
+        crate::edges::docker_proxy::upstream_from(host.as_deref(), context.as_deref())
+    }
+
     /// The engine's version, or why it does not answer.
     pub fn available(&self) -> anyhow::Result<String> {
         self.sh.read(&self.program, &["info", "--format", "{{.ServerVersion}}"], ENGINE_FIX)
@@ -144,6 +160,9 @@ pub struct Ownership {
     pub checkout: String,
     /// The checkout's folder, for display only (never to decide).
     pub path: String,
+    /// The engine's socket the proxy forwards to: the one the harness's
+    /// own `docker` calls reach ([`Docker::upstream`]).
+    pub upstream: Option<std::path::PathBuf>,
 }
 
 impl Ownership {
@@ -153,6 +172,7 @@ impl Ownership {
             docker: docker.clone(),
             checkout: checkout_label(cooperbench_dir),
             path: path.display().to_string(),
+            upstream: docker.upstream(),
         }
     }
 

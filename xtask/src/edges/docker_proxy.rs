@@ -27,12 +27,15 @@ pub const CHECKOUT_PATH: &str = "xtask.checkout-path";
 pub const RUN: &str = "xtask.run";
 pub const INVOCATION: &str = "xtask.invocation";
 
-/// The engine's socket: `DOCKER_HOST` when it is `unix://...`, else the
-/// default. (A TCP engine is not proxied: `None`.)
-pub fn upstream() -> Option<PathBuf> {
-    match std::env::var("DOCKER_HOST") {
-        Ok(h) if !h.is_empty() => h.strip_prefix("unix://").map(PathBuf::from),
-        _ => Some(PathBuf::from("/var/run/docker.sock")),
+/// The engine's Unix socket, as the harness's own `docker` calls reach it:
+/// `DOCKER_HOST` when set, else the current context's endpoint (N27: a
+/// context on another engine must not leave the proxy talking to this
+/// one's default socket), else the default socket. `None`: not a Unix
+/// socket (TCP, SSH), which the proxy cannot reach.
+pub fn upstream_from(docker_host: Option<&str>, context_host: Option<&str>) -> Option<PathBuf> {
+    match (docker_host.filter(|h| !h.is_empty()), context_host.filter(|h| !h.is_empty())) {
+        (Some(h), _) | (None, Some(h)) => h.strip_prefix("unix://").map(PathBuf::from),
+        (None, None) => Some(PathBuf::from("/var/run/docker.sock")),
     }
 }
 
@@ -326,5 +329,16 @@ mod tests {
         };
         let mut r = BufReader::new(&b"5\r\n{\"a\":\r\n3\r\n 1}\r\n0\r\n\r\n"[..]);
         assert_eq!(read_body(&head, &mut r).unwrap(), b"{\"a\": 1}");
+    }
+
+    #[test]
+    fn the_proxy_follows_docker_host_then_the_context() {
+        let sock = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(upstream_from(None, None), sock("/var/run/docker.sock"));
+        assert_eq!(upstream_from(Some("unix:///run/a.sock"), Some("unix:///run/b.sock")), sock("/run/a.sock"));
+        assert_eq!(upstream_from(None, Some("unix:///run/user/1000/docker.sock")), sock("/run/user/1000/docker.sock"));
+        assert_eq!(upstream_from(None, Some("ssh://me@host")), None);
+        assert_eq!(upstream_from(Some("tcp://1.2.3.4:2375"), None), None);
+        assert_eq!(upstream_from(Some(""), None), sock("/var/run/docker.sock"));
     }
 }

@@ -157,11 +157,11 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
         }
         // The CLI's containers are labelled by our proxy, which reaches the
         // engine through its Unix socket only.
-        if crate::edges::docker_proxy::upstream().is_none() {
+        if flags.docker.upstream().is_none() {
             checks.push(check(
                 false,
                 "",
-                "DOCKER_HOST is not a unix:// socket: the harness could not label (and so could not own) the CLI's containers",
+                "the engine (DOCKER_HOST, or the current docker context) is not a unix:// socket: the harness could not label (and so could not own) the CLI's containers; use a context on a local socket",
             ));
         }
     }

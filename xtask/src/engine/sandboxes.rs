@@ -79,7 +79,7 @@ impl Sandboxes {
         match self {
             Sandboxes::Docker(d) => {
                 let labels = d.labels(run, what);
-                let proxy = start_proxy(&labels).map_err(|e| format!("{e:#}"))?;
+                let proxy = start_proxy(&labels, d.upstream.as_deref()).map_err(|e| format!("{e:#}"))?;
                 let json = serde_json::to_string(&labels).unwrap_or_default();
                 let env = vec![("DOCKER_HOST".into(), proxy.docker_host()), ("XTASK_PROXY_LABELS".into(), json)];
                 Ok(Prepared { env, proxy: Some(proxy) })
@@ -161,17 +161,19 @@ impl Sandboxes {
 
 /// A proxy for one invocation, on a socket of its own (a short path: a
 /// Unix socket's is limited to 107 bytes).
-fn start_proxy(labels: &BTreeMap<String, String>) -> anyhow::Result<Proxy> {
+fn start_proxy(labels: &BTreeMap<String, String>, upstream: Option<&Path>) -> anyhow::Result<Proxy> {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if n == 0 {
         sweep_proxy_sockets();
     }
     let socket = std::env::temp_dir().join(format!("xtask-docker-{}-{n}.sock", std::process::id()));
-    let upstream = docker_proxy::upstream().ok_or_else(|| {
-        anyhow::anyhow!("DOCKER_HOST is not a Unix socket: the CLI's containers could not be labelled")
+    let upstream = upstream.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the engine (DOCKER_HOST, or the docker context) is not a Unix socket: the CLI's containers could not be labelled"
+        )
     })?;
-    Proxy::start(&socket, &upstream, labels.clone())
+    Proxy::start(&socket, upstream, labels.clone())
 }
 
 /// Removes the proxy sockets of harnesses that are gone (killed: no Drop

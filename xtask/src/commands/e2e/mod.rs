@@ -12,7 +12,8 @@
 //!    script's, the stand-in was reached with the key from the environment
 //!    (never in a file or on a command line), no pair was paid twice, no
 //!    container or process is left;
-//! 4. faults: Ctrl-C in the middle of a seed, a task image missing, the model
+//! 4. faults: Ctrl-C in the middle of a seed, a CLI worker that leaves its
+//!    group and outlives a kill -9, a task image missing, the model
 //!    endpoint down; and the outcome classes the CLI would grade as plain
 //!    fails or errors (a 429, a patch too large for the grader, an empty
 //!    submission); the oracle; and a study of two models and a coop arm
@@ -38,6 +39,7 @@ mod image_missing;
 mod modal;
 mod oracle;
 mod scenario;
+mod session_worker;
 mod study;
 mod two_seeds;
 
@@ -48,6 +50,7 @@ use image_missing::image_missing;
 use modal::modal;
 use oracle::oracle;
 use scenario::{baseline_copy, Cli, Outcome, SHOW_ALL};
+use session_worker::session_worker;
 use study::two_models;
 use two_seeds::two_seeds;
 
@@ -60,7 +63,7 @@ pub struct E2eFlags {
     #[arg(long)]
     pub no_faults: bool,
     /// Only this scenario, after the two seeds it needs (none for oracle, study, modal): ctrl-c mid-seed,
-    /// task image missing, endpoint down, outcome classes, oracle, study, modal
+    /// worker leaves its group, task image missing, endpoint down, outcome classes, oracle, study, modal
     #[arg(long, value_name = "SCENARIO")]
     pub only: Option<String>,
     /// Remove the world's task images (ours, by label) and exit
@@ -76,8 +79,9 @@ type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
 
 /// The scenarios after the two seeds, in the order they run; `--only`
 /// takes one of these names.
-const SCENARIOS: [(&str, Fault); 7] = [
+const SCENARIOS: [(&str, Fault); 8] = [
     ("ctrl-c mid-seed", ctrl_c),
+    ("worker leaves its group", session_worker),
     ("task image missing", image_missing),
     ("endpoint down", endpoint_down),
     ("outcome classes", classes),
