@@ -391,13 +391,18 @@ impl<'a> Stream<'a> {
         Stream { secrets, held: Vec::new() }
     }
 
-    /// The lines that can be shown now, scrubbed.
+    /// The lines that can be shown now, scrubbed. What is held is judged
+    /// as one text, its line breaks left out: a key wrapped over any number
+    /// of lines, or printed a few characters a line (N9, N10), is held while
+    /// the held text's end could still begin one; the caller flushes after
+    /// a second's pause, so holding is bounded in time, and in lines by
+    /// twice the longest key (one character a line, with breaks between).
     pub fn push(&mut self, line: &str) -> Vec<String> {
         self.held.push(line.to_string());
         let joined = self.secrets.redact(&self.held.join("\n"));
         let lines: Vec<String> = joined.split('\n').map(String::from).collect();
-        let last = lines.last().cloned().unwrap_or_default();
-        if self.held.len() < 16 && self.secrets.might_continue(&last) {
+        let cap = 16.max(2 * self.secrets.scrub.iter().map(|v| v.chars().count()).max().unwrap_or(0));
+        if self.held.len() < cap && self.secrets.might_continue(&joined.replace(['\n', '\r'], "")) {
             // Kept whole (its lines, redacted or not) to be joined again.
             return Vec::new();
         }
@@ -522,6 +527,32 @@ mod tests {
         assert!(st.push("ends with sk-").is_empty());
         assert_eq!(st.flush(), ["ends with sk-"]);
         assert!(st.flush().is_empty());
+    }
+
+    /// N10: a 164-character key wrapped at 80 columns; N9: a key printed
+    /// two characters a line. Neither prints any piece of it.
+    #[test]
+    fn a_key_over_any_number_of_lines_prints_no_piece() {
+        let key: String = (0..164).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+        let key = format!("sk-proj-{key}");
+        let s = Secrets::from_sources(&env(&[("OPENAI_API_KEY", &key)]), &[], Vec::new(), &["OPENAI_API_KEY".into()]);
+        let shown = |lines: Vec<&str>| {
+            let mut st = Stream::new(&s);
+            let mut out: Vec<String> = lines.iter().flat_map(|l| st.push(l)).collect();
+            out.extend(st.flush());
+            out.join("\n")
+        };
+        let text = format!("Error: invalid key {key} (check it)");
+        let wrapped: Vec<&str> = text.as_bytes().chunks(80).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let out = shown(wrapped);
+        let two: Vec<&str> = key.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let out2 = shown(two);
+        for out in [out, out2] {
+            assert!(out.contains("[redacted]"), "{out}");
+            for piece in key.as_bytes().chunks(16).map(|c| std::str::from_utf8(c).unwrap()) {
+                assert!(!out.replace('\n', "").contains(piece), "piece {piece} shown: {out}");
+            }
+        }
     }
 
     #[test]
