@@ -644,3 +644,27 @@ fn a_baseline_of_another_agent_is_said_before_the_spend_and_refused_after() {
         "{md}"
     );
 }
+
+/// N23: a container run from an image `docker commit`ted from one of ours
+/// carries our labels without being ours (they came with the image, not
+/// from our proxy): clean-up names it and leaves it; a container our proxy
+/// labelled is removed.
+#[test]
+fn a_container_from_a_committed_image_of_ours_is_not_ours() {
+    let c = with_baseline();
+    let id = xtask::edges::identity::checkout_id(&c.cb());
+    let state = c.tmp.path().join("docker.state");
+    let labels = format!("xtask.checkout={id},xtask.run={SEED1}");
+    let committed = format!("debug01\tdebugging\tme/debug:commit\trunning\t{labels}");
+    let real = format!("ours02\tminisweagent-0a0a0a0a\takhatua/cooperbench-amber:task1000\texited\t{labels}");
+    std::fs::write(&state, format!("{committed}\n{real}\n")).unwrap();
+    let image_labels = c.tmp.path().join("image-labels");
+    std::fs::write(&image_labels, format!("me/debug:commit\t{id}\n")).unwrap();
+    let out = c.xtask(&["clean-docker"]).env("FAKE_DOCKER_IMAGE_LABELS", &image_labels).ran();
+    out.expect_code(0);
+    let o = text(&out);
+    assert!(o.contains("not ours, though labelled: 1 container(s) whose image carries our label"), "{o}");
+    assert!(o.contains("debug01"), "{o}");
+    let left = std::fs::read_to_string(&state).unwrap();
+    assert_eq!(left.trim_end(), committed, "the committed image's container was removed, or ours was not");
+}

@@ -88,6 +88,31 @@ impl Docker {
         crate::edges::docker_proxy::upstream_from(host.as_deref(), context.as_deref())
     }
 
+    /// Of these containers, those whose *image* carries `key=value`: a
+    /// container run from an image `docker commit`ted from one of ours
+    /// inherits our labels without being ours (N23). Empty when the engine
+    /// cannot say (then nothing is told apart).
+    pub fn with_image_label(&self, ids: &[String], key: &str, value: &str) -> Vec<String> {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let mut args = vec!["inspect".to_string(), "--format".into(), "{{.Id}}\t{{.Image}}".into()];
+        args.extend(ids.iter().cloned());
+        let Ok(pairs) = self.sh.read(&self.program, &args, "") else { return Vec::new() };
+        let pairs: Vec<(String, String)> =
+            pairs.lines().filter_map(|l| l.split_once('\t')).map(|(c, i)| (c.to_string(), i.to_string())).collect();
+        let mut images: Vec<String> = pairs.iter().map(|(_, i)| i.clone()).collect();
+        images.sort();
+        images.dedup();
+        let mut args = vec!["image".to_string(), "inspect".into(), "--format".into()];
+        args.push(format!("{{{{.Id}}}}\t{{{{index .Config.Labels {key:?}}}}}"));
+        args.extend(images);
+        let Ok(labels) = self.sh.read(&self.program, &args, "") else { return Vec::new() };
+        let carrying: Vec<&str> =
+            labels.lines().filter_map(|l| l.split_once('\t')).filter(|(_, v)| *v == value).map(|(i, _)| i).collect();
+        pairs.into_iter().filter(|(_, i)| carrying.contains(&i.as_str())).map(|(c, _)| c).collect()
+    }
+
     /// The engine's version, or why it does not answer.
     pub fn available(&self) -> anyhow::Result<String> {
         self.sh.read(&self.program, &["info", "--format", "{{.ServerVersion}}"], ENGINE_FIX)
@@ -187,7 +212,20 @@ impl Ownership {
 
     /// Ours, still there (of one run only, if given).
     pub fn ours(&self, run: Option<&str>) -> anyhow::Result<Vec<Container>> {
-        let mine = self.docker.labelled(&format!("{}={}", crate::edges::docker_proxy::CHECKOUT, self.checkout))?;
+        let mut mine = self.docker.labelled(&format!("{}={}", crate::edges::docker_proxy::CHECKOUT, self.checkout))?;
+        // Labels on the image, not put there by our proxy: someone else's
+        // container made from a commit of one of ours. Named, never removed.
+        let ids: Vec<String> = mine.iter().map(|c| c.id.clone()).collect();
+        let inherited = self.docker.with_image_label(&ids, crate::edges::docker_proxy::CHECKOUT, &self.checkout);
+        if !inherited.is_empty() {
+            let named: Vec<String> = mine.iter().filter(|c| inherited.contains(&c.id)).map(describe).collect();
+            crate::say!(
+                "not ours, though labelled: {} container(s) whose image carries our label (a `docker commit` of one of ours): {}",
+                named.len(),
+                named.join("; ")
+            );
+            mine.retain(|c| !inherited.contains(&c.id));
+        }
         let Some(run) = run else { return Ok(mine) };
         let of_run = self.docker.labelled(&format!("{}={run}", crate::edges::docker_proxy::RUN))?;
         Ok(mine.into_iter().filter(|c| of_run.iter().any(|o| o.id == c.id)).collect())
