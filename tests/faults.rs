@@ -811,3 +811,52 @@ fn a_worker_that_left_its_group_is_found_by_its_mark_refused_and_stopped() {
     assert!(ended, "the marked worker still runs after --stop-orphans");
     assert_eq!(c.sim_work("run", SEED1).len(), 100);
 }
+
+/// N7: a launcher that daemonises its worker (a double fork into a session
+/// of its own) and then polls `kill(worker, 0)` until it is gone. The
+/// worker's parent exits, so the harness (the subreaper) adopts it; when
+/// it exits it stays a zombie unless the harness reaps it, and the
+/// launcher waits forever. The harness reaps every adopted child: the
+/// invocation ends.
+#[test]
+fn a_daemonised_worker_is_reaped_so_its_launcher_ends() {
+    let c = Checkout::with_baseline("");
+    let launcher = c.tmp.path().join("launcher");
+    std::fs::write(
+        &launcher,
+        format!(
+            r#"#!/usr/bin/env bash
+case "$1" in
+  run|eval)
+    # The worker: forked by a subshell that exits at once (so the worker
+    # is adopted by the nearest subreaper), in a session of its own.
+    worker=$( (setsid sleep 1 >/dev/null 2>&1 & echo $!) )
+    while kill -0 "$worker" 2>/dev/null; do sleep 0.1; done ;;
+esac
+exec {SIM:?} "$@"
+"#
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let handle = c
+        .xtask(&["seeds", "--cooperbench-bin", launcher.to_str().unwrap(), "--yes", "--seeds", "1"])
+        .env("COHERE_API_KEY", KEY)
+        .stdin_null()
+        .start()
+        .unwrap();
+    let started = Instant::now();
+    let out = loop {
+        if let Some(o) = handle.try_wait().unwrap() {
+            break common::Ran { command: format!("{handle:?}"), output: o.clone() };
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = handle.kill();
+            panic!("seeds still running after 120 s: a launcher waits on a zombie nobody reaps");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    out.expect_code(0);
+    assert_eq!(c.sim_work("run", SEED1).len(), 100);
+}
