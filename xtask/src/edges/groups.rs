@@ -60,6 +60,11 @@ fn mark_of(pid: i32) -> Option<String> {
     })
 }
 
+/// Whether a process carries this checkout's mark.
+fn carries(pid: i32, checkout: &str) -> bool {
+    mark_of(pid).and_then(|m| parse_mark(&m)).is_some_and(|(c, ..)| c == checkout)
+}
+
 /// The processes carrying this checkout's mark whose harness is gone, by
 /// (harness, run) (pure: from processes and their marks). `known` are the
 /// pids already found in a recorded group.
@@ -180,6 +185,7 @@ pub fn members<'a>(r: &Record, procs: &'a [Proc]) -> Vec<&'a Proc> {
 pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
     let procs = processes();
     let mut out = Vec::new();
+    let ours = crate::edges::identity::checkout_id(cooperbench_dir);
     let records = std::fs::read_dir(dir(cooperbench_dir)).into_iter().flatten().flatten();
     for e in records {
         let Ok(Some(bytes)) = crate::edges::read::bytes(&e.path(), crate::edges::read::SMALL) else { continue };
@@ -195,7 +201,14 @@ pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
         if procs.iter().any(|p| p.pid == harness && p.start_ticks == r.harness_start_ticks) {
             continue;
         }
-        let live: Vec<Proc> = members(&r, &procs).into_iter().cloned().collect();
+        // A member is trusted only when it carries this checkout's mark:
+        // whatever else is in the group now is reported and ignored.
+        let (live, foreign): (Vec<Proc>, Vec<Proc>) =
+            members(&r, &procs).into_iter().cloned().partition(|p| carries(p.pid, &ours));
+        if !foreign.is_empty() {
+            let pids: Vec<String> = foreign.iter().map(|p| p.pid.to_string()).collect();
+            crate::say!("ignored in group {}: pid(s) {} without this checkout's mark", r.pgid, pids.join(", "));
+        }
         if live.is_empty() {
             forget(cooperbench_dir, r.pgid);
         } else {
@@ -208,7 +221,7 @@ pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
     let me = std::process::id() as i32;
     let marked: Vec<(Proc, Option<String>)> =
         procs.into_iter().filter(|p| p.pid != me).map(|p| (p.clone(), mark_of(p.pid))).collect();
-    out.extend(marked_orphans(&crate::edges::identity::checkout_id(cooperbench_dir), &marked, &known));
+    out.extend(marked_orphans(&ours, &marked, &known));
     out
 }
 
@@ -261,50 +274,43 @@ pub fn before_lock(cooperbench_dir: &Path, stop_them: bool) -> Option<String> {
 /// SIGTERM to each group (continued first, were it stopped), then SIGKILL
 /// to what is left after 5 s; the records go.
 pub fn stop(cooperbench_dir: &Path, orphans: &[(Record, Vec<Proc>)]) {
-    // Marked processes one by one, each still the one found (same start)
-    // and still carrying our mark when signalled.
-    let still_marked = |p: &Proc| {
-        processes().iter().any(|q| q.pid == p.pid && q.start_ticks == p.start_ticks)
-            && mark_of(p.pid).is_some_and(|m| parse_mark(&m).is_some())
+    // One by one, never by group: each process still the one found (same
+    // pid and start time) and still carrying this checkout's mark when
+    // signalled; a group's members listed afresh for each signal (one may
+    // have started since), each checked the same way.
+    let ours = crate::edges::identity::checkout_id(cooperbench_dir);
+    let targets = || -> Vec<Proc> {
+        let procs = processes();
+        let mut out: Vec<Proc> = Vec::new();
+        for (r, listed) in orphans {
+            let now: Vec<Proc> = if r.marked {
+                listed
+                    .iter()
+                    .filter(|p| procs.iter().any(|q| q.pid == p.pid && q.start_ticks == p.start_ticks))
+                    .cloned()
+                    .collect()
+            } else {
+                members(r, &procs).into_iter().cloned().collect()
+            };
+            out.extend(now.into_iter().filter(|p| carries(p.pid, &ours) && !matches!(p.state, 'Z' | 'X')));
+        }
+        out
     };
-    let marked: Vec<&Proc> = orphans.iter().filter(|(r, _)| r.marked).flat_map(|(_, ps)| ps).collect();
     for sig in [libc::SIGTERM, libc::SIGKILL] {
-        for p in marked.iter().filter(|p| still_marked(p)) {
-            // SAFETY: kill(2) on a process found carrying our mark, checked
-            // again just now (pid and start time).
+        for p in targets() {
+            // SAFETY: kill(2) on a process checked just now: ours by its
+            // pid, start time and mark.
             unsafe {
                 libc::kill(p.pid, libc::SIGCONT);
                 libc::kill(p.pid, sig);
             }
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while marked.iter().any(|p| still_marked(p)) && std::time::Instant::now() < deadline {
+        while !targets().is_empty() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
-    for (r, _) in orphans.iter().filter(|(r, _)| plausible(r)) {
-        // SAFETY: kill(2) on process groups we recorded as the CLI's.
-        unsafe {
-            libc::kill(-r.pgid, libc::SIGTERM);
-            libc::kill(-r.pgid, libc::SIGCONT);
-        }
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while std::time::Instant::now() < deadline {
-        let procs = processes();
-        if orphans.iter().filter(|(r, _)| !r.marked).all(|(r, _)| members(r, &procs).is_empty()) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let procs = processes();
-    for (r, _) in orphans.iter().filter(|(r, _)| !r.marked) {
-        for p in members(r, &procs) {
-            // SAFETY: kill(2) on a member of a group we recorded.
-            unsafe {
-                libc::kill(p.pid, libc::SIGKILL);
-            }
-        }
+    for (r, _) in orphans.iter().filter(|(r, _)| !r.marked && plausible(r)) {
         forget(cooperbench_dir, r.pgid);
     }
 }
