@@ -65,6 +65,15 @@ fn carries(pid: i32, checkout: &str) -> bool {
     mark_of(pid).and_then(|m| parse_mark(&m)).is_some_and(|(c, ..)| c == checkout)
 }
 
+/// A process whose environment can be read and holds no mark of ours: not
+/// ours. (One that cannot be read, as while it exits, is unknown.)
+fn foreign(pid: i32, checkout: &str) -> bool {
+    match std::fs::read(format!("/proc/{pid}/environ")) {
+        Ok(env) if !env.is_empty() => !carries(pid, checkout),
+        _ => false,
+    }
+}
+
 /// The processes carrying this checkout's mark whose harness is gone, by
 /// (harness, run) (pure: from processes and their marks). `known` are the
 /// pids already found in a recorded group.
@@ -203,10 +212,10 @@ pub fn orphans(cooperbench_dir: &Path) -> Vec<(Record, Vec<Proc>)> {
         }
         // A member is trusted only when it carries this checkout's mark:
         // whatever else is in the group now is reported and ignored.
-        let (live, foreign): (Vec<Proc>, Vec<Proc>) =
-            members(&r, &procs).into_iter().cloned().partition(|p| carries(p.pid, &ours));
-        if !foreign.is_empty() {
-            let pids: Vec<String> = foreign.iter().map(|p| p.pid.to_string()).collect();
+        let (others, live): (Vec<Proc>, Vec<Proc>) =
+            members(&r, &procs).into_iter().cloned().partition(|p| foreign(p.pid, &ours));
+        if !others.is_empty() {
+            let pids: Vec<String> = others.iter().map(|p| p.pid.to_string()).collect();
             crate::say!("ignored in group {}: pid(s) {} without this checkout's mark", r.pgid, pids.join(", "));
         }
         if live.is_empty() {
@@ -292,7 +301,14 @@ pub fn stop(cooperbench_dir: &Path, orphans: &[(Record, Vec<Proc>)]) {
             } else {
                 members(r, &procs).into_iter().cloned().collect()
             };
-            out.extend(now.into_iter().filter(|p| carries(p.pid, &ours) && !matches!(p.state, 'Z' | 'X')));
+            // Ours by its mark, or the recorded leader itself (pid and
+            // start time as recorded) while its environment cannot be read.
+            let leader = |p: &Proc| !r.marked && p.pid == r.pgid && p.start_ticks == r.start_ticks;
+            out.extend(
+                now.into_iter()
+                    .filter(|p| carries(p.pid, &ours) || (leader(p) && !foreign(p.pid, &ours)))
+                    .filter(|p| !matches!(p.state, 'Z' | 'X')),
+            );
         }
         out
     };

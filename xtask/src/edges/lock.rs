@@ -104,7 +104,16 @@ fn inherit(f: &File) {
 /// the lock on to them); a usage error when the lock is not taken.
 pub fn acquire_for_spending(cooperbench_dir: &Path, runs: &[String], stop_orphans: bool) -> anyhow::Result<Lock> {
     let orphans = crate::edges::groups::before_lock(cooperbench_dir, stop_orphans);
-    Lock::acquire(cooperbench_dir, runs).map_err(|e| {
+    // Stopped processes let go of the inherited lock as they exit, a moment
+    // after they stop running: wait for that (a few seconds at most).
+    let mut tries = if stop_orphans { 20 } else { 1 };
+    let mut got = Lock::acquire(cooperbench_dir, runs);
+    while got.is_err() && tries > 1 {
+        tries -= 1;
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        got = Lock::acquire(cooperbench_dir, runs);
+    }
+    got.map_err(|e| {
         crate::usage(match orphans {
             Some(o) => anyhow::anyhow!("{e:#}\n{o}"),
             None => e,

@@ -1,5 +1,6 @@
 //! The Modal backend on the Docker-backed double of the modal client: the
-//! CLI's own Modal code, kill -9 mid-seed, a foreign environment untouched.
+//! CLI's own Modal code, kill -9 mid-seed, a foreign environment untouched
+//! (another checkout's of the same experiment file).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -94,7 +95,12 @@ pub(super) fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcom
     let seed_env = [environment("e2e-solo-seed1"), environment("e2e-solo-seed2"), environment("e2e-solo-seed3")];
 
     // Another job's sandbox, in another environment, made before the seeds.
-    let foreign_env = format!("e2e-foreign-{}", std::process::id());
+    // Another checkout of this same experiment file on this Modal
+    // workspace (N40): its seed 1 runs in the environment its own identity
+    // names. Before, both checkouts' seed 1 shared one environment, and our
+    // clean-up terminated the other's sandboxes.
+    let other_checkout = format!("{:032x}", u128::from(std::process::id()) << 64 | 0x0dd);
+    let foreign_env = crate::edges::modal::environment("e2e", "e2e-solo-seed1", &other_checkout);
     let image = crate::edges::docker::task_image(world::TASKS[0].repo, world::TASKS[0].id);
     let make_foreign = format!(
         "import modal\nfrom modal import environments\nenvironments.create_environment({foreign_env:?})\napp = modal.App.lookup('cooperbench', environment_name={foreign_env:?}, create_if_missing=True)\nsb = modal.Sandbox.create('sleep', 'infinity', image=modal.Image.from_registry({image:?}).entrypoint([]), timeout=900, app=app)\nprint(sb.object_id)\n"

@@ -5,8 +5,13 @@
 //! reviewer would make of each interval. Pure: `report` reads and writes
 //! around it, `summary.rs` gives the study in numbers for snapshots.
 
+mod checks;
 pub mod coop;
+mod sensitivity;
 pub mod summary;
+
+pub use checks::{interval_checks, undefined_in};
+pub use sensitivity::{NonTrialSensitivity, SensitivityRow};
 
 use std::collections::BTreeMap;
 
@@ -14,10 +19,8 @@ use serde::Serialize;
 
 use crate::study::class::Class;
 use crate::study::difficulty::Difficulty;
-use crate::study::exact;
 use crate::study::fig4::{
-    self, round6, Bootstrap, Bucket, CiMethod, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired,
-    PairedBoot, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
+    self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired, PairedBoot,
 };
 use crate::study::models::Models;
 use crate::study::noise::{self, Noise};
@@ -204,114 +207,6 @@ pub struct Sensitivity {
     pub eval_errors: EvalErrors,
     pub solo_curve_rate: Rate,
     pub paired_difference: BTreeMap<String, PairedBoot>,
-}
-
-/// How the headline moves with the (run, pair)s that are no trial: the
-/// machine's outcomes (infrastructure, agent configuration and errors, eval
-/// errors under the default policy). Pairs not yet run or evaluated are
-/// not counted (verify names them). Drops that depend on the outcome bias
-/// the headline: a coop pair is dropped when either agent hits
-/// infrastructure, so coop is exposed about twice as often as solo.
-#[derive(Debug, Clone, Serialize)]
-pub struct NonTrialSensitivity {
-    pub classes: Vec<&'static str>,
-    pub per_run: BTreeMap<String, SensitivityRow>,
-}
-
-/// One coop run's paired difference (the main clustering's point estimate)
-/// under each way of counting.
-#[derive(Debug, Clone, Serialize)]
-pub struct SensitivityRow {
-    /// Non-trials among the solo-curve runs' (run, pair)s, and this run's.
-    pub solo_non_trials: usize,
-    pub solo_cases: usize,
-    pub coop_non_trials: usize,
-    pub coop_cases: usize,
-    /// This run's share of non-trials against the solo runs' pooled share.
-    pub fisher_p: f64,
-    pub left_out: Option<f64>,
-    pub as_failures: Option<f64>,
-    pub as_successes: Option<f64>,
-    /// Solo's counted as successes, coop's as failures: the lowest the
-    /// headline can be.
-    pub lowest: Option<f64>,
-    /// Solo's as failures, coop's as successes: the highest.
-    pub highest: Option<f64>,
-    /// The headline is not 0 and a bound reaches 0 or the other sign: its
-    /// sign rests on how outcomes the model was not judged on would have
-    /// gone.
-    pub sign_depends: bool,
-}
-
-/// Whether a class is counted by the sensitivity: no trial, and done.
-fn counted_non_trial(c: Class, policy: EvalErrors) -> bool {
-    c.trial(policy).is_none() && !matches!(c, Class::Missing | Class::NotEvaluated)
-}
-
-fn non_trial_sensitivity(
-    table: &Table,
-    solo_runs: &[&RunOutcomes],
-    coop_runs: &[&RunOutcomes],
-    design: &Design,
-    opts: &Options,
-) -> Option<NonTrialSensitivity> {
-    let policy = opts.eval_errors;
-    let classes: Vec<&'static str> =
-        Class::ALL.iter().filter(|c| counted_non_trial(**c, policy)).map(|c| c.name()).collect();
-    let solo_curve: Vec<&&RunOutcomes> =
-        solo_runs.iter().zip(&design.solo_curve).filter(|(_, on)| **on).map(|(r, _)| r).collect();
-    let count = |r: &RunOutcomes| table.pairs.iter().filter(|p| counted_non_trial(r.row(p).class, policy)).count();
-    let solo_non_trials: usize = solo_curve.iter().map(|r| count(r)).sum();
-    let solo_cases = solo_curve.len() * table.pairs.len();
-    let coop_counts: Vec<usize> = coop_runs.iter().map(|r| count(r)).collect();
-    if solo_non_trials + coop_counts.iter().sum::<usize>() == 0 || coop_runs.is_empty() {
-        return None;
-    }
-    // The paired means with non-trials counted as `solo`/`coop` say.
-    let means = |solo: Option<bool>, coop: Option<bool>| -> Vec<Option<f64>> {
-        let as_ = |c: Class, v: Option<bool>| if counted_non_trial(c, policy) { v } else { c.trial(policy) };
-        let pairs: Vec<PairTrials> = table
-            .pairs
-            .iter()
-            .map(|p| PairTrials {
-                pair: p.clone(),
-                solo: solo_runs.iter().map(|r| as_(r.row(p).class, solo)).collect(),
-                coop: coop_runs.iter().map(|r| as_(r.row(p).class, coop)).collect(),
-            })
-            .collect();
-        let boot = Bootstrap { replicates: 1, ..opts.bootstrap };
-        fig4::paired_bootstrap(&pairs, design, &fig4::clusters(&pairs, opts.bootstrap.cluster), boot)
-            .into_iter()
-            .map(|b| b.mean)
-            .collect()
-    };
-    let (left, fail, pass) = (means(None, None), means(Some(false), Some(false)), means(Some(true), Some(true)));
-    let (low, high) = (means(Some(true), Some(false)), means(Some(false), Some(true)));
-    let per_run = coop_runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let coop_cases = table.pairs.len();
-            let row = SensitivityRow {
-                solo_non_trials,
-                solo_cases,
-                coop_non_trials: coop_counts[i],
-                coop_cases,
-                fisher_p: round6(exact::fisher_against(coop_counts[i], coop_cases, solo_non_trials, solo_cases)),
-                left_out: left[i],
-                as_failures: fail[i],
-                as_successes: pass[i],
-                lowest: low[i],
-                highest: high[i],
-                sign_depends: match (left[i], low[i], high[i]) {
-                    (Some(m), Some(l), Some(h)) => (m > 0.0 && l <= 0.0) || (m < 0.0 && h >= 0.0),
-                    _ => false,
-                },
-            };
-            (r.name.clone(), row)
-        })
-        .collect();
-    Some(NonTrialSensitivity { classes, per_run })
 }
 
 /// The Monte Carlo error of the bootstrap endpoints: the largest, where it
@@ -566,6 +461,29 @@ fn pooled_over_models(per: &BTreeMap<String, Fig4>) -> PooledOverModels {
     PooledOverModels { models: per.keys().cloned().collect(), solo_auc, coop_auc, retention, note, uninformative }
 }
 
+/// Each model's own Figure 4 (over several models; none for one): the
+/// model's solo runs define its difficulty and draw its solo curve, its coop
+/// runs its coop curves. The pooled figure is [`analyse`] over all.
+pub fn per_model(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> BTreeMap<String, Fig4> {
+    let models = roles.models.names(&roles.solo);
+    if models.len() < 2 {
+        return BTreeMap::new();
+    }
+    models
+        .iter()
+        .map(|m| {
+            let solo = roles.models.runs_of(m, &roles.solo);
+            let mine = Roles {
+                solo_curve: roles.solo_curve.iter().filter(|r| solo.contains(r)).cloned().collect(),
+                coop: roles.coop.iter().filter(|r| roles.models.by_run.get(*r) == Some(m)).cloned().collect(),
+                solo,
+                models: Models::default(),
+            };
+            (m.clone(), analyse(&format!("{name} / {m}"), subset, table, &mine, opts))
+        })
+        .collect()
+}
+
 fn analyse_with(
     name: &str,
     subset: &str,
@@ -725,7 +643,8 @@ fn analyse_with(
             paired_difference: coop_names.iter().cloned().zip(found).collect(),
         }
     });
-    let non_trial_sensitivity = non_trial_sensitivity(table, &solo_runs, &coop_runs, &design, opts);
+    let non_trial_sensitivity =
+        sensitivity::non_trial_sensitivity(table, &solo_runs, &coop_runs, &design, opts.eval_errors, opts.bootstrap);
     let unjudged = |r: &&RunOutcomes| RunRate {
         run: r.name.clone(),
         count: table.pairs.iter().filter(|p| r.row(p).class.trial(opts.eval_errors).is_none()).count(),
@@ -735,7 +654,8 @@ fn analyse_with(
         &solo_runs.iter().map(unjudged).collect::<Vec<_>>(),
         &coop_runs.iter().map(unjudged).collect::<Vec<_>>(),
     );
-    let mut warnings = figure_checks(&curves, &reachable, solo_runs.len(), eval_errors_left_out, opts.difficulty);
+    let mut warnings =
+        checks::figure_checks(&curves, &reachable, solo_runs.len(), eval_errors_left_out, opts.difficulty);
     warnings.extend(verdict::assumption_warnings(&seeds, &evals));
     warnings.extend(verdict::non_trial_warnings(&non_trials));
     let monte_carlo = monte_carlo(&curves, &paired_by_cluster);
@@ -814,178 +734,9 @@ fn analyse_with(
     fig
 }
 
-/// Each model's own Figure 4 (over several models; none for one): the
-/// model's solo runs define its difficulty and draw its solo curve, its coop
-/// runs its coop curves. The pooled figure is [`analyse`] over all.
-pub fn per_model(name: &str, subset: &str, table: &Table, roles: &Roles, opts: &Options) -> BTreeMap<String, Fig4> {
-    let models = roles.models.names(&roles.solo);
-    if models.len() < 2 {
-        return BTreeMap::new();
-    }
-    models
-        .iter()
-        .map(|m| {
-            let solo = roles.models.runs_of(m, &roles.solo);
-            let mine = Roles {
-                solo_curve: roles.solo_curve.iter().filter(|r| solo.contains(r)).cloned().collect(),
-                coop: roles.coop.iter().filter(|r| roles.models.by_run.get(*r) == Some(m)).cloned().collect(),
-                solo,
-                models: Models::default(),
-            };
-            (m.clone(), analyse(&format!("{name} / {m}"), subset, table, &mine, opts))
-        })
-        .collect()
-}
-
 /// A model's name as a file name (`openai/gpt-4o` is `openai-gpt-4o`).
 pub fn model_slug(model: &str) -> String {
     model.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '-' }).collect()
-}
-
-/// What a reviewer would object to in the figure, one line each.
-fn figure_checks(
-    c: &Curves,
-    reachable: &[usize],
-    solo_runs: usize,
-    eval_errors_left_out: usize,
-    mode: DifficultyMode,
-) -> Vec<String> {
-    let mut w = Vec::new();
-    if mode == DifficultyMode::InSample {
-        w.push("in-sample difficulty: the solo curve is drawn by the seeds that define difficulty, so it falls from 1 to 0 by construction".into());
-    }
-    let populated: Vec<&Bucket> = c.buckets.iter().filter(|b| b.pairs > 0).collect();
-    // A design reaches only some buckets (two held-out seeds: 0, 5 and 9);
-    // only buckets it could reach and did not are worth a warning.
-    let missed: Vec<String> = reachable.iter().filter(|b| c.buckets[**b].pairs == 0).map(|b| b.to_string()).collect();
-    if !missed.is_empty() {
-        w.push(format!(
-            "{} of the {} buckets these seeds can reach are populated; empty: {}",
-            reachable.len() - missed.len(),
-            reachable.len(),
-            missed.join(", ")
-        ));
-    }
-    if populated.len() < 3 {
-        w.push(format!("only {} bucket(s) populated: fewer than three points make no curve", populated.len()));
-    }
-    for b in &populated {
-        if b.pairs < RELIABLE_BUCKET_PAIRS {
-            w.push(format!("bucket {} holds {} pair(s) (fewer than five): its rate is unreliable", b.bucket, b.pairs));
-        }
-    }
-    for s in &c.settings {
-        let points: Vec<(usize, f64, f64)> = c
-            .buckets
-            .iter()
-            .filter_map(|b| b.settings.get(s).and_then(|x| x.rate.map(|r| (b.bucket, r, x.ci_upper))))
-            .collect();
-        for win in points.windows(2) {
-            let ((b0, _, up0), (b1, r1, _)) = (win[0], win[1]);
-            if r1 > up0 {
-                w.push(format!("{s}: success rises from bucket {b0} to bucket {b1} beyond bucket {b0}'s interval ({r1:.3} > {up0:.3})"));
-            }
-        }
-    }
-    if c.grid.len() < 2 {
-        w.push(format!("the curves share {} populated bucket(s): no AUC or retention", c.grid.len()));
-    }
-    for (run, r) in &c.retention {
-        if let Some(v) = r.value {
-            if !(0.0..=1.5).contains(&v) {
-                w.push(format!("{run}: retention {v:.3} is outside [0, 1.5]"));
-            }
-        }
-    }
-    for (run, d) in &c.auc_difference {
-        if d.spans_zero() {
-            w.push(format!("{run}: the interval of AUC minus solo AUC spans 0: the curves cannot be told apart"));
-        }
-    }
-    for (run, p) in &c.paired {
-        if matches!((p.ci_lower, p.ci_upper), (Some(l), Some(u)) if l <= 0.0 && u >= 0.0) {
-            w.push(format!("{run}: the interval of the paired difference spans 0"));
-        }
-    }
-    w.extend(interval_checks(c));
-    if solo_runs < 3 {
-        w.push(format!("difficulty from {solo_runs} solo run(s): values are coarse"));
-    }
-    if c.unplaced_pairs > 0 {
-        w.push(format!("{} pair(s) have no valid solo seed to place them by and are left out", c.unplaced_pairs));
-    }
-    if eval_errors_left_out > 0 {
-        w.push(format!("{eval_errors_left_out} trial(s) left out for eval errors"));
-    }
-    w
-}
-
-/// Intervals that cannot be read as 95% intervals, one line each: a
-/// statistic some bootstrap replicates leave undefined has none at all, and
-/// a zero-width one comes from replicates that all agree, not from a
-/// measured uncertainty.
-pub fn interval_checks(c: &Curves) -> Vec<String> {
-    let mut w = Vec::new();
-    let mut named: Vec<(String, &Estimate)> = Vec::new();
-    for (s, e) in &c.auc {
-        named.push((format!("{s}: AUC"), e));
-    }
-    for (run, e) in &c.retention {
-        named.push((format!("{run}: retention"), e));
-    }
-    for (run, e) in &c.auc_difference {
-        named.push((format!("{run}: AUC minus solo AUC"), e));
-    }
-    for (what, e) in named {
-        if e.value.is_none() {
-            continue;
-        }
-        if let Some(why) = &e.ci_withheld {
-            w.push(format!("{what}: no interval: {why}"));
-            continue;
-        }
-        match (e.ci_lower, e.ci_upper) {
-            (Some(l), Some(u)) if l == u => w.push(format!(
-                "{what}: its interval has zero width ([{l:.3}, {u:.3}]): every replicate gave the same value, which measures no uncertainty"
-            )),
-            (Some(_), Some(_)) => {}
-            _ => w.push(format!("{what}: no interval: {}", undefined_in(e.ci_defined_share))),
-        }
-    }
-    for (run, p) in &c.paired {
-        match &p.ci_withheld {
-            Some(why) => w.push(format!("{run}: paired difference: no interval: {why}")),
-            None if p.mean.is_some() && p.ci_lower.is_none() => {
-                w.push(format!("{run}: paired difference: no interval: {}", undefined_in(p.ci_defined_share)))
-            }
-            None => {}
-        }
-    }
-    for b in &c.buckets {
-        for (s, cell) in &b.settings {
-            if cell.ci_method == CiMethod::ClopperPearson {
-                continue;
-            }
-            if cell.rate.is_some() && cell.ci_defined_share < MIN_DEFINED_SHARE {
-                w.push(format!("{s}: bucket {}: no interval: {}", b.bucket, undefined_in(cell.ci_defined_share)));
-            } else if cell.rate.is_some() && cell.ci_lower == cell.ci_upper {
-                w.push(format!(
-                    "{s}: bucket {}: its interval has zero width ([{:.3}, {:.3}]): every replicate gave the same rate",
-                    b.bucket, cell.ci_lower, cell.ci_upper
-                ));
-            }
-        }
-    }
-    w
-}
-
-/// Why a statistic has no interval: the share of replicates that define it.
-pub fn undefined_in(share: f64) -> String {
-    format!(
-        "defined in {:.1}% of the bootstrap replicates, and an interval needs {:.0}%",
-        share * 100.0,
-        MIN_DEFINED_SHARE * 100.0
-    )
 }
 
 #[cfg(test)]
