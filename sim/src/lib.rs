@@ -30,35 +30,18 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+mod clock;
+mod dataset;
+mod transcript;
+
+use clock::Timestamp;
+use dataset::{load_subset, scan_dataset, select};
+use transcript::trajectory;
+
 /// The agents the CLI registers (CONTRACT.md "Agents"), written out here
 /// and not taken from the harness: the double must not agree with the code
 /// it checks by construction.
 const AGENTS: [&str; 5] = ["mini_swe_agent_v2", "swe_agent", "openhands_sdk", "claude_code", "codex"];
-
-/// The CLI's clock: naive local time, formatted by Python's `isoformat()`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timestamp(chrono::NaiveDateTime);
-
-impl Timestamp {
-    fn now() -> Timestamp {
-        Timestamp(chrono::Local::now().naive_local())
-    }
-
-    /// Microseconds only when non-zero, as `isoformat()` does.
-    fn to_iso(self) -> String {
-        use chrono::Timelike;
-        let fmt = if self.0.nanosecond() / 1000 == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
-        self.0.format(fmt).to_string()
-    }
-
-    fn plus_micros(self, micros: i64) -> Timestamp {
-        Timestamp(self.0 + chrono::Duration::microseconds(micros))
-    }
-
-    fn seconds_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
-    }
-}
 
 /// `fA_fB` as the two numbers.
 fn parse_folder(name: &str) -> Option<(u32, u32)> {
@@ -382,100 +365,9 @@ pub fn cost_of(run: &str, key: &str) -> f64 {
     cents as f64 / 100.0
 }
 
-fn load_subset(a: &Args, name: &str) -> Result<Vec<Job>, String> {
-    let path = a.dataset_dir.join("subsets").join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("subset not found: {} ({e})", path.display()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut jobs = Vec::new();
-    for t in v["tasks"].as_array().ok_or("subset has no tasks")? {
-        let repo = t["repo"].as_str().ok_or("task without repo")?.to_string();
-        let task_id = t["task_id"].as_u64().ok_or("task without task_id")?;
-        for p in t["pairs"].as_array().ok_or("task without pairs")? {
-            let (x, y) = (p[0].as_u64().ok_or("bad pair")? as u32, p[1].as_u64().ok_or("bad pair")? as u32);
-            jobs.push(Job { repo: repo.clone(), task_id, features: (x, y) });
-        }
-    }
-    Ok(jobs)
-}
-
-/// All tasks in the dataset folder, every pair of their features.
-fn scan_dataset(a: &Args) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    let mut repos: Vec<_> =
-        std::fs::read_dir(&a.dataset_dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
-    repos.sort();
-    for repo in repos.into_iter().filter(|p| p.is_dir() && !p.ends_with("subsets")) {
-        let mut tasks: Vec<_> = std::fs::read_dir(&repo).into_iter().flatten().flatten().map(|e| e.path()).collect();
-        tasks.sort();
-        for task in tasks {
-            let Some(id) = task.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("task")?.parse().ok())
-            else {
-                continue;
-            };
-            let mut feats: Vec<u32> = std::fs::read_dir(&task)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.strip_prefix("feature")?.parse().ok())
-                .collect();
-            feats.sort();
-            for (i, x) in feats.iter().enumerate() {
-                for y in &feats[i + 1..] {
-                    let repo_name = repo.file_name().unwrap().to_string_lossy().into_owned();
-                    jobs.push(Job { repo: repo_name, task_id: id, features: (*x, *y) });
-                }
-            }
-        }
-    }
-    jobs
-}
-
-fn select(a: &Args) -> Result<Vec<Job>, String> {
-    let mut jobs = match &a.subset {
-        Some(s) => load_subset(a, s)?,
-        None => scan_dataset(a),
-    };
-    jobs.retain(|j| a.repo.as_ref().is_none_or(|r| r == &j.repo) && a.task.is_none_or(|t| t == j.task_id));
-    if let Some(f) = a.features {
-        // -f overrides the pairs: that pair, on every selected task having both.
-        let mut tasks: Vec<(String, u64)> = jobs.iter().map(|j| (j.repo.clone(), j.task_id)).collect();
-        tasks.dedup();
-        let have = |repo: &str, t: u64, n: u32| {
-            a.dataset_dir.join(repo).join(format!("task{t}")).join(format!("feature{n}")).is_dir()
-        };
-        jobs = tasks
-            .into_iter()
-            .filter(|(r, t)| have(r, *t, f.0) && have(r, *t, f.1))
-            .map(|(repo, task_id)| Job { repo, task_id, features: f })
-            .collect();
-    }
-    Ok(jobs)
-}
-
 fn pair_dir(a: &Args, setting: &str, j: &Job) -> PathBuf {
     let (x, y) = sorted(j.features);
     a.log_dir.join(&a.name).join(setting).join(&j.repo).join(j.task_id.to_string()).join(format!("f{x}_f{y}"))
-}
-
-/// A short trajectory as mini_swe_agent_v2 writes one: the task, a look,
-/// the messages this agent sent, the submission, the exit. An agent that
-/// ended in an Error keeps an empty one (its story is the error).
-fn trajectory(status: &str, error: bool, patch: &str, sent: &[&Value]) -> Vec<Value> {
-    if error {
-        return Vec::new();
-    }
-    let mut m = vec![
-        json!({"role": "system", "content": "You are a helpful assistant that can interact with a computer shell to solve programming tasks."}),
-        json!({"role": "user", "content": "Implement the feature described in feature.md in the repository at /workspace/repo."}),
-        json!({"role": "assistant", "content": "THOUGHT: I will look at the module first.\n\n```bash\nsed -n 1,40p src/feature.py\n```"}),
-        json!({"role": "tool", "content": "<returncode>0</returncode>\n<output>def compute(arguments, options, context):\n    ...</output>"}),
-    ];
-    for s in sent {
-        m.push(json!({"role": "assistant", "content": format!("THOUGHT: tell my teammate.\n\n```bash\nsend_message {} \"{}\"\n```", s["to"].as_str().unwrap_or("?"), s["message"].as_str().unwrap_or(""))}));
-    }
-    m.push(json!({"role": "assistant", "content": "THOUGHT: The feature is in place; submitting.\n\n```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git diff\n```"}));
-    m.push(json!({"role": "exit", "content": "", "extra": {"exit_status": status, "submission": format!("{} lines", patch.lines().count())}}));
-    m
 }
 
 fn write_json(path: &Path, v: &Value) -> std::io::Result<()> {

@@ -6,11 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
-
 use super::scenario::*;
 use crate::edges::events::Event;
-use crate::study::pair::PairId;
 use crate::support::world;
 
 /// Ctrl-C in the middle of seed 1: nothing of it is left, a rerun finishes,
@@ -20,17 +17,7 @@ pub(super) fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outco
     let sc = Scenario::new(root, "ctrl-c", cli, Some(&all_solve))?;
     let t = Instant::now();
     let handle = sc.seeds(cli, &["--seeds", "1"], &[]).start()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while results_in(&sc.cb, RUNS[1]) < 2 {
-        if handle.try_wait()?.is_some() || Instant::now() > deadline {
-            bail!("seeds ended (or hung) before two pairs were done");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let done_before: Vec<PairId> = world::pairs()
-        .into_iter()
-        .filter(|p| sc.cb.join("logs/e2e-solo-seed1/solo").join(p.to_string()).join("result.json").exists())
-        .collect();
+    let done_before = pairs_done_mid_seed(&sc, &handle)?;
     let pid = handle.pids()[0] as i32;
     // SAFETY: signals the harness process this scenario started.
     unsafe { libc::kill(pid, libc::SIGINT) };
@@ -95,16 +82,7 @@ pub(super) fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outco
     if rerun.status.code() != Some(0) {
         failures.push(format!("the rerun exited {:?}, expected 0", rerun.status.code()));
     }
-    if results_in(&sc.cb, RUNS[1]) != world::pairs().len() {
-        failures.push("the rerun did not finish every pair".into());
-    }
-    let conversations = world::conversations(&sc.stand_in.as_ref().map(|s| s.requests()).unwrap_or_default());
-    for p in &done_before {
-        let n = conversations.get(&p.to_string()).copied().unwrap_or(0);
-        if n != 1 {
-            failures.push(format!("{p} had a result before Ctrl-C and was paid for {n} times"));
-        }
-    }
+    failures.extend(finished_and_paid_once(&sc, &done_before, "Ctrl-C"));
     let summary = format!(
         "stopped with {} of {} done; the rerun paid none of them again",
         done_before.len(),

@@ -3,6 +3,7 @@
 //! children (the key in their environment only), and how a scenario ends
 //! (`Scenario::outcome`): its failures, its times, nothing of ours left.
 
+use crate::study::pair::PairId;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -352,6 +353,39 @@ pub(super) fn canary_stopped(out: &std::process::Output, sc: &Scenario, pair: &s
     let attempted = results_in(&sc.cb, RUNS[1]);
     if attempted != 1 {
         failures.push(format!("{attempted} pairs were attempted, expected 1"));
+    }
+    failures
+}
+
+/// Waits until seed 1 has two results (the harness started as `handle`
+/// is mid-seed), then gives the pairs done so far.
+pub(super) fn pairs_done_mid_seed(sc: &Scenario, handle: &duct::Handle) -> anyhow::Result<Vec<PairId>> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while results_in(&sc.cb, RUNS[1]) < 2 {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            anyhow::bail!("seeds ended (or hung) before two pairs were done");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(world::pairs()
+        .into_iter()
+        .filter(|p| sc.cb.join("logs").join(RUNS[1]).join("solo").join(p.to_string()).join("result.json").exists())
+        .collect())
+}
+
+/// After the rerun: seed 1 is whole, and each pair done before `what`
+/// (the interruption) was paid for once.
+pub(super) fn finished_and_paid_once(sc: &Scenario, done_before: &[PairId], what: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    if results_in(&sc.cb, RUNS[1]) != world::pairs().len() {
+        failures.push("the rerun did not finish every pair".into());
+    }
+    let conversations = world::conversations(&sc.stand_in.as_ref().map(|s| s.requests()).unwrap_or_default());
+    for p in done_before {
+        let n = conversations.get(&p.to_string()).copied().unwrap_or(0);
+        if n != 1 {
+            failures.push(format!("{p} had a result before {what} and was paid for {n} times"));
+        }
     }
     failures
 }

@@ -9,11 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
-
 use super::scenario::*;
-use crate::study::pair::PairId;
-use crate::support::world;
 
 pub(super) fn session_worker(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let all_solve = BTreeMap::new();
@@ -40,17 +36,7 @@ pub(super) fn session_worker(root: &Path, cli: &Cli, keep: bool) -> anyhow::Resu
     };
     let t = Instant::now();
     let handle = seeds(&[]).start()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while results_in(&sc.cb, RUNS[1]) < 2 {
-        if handle.try_wait()?.is_some() || Instant::now() > deadline {
-            bail!("seeds ended (or hung) before two pairs were done");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let done_before: Vec<PairId> = world::pairs()
-        .into_iter()
-        .filter(|p| sc.cb.join("logs/e2e-solo-seed1/solo").join(p.to_string()).join("result.json").exists())
-        .collect();
+    let done_before = pairs_done_mid_seed(&sc, &handle)?;
     // SAFETY: kills the harness process this scenario started.
     unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
     let _ = handle.wait();
@@ -79,16 +65,7 @@ pub(super) fn session_worker(root: &Path, cli: &Cli, keep: bool) -> anyhow::Resu
     for p in processes_in(&sc.dir) {
         failures.push(format!("after --stop-orphans and the rerun, process left: {p}"));
     }
-    if results_in(&sc.cb, RUNS[1]) != world::pairs().len() {
-        failures.push("the rerun did not finish every pair".into());
-    }
-    let conversations = world::conversations(&sc.stand_in.as_ref().map(|s| s.requests()).unwrap_or_default());
-    for p in &done_before {
-        let n = conversations.get(&p.to_string()).copied().unwrap_or(0);
-        if n != 1 {
-            failures.push(format!("{p} had a result before the kill and was paid for {n} times"));
-        }
-    }
+    failures.extend(finished_and_paid_once(&sc, &done_before, "the kill"));
     let summary = format!(
         "a worker in its own session outlived kill -9, was refused beside and stopped; {} pair(s) done before were paid once",
         done_before.len()

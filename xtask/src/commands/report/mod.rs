@@ -11,6 +11,8 @@
 //! Output is deterministic (no clock, sorted, fixed float formatting) so that
 //! committed results diff only when the data does.
 
+pub(crate) mod cells;
+pub(crate) mod comparisons;
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod plot;

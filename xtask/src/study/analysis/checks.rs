@@ -1,9 +1,11 @@
 //! What a reviewer would object to in a figure, one line each: its shape,
 //! its buckets, and every interval that cannot be read as a 95% interval.
-//! Pure, over the curves alone.
+//! And which buckets a design can reach at all. Pure, over the curves and
+//! the design alone.
 
+use crate::study::difficulty::Difficulty;
 use crate::study::fig4::{
-    Bucket, CiMethod, Curves, DifficultyMode, Estimate, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
+    Bucket, CiMethod, Curves, Design, DifficultyMode, Estimate, PairTrials, MIN_DEFINED_SHARE, RELIABLE_BUCKET_PAIRS,
 };
 
 /// What a reviewer would object to in the figure, one line each.
@@ -150,4 +152,60 @@ pub fn undefined_in(share: f64) -> String {
         share * 100.0,
         MIN_DEFINED_SHARE * 100.0
     )
+}
+
+/// The buckets a pair's difficulty can fall in, given how many valid solo
+/// seeds place it (held-out: the others of each solo-curve seed; in-sample:
+/// all), whether or not any pair does.
+pub(super) fn reachable_buckets(pairs: &[PairTrials], design: &Design) -> Vec<usize> {
+    // Per placement, the valid trials of each model: every way they could
+    // have failed gives a difficulty (one model: failures 0..=valid).
+    let mut shapes: std::collections::BTreeSet<Vec<u32>> = std::collections::BTreeSet::new();
+    let groups = design.models.iter().copied().max().map_or(1, |m| m + 1);
+    let shape = |left_out: Option<usize>, p: &PairTrials| -> Vec<u32> {
+        let mut v = vec![0u32; groups];
+        for (i, t) in p.solo.iter().enumerate() {
+            if Some(i) != left_out && t.is_some() {
+                v[design.models.get(i).copied().unwrap_or(0)] += 1;
+            }
+        }
+        v
+    };
+    for p in pairs {
+        match design.mode {
+            DifficultyMode::InSample => {
+                shapes.insert(shape(None, p));
+            }
+            DifficultyMode::HeldOut => {
+                for i in 0..p.solo.len() {
+                    if design.solo_curve.get(i).copied().unwrap_or(false) {
+                        shapes.insert(shape(Some(i), p));
+                    }
+                }
+            }
+        }
+    }
+    let mut buckets = std::collections::BTreeSet::new();
+    for valid in shapes {
+        let defined: Vec<u32> = valid.into_iter().filter(|v| *v > 0).collect();
+        if defined.is_empty() {
+            continue;
+        }
+        // Every combination of failures per model (small: seeds per model
+        // times models; capped so that a wide study cannot blow up).
+        let mut combos: Vec<Vec<u32>> = vec![Vec::new()];
+        for v in &defined {
+            combos = combos.into_iter().flat_map(|c| (0..=*v).map(move |f| [c.clone(), vec![f]].concat())).collect();
+            if combos.len() > 100_000 {
+                return (0..10).collect();
+            }
+        }
+        for failures in combos {
+            let per: Vec<Difficulty> =
+                failures.iter().zip(&defined).map(|(f, v)| Difficulty { failures: *f, valid: *v }).collect();
+            let d = if per.len() == 1 { per[0] } else { Difficulty::mean(&per) };
+            buckets.extend(d.bucket());
+        }
+    }
+    buckets.into_iter().collect()
 }

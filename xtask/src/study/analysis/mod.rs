@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::study::class::Class;
-use crate::study::difficulty::Difficulty;
 use crate::study::fig4::{
     self, round6, Bootstrap, Bucket, Cluster, Curves, Design, DifficultyMode, Estimate, PairTrials, Paired, PairedBoot,
 };
@@ -269,62 +268,6 @@ fn monte_carlo(c: &Curves, by_cluster: &BTreeMap<String, BTreeMap<String, Paired
         above_precision: all.iter().filter(|(_, m)| *m >= PRINTED_PRECISION).map(|(w, _)| w.clone()).collect(),
         fragile,
     }
-}
-
-/// The buckets a pair's difficulty can fall in, given how many valid solo
-/// seeds place it (held-out: the others of each solo-curve seed; in-sample:
-/// all), whether or not any pair does.
-fn reachable_buckets(pairs: &[PairTrials], design: &Design) -> Vec<usize> {
-    // Per placement, the valid trials of each model: every way they could
-    // have failed gives a difficulty (one model: failures 0..=valid).
-    let mut shapes: std::collections::BTreeSet<Vec<u32>> = std::collections::BTreeSet::new();
-    let groups = design.models.iter().copied().max().map_or(1, |m| m + 1);
-    let shape = |left_out: Option<usize>, p: &PairTrials| -> Vec<u32> {
-        let mut v = vec![0u32; groups];
-        for (i, t) in p.solo.iter().enumerate() {
-            if Some(i) != left_out && t.is_some() {
-                v[design.models.get(i).copied().unwrap_or(0)] += 1;
-            }
-        }
-        v
-    };
-    for p in pairs {
-        match design.mode {
-            DifficultyMode::InSample => {
-                shapes.insert(shape(None, p));
-            }
-            DifficultyMode::HeldOut => {
-                for i in 0..p.solo.len() {
-                    if design.solo_curve.get(i).copied().unwrap_or(false) {
-                        shapes.insert(shape(Some(i), p));
-                    }
-                }
-            }
-        }
-    }
-    let mut buckets = std::collections::BTreeSet::new();
-    for valid in shapes {
-        let defined: Vec<u32> = valid.into_iter().filter(|v| *v > 0).collect();
-        if defined.is_empty() {
-            continue;
-        }
-        // Every combination of failures per model (small: seeds per model
-        // times models; capped so that a wide study cannot blow up).
-        let mut combos: Vec<Vec<u32>> = vec![Vec::new()];
-        for v in &defined {
-            combos = combos.into_iter().flat_map(|c| (0..=*v).map(move |f| [c.clone(), vec![f]].concat())).collect();
-            if combos.len() > 100_000 {
-                return (0..10).collect();
-            }
-        }
-        for failures in combos {
-            let per: Vec<Difficulty> =
-                failures.iter().zip(&defined).map(|(f, v)| Difficulty { failures: *f, valid: *v }).collect();
-            let d = if per.len() == 1 { per[0] } else { Difficulty::mean(&per) };
-            buckets.extend(d.bucket());
-        }
-    }
-    buckets.into_iter().collect()
 }
 
 /// Are the solo seeds repeats of one experiment, and did eval errors (left
@@ -602,7 +545,7 @@ fn analyse_with(
             })
         })
         .collect();
-    let reachable = reachable_buckets(&pairs, &design);
+    let reachable = checks::reachable_buckets(&pairs, &design);
     let verdict = verdict::verdict(
         &solo_by_pair,
         &bucket_pairs,
