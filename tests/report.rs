@@ -31,6 +31,7 @@ fn study_with(c: &Checkout, options: Options) -> Study {
         solo_curve: SOLO.iter().map(|s| s.to_string()).collect(),
         options,
         excluded: None,
+        pairs_note: None,
         allow_mixed: Vec::new(),
         models: Default::default(),
         stories: Default::default(),

@@ -98,7 +98,33 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     }
 
     crate::say!("\noracle run {}", layout::run_rel(&run));
-    job.manifest.write(&cb, &run)?;
+    // A pair whose files changed since the oracle graded it is graded
+    // again: its folder moved aside (never removed), then written anew
+    // from today's gold. An oracle that recorded no fingerprints (an older
+    // harness) is graded again whole.
+    let now = job.manifest.dataset.clone().unwrap_or_else(|| crate::edges::dataset::record(&cb, &job.subset.pairs));
+    let was = crate::edges::manifest::Manifest::load(&cb, &run).and_then(|m| m.ok()).and_then(|m| m.dataset);
+    let graded: Vec<&PairId> = job.subset.pairs.iter().filter(|p| logs.pairs.get(*p).is_some_and(|l| l.result_present)).collect();
+    let stale: Vec<(&PairId, String)> = match &was {
+        Some(then) => {
+            let changed = crate::study::dataset::changed_since(then, &now);
+            graded
+                .into_iter()
+                .filter_map(|p| changed.iter().find(|(c, _)| *c == p.to_string()).map(|(_, why)| (p, why.join(", "))))
+                .collect()
+        }
+        None => graded.into_iter().map(|p| (p, "graded before fingerprints were recorded".to_string())).collect(),
+    };
+    for (pair, why) in &stale {
+        let moved = crate::edges::quarantine::pair_aside(&cb, &run, "solo", pair)
+            .with_context(|| format!("cannot move {pair} aside to grade it again"))?;
+        crate::say!("  {pair}: {why} since the oracle graded it: moved aside to {moved}, graded again");
+    }
+    let logs = if stale.is_empty() { logs } else { RunLogs::load(&cb, &run) };
+    let mut manifest = job.manifest.clone();
+    manifest.dataset = Some(now);
+    manifest.images = Some(job.sandboxes.images(&job.task_images()));
+    manifest.write(&cb, &run)?;
     write_config(&cb, &run, job.subset.pairs.len(), job.exp.eval_concurrency)?;
     let mut written = 0;
     for pair in job.subset.pairs.iter().filter(|p| !logs.pairs.get(*p).is_some_and(|l| l.result_present)) {
@@ -142,6 +168,13 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::say!("  wrote {} from every eval.json", path.display());
     }
     job.clean("after the oracle");
+    let images_changed = match job.images_after(&run) {
+        Ok(lines) => lines,
+        Err(_) => Vec::new(),
+    };
+    for line in &images_changed {
+        crate::say!("FAILED: {line}: grade those pairs again (`cargo xtask oracle` after moving them aside)");
+    }
     match outcome {
         Err(Stop::Interrupted) => {
             crate::say!("\ninterrupted: resume with `cargo xtask oracle` (it evaluates only what is missing)");
@@ -170,6 +203,9 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
             oracle::EVAL_COMMAND_LIMIT_SECONDS,
             slow.join(", ")
         );
+    }
+    if !images_changed.is_empty() {
+        return Ok(1);
     }
     if j.all_pass() {
         crate::say!("oracle: every gold patch passes: the grader can judge these {} pairs", j.pairs);

@@ -7,6 +7,7 @@
 
 use crate::edges::experiment::CommonFlags;
 use crate::engine::verify::load_and_check_leaving_out;
+use crate::study::changed::Pairs;
 use crate::study::outcome::EvalErrors;
 use crate::study::verify::render::render_text;
 
@@ -32,6 +33,10 @@ pub struct VerifyFlags {
     /// Leave out the pairs whose gold patch fails in `cargo xtask oracle` (named in the output)
     #[arg(long)]
     pub exclude_oracle_failures: bool,
+    /// Which pairs count: all, or only those no difficulty run saw with
+    /// other dataset files or another task image (the rest named and left out)
+    #[arg(long, value_enum, default_value_t = Pairs::All)]
+    pub pairs: Pairs,
 }
 
 pub fn run(flags: VerifyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
@@ -59,6 +64,7 @@ pub fn run(flags: VerifyFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         &exp.allow_mixed,
         &exp.models(),
         flags.exclude_oracle_failures.then_some(oracle_base.as_str()),
+        flags.pairs,
     )?;
     // An Error's message can echo a key: scrubbed of the study's secrets
     // (and of every secret-looking variable set), also when seeds is not running.

@@ -8,7 +8,7 @@
 
 use crate::edges::short::Short;
 
-pub const IMAGE_PREFIX: &str = "akhatua/cooperbench-";
+pub use crate::study::images::{task_image, IMAGE_PREFIX};
 pub const NAME_PREFIX: &str = "minisweagent-";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +146,34 @@ impl Docker {
         Ok(out.stdout.trim().parse().ok())
     }
 
+    /// Each image's id and repo digests as the engine has it now (`id:
+    /// None` when absent); one `image inspect` each, at once. The tag is
+    /// not the image: the dataset's fix re-made images under the same tags.
+    pub fn image_states(
+        &self,
+        images: &[String],
+    ) -> anyhow::Result<std::collections::BTreeMap<String, crate::study::images::ImageState>> {
+        use crate::study::images::ImageState;
+        let one = |image: &String| -> anyhow::Result<ImageState> {
+            let args = ["image", "inspect", "--format", "{{.Id}}|{{join .RepoDigests \",\"}}", image.as_str()];
+            let out = self.sh.output(&self.program, &args, &[], ENGINE_FIX)?;
+            if !out.success() {
+                return Ok(ImageState { id: None, digests: Vec::new() });
+            }
+            let text = out.stdout.trim().to_string();
+            let (id, digests) = text.split_once('|').unwrap_or((text.as_str(), ""));
+            Ok(ImageState {
+                id: Some(id.to_string()).filter(|s| !s.is_empty()),
+                digests: digests.split(',').filter(|d| !d.is_empty()).map(String::from).collect(),
+            })
+        };
+        let states: Vec<anyhow::Result<ImageState>> = std::thread::scope(|s| {
+            let handles: Vec<_> = images.iter().map(|i| s.spawn(move || one(i))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a reader panicked")))).collect()
+        });
+        images.iter().cloned().zip(states).map(|(i, s)| Ok((i, s?))).collect()
+    }
+
     /// `docker pull`, its output passed through (a pull takes minutes).
     pub fn pull(&self, image: &str) -> anyhow::Result<()> {
         self.sh.run_shown(
@@ -165,14 +193,6 @@ impl Docker {
         self.sh.read(&self.program, &args, ENGINE_FIX)?;
         Ok(())
     }
-}
-
-/// The image the CLI runs a task in, agent and eval alike (CONTRACT.md):
-/// `akhatua/cooperbench-<repo without _task, _ as ->:task<id>`.
-pub fn task_image(repo: &str, task_id: u64) -> String {
-    // As the CLI's get_image_name: every `_task`, not only a suffix.
-    let name = repo.replace("_task", "").replace('_', "-");
-    format!("{IMAGE_PREFIX}{name}:task{task_id}")
 }
 
 /// Which containers are ours: those carrying this checkout's label, which
@@ -199,6 +219,11 @@ impl Ownership {
             path: path.display().to_string(),
             upstream: docker.upstream(),
         }
+    }
+
+    /// The engine the containers run in (its images are read there).
+    pub fn engine(&self) -> &Docker {
+        &self.docker
     }
 
     /// The labels for one invocation's containers.

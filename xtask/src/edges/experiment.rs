@@ -235,9 +235,10 @@ seeds = [1, 2]
 seed_run_name = "{baseline}-seed{seed}"
 coop_runs = ["command-a-coop-comm", "command-a-coop-nocomm"]
 # The baseline was made by the CLI directly, which records no cooperbench
-# version, backend or agent config: pooled with the seeds all the same, and
-# every output says so.
-allow_mixed = ["cli_version", "backend", "agent_config"]
+# version, backend, agent config or task image ids: pooled with the seeds
+# all the same, and every output says so. (Its dataset revision is
+# inferred from the checkout's git history, and compared pair by pair.)
+allow_mixed = ["cli_version", "backend", "agent_config", "images"]
 "#;
 
 #[cfg(test)]

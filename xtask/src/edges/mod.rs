@@ -12,6 +12,7 @@ pub(crate) mod attempts;
 pub(crate) mod cli;
 pub(crate) mod clock;
 pub(crate) mod command;
+pub mod dataset;
 pub mod docker;
 pub mod docker_proxy;
 pub(crate) mod eval_summary;

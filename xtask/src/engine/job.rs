@@ -223,7 +223,27 @@ impl Job {
             at_once(&runs, |r| self.eval_seed(r))
         };
         self.clean("after the evals");
-        self.stop_if_needed(&outcomes).unwrap_or(0)
+        if let Some(code) = self.stop_if_needed(&outcomes) {
+            return code;
+        }
+        // An image re-made under its tag while a seed ran: its pairs were
+        // not all run and graded in one image. That seed failed.
+        let mut changed = Vec::new();
+        for run in &runs {
+            match self.images_after(run) {
+                Ok(lines) => changed.extend(lines),
+                Err(Stop::Failed(why)) => crate::say!("could not record the task images after {run}: {why}"),
+                Err(Stop::Interrupted) => return INTERRUPTED,
+            }
+        }
+        for line in &changed {
+            crate::say!("FAILED: {line}; verify fails this run");
+        }
+        if changed.is_empty() {
+            0
+        } else {
+            1
+        }
     }
 
     /// Appends to `.harness/events.jsonl` (when the run has begun).
@@ -283,11 +303,7 @@ impl Job {
         let run = self.exp.seed_run(seed);
         let label = seed_label(&self.exp, &run);
         self.hold_run(&run)?;
-        if Manifest::load(&self.cb, &run).is_none() {
-            let mut manifest = self.manifest.clone();
-            manifest.modal_environment = self.sandboxes.environment(&run);
-            manifest.write(&self.cb, &run).map_err(fail)?;
-        }
+        self.write_manifest(&run)?;
         crate::say!("[{label}] {}", self.state(&run).headline());
         let mut h = RunHistory::default();
         loop {

@@ -9,6 +9,8 @@
 //! fails if it does). `study` never imports `engine`.
 
 pub mod arm;
+pub mod check;
+pub mod graded;
 pub mod invoke;
 pub mod job;
 pub mod oracle;

@@ -36,12 +36,7 @@ pub struct Inputs<'a> {
     pub stop_orphans: bool,
 }
 
-pub struct Check {
-    pub ok: bool,
-    /// Passes, but the user should read it.
-    pub warn: bool,
-    pub line: String,
-}
+pub use crate::engine::check::Check;
 
 /// Prints the checks, one a line, scrubbed of secrets (a line can hold a
 /// program's stderr: a failing `--help`); true when every one passed.
@@ -59,9 +54,7 @@ pub fn show(checks: &[Check], scrub: &Secrets) -> bool {
     checks.iter().all(|c| c.ok)
 }
 
-fn check(ok: bool, good: impl Into<String>, bad: impl Into<String>) -> Check {
-    Check { ok, warn: false, line: if ok { good.into() } else { bad.into() } }
-}
+use crate::engine::check::check;
 
 /// The checks the grader needs too (`oracle` makes only these): the
 /// checkout, the CLI, the subset, the engine, the images.
@@ -73,6 +66,17 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
         return (checks, None, None);
     }
     checks.push(check(true, format!("checkout {}", cb.display()), ""));
+    if exp.backend == Backend::Gcp {
+        // 0.0.29's gcp runs the agents on Modal and moves only the evals to
+        // GCP Batch (cooperbench/eval/backends/gcp.py); nothing here sees or
+        // cleans Batch jobs, and there is no offline double to prove it.
+        checks.push(check(
+            false,
+            "",
+            "backend gcp is refused until it can be proven here as Modal is: 0.0.29 still runs the agents on Modal and sends only the evals to GCP Batch, whose jobs the harness can neither see nor clean, and there is no offline double of Batch to test it on; use backend docker or modal",
+        ));
+        return (checks, None, None);
+    }
 
     // The CLI's work left running by a harness that was killed (-9): it
     // may still be paying, and a run beside it would pay for its pairs again.
@@ -258,12 +262,12 @@ fn images(flags: &Inputs, subset: &Subset) -> Vec<Check> {
 /// What the latest oracle of the subset says (`cargo xtask oracle`): the
 /// pairs whose gold patch does not pass, and whether the dataset changed
 /// since. A warning, or with `require_oracle` a refusal.
-fn oracle_gate(cb: &Path, exp: &Arm, subset: &Subset) -> Vec<Check> {
+fn oracle_gate(cb: &Path, exp: &Arm, subset: &Subset, now: &crate::study::dataset::DatasetRecord) -> Vec<Check> {
     use crate::study::oracle;
     let run = oracle::run_name(&exp.study.oracle_base());
     let need = exp.study.require_oracle;
     let say = |line: String| Check { ok: !need, warn: !need, line };
-    let Some((logs, j)) = crate::engine::oracle::latest(cb, &exp.study.oracle_base(), subset) else {
+    let Some((_, j)) = crate::engine::oracle::latest(cb, &exp.study.oracle_base(), subset) else {
         return vec![if need {
             say(format!(
                 "require_oracle: no oracle yet (logs/{run}): run `cargo xtask oracle` first (no model, no spend)"
@@ -283,48 +287,18 @@ fn oracle_gate(cb: &Path, exp: &Arm, subset: &Subset) -> Vec<Check> {
             j.failing_line(10)
         )));
     }
-    let oldest_eval = logs
-        .pairs
-        .values()
-        .filter(|p| p.eval_present)
-        .filter_map(|p| std::fs::metadata(cb.join(&p.rel_dir).join(crate::study::run::EVAL_FILE)).ok()?.modified().ok())
-        .min();
-    if let Some((file, _)) = oldest_eval.and_then(|t| dataset_change_after(cb, subset, t)) {
+    // By fingerprint, pair by pair: a file's time says nothing (a checkout,
+    // a copy or a pull sets it), its content does.
+    let manifest = crate::edges::manifest::Manifest::load(cb, &run).and_then(|m| m.ok());
+    if let Some(why) = crate::engine::graded::oracle_changed(manifest.as_ref(), now, subset) {
         out.push(say(format!(
-            "oracle (logs/{run}) is older than the dataset ({file} changed since): run `cargo xtask oracle` again"
+            "oracle (logs/{run}) is not of today's dataset: {why}: run `cargo xtask oracle` again (it regrades those pairs)"
         )));
     }
     if out.is_empty() {
         out.push(check(true, format!("oracle: every gold patch of the {} pairs passes (logs/{run})", j.pairs), ""));
     }
     out
-}
-
-/// The first file of the subset's dataset (its tasks' folders and the
-/// subset file) modified after `t`, if any.
-fn dataset_change_after(
-    cb: &Path,
-    subset: &Subset,
-    t: std::time::SystemTime,
-) -> Option<(String, std::time::SystemTime)> {
-    let dataset = crate::edges::layout::dataset(cb);
-    let mut roots: Vec<PathBuf> = vec![crate::edges::layout::subset_file(cb, &subset.name)];
-    let mut tasks: Vec<(&str, u64)> = subset.pairs.iter().map(|p| (p.repo.as_str(), p.task_id)).collect();
-    tasks.dedup();
-    roots.extend(tasks.iter().map(|(repo, id)| dataset.join(repo).join(format!("task{id}"))));
-    let mut stack = roots;
-    while let Some(p) = stack.pop() {
-        let Ok(m) = std::fs::symlink_metadata(&p) else { continue };
-        if m.is_dir() {
-            if let Ok(rd) = std::fs::read_dir(&p) {
-                stack.extend(rd.flatten().map(|e| e.path()));
-            }
-        } else if let Some(when) = m.modified().ok().filter(|when| *when > t) {
-            let rel = p.strip_prefix(cb).unwrap_or(&p).display().to_string();
-            return Some((rel, when));
-        }
-    }
-    None
 }
 
 /// The job of `oracle`: the grader's checks only (no model, no key, no
@@ -343,6 +317,8 @@ pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
         agent_config_sha256: None,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         modal_environment: None,
+        dataset: Some(crate::edges::dataset::record(&cb, &subset.pairs)),
+        images: None,
     };
     // The oracle's progress is its own: no seed's spend is watched.
     exp.seeds = Vec::new();
@@ -473,8 +449,12 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
         }
     }
 
-    if let Some(subset) = &subset {
-        checks.extend(oracle_gate(&cb, &exp, subset));
+    // What each pair asks and how it is graded, as the files are now: the
+    // seeds' manifests record it, and it is compared with the baseline's
+    // and the oracle's before any spend.
+    let dataset_now = subset.as_ref().map(|s| crate::edges::dataset::record(&cb, &s.pairs));
+    if let (Some(subset), Some(now)) = (&subset, &dataset_now) {
+        checks.extend(oracle_gate(&cb, &exp, subset, now));
     }
 
     // The arm's first run made before: the estimate's source. The seeds
@@ -512,7 +492,17 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
             return (checks, None);
         }
     };
-    let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
+    let (Some(program), Some(subset), Some(dataset_now)) = (program, subset, dataset_now) else {
+        return (checks, None);
+    };
+    checks.extend(crate::engine::graded::baseline_dataset(
+        &cb,
+        &exp,
+        &subset,
+        &baseline,
+        &dataset_now,
+        estimate.as_ref(),
+    ));
 
     // A seed made by another cooperbench (grading changed between releases)
     // or another configuration is never resumed into this one.
@@ -525,6 +515,8 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
         agent_config_sha256: agent_config.as_ref().map(|(_, t)| manifest::digest(t.as_bytes())),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         modal_environment: None,
+        dataset: Some(dataset_now),
+        images: None,
     };
     checks.push(check(
         now.cooperbench_version.is_some(),
@@ -568,6 +560,7 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
             checks.push(Check { ok: true, warn: true, line });
         }
     }
+    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.study.name);
     for seed in &exp.seeds {
         let run = exp.seed_run(*seed);
         match Manifest::load(&cb, &run) {
@@ -578,6 +571,7 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
                 format!("{}/{}: {e}", crate::edges::layout::run_rel(&run), crate::edges::layout::MANIFEST),
             )),
             Some(Ok(was)) => {
+                checks.extend(crate::engine::graded::images_since_begun(&sandboxes, &run, &was));
                 let d = was.differences(&now);
                 checks.push(check(
                     d.is_empty(),
@@ -591,7 +585,6 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
         }
     }
 
-    let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.study.name);
     let job = Job {
         sandboxes,
         max_sandbox_hours: None,

@@ -87,20 +87,56 @@ impl Sandboxes {
             Sandboxes::Modal { client, study, checkout, ready } => {
                 let env = modal::environment(study, run, checkout);
                 let mut ready = ready.lock().unwrap_or_else(|p| p.into_inner());
+                let mut vars = vec![("MODAL_ENVIRONMENT".to_string(), env.clone())];
                 if !ready.contains(&env) {
                     match client.ensure(&env) {
                         Ok(created) => {
                             if created {
-                                crate::say!("[{label}] modal environment {env}: created");
+                                crate::say!("[{label}] modal environment {env}: created; this invocation resolves the task images afresh (MODAL_FORCE_BUILD=1)");
+                                // Modal caches `Image.from_registry(tag)` once
+                                // resolved, and the dataset's fix re-made images
+                                // under the same tags: the client's
+                                // `MODAL_FORCE_BUILD` (modal/config.py) sends
+                                // `force_build` with the image request
+                                // (modal/_image.py), skipping that cache.
+                                vars.push(("MODAL_FORCE_BUILD".into(), "1".into()));
                             }
                             ready.insert(env.clone());
                         }
                         Err(e) => return Err(format!("modal environment {env}: {e:#}")),
                     }
                 }
-                Ok(Prepared { env: vec![("MODAL_ENVIRONMENT".into(), env)], proxy: None })
+                Ok(Prepared { env: vars, proxy: None })
             }
             Sandboxes::Unseen => Ok(Prepared { env: Vec::new(), proxy: None }),
+        }
+    }
+
+    /// The task images as this backend has them now: on Docker each
+    /// image's id and digests; elsewhere the references only, unverified
+    /// (Modal resolves the tags in its own cloud).
+    pub fn images(&self, images: &[String]) -> crate::study::images::ImagesRecord {
+        use crate::study::images::{ImageState, ImagesRecord};
+        let unverified = |source: &str| ImagesRecord {
+            verified: false,
+            source: source.to_string(),
+            before: images.iter().map(|i| (i.clone(), ImageState { id: None, digests: Vec::new() })).collect(),
+            after: None,
+        };
+        match self {
+            Sandboxes::Docker(d) => match d.engine().image_states(images) {
+                Ok(before) => ImagesRecord {
+                    verified: true,
+                    source: "the engine's image ids (docker image inspect), before the first invocation and after the last".into(),
+                    before,
+                    after: None,
+                },
+                Err(e) => unverified(&format!("the engine could not be asked: {e:#}")),
+            },
+            Sandboxes::Modal { .. } => unverified(
+                "on Modal the tags are resolved in Modal's cloud, where no image id can be read from here; MODAL_FORCE_BUILD=1 is set on the first invocation in an environment the harness creates, so that Modal resolves them afresh (said in the output); unverified either way",
+            ),
+            Sandboxes::Unseen => unverified("this backend's images cannot be seen from here"),
         }
     }
 

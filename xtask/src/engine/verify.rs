@@ -9,7 +9,10 @@ use crate::edges::events::{Event, Events};
 use crate::edges::layout;
 use crate::study::arms::Study;
 use crate::study::models::Models;
+use crate::study::changed::Pairs;
 use crate::study::outcome::EvalErrors;
+use crate::study::problem::{Check, Problem};
+use crate::study::subset::Subset;
 use crate::study::run::RunLogs;
 use crate::study::verify::{check, check_pooling, render::render_text, Report};
 
@@ -37,6 +40,7 @@ pub fn load_and_check(
         allow_mixed,
         models,
         None,
+        Pairs::All,
     )
 }
 
@@ -54,6 +58,7 @@ pub fn load_and_check_leaving_out(
     allow_mixed: &[String],
     models: &Models,
     oracle_base: Option<&str>,
+    pairs: Pairs,
 ) -> anyhow::Result<Report> {
     crate::edges::layout::require_checkout(cooperbench_dir).map_err(crate::usage)?;
     check_names(cooperbench_dir, runs)?;
@@ -63,13 +68,35 @@ pub fn load_and_check_leaving_out(
         None => None,
     };
     let mut logs = load_runs(cooperbench_dir, runs, max_bytes);
+    crate::edges::dataset::infer_missing(cooperbench_dir, &mut logs, &subset.pairs);
     let excluded = failing.and_then(|f| crate::study::oracle::exclude(&mut subset, &mut logs, &f));
+    let note = left_out(pairs, &mut subset, &mut logs, allow_mixed, models);
     let mut report = check(&subset, &logs, eval_errors, strict, models);
     report.problems.extend(excluded);
+    if let Some(note) = note {
+        report.problems.push(Problem::warning(Check::PairsLeftOut, format!("--pairs unchanged: {note}")));
+        report.pairs_note = Some(note);
+    }
     let now = crate::edges::clock::now();
     report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
     check_pooling(&mut report, &logs, allow_mixed, strict, models);
     Ok(report)
+}
+
+/// `--pairs unchanged`: the pairs the difficulty runs did not see alike
+/// leave the subset and every run; returns what every output says.
+pub fn left_out(
+    pairs: Pairs,
+    subset: &mut Subset,
+    logs: &mut [RunLogs],
+    allow_mixed: &[String],
+    models: &Models,
+) -> Option<String> {
+    if pairs != Pairs::Unchanged {
+        return None;
+    }
+    let changed = crate::study::verify::changes(subset, logs, allow_mixed, models).pairs();
+    Some(crate::study::changed::leave_out(subset, logs, &changed))
 }
 
 /// Each run named once, and by a name: `a` and `./a` (or a link to `a`)

@@ -285,12 +285,14 @@ impl Study {
         if self.run_concurrency == 0 || self.eval_concurrency == 0 {
             bail!("fields `run_concurrency` and `eval_concurrency` must be at least 1");
         }
+        // The run-wide fields, then the per-pair ones (`study::changed`).
+        let fields: Vec<&str> = crate::study::provenance::POOLED_FIELDS
+            .into_iter()
+            .chain([crate::study::changed::DATASET, crate::study::changed::IMAGES])
+            .collect();
         for f in &self.allow_mixed {
-            if !crate::study::provenance::POOLED_FIELDS.contains(&f.as_str()) {
-                bail!(
-                    "field `allow_mixed`: {f:?} is not one of {}",
-                    crate::study::provenance::POOLED_FIELDS.join(", ")
-                );
+            if !fields.contains(&f.as_str()) {
+                bail!("field `allow_mixed`: {f:?} is not one of {}", fields.join(", "));
             }
         }
         // Each arm carries the study's attempts and timeout: checked there.

@@ -21,6 +21,13 @@ pub struct Manifest {
     /// On Modal: the run's own environment (its sandboxes live there only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modal_environment: Option<String>,
+    /// The dataset the run was graded on, pair by pair (`study::dataset`);
+    /// absent in manifests of older harnesses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<crate::study::dataset::DatasetRecord>,
+    /// The task images, before the first invocation and after the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<crate::study::images::ImagesRecord>,
 }
 
 impl Manifest {
@@ -40,6 +47,18 @@ impl Manifest {
         cmp("subset", self.subset.clone(), now.subset.clone());
         cmp("backend", self.backend.clone(), now.backend.clone());
         cmp("agent_config_sha256", show(&self.agent_config_sha256), show(&now.agent_config_sha256));
+        // The pairs whose files changed since the run began: resumed, they
+        // would be graded on other task text or tests than its first pairs.
+        if let (Some(then), Some(is)) = (&self.dataset, &now.dataset) {
+            let changed = crate::study::dataset::changed_since(then, is);
+            if !changed.is_empty() {
+                d.push(format!(
+                    "dataset: {} pair(s) changed since it began: {}",
+                    changed.len(),
+                    crate::study::dataset::list(&changed, 5)
+                ));
+            }
+        }
         d
     }
 }

@@ -9,11 +9,14 @@
 
 pub mod analysis;
 pub mod arms;
+pub mod changed;
 pub mod class;
 pub mod classify;
+pub mod dataset;
 pub(crate) mod difficulty;
 pub mod exact;
 pub mod fig4;
+pub mod images;
 pub mod json;
 pub mod manifest;
 pub mod models;

@@ -110,6 +110,8 @@ pub enum Source {
     ConfigJson,
     /// Every result of the run says it.
     Results,
+    /// The checkout's git history, at the run's time: an inference.
+    GitHistory,
     Unknown,
 }
 
@@ -119,6 +121,7 @@ impl Source {
             Source::Manifest => "manifest",
             Source::ConfigJson => "config.json",
             Source::Results => "results",
+            Source::GitHistory => "inferred from git history",
             Source::Unknown => "unknown",
         }
     }
@@ -162,6 +165,12 @@ pub struct Provenance {
     pub backend: Known,
     /// sha256 of the agent config YAML, or "none".
     pub agent_config: Known,
+    /// The dataset it was graded on (`study::dataset`): the commit it was
+    /// recorded at, or inferred from git history, or unknown. Compared pair
+    /// by pair (`study::changed`), not here.
+    pub dataset: Known,
+    /// Its task images: how many, and whether their ids were read.
+    pub images: Known,
 }
 
 /// The fields the pooling rule compares, by the names `allow_mixed` takes.
@@ -171,7 +180,18 @@ impl Provenance {
     /// What a manifest says (a run the harness made, or is about to).
     pub fn from_manifest(run: &str, m: &Manifest) -> Provenance {
         let config = Some(m.agent_config_sha256.clone().unwrap_or_else(|| "none".into()));
+        let images = m.images.as_ref().map(|i| {
+            let changed = i.changed_during().len();
+            match (i.verified, &i.after) {
+                (false, _) => format!("{} unverified", i.before.len()),
+                (true, None) => format!("{} ids read before", i.before.len()),
+                (true, Some(_)) if changed > 0 => format!("{} ids read before and after, {changed} changed", i.before.len()),
+                (true, Some(_)) => format!("{} ids read before and after", i.before.len()),
+            }
+        });
         Provenance {
+            dataset: Known::from(m.dataset.as_ref().map(|d| d.shown()).as_ref(), Source::Manifest),
+            images: Known::from(images.as_ref(), Source::Manifest),
             run: run.to_string(),
             model: Known::from(Some(&m.model), Source::Manifest),
             agent: Known::from(Some(&m.agent), Source::Manifest),
@@ -182,8 +202,16 @@ impl Provenance {
     }
 
     pub fn of(run: &RunLogs) -> Provenance {
+        let dataset = match run.dataset() {
+            Ok(d) if d.how == crate::study::dataset::How::Inferred => {
+                let c = d.commit.as_deref().unwrap_or_default();
+                Known::from(Some(&format!("{}", &c[..c.len().min(12)])), Source::GitHistory)
+            }
+            Ok(d) => Known::from(Some(&d.shown()), Source::Manifest),
+            Err(_) => Known::unknown(),
+        };
         if let Some(Ok(m)) = &run.manifest {
-            return Provenance::from_manifest(&run.name, m);
+            return Provenance { dataset, ..Provenance::from_manifest(&run.name, m) };
         }
         // A run the harness did not make: config.json, else what every one
         // of its results says (a split run is unknown: verify names it).
@@ -207,6 +235,8 @@ impl Provenance {
             cli_version: Known::unknown(),
             backend: Known::unknown(),
             agent_config: Known::unknown(),
+            dataset,
+            images: Known::unknown(),
         }
     }
 
@@ -307,6 +337,8 @@ mod tests {
             cli_version: version.map(m).unwrap_or(Known { value: None, source: Source::Unknown }),
             backend: m("docker"),
             agent_config: m("none"),
+            dataset: Known { value: None, source: Source::Unknown },
+            images: Known { value: None, source: Source::Unknown },
         }
     }
 
@@ -343,6 +375,8 @@ mod tests {
             agent_config_sha256: None,
             harness_version: "0.1.0".into(),
             modal_environment: None,
+            dataset: None,
+            images: None,
         }
     }
 

@@ -110,10 +110,46 @@ pub struct RunLogs {
     pub attempts: BTreeMap<String, usize>,
     /// What made the run, when `seeds` made it (`None`: absent).
     pub manifest: Option<Result<crate::study::manifest::Manifest, String>>,
+    /// For a run whose manifest records no dataset: what `edges::dataset`
+    /// inferred from the checkout's history, or why nothing could be.
+    pub inferred_dataset: Option<Result<crate::study::dataset::DatasetRecord, String>>,
     pub problems: Vec<Problem>,
 }
 
 impl RunLogs {
+    /// The dataset the run was graded on: recorded in its manifest, else
+    /// inferred (said as such); `Err` says why it is unknown.
+    pub fn dataset(&self) -> Result<&crate::study::dataset::DatasetRecord, String> {
+        if let Some(Ok(m)) = &self.manifest {
+            if let Some(d) = &m.dataset {
+                return Ok(d);
+            }
+        }
+        match &self.inferred_dataset {
+            Some(Ok(d)) => Ok(d),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(match &self.manifest {
+                Some(Ok(_)) => "its manifest records no dataset (an older harness made it)".into(),
+                _ => "made by the CLI directly, and nothing was inferred".into(),
+            }),
+        }
+    }
+
+    /// The task images the run was graded in, when the harness recorded them.
+    pub fn images(&self) -> Option<&crate::study::images::ImagesRecord> {
+        self.manifest.as_ref()?.as_ref().ok()?.images.as_ref()
+    }
+
+    /// When the run began, as far as its files tell: the earliest result's
+    /// `ended_at` less its `duration_seconds` (its `started_at`).
+    pub fn earliest_start(&self) -> Option<crate::study::timestamp::Timestamp> {
+        self.pairs
+            .values()
+            .filter_map(|p| p.result.as_ref())
+            .map(|r| r.ended_at.plus_micros(-(r.duration_seconds.max(0.0) * 1e6) as i64))
+            .min()
+    }
+
     /// A warning per time no CLI can have written (`Timestamp::implausible`),
     /// in result.json's `ended_at` and eval.json's `evaluated_at`.
     pub fn implausible_times(&self, now: crate::study::timestamp::Timestamp) -> Vec<Problem> {

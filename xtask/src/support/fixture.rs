@@ -81,6 +81,45 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
     let dir = root.join("dataset").join("subsets");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join(format!("{subset}.json")), serde_json::to_string_pretty(&doc)?)?;
+    // A CooperBench checkout is a git clone: the dataset is committed (on a
+    // fixed date well before any run), so that the revision a run made by
+    // the CLI saw can be inferred from history as it is in a real checkout.
+    commit_dataset(root, "the dataset", "2026-01-01T00:00:00Z")?;
+    Ok(())
+}
+
+/// Commits everything under `dataset/` in the checkout `root` (made a git
+/// repository first when it is not one), dated `date`.
+pub fn commit_dataset(root: &Path, message: &str, date: &str) -> anyhow::Result<()> {
+    let git = |args: &[&str]| -> anyhow::Result<()> {
+        let out = duct::cmd("git", args)
+            .dir(root)
+            .env("GIT_AUTHOR_NAME", "fixture")
+            .env("GIT_AUTHOR_EMAIL", "fixture@example.invalid")
+            .env("GIT_COMMITTER_NAME", "fixture")
+            .env("GIT_COMMITTER_EMAIL", "fixture@example.invalid")
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdout_null()
+            .stderr_capture()
+            .unchecked()
+            .run()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "git {} in {}: {}",
+            args.join(" "),
+            root.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(())
+    };
+    if !root.join(".git").exists() {
+        git(&["init", "-q", "-b", "main"])?;
+    }
+    git(&["add", "--", "dataset"])?;
+    git(&["commit", "-q", "--allow-empty", "-m", message])?;
     Ok(())
 }
 

@@ -219,6 +219,9 @@ pub fn write_dataset(cb: &Path, work: &Path) -> anyhow::Result<()> {
     let doc = serde_json::json!({"name": ORACLE_SUBSET, "description": "the e2e pairs and one whose test is broken",
         "stats": {"tasks": TASKS.len() + 1, "pairs": pairs().len() + 1, "repos": TASKS.len() + 1}, "tasks": subset_tasks});
     std::fs::write(subsets.join(format!("{ORACLE_SUBSET}.json")), serde_json::to_string_pretty(&doc)?)?;
+    // A git clone, as a real checkout is: a run the CLI made directly has
+    // its dataset revision inferred from this history.
+    crate::support::fixture::commit_dataset(cb, "the e2e world's dataset", "2026-01-01T00:00:00Z")?;
     Ok(())
 }
 

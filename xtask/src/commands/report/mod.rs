@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::edges::experiment::CommonFlags;
 use crate::engine::verify::check_names;
+use crate::study::changed::Pairs;
 use crate::study::analysis::{
     analyse_study, check_roles, model_slug, Options, Roles, DEFAULT_BOOTSTRAP_SEED, DEFAULT_DIFFICULTY_SE_TARGET,
     DEFAULT_MEAN_SE_TARGET, DEFAULT_REPLICATES, MAX_REPLICATES,
@@ -79,6 +80,10 @@ pub struct ReportFlags {
     /// Leave out the pairs whose gold patch fails in `cargo xtask oracle` (named in every output)
     #[arg(long)]
     pub exclude_oracle_failures: bool,
+    /// Which pairs count: all, or only those no difficulty run saw with
+    /// other dataset files or another task image (said first in every output)
+    #[arg(long, value_enum, default_value_t = Pairs::All)]
+    pub pairs: Pairs,
 }
 
 impl ReportFlags {
@@ -99,6 +104,7 @@ impl ReportFlags {
             mean_se_target: o.mean_se_target,
             out: None,
             exclude_oracle_failures: false,
+            pairs: Pairs::All,
         }
     }
 }
@@ -113,6 +119,9 @@ pub struct Study {
     pub options: Options,
     /// What `--exclude-oracle-failures` left out, said in every output.
     pub excluded: Option<String>,
+    /// What `--pairs unchanged` left out ("N of M pairs; K changed between
+    /// runs left out"), said first in every output.
+    pub pairs_note: Option<String>,
     /// Provenance fields allowed to differ among the difficulty runs.
     pub allow_mixed: Vec<String>,
     /// Which model each run belongs to (the arms); default: one model.
@@ -184,6 +193,17 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::study::oracle::exclude(&mut subset.clone(), &mut coop, &failing);
         excluded = crate::study::oracle::exclude(&mut subset, &mut solo, &failing).map(|p| p.detail);
     }
+    // What each solo run was graded on: recorded, else inferred from the
+    // checkout's history; `--pairs unchanged` leaves out every pair the
+    // difficulty runs did not see alike.
+    crate::edges::dataset::infer_missing(cb, &mut solo, &subset.pairs);
+    let pooling_models = if flags.runs.is_some() { Models::default() } else { exp.models() };
+    let mut pairs_note = None;
+    if flags.pairs == Pairs::Unchanged {
+        let changed = verify::changes(&subset, &solo, &exp.allow_mixed, &pooling_models).pairs();
+        crate::study::changed::leave_out(&mut subset.clone(), &mut coop, &changed);
+        pairs_note = Some(crate::study::changed::leave_out(&mut subset, &mut solo, &changed));
+    }
     let solo_curve = flags.solo_curve_runs.clone().unwrap_or_else(|| solo_names.clone());
     for r in &solo_curve {
         if !solo_names.contains(r) {
@@ -196,7 +216,6 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     // The pooling rule first: a difficulty over runs that are not repeats
     // of one experiment is refused, naming the runs and the field. Each
     // model's runs are pooled only with themselves.
-    let pooling_models = if flags.runs.is_some() { Models::default() } else { exp.models() };
     let solo_existing: Vec<String> =
         solo.iter().filter(|r| r.exists && r.setting == "solo").map(|r| r.name.clone()).collect();
     let mut mixed: Vec<String> = Vec::new();
@@ -210,6 +229,25 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
                 .filter(|p| p.severity == crate::study::problem::Severity::Failure)
                 .map(|p| p.detail),
         );
+    }
+    // Pair by pair: other dataset files or another task image.
+    let changes = verify::changes(&subset, &solo, &exp.allow_mixed, &pooling_models);
+    let failing: Vec<String> = changes
+        .problems
+        .iter()
+        .filter(|p| p.severity == crate::study::problem::Severity::Failure)
+        .map(|p| match (&p.run, &p.pair) {
+            (Some(r), _) => format!("run `{r}`: {}", p.detail),
+            (None, Some(pair)) => format!("{pair}: {}", p.detail),
+            _ => p.detail.clone(),
+        })
+        .collect();
+    if !failing.is_empty() {
+        mixed.push(format!(
+            "{} pair(s) changed between the runs that define difficulty (pass --pairs unchanged to leave them out, or list them in allow_mixed): {}",
+            changes.pairs().len(),
+            failing.join("; ")
+        ));
     }
     if !mixed.is_empty() {
         return Err(crate::usage(anyhow::anyhow!("not reported: {}", mixed.join("; "))));
@@ -233,6 +271,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         solo_curve,
         options,
         excluded,
+        pairs_note,
         allow_mixed,
         models,
         stories,
@@ -317,6 +356,8 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
             .push(format!("verify found {} failure(s): the figure is built on incomplete data", check.failures()));
     }
     fig.warnings.extend(study.excluded.clone());
+    check.pairs_note = study.pairs_note.clone();
+    fig.pairs = study.pairs_note.clone();
     // What is pooled although it differs (allowed), said with the numbers.
     fig.warnings.extend(check.problems.iter().filter(|p| p.check == Check::MixedAllowed).map(|p| p.detail.clone()));
     let solo_refs: Vec<&RunLogs> = study.solo.iter().collect();
@@ -327,6 +368,9 @@ pub fn render(study: &Study) -> anyhow::Result<Rendered> {
     // Looked at without the text, the figure must not mislead either.
     if let Some(t) = fig.verdict.case.title() {
         title += &format!(" - {t}");
+    }
+    if let Some(note) = &study.pairs_note {
+        title += &format!(" - {}", note.split(':').next().unwrap_or(note));
     }
     let mut per_model_svg = Vec::new();
     for (m, f) in &fig.per_model {

@@ -84,6 +84,13 @@ pub fn report_md(fig: &Fig4, check: &VerifyReport, settings: &[String]) -> Strin
 /// demoted, after the figure they summarise.
 fn opening(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
     m.heading(1, &format!("{}: difficulty and Figure 4", fig.experiment));
+    // Said before anything else: every number below is over these pairs.
+    if let Some(note) = &fig.pairs {
+        m.para(&format!(
+            "**Pairs: {}.** Difficulty, Figure 4 and every number below are over the pairs that no difficulty run saw with other dataset files or another task image (`--pairs unchanged`); the left-out pairs are in no count.",
+            escape_pipes(note)
+        ));
+    }
     if let Some(models) = &fig.policy.models {
         m.para(&format!("Over several models: {models}."));
     }
@@ -199,6 +206,8 @@ fn runs_section(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
                     escape_pipes(&p.cli_version.shown()),
                     escape_pipes(&p.backend.shown()),
                     escape_pipes(&p.agent_config.shown()),
+                    escape_pipes(&p.dataset.shown()),
+                    escape_pipes(&p.images.shown()),
                 ]
             })
             .collect();
@@ -209,6 +218,8 @@ fn runs_section(m: &mut Markdown, fig: &Fig4, check: &VerifyReport) {
             ("cooperbench", Align::Left),
             ("backend", Align::Left),
             ("agent config", Align::Left),
+            ("dataset", Align::Left),
+            ("task images", Align::Left),
         ];
         m.table(&cols, &rows);
     }

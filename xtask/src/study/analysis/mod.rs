@@ -111,6 +111,10 @@ pub struct RepoRow {
 pub struct Fig4 {
     pub experiment: String,
     pub subset: String,
+    /// With `--pairs unchanged`: "N of M pairs; K changed between runs left
+    /// out: ..." (the report sets it; said first everywhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<String>,
     /// What the data can show, by explicit rules, before any number.
     pub verdict: Verdict,
     /// The assumptions the numbers rest on, tested.
@@ -621,6 +625,7 @@ fn analyse_with(
     let mut fig = Fig4 {
         experiment: name.to_string(),
         subset: subset.to_string(),
+        pairs: None,
         verdict,
         assumptions: Assumptions { solo_seeds: seeds, eval_errors: evals, non_trials },
         difficulty_mode: opts.difficulty,

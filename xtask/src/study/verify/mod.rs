@@ -98,6 +98,13 @@ pub struct Report {
     pub difficulty: DifficultyReport,
     /// What made each run, field by field, and where each value came from.
     pub provenance: Vec<crate::study::provenance::Provenance>,
+    /// The pairs the difficulty runs did not see alike (`study::changed`):
+    /// other dataset files, other task images.
+    pub changed_dataset: Vec<crate::study::dataset::ChangedPair>,
+    pub changed_images: Vec<crate::study::dataset::ChangedPair>,
+    /// With `--pairs unchanged`: "N of M pairs; K changed between runs left out".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs_note: Option<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -116,12 +123,28 @@ pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict:
     let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
     let overlap = check_overlap(runs, &mut problems);
     check_copies(runs, &mut problems);
+    let image_pairs = |image: &str| -> Vec<String> {
+        let of = |p: &&PairId| crate::study::images::task_image(&p.repo, p.task_id) == image;
+        subset.pairs.iter().filter(of).map(|p| p.to_string()).collect()
+    };
+    problems.extend(crate::study::changed::during_runs(runs, image_pairs));
     let difficulty = difficulty_report(subset, runs, eval_errors, models);
     problems.sort_by(|a, b| {
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });
     let ok = !problems.iter().any(|p| p.severity == Severity::Failure || strict);
-    Report { ok, subset: subset.clone(), runs: summaries, overlap, difficulty, provenance: Vec::new(), problems }
+    Report {
+        ok,
+        subset: subset.clone(),
+        runs: summaries,
+        overlap,
+        difficulty,
+        provenance: Vec::new(),
+        changed_dataset: Vec::new(),
+        changed_images: Vec::new(),
+        pairs_note: None,
+        problems,
+    }
 }
 
 /// Adds each run's provenance and the pooling rule's findings over the runs
@@ -139,6 +162,10 @@ pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[Strin
         let p: Vec<Provenance> = solo.iter().filter(|r| mine.contains(&r.name)).map(|r| Provenance::of(r)).collect();
         report.problems.extend(pooling(&p, allow_mixed));
     }
+    // Pair by pair: the dataset files and task images each run was graded on.
+    let changes = changes(&report.subset, runs, allow_mixed, models);
+    report.problems.extend(changes.problems);
+    (report.changed_dataset, report.changed_images) = (changes.dataset, changes.images);
     // A run an arm names must have been made with that arm's model: else
     // it would define another model's difficulty (unless allow_mixed lets an
     // arm's runs differ in model: the pooling rule then warns instead).
@@ -161,6 +188,22 @@ pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[Strin
         (a.severity, &a.run, a.check, &a.pair, &a.path).cmp(&(b.severity, &b.run, b.check, &b.pair, &b.path))
     });
     report.ok = !report.problems.iter().any(|p| p.severity == Severity::Failure || strict);
+}
+
+/// The per-pair pooling rule (`study::changed`) over each model's runs
+/// that define its difficulty (its solo ones).
+pub fn changes(subset: &Subset, runs: &[RunLogs], allow_mixed: &[String], models: &Models) -> crate::study::changed::Changes {
+    let solo: Vec<&RunLogs> = runs.iter().filter(|r| r.exists && r.setting == "solo").collect();
+    let names: Vec<String> = solo.iter().map(|r| r.name.clone()).collect();
+    let mut all = crate::study::changed::Changes::default();
+    for model in models.names(&names) {
+        let mine = models.runs_of(&model, &names);
+        let runs: Vec<&RunLogs> = solo.iter().filter(|r| mine.contains(&r.name)).copied().collect();
+        all.extend(crate::study::changed::of(&subset.pairs, &runs, allow_mixed, |p| {
+            crate::study::images::task_image(&p.repo, p.task_id)
+        }));
+    }
+    all
 }
 
 /// A result that is in two runs (the same pair, attempt id and end time) was

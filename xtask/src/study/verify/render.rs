@@ -13,6 +13,10 @@ const LINES_PER_CHECK: usize = 5;
 
 pub fn render_text(r: &Report) -> String {
     let mut o = String::new();
+    // What was left out comes first: every number below is over the rest.
+    if let Some(note) = &r.pairs_note {
+        let _ = writeln!(o, "pairs: {note}");
+    }
     let _ = writeln!(o, "subset {}: {} tasks, {} pairs", r.subset.name, r.subset.tasks, r.subset.pair_count);
     let _ = writeln!(o);
     let _ = writeln!(
@@ -59,13 +63,15 @@ pub fn render_text(r: &Report) -> String {
     for p in &r.provenance {
         let _ = writeln!(
             o,
-            "{:<28} model {}, agent {}, cli {}, backend {}, agent config {}",
+            "{:<28} model {}, agent {}, cli {}, backend {}, agent config {}, dataset {}, images {}",
             p.run,
             p.model.shown(),
             p.agent.shown(),
             p.cli_version.shown(),
             p.backend.shown(),
-            p.agent_config.shown()
+            p.agent_config.shown(),
+            p.dataset.shown(),
+            p.images.shown()
         );
     }
     if !r.provenance.is_empty() {

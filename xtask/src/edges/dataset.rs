@@ -1,0 +1,151 @@
+//! The dataset's fingerprints read from the checkout (`study::dataset` says
+//! what they mean): each file that defines a pair hashed as git hashes a
+//! blob, the checkout's commit and whether `dataset/` has local changes;
+//! and, for a run the CLI made directly, the revision it most likely saw,
+//! inferred from the checkout's git history and said as inferred.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::study::dataset::{files_of, DatasetRecord, Fingerprint, How};
+use crate::study::pair::PairId;
+use crate::study::run::RunLogs;
+
+/// Git's id of a blob with these bytes: sha1 of `blob <len>\0<bytes>`.
+/// The same id git gives the file, so a commit's tree compares with it.
+pub fn blob_id(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    let mut h = sha1::Sha1::new();
+    h.update(format!("blob {}\0", bytes.len()).as_bytes());
+    h.update(bytes);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `git -C cb ARGS`, its stdout; `None` when git fails or is absent.
+fn git(cb: &Path, args: &[&str]) -> Option<String> {
+    let out = duct::cmd("git", args)
+        .dir(cb)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Whether `cb` is the top of a git work tree of its own (a checkout
+/// inside another repository is not: its history is not the dataset's).
+pub fn is_git_checkout(cb: &Path) -> bool {
+    let Some(top) = git(cb, &["rev-parse", "--show-toplevel"]) else { return false };
+    match (std::fs::canonicalize(top.trim()), std::fs::canonicalize(cb)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The fingerprints of `pairs` as the files are now, with the checkout's
+/// commit and whether `dataset/` differs from it.
+pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
+    let root = crate::edges::layout::dataset(cb);
+    let mut by_task: BTreeMap<(String, u64), BTreeMap<String, Option<String>>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let task = by_task.entry((pair.repo.clone(), pair.task_id)).or_default();
+        let dir = root.join(&pair.repo).join(format!("task{}", pair.task_id));
+        let mut fp = Fingerprint::new();
+        for file in files_of(pair) {
+            let id = task.entry(file.clone()).or_insert_with(|| std::fs::read(dir.join(&file)).ok().map(|b| blob_id(&b)));
+            if let Some(id) = id {
+                fp.insert(file, id.clone());
+            }
+        }
+        out.insert(pair.to_string(), fp);
+    }
+    let git_here = is_git_checkout(cb);
+    let commit = git_here.then(|| git(cb, &["rev-parse", "HEAD"])).flatten().map(|s| s.trim().to_string());
+    let dirty = commit
+        .as_ref()
+        .and_then(|_| git(cb, &["status", "--porcelain", "--untracked-files=all", "--", "dataset"]))
+        .map(|s| !s.trim().is_empty());
+    DatasetRecord {
+        how: How::Recorded,
+        source: if git_here {
+            "each file's git blob id, hashed from the working tree when the run began".into()
+        } else {
+            "each file's git blob id, hashed from the files when the run began (not a git checkout)".into()
+        },
+        commit,
+        dirty,
+        pairs: out,
+    }
+}
+
+/// For a run whose manifest records no dataset: the revision it most
+/// likely saw, the last commit touching `dataset/` before the run's first
+/// result began, and the fingerprints of its pairs in that commit; or why
+/// nothing can be inferred.
+pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
+    if !is_git_checkout(cb) {
+        return Err("made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into());
+    }
+    let Some(start) = run.earliest_start() else {
+        return Err("no result says when the run began: nothing to infer from".into());
+    };
+    // Result times are the CLI's local time, as git's --before reads them.
+    let before = start.to_iso().split('.').next().unwrap_or_default().to_string();
+    let line = git(cb, &["log", "-1", "--format=%H %cI", &format!("--before={before}"), "--", "dataset"])
+        .ok_or("git log failed")?;
+    let Some((commit, date)) = line.trim().split_once(' ') else {
+        return Err(format!("no commit touched dataset/ before the run began ({before})"));
+    };
+    let tree = git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
+    // `<mode> blob <id>\t<path>`.
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for l in tree.lines() {
+        let Some((meta, path)) = l.split_once('\t') else { continue };
+        if let Some(id) = meta.split_whitespace().nth(2) {
+            ids.insert(path, id);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let prefix = format!("dataset/{}/task{}/", pair.repo, pair.task_id);
+        let fp: Fingerprint = files_of(pair)
+            .into_iter()
+            .filter_map(|f| ids.get(format!("{prefix}{f}").as_str()).map(|id| (f, id.to_string())))
+            .collect();
+        out.insert(pair.to_string(), fp);
+    }
+    Ok(DatasetRecord {
+        how: How::Inferred,
+        source: format!(
+            "the last commit touching dataset/ before the run began ({before}): {} of {date}",
+            &commit[..commit.len().min(12)]
+        ),
+        commit: Some(commit.to_string()),
+        dirty: None,
+        pairs: out,
+    })
+}
+
+/// Fills in what can be inferred for every run whose manifest records no
+/// dataset (a run the harness did not make, or made before it recorded one).
+pub fn infer_missing(cb: &Path, runs: &mut [RunLogs], pairs: &[PairId]) {
+    for r in runs.iter_mut().filter(|r| r.exists) {
+        let recorded = matches!(&r.manifest, Some(Ok(m)) if m.dataset.is_some());
+        if !recorded {
+            r.inferred_dataset = Some(infer(cb, r, pairs));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(super::blob_id(b"hello\n"), "ce013625030ba8dba906f756967f9e9ca394464a");
+        assert_eq!(super::blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+    }
+}
