@@ -95,7 +95,7 @@ pub fn left_out(
     if pairs != Pairs::Unchanged {
         return None;
     }
-    let changed = crate::study::verify::changes(subset, logs, allow_mixed, models).pairs();
+    let changed = crate::study::verify::changes(subset, logs, allow_mixed, models).to_leave_out(allow_mixed);
     Some(crate::study::changed::leave_out(subset, logs, &changed))
 }
 

@@ -43,6 +43,21 @@ impl Changes {
         self.dataset.iter().chain(&self.images).map(|c| c.pair.clone()).collect()
     }
 
+    /// The changed pairs that `--pairs unchanged` leaves out: those of a
+    /// field `allow_mixed` does not list (a listed field is pooled by the
+    /// user's decision, and warned of everywhere).
+    pub fn to_leave_out(&self, allow_mixed: &[String]) -> BTreeSet<PairId> {
+        let allowed = |f: &str| allow_mixed.iter().any(|a| a == f);
+        let mut out = BTreeSet::new();
+        if !allowed(DATASET) {
+            out.extend(self.dataset.iter().map(|c| c.pair.clone()));
+        }
+        if !allowed(IMAGES) {
+            out.extend(self.images.iter().map(|c| c.pair.clone()));
+        }
+        out
+    }
+
     pub fn extend(&mut self, other: Changes) {
         self.dataset.extend(other.dataset);
         self.images.extend(other.images);
@@ -250,7 +265,7 @@ pub fn leave_out(
     let repos: BTreeSet<&str> = tasks.iter().map(|t| t.0).collect();
     (subset.tasks, subset.repos) = (tasks.len(), repos.len());
     for r in runs.iter_mut() {
-        r.pairs.retain(|p, _| !changed.contains(p));
+        r.leave_out(|p| changed.contains(p));
     }
     let mut text = format!("{} of {before} pairs; {} changed between runs left out", subset.pairs.len(), gone.len());
     if !gone.is_empty() {

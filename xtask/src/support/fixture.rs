@@ -71,6 +71,7 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
             std::fs::write(fdir.join("feature.patch"), gold)?;
         }
         std::fs::write(task_dir.join("Dockerfile"), "FROM scratch\n")?;
+        std::fs::write(task_dir.join("runner.sh"), format!("#!/bin/bash\n# runs the tests of {repo} task {task_id}\n"))?;
         tasks.push(json!({"repo": repo, "task_id": task_id, "pairs": pairs}));
     }
     let mut repos: Vec<&str> = tasks.iter().map(|t| t["repo"].as_str().unwrap_or("")).collect();
@@ -84,22 +85,24 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
     // A CooperBench checkout is a git clone: the dataset is committed (on a
     // fixed date well before any run), so that the revision a run made by
     // the CLI saw can be inferred from history as it is in a real checkout.
-    commit_dataset(root, "the dataset", "2026-01-01T00:00:00Z")?;
+    commit_dataset(root, "the dataset", Some("2026-01-01T00:00:00Z"))?;
     Ok(())
 }
 
 /// Commits everything under `dataset/` in the checkout `root` (made a git
-/// repository first when it is not one), dated `date`.
-pub fn commit_dataset(root: &Path, message: &str, date: &str) -> anyhow::Result<()> {
+/// repository first when it is not one), dated `date` (`None`: now).
+pub fn commit_dataset(root: &Path, message: &str, date: Option<&str>) -> anyhow::Result<()> {
     let git = |args: &[&str]| -> anyhow::Result<()> {
-        let out = duct::cmd("git", args)
+        let mut cmd = duct::cmd("git", args)
             .dir(root)
             .env("GIT_AUTHOR_NAME", "fixture")
             .env("GIT_AUTHOR_EMAIL", "fixture@example.invalid")
             .env("GIT_COMMITTER_NAME", "fixture")
-            .env("GIT_COMMITTER_EMAIL", "fixture@example.invalid")
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
+            .env("GIT_COMMITTER_EMAIL", "fixture@example.invalid");
+        if let Some(date) = date {
+            cmd = cmd.env("GIT_AUTHOR_DATE", date).env("GIT_COMMITTER_DATE", date);
+        }
+        let out = cmd
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdout_null()

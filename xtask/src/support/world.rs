@@ -221,7 +221,7 @@ pub fn write_dataset(cb: &Path, work: &Path) -> anyhow::Result<()> {
     std::fs::write(subsets.join(format!("{ORACLE_SUBSET}.json")), serde_json::to_string_pretty(&doc)?)?;
     // A git clone, as a real checkout is: a run the CLI made directly has
     // its dataset revision inferred from this history.
-    crate::support::fixture::commit_dataset(cb, "the e2e world's dataset", "2026-01-01T00:00:00Z")?;
+    crate::support::fixture::commit_dataset(cb, "the e2e world's dataset", Some("2026-01-01T00:00:00Z"))?;
     Ok(())
 }
 

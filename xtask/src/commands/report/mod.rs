@@ -200,7 +200,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let pooling_models = if flags.runs.is_some() { Models::default() } else { exp.models() };
     let mut pairs_note = None;
     if flags.pairs == Pairs::Unchanged {
-        let changed = verify::changes(&subset, &solo, &exp.allow_mixed, &pooling_models).pairs();
+        let changed = verify::changes(&subset, &solo, &exp.allow_mixed, &pooling_models).to_leave_out(&exp.allow_mixed);
         crate::study::changed::leave_out(&mut subset.clone(), &mut coop, &changed);
         pairs_note = Some(crate::study::changed::leave_out(&mut subset, &mut solo, &changed));
     }
@@ -245,7 +245,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if !failing.is_empty() {
         mixed.push(format!(
             "{} pair(s) changed between the runs that define difficulty (pass --pairs unchanged to leave them out, or list them in allow_mixed): {}",
-            changes.pairs().len(),
+            changes.to_leave_out(&exp.allow_mixed).len(),
             failing.join("; ")
         ));
     }
