@@ -18,7 +18,8 @@ fn task_pairs(c: &Checkout, n: usize) -> (String, u64, Vec<(u32, u32)>) {
     let subset: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(c.cb().join("dataset/subsets/lite.json")).unwrap()).unwrap();
     let t = &subset["tasks"][n];
-    let pairs = t["pairs"].as_array().unwrap().iter().map(|p| (p[0].as_u64().unwrap() as u32, p[1].as_u64().unwrap() as u32));
+    let pairs =
+        t["pairs"].as_array().unwrap().iter().map(|p| (p[0].as_u64().unwrap() as u32, p[1].as_u64().unwrap() as u32));
     (t["repo"].as_str().unwrap().to_string(), t["task_id"].as_u64().unwrap(), pairs.collect())
 }
 
@@ -84,10 +85,20 @@ fn a_dataset_moved_between_baseline_and_seeds_is_named_pooled_only_when_allowed_
     dry.expect_code(0);
     let o = text(&dry);
     assert!(
-        o.contains(&format!("dataset: {} of 100 pairs changed since baseline `command-a-solo` was made (inferred: ", changed.len())),
+        o.contains(&format!(
+            "dataset: {} of 100 pairs changed since baseline `command-a-solo` was made (inferred: ",
+            changed.len()
+        )),
         "{o}"
     );
-    for words in ["feature 1's feature.md", "feature 2's tests.patch", "the task's runner.sh", "(1) a new baseline on today's dataset: 100 pairs more, about $", "(2) seeds on the 91 unchanged pairs only: about $", "(3) list \"dataset\" in allow_mixed"] {
+    for words in [
+        "feature 1's feature.md",
+        "feature 2's tests.patch",
+        "the task's runner.sh",
+        "(1) a new baseline on today's dataset: 100 pairs more, about $",
+        "(2) seeds on the 91 unchanged pairs only: about $",
+        "(3) list \"dataset\" in allow_mixed",
+    ] {
         assert!(o.contains(words), "{words:?} not in {o}");
     }
     assert_eq!(c.sim_record().len(), work_before, "a dry run spent");
@@ -100,7 +111,10 @@ fn a_dataset_moved_between_baseline_and_seeds_is_named_pooled_only_when_allowed_
     v_out.expect_code(1);
     let (pairs, details) = named(&v, "dataset_changed");
     assert_eq!(pairs, changed, "{details}");
-    assert!(details.contains("feature 1's feature.md differ(s) between `command-a-solo` and `command-a-solo-seed1`"), "{details}");
+    assert!(
+        details.contains("feature 1's feature.md differ(s) between `command-a-solo` and `command-a-solo-seed1`"),
+        "{details}"
+    );
     assert!(details.contains("feature 2's tests.patch") && details.contains("the task's runner.sh"), "{details}");
     let seed: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(c.cb().join("logs/command-a-solo-seed1/harness-manifest.json")).unwrap(),
@@ -117,7 +131,11 @@ fn a_dataset_moved_between_baseline_and_seeds_is_named_pooled_only_when_allowed_
     let results = c.tmp.path().join("results");
     let r = c.xtask(&["report", "--out", results.to_str().unwrap()]).ran();
     r.expect_code(2);
-    assert!(text(&r).contains(&format!("{} pair(s) changed between the runs that define difficulty", changed.len())), "{}", text(&r));
+    assert!(
+        text(&r).contains(&format!("{} pair(s) changed between the runs that define difficulty", changed.len())),
+        "{}",
+        text(&r)
+    );
 
     // --pairs unchanged: the rest, said first everywhere.
     let note = format!("91 of 100 pairs; {} changed between runs left out", changed.len());
@@ -131,7 +149,8 @@ fn a_dataset_moved_between_baseline_and_seeds_is_named_pooled_only_when_allowed_
     let md = std::fs::read_to_string(results.join("REPORT.md")).unwrap();
     let second_paragraph = md.split("\n\n").nth(1).unwrap();
     assert!(second_paragraph.starts_with(&format!("**Pairs: {note}")), "{md}");
-    let fig: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results.join("fig4.json")).unwrap()).unwrap();
+    let fig: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("fig4.json")).unwrap()).unwrap();
     assert!(fig["pairs"].as_str().unwrap().starts_with(&note));
     let svg = std::fs::read_to_string(results.join("fig4.svg")).unwrap();
     assert!(svg.contains(&note), "the figure's title does not say it");
@@ -167,7 +186,7 @@ fn a_checkout_outside_git_hashes_its_files_and_gives_the_same_verdict() {
         let changed = move_the_dataset(&c);
         if git {
             // After the baseline began (a commit of its very second would be ambiguous).
-    xtask::support::fixture::commit_dataset(&c.cb(), "the dataset fix", Some("2099-01-01T00:00:00Z")).unwrap();
+            xtask::support::fixture::commit_dataset(&c.cb(), "the dataset fix", Some("2099-01-01T00:00:00Z")).unwrap();
         }
         c.seeds(&["--yes", "--seeds", "2"], &[]).ran();
         let (out, v) = verify_json(&c, &["--runs", "command-a-solo-seed1,command-a-solo-seed2"]);
@@ -180,7 +199,10 @@ fn a_checkout_outside_git_hashes_its_files_and_gives_the_same_verdict() {
             // The baseline cannot be placed: said once, for the run.
             let (_, v) = verify_json(&c, &[]);
             let (_, details) = named(&v, "dataset_changed");
-            assert!(details.contains("is unknown (made by the CLI directly, in a checkout that is not a git repository"), "{details}");
+            assert!(
+                details.contains("is unknown (made by the CLI directly, in a checkout that is not a git repository"),
+                "{details}"
+            );
         }
         verdicts.push(details);
     }
@@ -208,12 +230,22 @@ fn an_image_re_made_under_its_tag_is_named_and_one_changed_during_a_seed_fails_i
     std::fs::write(&ids, format!("{image}\tsha256:{}\n", "ab".repeat(32))).unwrap();
     c.seeds(&["--yes", "--seeds", "2"], &env).ran();
     let (out, v) = verify_json(&c, &["--runs", "command-a-solo-seed1,command-a-solo-seed2"]);
-    let manifest = |run: &str| std::fs::read_to_string(c.cb().join(format!("logs/{run}/harness-manifest.json"))).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}\n{}", manifest("command-a-solo-seed1"), manifest("command-a-solo-seed2"));
+    let manifest =
+        |run: &str| std::fs::read_to_string(c.cb().join(format!("logs/{run}/harness-manifest.json"))).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        manifest("command-a-solo-seed1"),
+        manifest("command-a-solo-seed2")
+    );
     let (named_pairs, details) = named(&v, "images_changed");
     let expected: BTreeSet<String> = pairs.iter().map(|(a, b)| format!("{repo}/{id}/f{a}_f{b}")).collect();
     assert_eq!(named_pairs, expected, "{details}");
-    assert!(details.contains(&format!("{image} was ")) && details.contains(", abababababab in `command-a-solo-seed2`"), "{details}");
+    assert!(
+        details.contains(&format!("{image} was ")) && details.contains(", abababababab in `command-a-solo-seed2`"),
+        "{details}"
+    );
 
     // Re-made while seed 3 runs: read before its first invocation and after
     // its last, two ids. The seed fails, and verify names the run.
@@ -221,10 +253,17 @@ fn an_image_re_made_under_its_tag_is_named_and_one_changed_during_a_seed_fails_i
     let image = xtask::edges::docker::task_image(&repo, id);
     let mark = c.tmp.path().join("remade").display().to_string();
     let out = c
-        .seeds(&["--yes", "--seeds", "3"], &[("FAKE_DOCKER_REMAKE", image.as_str()), ("FAKE_DOCKER_REMAKE_MARK", mark.as_str())])
+        .seeds(
+            &["--yes", "--seeds", "3"],
+            &[("FAKE_DOCKER_REMAKE", image.as_str()), ("FAKE_DOCKER_REMAKE_MARK", mark.as_str())],
+        )
         .ran();
     out.expect_code(1);
-    assert!(text(&out).contains(&format!("FAILED: task image {image} changed during command-a-solo-seed3")), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("FAILED: task image {image} changed during command-a-solo-seed3")),
+        "{}",
+        text(&out)
+    );
     let (_, v) = verify_json(&c, &["--runs", "command-a-solo-seed3"]);
     let (_, details) = named(&v, "image_changed_during_run");
     assert!(details.contains(&format!("task image {image} changed during the run")), "{details}");
@@ -237,25 +276,34 @@ fn an_image_re_made_under_its_tag_is_named_and_one_changed_during_a_seed_fails_i
 fn the_oracle_regrades_exactly_the_pairs_whose_files_changed_since() {
     let c = Checkout::with_baseline("require_oracle = true");
     let results = c.tmp.path().join("results");
-    let oracle = |c: &Checkout| c.xtask(&["oracle", "--cooperbench-bin", SIM, "--out", results.to_str().unwrap()]).stdin_null().ran();
+    let oracle = |c: &Checkout| {
+        c.xtask(&["oracle", "--cooperbench-bin", SIM, "--out", results.to_str().unwrap()]).stdin_null().ran()
+    };
     oracle(&c).expect_code(0);
     let graded = c.sim_work("eval", "command-a-solo-oracle").len();
     let (repo, id, pairs) = task_pairs(&c, 1);
-    std::fs::write(c.cb().join(format!("dataset/{repo}/task{id}/feature2/tests.patch")), "diff --git a/u b/u\n").unwrap();
+    std::fs::write(c.cb().join(format!("dataset/{repo}/task{id}/feature2/tests.patch")), "diff --git a/u b/u\n")
+        .unwrap();
     let expected: Vec<String> =
         pairs.iter().filter(|(a, b)| *a == 2 || *b == 2).map(|(a, b)| format!("{repo}/{id}/f{a}_f{b}")).collect();
 
     let dry = c.seeds(&["--dry-run"], &[]).ran();
     dry.expect_code(1);
     let o = text(&dry);
-    assert!(o.contains(&format!("is not of today's dataset: {} pair(s) changed since it graded them: ", expected.len())), "{o}");
+    assert!(
+        o.contains(&format!("is not of today's dataset: {} pair(s) changed since it graded them: ", expected.len())),
+        "{o}"
+    );
     assert!(o.contains("feature 2's tests.patch"), "{o}");
 
     let again = oracle(&c);
     again.expect_code(0);
     let o = text(&again);
     for p in &expected {
-        assert!(o.contains(&format!("  {p}: feature 2's tests.patch since the oracle graded it: moved aside to ")), "{p}: {o}");
+        assert!(
+            o.contains(&format!("  {p}: feature 2's tests.patch since the oracle graded it: moved aside to ")),
+            "{p}: {o}"
+        );
     }
     assert_eq!(c.sim_work("eval", "command-a-solo-oracle").len(), graded + expected.len(), "{o}");
     c.seeds(&["--dry-run"], &[]).ran().expect_code(0);

@@ -93,19 +93,21 @@ fn a_broken_task_is_named_and_require_oracle_refuses_before_any_spend() {
 }
 
 #[test]
-fn a_dataset_changed_after_the_oracle_makes_it_stale() {
+fn a_dataset_changed_after_the_oracle_makes_it_stale_by_content_not_by_time() {
     let c = Checkout::with_baseline("require_oracle = true");
     oracle(&c, &[], &[]).expect_code(0);
-    // Evals and the edit may share a second: the file's time is set later.
+    // A file touched (a checkout, a copy, a pull sets the time) is the same
+    // file: the oracle still holds.
     let tests = c.cb().join("dataset/amber_task/task1000/feature1/tests.patch");
-    std::fs::write(&tests, "changed\n").unwrap();
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
     std::fs::File::options().write(true).open(&tests).unwrap().set_modified(later).unwrap();
+    c.seeds(&["--dry-run"], &[]).ran().expect_code(0);
+    // Its content changed: the pairs of that feature must be graded again.
+    std::fs::write(&tests, "changed\n").unwrap();
     let out = c.seeds(&["--dry-run"], &[]).ran();
     out.expect_code(1);
     assert!(
-        text(&out)
-            .contains("is older than the dataset (dataset/amber_task/task1000/feature1/tests.patch changed since)"),
+        text(&out).contains("is not of today's dataset: 3 pair(s) changed since it graded them: amber_task/1000/f1_f2 (feature 1's tests.patch)"),
         "{}",
         text(&out)
     );

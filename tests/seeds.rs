@@ -27,8 +27,8 @@ fn report(c: &Checkout, runs: &[&str]) -> xtask::study::verify::Report {
         xtask::study::outcome::EvalErrors::Exclude,
         false,
         xtask::edges::logs::DEFAULT_MAX_FILE_BYTES,
-        // The demo experiment's: the baseline records no version, backend or config.
-        &["cli_version".into(), "backend".into(), "agent_config".into()],
+        // The demo experiment's: the baseline records no version, backend, config or images.
+        &["cli_version".into(), "backend".into(), "agent_config".into(), "images".into()],
         &Default::default(),
     )
     .unwrap()

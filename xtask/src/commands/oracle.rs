@@ -104,7 +104,8 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     // harness) is graded again whole.
     let now = job.manifest.dataset.clone().unwrap_or_else(|| crate::edges::dataset::record(&cb, &job.subset.pairs));
     let was = crate::edges::manifest::Manifest::load(&cb, &run).and_then(|m| m.ok()).and_then(|m| m.dataset);
-    let graded: Vec<&PairId> = job.subset.pairs.iter().filter(|p| logs.pairs.get(*p).is_some_and(|l| l.result_present)).collect();
+    let graded: Vec<&PairId> =
+        job.subset.pairs.iter().filter(|p| logs.pairs.get(*p).is_some_and(|l| l.result_present)).collect();
     let stale: Vec<(&PairId, String)> = match &was {
         Some(then) => {
             let changed = crate::study::dataset::changed_since(then, &now);

@@ -55,7 +55,8 @@ pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
         let dir = root.join(&pair.repo).join(format!("task{}", pair.task_id));
         let mut fp = Fingerprint::new();
         for file in files_of(pair) {
-            let id = task.entry(file.clone()).or_insert_with(|| std::fs::read(dir.join(&file)).ok().map(|b| blob_id(&b)));
+            let id =
+                task.entry(file.clone()).or_insert_with(|| std::fs::read(dir.join(&file)).ok().map(|b| blob_id(&b)));
             if let Some(id) = id {
                 fp.insert(file, id.clone());
             }
@@ -87,7 +88,9 @@ pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
 /// nothing can be inferred.
 pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
     if !is_git_checkout(cb) {
-        return Err("made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into());
+        return Err(
+            "made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into()
+        );
     }
     let Some(start) = run.earliest_start() else {
         return Err("no result says when the run began: nothing to infer from".into());

@@ -169,7 +169,10 @@ impl Docker {
         };
         let states: Vec<anyhow::Result<ImageState>> = std::thread::scope(|s| {
             let handles: Vec<_> = images.iter().map(|i| s.spawn(move || one(i))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a reader panicked")))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a reader panicked"))))
+                .collect()
         });
         images.iter().cloned().zip(states).map(|(i, s)| Ok((i, s?))).collect()
     }

@@ -54,7 +54,10 @@ impl Job {
             .changed_during()
             .into_iter()
             .map(|(image, was, now)| {
-                format!("task image {image} changed during {run} (was {was}, now {now}): pairs {}", self.pairs_of_image(&image).join(", "))
+                format!(
+                    "task image {image} changed during {run} (was {was}, now {now}): pairs {}",
+                    self.pairs_of_image(&image).join(", ")
+                )
             })
             .collect();
         // Unverified images stay unverified: nothing was read, nothing changed.
@@ -161,5 +164,6 @@ pub fn oracle_changed(oracle: Option<&Manifest>, now: &DatasetRecord, subset: &S
         .into_iter()
         .filter(|(p, _)| subset.pairs.iter().any(|q| q.to_string() == *p))
         .collect();
-    (!changed.is_empty()).then(|| format!("{} pair(s) changed since it graded them: {}", changed.len(), list(&changed, 10)))
+    (!changed.is_empty())
+        .then(|| format!("{} pair(s) changed since it graded them: {}", changed.len(), list(&changed, 10)))
 }

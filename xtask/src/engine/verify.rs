@@ -8,12 +8,12 @@ use std::path::Path;
 use crate::edges::events::{Event, Events};
 use crate::edges::layout;
 use crate::study::arms::Study;
-use crate::study::models::Models;
 use crate::study::changed::Pairs;
+use crate::study::models::Models;
 use crate::study::outcome::EvalErrors;
 use crate::study::problem::{Check, Problem};
-use crate::study::subset::Subset;
 use crate::study::run::RunLogs;
+use crate::study::subset::Subset;
 use crate::study::verify::{check, check_pooling, render::render_text, Report};
 
 /// Reads the subset and every run, then checks. A missing checkout or subset

@@ -67,7 +67,12 @@ impl Changes {
 
 /// The rule over one model's difficulty runs. `image_of` names a pair's
 /// task image as the CLI does.
-pub fn of(pairs: &[PairId], runs: &[&RunLogs], allow_mixed: &[String], image_of: impl Fn(&PairId) -> String) -> Changes {
+pub fn of(
+    pairs: &[PairId],
+    runs: &[&RunLogs],
+    allow_mixed: &[String],
+    image_of: impl Fn(&PairId) -> String,
+) -> Changes {
     let allowed = |f: &str| allow_mixed.iter().any(|a| a == f);
     let mut problems = Vec::new();
 
@@ -78,10 +83,8 @@ pub fn of(pairs: &[PairId], runs: &[&RunLogs], allow_mixed: &[String], image_of:
         .map(|(run, d)| RunDataset { run, record: d.as_ref().ok().copied(), why_unknown: d.as_ref().err().cloned() })
         .collect();
     let changed = dataset::changed_pairs(pairs, &ds);
-    let known: Vec<String> = ds
-        .iter()
-        .filter_map(|r| r.record.map(|d| format!("`{}` ({})", r.run, d.shown())))
-        .collect();
+    let known: Vec<String> =
+        ds.iter().filter_map(|r| r.record.map(|d| format!("`{}` ({})", r.run, d.shown()))).collect();
     if allowed(DATASET) {
         let unknown: Vec<String> = dataset::unknown_runs(&ds)
             .iter()
@@ -186,7 +189,8 @@ pub fn of(pairs: &[PairId], runs: &[&RunLogs], allow_mixed: &[String], image_of:
             }
         }
         for c in &changed_images {
-            let known_only: Vec<&str> = c.why.iter().filter(|w| !w.contains(" unknown in ")).map(|s| s.as_str()).collect();
+            let known_only: Vec<&str> =
+                c.why.iter().filter(|w| !w.contains(" unknown in ")).map(|s| s.as_str()).collect();
             if known_only.is_empty() {
                 continue;
             }
@@ -240,6 +244,22 @@ fn known_differences(changed: &[ChangedPair], unknown_mark: &str) -> Vec<Changed
         .collect()
 }
 
+/// Leaves out of one run the pairs `out` names (an oracle failure, a
+/// changed pair). Its eval summary, which counted them, is reduced by what
+/// their eval.json files say, so that verify still checks it against the rest.
+pub fn leave_out_of(run: &mut RunLogs, out: impl Fn(&PairId) -> bool) {
+    let gone: Vec<PairId> = run.pairs.keys().filter(|p| out(p)).cloned().collect();
+    let rows: Vec<crate::study::outcome::Row> =
+        gone.iter().filter_map(|p| run.pairs.get(p)).map(crate::study::outcome::Row::of).collect();
+    let c = crate::study::table::Counts::of(rows.iter());
+    if let Some(Ok(sum)) = &mut run.eval_summary {
+        sum.passed = sum.passed.saturating_sub(c.passed as u64);
+        sum.failed = sum.failed.saturating_sub(c.failed as u64);
+        sum.errors = sum.errors.saturating_sub(c.eval_errors as u64);
+    }
+    run.pairs.retain(|p, _| !out(p));
+}
+
 /// "a/1/f1_f2, b/2/f1_f3 and 3 more".
 fn short_list(changed: &[ChangedPair], at_most: usize) -> String {
     let mut names: Vec<String> = changed.iter().take(at_most).map(|c| c.pair.to_string()).collect();
@@ -265,7 +285,7 @@ pub fn leave_out(
     let repos: BTreeSet<&str> = tasks.iter().map(|t| t.0).collect();
     (subset.tasks, subset.repos) = (tasks.len(), repos.len());
     for r in runs.iter_mut() {
-        r.leave_out(|p| changed.contains(p));
+        leave_out_of(r, |p| changed.contains(p));
     }
     let mut text = format!("{} of {before} pairs; {} changed between runs left out", subset.pairs.len(), gone.len());
     if !gone.is_empty() {

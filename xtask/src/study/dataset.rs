@@ -194,7 +194,9 @@ mod tests {
             dirty: None,
             pairs: pairs
                 .iter()
-                .map(|(p, files)| (p.to_string(), files.iter().map(|(f, id)| (f.to_string(), id.to_string())).collect()))
+                .map(|(p, files)| {
+                    (p.to_string(), files.iter().map(|(f, id)| (f.to_string(), id.to_string())).collect())
+                })
                 .collect(),
         }
     }

@@ -99,11 +99,9 @@ pub fn changed_pairs(
         for (run, id) in &seen {
             match id {
                 None => why.push(format!("{image} unknown in `{run}`")),
-                Some(id) if *id != first => why.push(format!(
-                    "{image} was {} in `{first_run}`, {} in `{run}`",
-                    short(first),
-                    short(id)
-                )),
+                Some(id) if *id != first => {
+                    why.push(format!("{image} was {} in `{first_run}`, {} in `{run}`", short(first), short(id)))
+                }
                 Some(_) => {}
             }
         }
@@ -129,7 +127,10 @@ mod tests {
 
     #[test]
     fn an_image_changed_during_a_run_is_named_with_both_ids() {
-        let r = record(&[("img:task1", "aaaa"), ("img:task2", "bbbb")], Some(&[("img:task1", "aaaa"), ("img:task2", "cccc")]));
+        let r = record(
+            &[("img:task1", "aaaa"), ("img:task2", "bbbb")],
+            Some(&[("img:task1", "aaaa"), ("img:task2", "cccc")]),
+        );
         assert_eq!(r.changed_during(), [("img:task2".to_string(), "bbbb".to_string(), "cccc".to_string())]);
         assert!(record(&[("img:task1", "aaaa")], None).changed_during().is_empty());
     }

@@ -265,7 +265,7 @@ pub fn exclude(subset: &mut Subset, runs: &mut [RunLogs], failing: &[(PairId, St
     let repos: BTreeSet<&str> = tasks.iter().map(|t| t.0).collect();
     (subset.tasks, subset.repos) = (tasks.len(), repos.len());
     for r in runs.iter_mut() {
-        r.leave_out(out);
+        crate::study::changed::leave_out_of(r, out);
     }
     let named: Vec<String> = failing.iter().map(|(p, why)| format!("{p} ({why})")).collect();
     Some(Problem::warning(

@@ -185,7 +185,9 @@ impl Provenance {
             match (i.verified, &i.after) {
                 (false, _) => format!("{} unverified", i.before.len()),
                 (true, None) => format!("{} ids read before", i.before.len()),
-                (true, Some(_)) if changed > 0 => format!("{} ids read before and after, {changed} changed", i.before.len()),
+                (true, Some(_)) if changed > 0 => {
+                    format!("{} ids read before and after, {changed} changed", i.before.len())
+                }
                 (true, Some(_)) => format!("{} ids read before and after", i.before.len()),
             }
         });

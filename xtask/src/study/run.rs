@@ -135,22 +135,6 @@ impl RunLogs {
         }
     }
 
-    /// Leaves out the pairs `out` names (an oracle failure, a changed
-    /// pair). Its eval summary, which counted them, is reduced by what their
-    /// eval.json files say, so that verify still checks it against the rest.
-    pub fn leave_out(&mut self, out: impl Fn(&PairId) -> bool) {
-        let gone: Vec<PairId> = self.pairs.keys().filter(|p| out(p)).cloned().collect();
-        let rows: Vec<crate::study::outcome::Row> =
-            gone.iter().filter_map(|p| self.pairs.get(p)).map(crate::study::outcome::Row::of).collect();
-        let c = crate::study::table::Counts::of(rows.iter());
-        if let Some(Ok(sum)) = &mut self.eval_summary {
-            sum.passed = sum.passed.saturating_sub(c.passed as u64);
-            sum.failed = sum.failed.saturating_sub(c.failed as u64);
-            sum.errors = sum.errors.saturating_sub(c.eval_errors as u64);
-        }
-        self.pairs.retain(|p, _| !out(p));
-    }
-
     /// The task images the run was graded in, when the harness recorded them.
     pub fn images(&self) -> Option<&crate::study::images::ImagesRecord> {
         self.manifest.as_ref()?.as_ref().ok()?.images.as_ref()

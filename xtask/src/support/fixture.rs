@@ -71,7 +71,10 @@ pub fn write_dataset(root: &Path, subset: &str, shape: Shape) -> anyhow::Result<
             std::fs::write(fdir.join("feature.patch"), gold)?;
         }
         std::fs::write(task_dir.join("Dockerfile"), "FROM scratch\n")?;
-        std::fs::write(task_dir.join("runner.sh"), format!("#!/bin/bash\n# runs the tests of {repo} task {task_id}\n"))?;
+        std::fs::write(
+            task_dir.join("runner.sh"),
+            format!("#!/bin/bash\n# runs the tests of {repo} task {task_id}\n"),
+        )?;
         tasks.push(json!({"repo": repo, "task_id": task_id, "pairs": pairs}));
     }
     let mut repos: Vec<&str> = tasks.iter().map(|t| t["repo"].as_str().unwrap_or("")).collect();

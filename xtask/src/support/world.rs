@@ -369,7 +369,6 @@ pub fn build_images(docker: &Docker, work: &Path) -> anyhow::Result<Vec<(String,
     let programs: Vec<PathBuf> = PROGRAMS.iter().map(|p| which(p)).collect::<anyhow::Result<_>>()?;
     let mut done = Vec::new();
     let mut base_made = false;
-    let base = work.join("rootfs");
     for task in all_tasks() {
         let image = crate::edges::docker::task_image(task.repo, task.id);
         let digest = inputs_digest(task, &programs)?;
@@ -384,71 +383,131 @@ pub fn build_images(docker: &Docker, work: &Path) -> anyhow::Result<Vec<(String,
             None => None,
         };
         if !base_made {
-            base_rootfs(&base, &programs)?;
+            base_rootfs(&work.join("rootfs"), &programs)?;
             base_made = true;
         }
-        // The task's repository at /workspace/repo, history and all.
-        let repo = work.join("repos").join(task.repo);
-        base_repo(task, &repo)?;
-        let staged = work.join("staged").join(task.repo);
-        if staged.exists() {
-            std::fs::remove_dir_all(&staged)?;
-        }
-        std::fs::create_dir_all(staged.join("workspace"))?;
-        let out = duct::cmd!("cp", "-a", &repo, staged.join("workspace/repo")).stderr_capture().unchecked().run()?;
-        if !out.status.success() {
-            bail!("cannot stage {}: {}", repo.display(), String::from_utf8_lossy(&out.stderr).trim());
-        }
-        let tar = work.join(format!("{}.tar", task.repo));
-        let out = duct::cmd!(
-            "tar",
-            "--sort=name",
-            "--owner=0",
-            "--group=0",
-            "--numeric-owner",
-            "-C",
-            &base,
-            "-cf",
-            &tar,
-            ".",
-            "-C",
-            &staged,
-            "workspace"
-        )
-        .stderr_capture()
-        .unchecked()
-        .run()?;
-        if !out.status.success() {
-            bail!("tar failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-        }
-        let out = duct::cmd!(
-            docker.program(),
-            "import",
-            "--change",
-            format!("LABEL {LABEL}=1"),
-            "--change",
-            format!("LABEL {LABEL}-inputs={digest}"),
-            "--change",
-            "WORKDIR /workspace/repo",
-            "--change",
-            "ENV HOME=/root PATH=/usr/local/bin:/usr/bin:/bin",
-            &tar,
-            &image
-        )
-        .stdout_null()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
-        if !out.status.success() {
-            bail!("docker import of {image} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-        }
-        std::fs::remove_file(&tar).ok();
+        import(docker, work, task, &digest, None)?;
         if let Some(id) = replaced {
             let _ = duct::cmd!(docker.program(), "rmi", id).stdout_null().stderr_null().unchecked().run();
         }
         done.push((image, "built"));
     }
     Ok(done)
+}
+
+/// The task's image re-made under its tag with other content (a file
+/// `/workspace/REMADE` holding `marker`), as the dataset's fix re-made
+/// images under the same tags. Ours by label, with inputs no build has,
+/// so that the next [`build_images`] makes the world's own again. Returns
+/// the id the tag had before (left for the caller to remove once no
+/// container uses it) and the new one.
+pub fn remake_image(
+    docker: &Docker,
+    work: &Path,
+    task: &Task,
+    marker: &str,
+) -> anyhow::Result<(Option<String>, String)> {
+    let image = crate::edges::docker::task_image(task.repo, task.id);
+    if our_image(docker, &image)?.is_none() {
+        bail!("{image} is not an image of the world's: nothing to re-make");
+    }
+    let before = image_id(docker, &image);
+    let programs: Vec<PathBuf> = PROGRAMS.iter().map(|p| which(p)).collect::<anyhow::Result<_>>()?;
+    base_rootfs(&work.join("rootfs"), &programs)?;
+    import(docker, work, task, &format!("remade-{marker}"), Some(marker))?;
+    let after = image_id(docker, &image).ok_or_else(|| anyhow::anyhow!("{image} is gone after its import"))?;
+    Ok((before, after))
+}
+
+/// Removes images of ours by id (the world's label checked first); one a
+/// container still uses stays, and is said.
+pub fn remove_image_ids(docker: &Docker, ids: &[String]) -> Vec<String> {
+    let mut left = Vec::new();
+    for id in ids {
+        let label = format!("{{{{index .Config.Labels \"{LABEL}\"}}}}");
+        let ours = duct::cmd!(docker.program(), "image", "inspect", "--format", label, id)
+            .stdout_capture()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "1");
+        if !ours {
+            continue;
+        }
+        let gone = duct::cmd!(docker.program(), "rmi", id).stdout_null().stderr_null().unchecked().run();
+        if !gone.is_ok_and(|o| o.status.success()) {
+            left.push(id.clone());
+        }
+    }
+    left
+}
+
+/// One task's image imported from the shared root filesystem (made by
+/// `base_rootfs` in `work/rootfs`) and its repository; `marker` adds a
+/// file that makes the content other.
+fn import(docker: &Docker, work: &Path, task: &Task, digest: &str, marker: Option<&str>) -> anyhow::Result<()> {
+    let image = crate::edges::docker::task_image(task.repo, task.id);
+    let base = work.join("rootfs");
+    // The task's repository at /workspace/repo, history and all.
+    let repo = work.join("repos").join(task.repo);
+    base_repo(task, &repo)?;
+    let staged = work.join("staged").join(task.repo);
+    if staged.exists() {
+        std::fs::remove_dir_all(&staged)?;
+    }
+    std::fs::create_dir_all(staged.join("workspace"))?;
+    let out = duct::cmd!("cp", "-a", &repo, staged.join("workspace/repo")).stderr_capture().unchecked().run()?;
+    if !out.status.success() {
+        bail!("cannot stage {}: {}", repo.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    if let Some(m) = marker {
+        std::fs::write(staged.join("workspace/REMADE"), format!("{m}\n"))?;
+    }
+    let tar = work.join(format!("{}.tar", task.repo));
+    let out = duct::cmd!(
+        "tar",
+        "--sort=name",
+        "--owner=0",
+        "--group=0",
+        "--numeric-owner",
+        "-C",
+        &base,
+        "-cf",
+        &tar,
+        ".",
+        "-C",
+        &staged,
+        "workspace"
+    )
+    .stderr_capture()
+    .unchecked()
+    .run()?;
+    if !out.status.success() {
+        bail!("tar failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let out = duct::cmd!(
+        docker.program(),
+        "import",
+        "--change",
+        format!("LABEL {LABEL}=1"),
+        "--change",
+        format!("LABEL {LABEL}-inputs={digest}"),
+        "--change",
+        "WORKDIR /workspace/repo",
+        "--change",
+        "ENV HOME=/root PATH=/usr/local/bin:/usr/bin:/bin",
+        &tar,
+        &image
+    )
+    .stdout_null()
+    .stderr_capture()
+    .unchecked()
+    .run()?;
+    if !out.status.success() {
+        bail!("docker import of {image} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    std::fs::remove_file(&tar).ok();
+    Ok(())
 }
 
 /// Removes the world's images (ours by label only).

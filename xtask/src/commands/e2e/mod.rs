@@ -36,6 +36,7 @@ mod classes;
 mod ctrl_c;
 mod endpoint_down;
 mod image_missing;
+mod image_remade;
 mod modal;
 mod oracle;
 mod scenario;
@@ -47,6 +48,7 @@ use classes::classes;
 use ctrl_c::ctrl_c;
 use endpoint_down::endpoint_down;
 use image_missing::image_missing;
+use image_remade::image_remade;
 use modal::modal;
 use oracle::oracle;
 use scenario::{baseline_copy, Cli, Outcome, SHOW_ALL};
@@ -63,7 +65,8 @@ pub struct E2eFlags {
     #[arg(long)]
     pub no_faults: bool,
     /// Only this scenario, after the two seeds it needs (none for oracle, study, modal): ctrl-c mid-seed,
-    /// worker leaves its group, task image missing, endpoint down, outcome classes, oracle, study, modal
+    /// worker leaves its group, task image missing, image re-made, endpoint down, outcome classes, oracle,
+    /// study, modal
     #[arg(long, value_name = "SCENARIO")]
     pub only: Option<String>,
     /// Remove the world's task images (ours, by label) and exit
@@ -79,10 +82,11 @@ type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
 
 /// The scenarios after the two seeds, in the order they run; `--only`
 /// takes one of these names.
-const SCENARIOS: [(&str, Fault); 8] = [
+const SCENARIOS: [(&str, Fault); 9] = [
     ("ctrl-c mid-seed", ctrl_c),
     ("worker leaves its group", session_worker),
     ("task image missing", image_missing),
+    ("image re-made", image_remade),
     ("endpoint down", endpoint_down),
     ("outcome classes", classes),
     ("oracle", oracle),

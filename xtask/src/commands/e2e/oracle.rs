@@ -48,6 +48,32 @@ pub(super) fn oracle(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outco
         failures.push(format!("the second oracle evaluated {} pair(s), expected only {BROKEN}", times() - evaluated));
     }
 
+    // The dataset moves: one feature's test changes (still a passing test).
+    // The oracle names the pairs of that feature and grades only them again.
+    let (repo, id, f) = ("e2elist_task", 3, 3);
+    let tests = sc.cb.join(format!("dataset/{repo}/task{id}/feature{f}/tests.patch"));
+    let patch = std::fs::read_to_string(&tests)?;
+    std::fs::write(&tests, patch.replace("= \"y\" ]", "= \"y\"  ]"))?;
+    let regraded: Vec<String> = world::TASKS
+        .iter()
+        .filter(|t| t.repo == repo)
+        .flat_map(|t| t.pairs.iter().filter(|(a, b)| *a == f || *b == f).map(|(a, b)| format!("{repo}/{id}/f{a}_f{b}")))
+        .collect();
+    let before = times();
+    let third = sc.xtask(&["oracle", "--cooperbench-bin", &bin, "--out", &od], &[]).run()?;
+    let said = text(&third);
+    echo("oracle (a test changed since)", &said);
+    let named_all = regraded.iter().all(|p| {
+        said.contains(&format!("  {p}: feature {f}'s tests.patch since the oracle graded it: moved aside to "))
+    });
+    if third.status.code() != Some(0) || !named_all || times() != before + regraded.len() {
+        failures.push(format!(
+            "after feature {f}'s tests.patch of {repo}/{id} changed, the oracle did not grade again exactly {regraded:?} (exit {:?}, {} evaluated)",
+            third.status.code(),
+            times() - before
+        ));
+    }
+
     // The experiment as a careful user sets it: the oracle is required.
     // (`--subset` sets aside the file's expected_pairs, which are e2e's.)
     let text_of = std::fs::read_to_string(&sc.experiment)?;

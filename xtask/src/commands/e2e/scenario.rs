@@ -108,8 +108,9 @@ seeds = [1, 2]
 seed_run_name = "e2e-solo-seed{{seed}}"
 attempts = 2
 # The baseline is made by the CLI directly, which records no version,
-# backend or agent config; the seeds' manifests do.
-allow_mixed = ["cli_version", "backend", "agent_config"]
+# backend, agent config or task image ids; the seeds' manifests do. (Its
+# dataset revision is inferred from the world's git history.)
+allow_mixed = ["cli_version", "backend", "agent_config", "images"]
 
 [model_kwargs]
 api_base = "http://127.0.0.1:{port}/v1"

@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 
 use crate::edges::experiment::CommonFlags;
 use crate::engine::verify::check_names;
-use crate::study::changed::Pairs;
 use crate::study::analysis::{
     analyse_study, check_roles, model_slug, Options, Roles, DEFAULT_BOOTSTRAP_SEED, DEFAULT_DIFFICULTY_SE_TARGET,
     DEFAULT_MEAN_SE_TARGET, DEFAULT_REPLICATES, MAX_REPLICATES,
 };
+use crate::study::changed::Pairs;
 use crate::study::class::Class;
 use crate::study::fig4::{Bootstrap, Cluster, DifficultyMode};
 use crate::study::models::Models;
@@ -197,6 +197,7 @@ pub fn run(flags: ReportFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     // checkout's history; `--pairs unchanged` leaves out every pair the
     // difficulty runs did not see alike.
     crate::edges::dataset::infer_missing(cb, &mut solo, &subset.pairs);
+    crate::edges::dataset::infer_missing(cb, &mut coop, &subset.pairs);
     let pooling_models = if flags.runs.is_some() { Models::default() } else { exp.models() };
     let mut pairs_note = None;
     if flags.pairs == Pairs::Unchanged {

@@ -192,7 +192,12 @@ pub fn check_pooling(report: &mut Report, runs: &[RunLogs], allow_mixed: &[Strin
 
 /// The per-pair pooling rule (`study::changed`) over each model's runs
 /// that define its difficulty (its solo ones).
-pub fn changes(subset: &Subset, runs: &[RunLogs], allow_mixed: &[String], models: &Models) -> crate::study::changed::Changes {
+pub fn changes(
+    subset: &Subset,
+    runs: &[RunLogs],
+    allow_mixed: &[String],
+    models: &Models,
+) -> crate::study::changed::Changes {
     let solo: Vec<&RunLogs> = runs.iter().filter(|r| r.exists && r.setting == "solo").collect();
     let names: Vec<String> = solo.iter().map(|r| r.name.clone()).collect();
     let mut all = crate::study::changed::Changes::default();
