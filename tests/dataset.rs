@@ -308,3 +308,15 @@ fn the_oracle_regrades_exactly_the_pairs_whose_files_changed_since() {
     assert_eq!(c.sim_work("eval", "command-a-solo-oracle").len(), graded + expected.len(), "{o}");
     c.seeds(&["--dry-run"], &[]).ran().expect_code(0);
 }
+
+/// `backend = "gcp"` is refused before anything, with the reason.
+#[test]
+fn the_gcp_backend_is_refused_by_preflight_with_the_reason() {
+    let c = Checkout::with_baseline("");
+    let work_before = c.sim_record().len();
+    let out = c.seeds(&["--dry-run", "--backend", "gcp"], &[]).ran();
+    out.expect_code(1);
+    let o = text(&out);
+    assert!(o.contains("FAIL backend gcp is refused until it can be proven here as Modal is: 0.0.29 still runs the agents on Modal"), "{o}");
+    assert_eq!(c.sim_record().len(), work_before);
+}

@@ -67,9 +67,11 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
     }
     checks.push(check(true, format!("checkout {}", cb.display()), ""));
     if exp.backend == Backend::Gcp {
-        // 0.0.29's gcp runs the agents on Modal and moves only the evals to
-        // GCP Batch (cooperbench/eval/backends/gcp.py); nothing here sees or
-        // cleans Batch jobs, and there is no offline double to prove it.
+        // 0.0.29 runs every agent that is not on docker in a Modal sandbox
+        // (agents/mini_swe_agent_v2/adapter.py: `if backend == "docker"`,
+        // else `ModalEnvironment`) and moves only the evals to GCP Batch
+        // (eval/backends/gcp.py); nothing here sees or cleans Batch jobs,
+        // and there is no offline double to prove it.
         checks.push(check(
             false,
             "",
@@ -172,6 +174,11 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
 
     if exp.backend == Backend::Modal {
         checks.extend(modal_checks(program.as_deref()));
+        // Modal resolves the tags in its cloud and caches them: said before
+        // the spend, and recorded so in each seed's manifest.
+        checks.push(crate::engine::check::warn(
+            "task images on Modal: their ids cannot be read from here, so each seed's manifest records the references as unverified; the first invocation in a seed's new Modal environment sets MODAL_FORCE_BUILD=1 so that Modal resolves them afresh instead of from its cache (docs/dataset.md)",
+        ));
     }
 
     (checks, program, subset)

@@ -408,6 +408,9 @@ pub fn remake_image(
     marker: &str,
 ) -> anyhow::Result<(Option<String>, String)> {
     let image = crate::edges::docker::task_image(task.repo, task.id);
+    if marker.is_empty() || !marker.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        bail!("a marker is letters, digits and `-` (it becomes a label value): {marker:?}");
+    }
     if our_image(docker, &image)?.is_none() {
         bail!("{image} is not an image of the world's: nothing to re-make");
     }

@@ -27,7 +27,7 @@ pub(super) fn image_remade(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result
     }
 
     // Between the seeds: other content under the same tag.
-    let (was, now) = world::remake_image(&sc.docker, &work, task, "between seeds")?;
+    let (was, now) = world::remake_image(&sc.docker, &work, task, "between-seeds")?;
     println!("re-made {image}: {} -> {now}", was.as_deref().unwrap_or("none"));
     old_ids.extend(was);
 
@@ -41,7 +41,7 @@ pub(super) fn image_remade(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let (was, _) = world::remake_image(&sc.docker, &work, task, "during seed 2")?;
+    let (was, _) = world::remake_image(&sc.docker, &work, task, "during-seed-2")?;
     old_ids.extend(was);
     let second = handle.wait()?;
     let said = text(second);

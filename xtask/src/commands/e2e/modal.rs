@@ -191,6 +191,22 @@ pub(super) fn modal(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcom
     if !manifest.contains("\"backend\": \"modal\"") {
         failures.push("the seed's manifest does not record the modal backend".into());
     }
+    // The images: unverifiable from here, so recorded as such; and the
+    // first sandbox in each new environment asked Modal to resolve its
+    // image afresh (MODAL_FORCE_BUILD), the later ones not.
+    if !manifest.contains("\"verified\": false") {
+        failures.push("the seed's manifest does not record its images as unverified".into());
+    }
+    let log = std::fs::read_to_string(state.join("images.log")).unwrap_or_default();
+    for env in &seed_env[..2] {
+        let mine: Vec<&str> = log.lines().filter(|l| l.starts_with(&format!("{env}\t"))).collect();
+        if mine.first().is_none_or(|l| !l.ends_with("\tforce_build")) {
+            failures.push(format!("the first sandbox in {env} did not ask for a fresh image: {mine:?}"));
+        }
+        if mine.len() < 2 || mine[1..].iter().any(|l| l.ends_with("\tforce_build")) {
+            failures.push(format!("after the first, sandboxes in {env} should use Modal's cache: {mine:?}"));
+        }
+    }
 
     // Ctrl-C in the middle of a third seed: its sandboxes end at once.
     let handle = sc.seeds(cli, &["--seeds", "3"], &env).start()?;

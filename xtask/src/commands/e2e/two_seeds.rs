@@ -201,20 +201,26 @@ pub(super) fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Ou
     let baseline_cli = baseline(&sc, cli)?;
     // Kept for the fault scenarios, whose checkouts need a baseline too.
     copy_dir(&sc.cb.join("logs").join(RUNS[0]), &baseline_copy(root))?;
-    // One feature's tests.patch is missing when the first eval runs, so that
-    // eval writes an error into eval.json; it is put back as soon as that
-    // eval.json appears, before the harness's forced re-eval of the pair.
+    // One feature's tests.patch goes missing once the seeds have begun (their
+    // manifests record the dataset as it was: whole) and is missing when the
+    // first eval runs, so that eval writes an error into eval.json; it is put
+    // back as soon as that eval.json appears, before the harness's forced
+    // re-eval of the pair. A glitch of the machine, not a dataset change.
     let tests = sc.cb.join("dataset/e2ecalc_task/task1/feature2/tests.patch");
     let held = sc.dir.join("tests.patch.held");
-    std::fs::rename(&tests, &held)?;
     println!("two seeds: `cargo xtask seeds --yes` with two seeds (about three minutes)");
     // One try of the agent's own per refused request, not ten with back-off.
     let since = unix_now();
     let handle = sc.seeds(cli, &[], &[("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", "1")]).start()?;
+    let begun = sc.cb.join("logs").join(RUNS[1]).join(crate::edges::layout::MANIFEST);
     let errored = sc.cb.join("logs/e2e-solo-seed1/solo/e2ecalc_task/1/f1_f2/eval.json");
-    let mut restored = false;
+    let (mut held_back, mut restored) = (false, false);
     let out = loop {
-        if !restored && errored.exists() {
+        if !held_back && begun.exists() {
+            std::fs::rename(&tests, &held)?;
+            held_back = true;
+        }
+        if held_back && !restored && errored.exists() {
             std::fs::rename(&held, &tests)?;
             restored = true;
         }
@@ -223,7 +229,7 @@ pub(super) fn two_seeds(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Ou
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    if !restored {
+    if held_back && !restored {
         std::fs::rename(&held, &tests).ok();
     }
     let seeds_out = text(&out);
