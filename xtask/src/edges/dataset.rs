@@ -87,59 +87,84 @@ pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
 /// result began, and the fingerprints of its pairs in that commit; or why
 /// nothing can be inferred.
 pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
-    if !is_git_checkout(cb) {
-        return Err(
-            "made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into()
-        );
-    }
-    let Some(start) = run.earliest_start() else {
-        return Err("no result says when the run began: nothing to infer from".into());
-    };
-    // Result times are the CLI's local time, as git's --before reads them.
-    let before = start.to_iso().split('.').next().unwrap_or_default().to_string();
-    let line = git(cb, &["log", "-1", "--format=%H %cI", &format!("--before={before}"), "--", "dataset"])
-        .ok_or("git log failed")?;
-    let Some((commit, date)) = line.trim().split_once(' ') else {
-        return Err(format!("no commit touched dataset/ before the run began ({before})"));
-    };
-    let tree = git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
-    // `<mode> blob <id>\t<path>`.
-    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
-    for l in tree.lines() {
-        let Some((meta, path)) = l.split_once('\t') else { continue };
-        if let Some(id) = meta.split_whitespace().nth(2) {
-            ids.insert(path, id);
-        }
-    }
-    let mut out = BTreeMap::new();
-    for pair in pairs {
-        let prefix = format!("dataset/{}/task{}/", pair.repo, pair.task_id);
-        let fp: Fingerprint = files_of(pair)
-            .into_iter()
-            .filter_map(|f| ids.get(format!("{prefix}{f}").as_str()).map(|id| (f, id.to_string())))
-            .collect();
-        out.insert(pair.to_string(), fp);
-    }
-    Ok(DatasetRecord {
-        how: How::Inferred,
-        source: format!(
-            "the last commit touching dataset/ before the run began ({before}): {} of {date}",
-            &commit[..commit.len().min(12)]
-        ),
-        commit: Some(commit.to_string()),
-        dirty: None,
-        pairs: out,
-    })
+    Inference::of(cb).infer(run, pairs)
 }
 
 /// Fills in what can be inferred for every run whose manifest records no
 /// dataset (a run the harness did not make, or made before it recorded one).
 pub fn infer_missing(cb: &Path, runs: &mut [RunLogs], pairs: &[PairId]) {
+    let mut inference = Inference::of(cb);
     for r in runs.iter_mut().filter(|r| r.exists) {
         let recorded = matches!(&r.manifest, Some(Ok(m)) if m.dataset.is_some());
         if !recorded {
-            r.inferred_dataset = Some(infer(cb, r, pairs));
+            r.inferred_dataset = Some(inference.infer(r, pairs));
         }
+    }
+}
+
+/// The checkout's history, asked once per question: whether it is a git
+/// checkout, and each commit's tree (runs of one day share a commit).
+struct Inference<'a> {
+    cb: &'a Path,
+    git: bool,
+    trees: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl<'a> Inference<'a> {
+    fn of(cb: &'a Path) -> Inference<'a> {
+        Inference { cb, git: is_git_checkout(cb), trees: BTreeMap::new() }
+    }
+
+    fn infer(&mut self, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
+        let cb = self.cb;
+        if !self.git {
+            return Err(
+                "made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into()
+            );
+        }
+        let Some(start) = run.earliest_start() else {
+            return Err("no result says when the run began: nothing to infer from".into());
+        };
+        // Result times are the CLI's local time, as git's --before reads them.
+        let before = start.to_iso().split('.').next().unwrap_or_default().to_string();
+        let line = git(cb, &["log", "-1", "--format=%H %cI", &format!("--before={before}"), "--", "dataset"])
+            .ok_or("git log failed")?;
+        let Some((commit, date)) = line.trim().split_once(' ') else {
+            return Err(format!("no commit touched dataset/ before the run began ({before})"));
+        };
+        if !self.trees.contains_key(commit) {
+            let tree =
+                git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
+            // `<mode> blob <id>\t<path>`.
+            let ids: BTreeMap<String, String> = tree
+                .lines()
+                .filter_map(|l| {
+                    let (meta, path) = l.split_once('\t')?;
+                    Some((path.to_string(), meta.split_whitespace().nth(2)?.to_string()))
+                })
+                .collect();
+            self.trees.insert(commit.to_string(), ids);
+        }
+        let ids = &self.trees[commit];
+        let mut out = BTreeMap::new();
+        for pair in pairs {
+            let prefix = format!("dataset/{}/task{}/", pair.repo, pair.task_id);
+            let fp: Fingerprint = files_of(pair)
+                .into_iter()
+                .filter_map(|f| ids.get(&format!("{prefix}{f}")).map(|id| (f, id.clone())))
+                .collect();
+            out.insert(pair.to_string(), fp);
+        }
+        Ok(DatasetRecord {
+            how: How::Inferred,
+            source: format!(
+                "the last commit touching dataset/ before the run began ({before}): {} of {date}",
+                &commit[..commit.len().min(12)]
+            ),
+            commit: Some(commit.to_string()),
+            dirty: None,
+            pairs: out,
+        })
     }
 }
 
