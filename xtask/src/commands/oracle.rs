@@ -169,10 +169,7 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         crate::say!("  wrote {} from every eval.json", path.display());
     }
     job.clean("after the oracle");
-    let images_changed = match job.images_after(&run) {
-        Ok(lines) => lines,
-        Err(_) => Vec::new(),
-    };
+    let images_changed: Vec<String> = job.images_after(&run).unwrap_or_default();
     for line in &images_changed {
         crate::say!("FAILED: {line}: grade those pairs again (`cargo xtask oracle` after moving them aside)");
     }

@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(unknown_runs(&runs).len(), 1);
         // Nobody knows: nothing is known to differ.
         let none = [RunDataset { run: "base", record: None, why_unknown: None }];
-        assert!(changed_pairs(&[p.clone()], &none).is_empty() && unknown_runs(&none).is_empty());
+        assert!(changed_pairs(std::slice::from_ref(&p), &none).is_empty() && unknown_runs(&none).is_empty());
         // Since: the pairs of now that differ from then.
         let since = changed_since(&base, &seed);
         assert_eq!(since.len(), 2);

@@ -33,7 +33,7 @@ impl ImageState {
         match &self.id {
             Some(id) => {
                 let hex = id.strip_prefix("sha256:").unwrap_or(id);
-                format!("{}", &hex[..hex.len().min(12)])
+                hex[..hex.len().min(12)].to_string()
             }
             None => "absent".into(),
         }
@@ -149,7 +149,7 @@ mod tests {
         let mut modal = one.clone();
         modal.verified = false;
         let runs = [RunImages { run: "s1", record: Some(&one) }, RunImages { run: "m", record: Some(&modal) }];
-        assert_eq!(changed_pairs(&[p.clone()], &runs, image_of)[0].why, ["img:task1 unknown in `m`"]);
+        assert_eq!(changed_pairs(std::slice::from_ref(&p), &runs, image_of)[0].why, ["img:task1 unknown in `m`"]);
         let runs = [RunImages { run: "b", record: None }, RunImages { run: "m", record: Some(&modal) }];
         assert!(changed_pairs(&[p], &runs, image_of).is_empty());
     }

@@ -207,7 +207,7 @@ impl Provenance {
         let dataset = match run.dataset() {
             Ok(d) if d.how == crate::study::dataset::How::Inferred => {
                 let c = d.commit.as_deref().unwrap_or_default();
-                Known::from(Some(&format!("{}", &c[..c.len().min(12)])), Source::GitHistory)
+                Known::from(Some(&c[..c.len().min(12)].to_string()), Source::GitHistory)
             }
             Ok(d) => Known::from(Some(&d.shown()), Source::Manifest),
             Err(_) => Known::unknown(),
