@@ -150,3 +150,39 @@ fn seeds_removes_only_the_containers_that_carry_its_labels() {
     assert!(o.contains("left alone:") && o.contains(&foreign) && o.contains(&during), "{o}");
     assert!(exists(&foreign) && exists(&during), "clean-docker removed a container that was not ours");
 }
+
+/// The image ids the manifests record are the engine's own: read through
+/// the harness's reader, an image re-made under its tag has another id, and
+/// an absent one is absent (not an error). The real engine's template has
+/// its own types (`join` fails on RepoDigests): this is where that shows.
+#[test]
+#[ignore = "needs a Docker engine: run with --include-ignored, as .ci/run does"]
+fn the_recorded_image_ids_are_the_engines_and_a_remade_tag_has_another() {
+    let info = duct::cmd!("docker", "info").stdout_null().stderr_null().unchecked().run();
+    assert!(info.is_ok_and(|o| o.status.success()), "this test needs a Docker engine (`docker info` failed)");
+    let dir = tempfile::Builder::new().prefix("images-").tempdir_in(scratch()).unwrap();
+    let tag = format!("xtask-test-images-{:08x}:v1", std::process::id());
+    let absent = format!("xtask-test-images-{:08x}:absent", std::process::id());
+    let mut cleanup = Cleanup { containers: vec![], images: vec![] };
+    let mut import = |content: &str| -> String {
+        std::fs::write(dir.path().join("hello"), content).unwrap();
+        let tar = dir.path().join("image.tar");
+        assert!(duct::cmd!("tar", "-C", dir.path(), "-cf", &tar, "hello").ran().status.success());
+        let o = docker(&["import", "--change", "LABEL xtask-test=images", tar.to_str().unwrap(), &tag]);
+        assert!(o.status.success(), "{}", text(&o));
+        let id = String::from_utf8_lossy(&docker(&["image", "inspect", "--format", "{{.Id}}", &tag]).stdout)
+            .trim()
+            .to_string();
+        cleanup.images.push(id.clone());
+        id
+    };
+    let first = import("one\n");
+    let engine = xtask::edges::docker::Docker::new("docker");
+    let read = engine.image_states(&[tag.clone(), absent.clone()]).unwrap();
+    assert_eq!(read[&tag].id.as_deref(), Some(first.as_str()));
+    assert_eq!(read[&absent].id, None);
+    let second = import("two\n");
+    assert_ne!(first, second);
+    let read = engine.image_states(std::slice::from_ref(&tag)).unwrap();
+    assert_eq!(read[&tag].id.as_deref(), Some(second.as_str()));
+}

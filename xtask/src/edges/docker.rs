@@ -155,16 +155,22 @@ impl Docker {
     ) -> anyhow::Result<std::collections::BTreeMap<String, crate::study::images::ImageState>> {
         use crate::study::images::ImageState;
         let one = |image: &String| -> anyhow::Result<ImageState> {
-            let args = ["image", "inspect", "--format", "{{.Id}}|{{join .RepoDigests \",\"}}", image.as_str()];
+            // `json`, not `join`: the engine's RepoDigests is no []string to
+            // its template (`join` fails: "wrong type for value").
+            let args = ["image", "inspect", "--format", "{{.Id}}|{{json .RepoDigests}}", image.as_str()];
             let out = self.sh.output(&self.program, &args, &[], ENGINE_FIX)?;
             if !out.success() {
-                return Ok(ImageState { id: None, digests: Vec::new() });
+                // Absent is a state; any other failure is no answer.
+                if out.stderr.contains("No such image") {
+                    return Ok(ImageState { id: None, digests: Vec::new() });
+                }
+                anyhow::bail!("docker image inspect {image} failed: {}", out.stderr.trim());
             }
             let text = out.stdout.trim().to_string();
             let (id, digests) = text.split_once('|').unwrap_or((text.as_str(), ""));
             Ok(ImageState {
                 id: Some(id.to_string()).filter(|s| !s.is_empty()),
-                digests: digests.split(',').filter(|d| !d.is_empty()).map(String::from).collect(),
+                digests: serde_json::from_str::<Option<Vec<String>>>(digests).ok().flatten().unwrap_or_default(),
             })
         };
         let states: Vec<anyhow::Result<ImageState>> = std::thread::scope(|s| {
