@@ -107,12 +107,29 @@ pub fn infer_missing(cb: &Path, runs: &mut [RunLogs], pairs: &[PairId]) {
 struct Inference<'a> {
     cb: &'a Path,
     git: bool,
+    /// Every commit touching `dataset/`, newest first, with its committer
+    /// date in local time (as the CLI writes result times); read once.
+    history: Option<Vec<(String, String)>>,
     trees: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl<'a> Inference<'a> {
     fn of(cb: &'a Path) -> Inference<'a> {
-        Inference { cb, git: is_git_checkout(cb), trees: BTreeMap::new() }
+        Inference { cb, git: is_git_checkout(cb), history: None, trees: BTreeMap::new() }
+    }
+
+    fn history(&mut self) -> Result<&[(String, String)], String> {
+        if self.history.is_none() {
+            let log =
+                git(self.cb, &["log", "--date=format-local:%Y-%m-%dT%H:%M:%S", "--format=%H %cd", "--", "dataset"])
+                    .ok_or("git log failed")?;
+            self.history = Some(
+                log.lines()
+                    .filter_map(|l| l.split_once(' ').map(|(h, d)| (h.to_string(), d.trim().to_string())))
+                    .collect(),
+            );
+        }
+        Ok(self.history.as_deref().unwrap_or_default())
     }
 
     fn infer(&mut self, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
@@ -125,13 +142,13 @@ impl<'a> Inference<'a> {
         let Some(start) = run.earliest_start() else {
             return Err("no result says when the run began: nothing to infer from".into());
         };
-        // Result times are the CLI's local time, as git's --before reads them.
+        // Result times are the CLI's naive local time; the history's dates
+        // are local too, in the same form, so they compare as text.
         let before = start.to_iso().split('.').next().unwrap_or_default().to_string();
-        let line = git(cb, &["log", "-1", "--format=%H %cI", &format!("--before={before}"), "--", "dataset"])
-            .ok_or("git log failed")?;
-        let Some((commit, date)) = line.trim().split_once(' ') else {
+        let Some((commit, date)) = self.history()?.iter().find(|(_, d)| *d <= before).cloned() else {
             return Err(format!("no commit touched dataset/ before the run began ({before})"));
         };
+        let commit = commit.as_str();
         if !self.trees.contains_key(commit) {
             let tree =
                 git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
