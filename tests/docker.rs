@@ -106,7 +106,7 @@ fn seeds_removes_only_the_containers_that_carry_its_labels() {
     let o = text(&out);
     out.expect_code(0);
     assert_eq!(made.len(), 2, "{made:?}\n{o}");
-    assert!(o.contains("docker clean-up after the runs: removed 2 container(s) of ours"), "{o}");
+    assert!(o.contains("docker clean-up after seed1's run: removed 2 container(s) of ours"), "{o}");
     for name in &made {
         assert!(!exists(name), "{name}, made during our run, survived");
     }

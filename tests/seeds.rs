@@ -56,8 +56,10 @@ fn happy_path_two_clean_seeds() {
     let o = text(&out);
     assert!(o.contains("[seed1] canary amber_task/1000/f1_f2: Submitted"), "{o}");
     assert!(o.contains("[seed2] progress: "), "no progress line: {o}");
-    assert!(o.contains("docker clean-up after the runs: no containers of ours"), "{o}");
-    assert!(o.contains("docker clean-up after the evals: no containers of ours"), "{o}");
+    // Between stages, when nothing of ours runs (study::plan::pipeline).
+    assert!(o.contains("docker clean-up after seed1's run: no containers of ours"), "{o}");
+    assert!(o.contains("docker clean-up after seed2's run and seed1's evals: no containers of ours"), "{o}");
+    assert!(o.contains("docker clean-up after seed2's evals: no containers of ours"), "{o}");
     let calls = std::fs::read_to_string(c.tmp.path().join("docker.log")).unwrap();
     assert!(calls.lines().any(|l| l.starts_with("ps -a")), "{calls}");
     assert!(!calls.lines().any(|l| l.starts_with("rm")), "nothing was ours, yet: {calls}");
@@ -456,7 +458,7 @@ fn docker_clean_up_removes_only_what_carries_our_label() {
     out.expect_code(0);
     let made: Vec<String> = c.sim_work("container", SEED1);
     assert_eq!(made.len(), 2, "a container for the canary and one for the run: {made:?}");
-    assert!(o.contains("docker clean-up after the runs: removed 2 container(s) of ours"), "{o}");
+    assert!(o.contains("docker clean-up after seed1's run: removed 2 container(s) of ours"), "{o}");
     for name in &made {
         assert!(o.contains(name.as_str()), "{name} not listed: {o}");
     }

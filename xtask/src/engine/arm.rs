@@ -44,7 +44,9 @@ pub struct ArmFlags {
     /// Run the seeds at once (modal and gcp only; docker seeds share a host)
     #[arg(long)]
     pub parallel_seeds: bool,
-    /// Evaluate the seeds one after another instead of at once
+    /// With --parallel-seeds: evaluate the seeds one after another instead
+    /// of at once (on one host each seed's evals already run beside the next
+    /// seed's agents, one seed at a time)
     #[arg(long)]
     pub serial_evals: bool,
     /// Stop before launching work that would take the spend past USD

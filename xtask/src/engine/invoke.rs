@@ -28,7 +28,11 @@ impl Job {
                 exp.run_concurrency = concurrency;
                 command::run(&exp, run, None, self.agent_config.as_ref().map(|(p, _)| p.as_path()))
             }
-            Kind::Eval | Kind::EvalRetry { .. } => command::eval(&self.exp, run, None),
+            Kind::Eval { concurrency } | Kind::EvalRetry { concurrency, .. } => {
+                let mut exp = self.exp.clone();
+                exp.eval_concurrency = concurrency;
+                command::eval(&exp, run, None)
+            }
             Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
         };
         let prefix = format!("[{}] ", seed_label(&self.exp, run));

@@ -41,9 +41,14 @@ pub enum Kind<'a> {
         /// `-c`: the configured concurrency, or less after refusals.
         concurrency: u32,
     },
-    Eval,
+    /// `-c`: the configured eval concurrency, or what is left of the
+    /// budget beside another seed's agents (`study::plan::pipeline`).
+    Eval {
+        concurrency: u32,
+    },
     EvalRetry {
         missing: usize,
+        concurrency: u32,
     },
     ForceEval(&'a PairId),
 }
@@ -56,9 +61,9 @@ impl Kind<'_> {
             Kind::Retry(pair) => format!("retry {pair} alone"),
             Kind::Run { attempt: 1, .. } => "run".into(),
             Kind::Run { attempt, .. } => format!("run (attempt {attempt})"),
-            Kind::Eval => "eval".into(),
+            Kind::Eval { .. } => "eval".into(),
             // No eval.json at all: the container never started.
-            Kind::EvalRetry { missing } => format!("eval retry ({missing} pairs without eval.json)"),
+            Kind::EvalRetry { missing, .. } => format!("eval retry ({missing} pairs without eval.json)"),
             Kind::ForceEval(pair) => format!("eval --force {pair}"),
         }
     }
@@ -198,33 +203,47 @@ impl Job {
         to_run
     }
 
-    /// The seeds (one after another, or at once), then their evals.
+    /// The seeds and their evals. At once on Modal (`--parallel-seeds`):
+    /// every run, then every eval. On one host, in the stages of
+    /// `study::plan::pipeline`: seed k's evals beside seed k+1's agents,
+    /// within one budget of containers; clean-up between stages, when
+    /// nothing of ours runs.
     pub(crate) fn execute(&self, parallel: bool, serial_evals: bool) -> i32 {
-        let outcomes = if parallel {
-            at_once(&self.exp.seeds, |seed| self.run_seed(*seed))
+        let runs = self.exp.seed_runs();
+        if parallel {
+            let outcomes = at_once(&self.exp.seeds, |seed| self.run_seed(*seed));
+            if let Some(code) = self.stop_if_needed(&outcomes) {
+                return code;
+            }
+            self.clean("after the runs");
+            let c = self.exp.eval_concurrency;
+            let outcomes = if serial_evals {
+                runs.iter().map(|r| self.eval_seed(r, c)).collect()
+            } else {
+                at_once(&runs, |r| self.eval_seed(r, c))
+            };
+            self.clean("after the evals");
+            if let Some(code) = self.stop_if_needed(&outcomes) {
+                return code;
+            }
         } else {
-            let mut v = Vec::new();
-            for seed in &self.exp.seeds {
-                v.push(self.run_seed(*seed));
-                if v.last().is_some_and(|r| r.is_err()) {
-                    break;
+            let stages = plan::pipeline(&self.exp.seeds, self.exp.run_concurrency, self.exp.eval_concurrency);
+            for stage in &stages {
+                if stage.run.is_some() && !stage.evals.is_empty() {
+                    crate::say!(
+                        "\n{}: {} containers at most (agents -c {}, evals -c {})",
+                        stage.label(),
+                        stage.containers(),
+                        stage.run_concurrency,
+                        stage.eval_concurrency
+                    );
+                }
+                let outcomes = self.run_stage(stage);
+                self.clean(&format!("after {}", stage.label()));
+                if let Some(code) = self.stop_if_needed(&outcomes) {
+                    return code;
                 }
             }
-            v
-        };
-        if let Some(code) = self.stop_if_needed(&outcomes) {
-            return code;
-        }
-        self.clean("after the runs");
-        let runs = self.exp.seed_runs();
-        let outcomes = if serial_evals {
-            runs.iter().map(|r| self.eval_seed(r)).collect()
-        } else {
-            at_once(&runs, |r| self.eval_seed(r))
-        };
-        self.clean("after the evals");
-        if let Some(code) = self.stop_if_needed(&outcomes) {
-            return code;
         }
         // An image re-made under its tag while a seed ran: its pairs were
         // not all run and graded in one image. That seed failed.
@@ -244,6 +263,25 @@ impl Job {
         } else {
             1
         }
+    }
+
+    /// One stage: its run and its evals (one seed after another) at once.
+    fn run_stage(&self, stage: &plan::Stage) -> Vec<Result<(), Stop>> {
+        let evals = || -> Result<(), Stop> {
+            for seed in &stage.evals {
+                self.eval_seed(&self.exp.seed_run(*seed), stage.eval_concurrency)?;
+            }
+            Ok(())
+        };
+        std::thread::scope(|s| {
+            let run = stage.run.map(|seed| s.spawn(move || self.run_seed(seed)));
+            let eval = (!stage.evals.is_empty()).then(|| s.spawn(evals));
+            [run, eval]
+                .into_iter()
+                .flatten()
+                .map(|h| h.join().unwrap_or(Err(Stop::Failed("a worker thread panicked".into()))))
+                .collect()
+        })
     }
 
     /// Appends to `.harness/events.jsonl` (when the run has begun).
@@ -295,8 +333,8 @@ impl Job {
         self.stopped(&run, self.run_seed_steps(seed))
     }
 
-    fn eval_seed(&self, run: &str) -> Result<(), Stop> {
-        self.stopped(run, self.eval_seed_steps(run))
+    fn eval_seed(&self, run: &str, concurrency: u32) -> Result<(), Stop> {
+        self.stopped(run, self.eval_seed_steps(run, concurrency))
     }
 
     fn run_seed_steps(&self, seed: u32) -> Result<(), Stop> {
@@ -394,7 +432,7 @@ impl Job {
         }
     }
 
-    fn eval_seed_steps(&self, run: &str) -> Result<(), Stop> {
+    fn eval_seed_steps(&self, run: &str, concurrency: u32) -> Result<(), Stop> {
         let label = seed_label(&self.exp, run);
         let mut h = EvalHistory::default();
         loop {
@@ -403,11 +441,11 @@ impl Job {
                 EvalStep::Quarantine(paths) => self.quarantine(run, paths)?,
                 EvalStep::Eval => {
                     self.event(Event::Eval { run: run.to_string() });
-                    self.invoke(run, Kind::Eval)?
+                    self.invoke(run, Kind::Eval { concurrency })?
                 }
                 EvalStep::EvalRetry { missing } => {
                     self.event(Event::EvalRetry { run: run.to_string(), missing: *missing });
-                    self.invoke(run, Kind::EvalRetry { missing: *missing })?
+                    self.invoke(run, Kind::EvalRetry { missing: *missing, concurrency })?
                 }
                 EvalStep::ForceEval(pair) => {
                     self.event(Event::ForceEval { run: run.to_string(), pair: pair.to_string() });
