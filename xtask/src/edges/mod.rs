@@ -10,6 +10,7 @@
 pub(crate) mod agent_config;
 pub(crate) mod attempts;
 pub(crate) mod cli;
+pub(crate) mod cli_facts;
 pub(crate) mod clock;
 pub(crate) mod command;
 pub mod dataset;

@@ -58,12 +58,12 @@ use crate::engine::check::check;
 
 /// The checks the grader needs too (`oracle` makes only these): the
 /// checkout, the CLI, the subset, the engine, the images.
-pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>, Option<Subset>) {
+pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>, Option<Subset>, Option<String>) {
     let mut checks = Vec::new();
     let cb = exp.study.cooperbench_dir.clone();
     if let Err(e) = crate::edges::layout::require_checkout(&cb) {
         checks.push(check(false, "", format!("{e:#}")));
-        return (checks, None, None);
+        return (checks, None, None, None);
     }
     checks.push(check(true, format!("checkout {}", cb.display()), ""));
     if exp.backend == Backend::Gcp {
@@ -77,7 +77,7 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
             "",
             "backend gcp is refused until it can be proven here as Modal is: 0.0.29 still runs the agents on Modal and sends only the evals to GCP Batch, whose jobs the harness can neither see nor clean, and there is no offline double of Batch to test it on; use backend docker or modal",
         ));
-        return (checks, None, None);
+        return (checks, None, None, None);
     }
 
     // The CLI's work left running by a harness that was killed (-9): it
@@ -107,29 +107,46 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
         }
     }
 
-    let program = cli::find_program(flags.cooperbench_bin, &cb);
-    let program = match program {
-        None => {
+    // The subset is read first (a file); then the CLI (its facts cached by
+    // installation, `edges::cli_facts`) and the engine are asked at once.
+    let subset = crate::edges::layout::load_subset(&cb, &exp.study.subset);
+    let found = cli::find_program(flags.cooperbench_bin, &cb);
+    let (facts, engine_checks) = std::thread::scope(|s| {
+        let facts = found.as_ref().map(|p| s.spawn(move || crate::edges::cli_facts::known(flags.docker.sh(), p)));
+        let engine_checks = match (&subset, exp.backend) {
+            (Ok(sub), Backend::Docker) => docker_checks(flags, Some(sub)),
+            (Err(_), Backend::Docker) => docker_checks(flags, None),
+            _ => Vec::new(),
+        };
+        let facts = facts.map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the CLI check panicked"))));
+        (facts, engine_checks)
+    });
+    let (program, version) = match (found, facts) {
+        (Some(p), Some(Ok((f, whence)))) => {
+            let how = match whence {
+                crate::edges::cli_facts::Whence::Asked => "answers --help",
+                crate::edges::cli_facts::Whence::Cached => {
+                    "answered --help (this installation, unchanged since: cached)"
+                }
+            };
+            checks.push(check(true, format!("cooperbench {} {how}", p.display()), ""));
+            (Some(p), Some(f.version))
+        }
+        (Some(_), Some(Err(e))) => {
+            checks.push(check(false, "", format!("{e:#}")));
+            (None, None)
+        }
+        _ => {
             checks.push(check(
                 false,
                 "",
                 "cooperbench not found: run `cargo xtask install-cooperbench`, or pass --cooperbench-bin",
             ));
-            None
+            (None, None)
         }
-        Some(p) => match cli::answers_help(flags.docker.sh(), &p) {
-            Ok(()) => {
-                checks.push(check(true, format!("cooperbench {} answers --help", p.display()), ""));
-                Some(p)
-            }
-            Err(e) => {
-                checks.push(check(false, "", format!("{e:#}")));
-                None
-            }
-        },
     };
 
-    let subset = match crate::edges::layout::load_subset(&cb, &exp.study.subset) {
+    let subset = match subset {
         Ok(s) => {
             let want = exp.study.expected_pairs;
             checks.push(check(
@@ -150,27 +167,7 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
             None
         }
     };
-
-    if exp.backend == Backend::Docker {
-        let engine = flags.docker.available();
-        let up = engine.is_ok();
-        checks.push(match engine {
-            Ok(v) => check(true, format!("docker engine {v} answers"), ""),
-            Err(e) => check(false, "", format!("{e:#}")),
-        });
-        if let (true, Some(s)) = (up, &subset) {
-            checks.extend(images(flags, s));
-        }
-        // The CLI's containers are labelled by our proxy, which reaches the
-        // engine through its Unix socket only.
-        if flags.docker.upstream().is_none() {
-            checks.push(check(
-                false,
-                "",
-                "the engine (DOCKER_HOST, or the current docker context) is not a unix:// socket: the harness could not label (and so could not own) the CLI's containers; use a context on a local socket",
-            ));
-        }
-    }
+    checks.extend(engine_checks);
 
     if exp.backend == Backend::Modal {
         checks.extend(modal_checks(program.as_deref()));
@@ -181,7 +178,32 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
         ));
     }
 
-    (checks, program, subset)
+    (checks, program, subset, version.flatten())
+}
+
+/// The engine answers, the task images the subset needs, and the socket
+/// the labelling proxy needs.
+fn docker_checks(flags: &Inputs, subset: Option<&Subset>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let engine = flags.docker.available();
+    let up = engine.is_ok();
+    checks.push(match engine {
+        Ok(v) => check(true, format!("docker engine {v} answers"), ""),
+        Err(e) => check(false, "", format!("{e:#}")),
+    });
+    if let (true, Some(s)) = (up, subset) {
+        checks.extend(images(flags, s));
+    }
+    // The CLI's containers are labelled by our proxy, which reaches the
+    // engine through its Unix socket only.
+    if flags.docker.upstream().is_none() {
+        checks.push(check(
+            false,
+            "",
+            "the engine (DOCKER_HOST, or the current docker context) is not a unix:// socket: the harness could not label (and so could not own) the CLI's containers; use a context on a local socket",
+        ));
+    }
+    checks
 }
 
 /// Modal's credentials (where they are, never what), and the CLI's own
@@ -227,8 +249,13 @@ fn images(flags: &Inputs, subset: &Subset) -> Vec<Check> {
     }
     let mut bytes = 0u64;
     let mut missing = Vec::new();
-    for image in needed.keys() {
-        match flags.docker.image_size(image) {
+    // Each image asked at once: a `docker image inspect` apiece.
+    let sizes: Vec<anyhow::Result<Option<u64>>> = std::thread::scope(|s| {
+        let asked: Vec<_> = needed.keys().map(|image| s.spawn(move || flags.docker.image_size(image))).collect();
+        asked.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a reader panicked")))).collect()
+    });
+    for (image, size) in needed.keys().zip(sizes) {
+        match size {
             Ok(Some(b)) => bytes += b,
             Ok(None) => missing.push(image.clone()),
             Err(e) => return vec![check(false, "", format!("docker image inspect {image} failed: {e:#}"))],
@@ -311,12 +338,12 @@ fn oracle_gate(cb: &Path, exp: &Arm, subset: &Subset, now: &crate::study::datase
 /// The job of `oracle`: the grader's checks only (no model, no key, no
 /// agent); nothing it runs is paid for.
 pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
-    let (checks, program, subset) = grader_checks(flags, &exp);
+    let (checks, program, subset, version) = grader_checks(flags, &exp);
     let (Some(program), Some(subset)) = (program, subset) else { return (checks, None) };
     let cb = exp.study.cooperbench_dir.clone();
     let sandboxes = Sandboxes::of(exp.backend, flags.docker, &cb, &program, &exp.study.name);
     let manifest = Manifest {
-        cooperbench_version: manifest::cooperbench_version(&program),
+        cooperbench_version: version.clone(),
         model: crate::study::oracle::MODEL.into(),
         agent: crate::study::oracle::AGENT.into(),
         subset: subset.name.clone(),
@@ -350,7 +377,7 @@ pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
 /// The checks, in the order shown, and the job when every one passed
 /// far enough to build it.
 pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
-    let (mut checks, program, subset) = grader_checks(flags, &exp);
+    let (mut checks, program, subset, version) = grader_checks(flags, &exp);
     let cb = exp.study.cooperbench_dir.clone();
     if crate::edges::layout::require_checkout(&cb).is_err() {
         return (checks, None);
@@ -514,7 +541,7 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
     // A seed made by another cooperbench (grading changed between releases)
     // or another configuration is never resumed into this one.
     let now = Manifest {
-        cooperbench_version: manifest::cooperbench_version(&program),
+        cooperbench_version: version.clone(),
         model: exp.model.clone(),
         agent: exp.agent.clone(),
         subset: subset.name.clone(),
