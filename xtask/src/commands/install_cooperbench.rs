@@ -77,7 +77,7 @@ pub fn run(flags: InstallFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if !flags.force && cooperbench.is_file() {
         let installed = sh.read(&pip, &["show", "cooperbench"], pip_fix).unwrap_or_default();
         if installed.lines().any(|l| l.trim() == format!("Version: {version}"))
-            && crate::edges::cli::answers_help(sh, &cooperbench).is_ok()
+            && crate::edges::cli_facts::known(sh, &cooperbench).is_ok()
         {
             let frozen = sh.read(&pip, &["freeze"], pip_fix).unwrap_or_default();
             let drift = differences(&std::fs::read_to_string(constraints_file(&ctx.root))?, &frozen);
@@ -128,7 +128,8 @@ pub fn run(flags: InstallFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     if !drift.is_empty() {
         anyhow::bail!("installed versions differ from {}: {}", constraints.display(), drift.join(", "));
     }
-    crate::edges::cli::answers_help(sh, &cooperbench)?;
+    // Asked once here, and cached for preflight (edges::cli_facts).
+    crate::edges::cli_facts::known(sh, &cooperbench)?;
     let record = serde_json::json!({"cooperbench": version, "python": python, "constraints": constraints.display().to_string(),
         "packages": frozen.lines().filter(|l| l.contains("==")).collect::<Vec<_>>()});
     std::fs::write(venv.join("xtask-install.json"), serde_json::to_string_pretty(&record)?)?;

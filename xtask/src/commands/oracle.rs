@@ -80,10 +80,13 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let scrub = crate::edges::secrets::Secrets::load(&exp.study.cooperbench_dir, &exp.secret_names());
     let (checks, job) = preflight::for_oracle(&inputs, exp);
     let passed = preflight::show(&checks, &scrub);
-    let Some(job) = job.filter(|_| passed) else {
+    let Some(mut job) = job.filter(|_| passed) else {
         crate::say!("\npreflight failed: nothing was started");
         return Ok(1);
     };
+    // Its invocations in .harness/events.jsonl, as a seed's are (their
+    // spans are the time spent in the CLI).
+    job.events = Some(crate::edges::events::Events::open(&job.cb));
     let cb = job.cb.clone();
     let logs = RunLogs::load(&cb, &run);
     // A folder of that name made by anything else is not ours to add to.

@@ -59,6 +59,14 @@ pub enum Event {
         started: f64,
         ended: f64,
     },
+    /// A deliberate wait (before retrying rate-limited pairs), its span in
+    /// seconds since the Unix epoch: time the harness chose to spend.
+    Wait {
+        run: String,
+        why: String,
+        started: f64,
+        ended: f64,
+    },
     /// A phase of a seed ended; the pairs still without a good result.
     Done {
         run: String,
@@ -147,16 +155,71 @@ pub fn read(path: &Path) -> Vec<Line> {
         .collect()
 }
 
-/// Seconds during which at least one CLI invocation ran (evals of two seeds
-/// overlap: their union), from the `invocation` events.
-pub fn cli_seconds(lines: &[Line]) -> f64 {
-    let mut spans: Vec<(f64, f64)> = lines
-        .iter()
-        .filter_map(|l| match &l.event {
-            Event::Invocation { started, ended, .. } => Some((*started, *ended)),
-            _ => None,
-        })
-        .collect();
+/// Where a command's wall time went, from its events: time inside the CLI
+/// (the union of its invocations, plus `outside`: the CLI run directly,
+/// before), deliberate waits (beyond the CLI), the rest the harness's own;
+/// and what running every invocation and wait one after another would have
+/// taken instead (`serial`: the wall plus whatever overlapped).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Times {
+    pub wall: f64,
+    pub cli: f64,
+    pub waits: f64,
+    pub harness: f64,
+    pub serial: f64,
+}
+
+impl Times {
+    pub fn of(lines: &[Line], wall: f64, outside: f64) -> Times {
+        let invocations: Vec<(f64, f64)> = lines
+            .iter()
+            .filter_map(|l| match &l.event {
+                Event::Invocation { started, ended, .. } => Some((*started, *ended)),
+                _ => None,
+            })
+            .collect();
+        let waits: Vec<(f64, f64)> = lines
+            .iter()
+            .filter_map(|l| match &l.event {
+                Event::Wait { started, ended, .. } => Some((*started, *ended)),
+                _ => None,
+            })
+            .collect();
+        let all: Vec<(f64, f64)> = invocations.iter().chain(&waits).copied().collect();
+        let cli = union(&invocations);
+        let busy = union(&all);
+        let sum: f64 = all.iter().map(|(a, b)| (b - a).max(0.0)).sum();
+        Times {
+            wall,
+            cli: cli + outside,
+            waits: busy - cli,
+            harness: (wall - busy - outside).max(0.0),
+            serial: wall + (sum - busy),
+        }
+    }
+
+    /// The harness's own share of the wall time.
+    pub fn harness_share(&self) -> f64 {
+        if self.wall > 0.0 {
+            self.harness / self.wall
+        } else {
+            0.0
+        }
+    }
+
+    /// The share of the one-after-another time that overlap saved.
+    pub fn saved_share(&self) -> f64 {
+        if self.serial > 0.0 {
+            1.0 - self.wall / self.serial
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The length of the union of spans.
+fn union(spans: &[(f64, f64)]) -> f64 {
+    let mut spans = spans.to_vec();
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (mut total, mut reach) = (0.0, f64::MIN);
     for (start, end) in spans {
@@ -173,6 +236,23 @@ pub fn cli_seconds(lines: &[Line]) -> f64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_wall_splits_into_cli_waits_and_the_harness_and_overlap_is_what_serial_would_add() {
+        let wait = |started: f64, ended: f64| Line {
+            at: "2026-12-04T10:00:00".into(),
+            event: Event::Wait { run: "s".into(), why: "429".into(), started, ended },
+        };
+        // A run 0-60, beside it an eval 40-70; a wait 70-80 alone; 100 s wall
+        // of which 5 s were the CLI run directly before.
+        let lines = [span(0.0, 60.0), span(40.0, 70.0), wait(70.0, 80.0)];
+        let t = Times::of(&lines, 100.0, 5.0);
+        assert_eq!((t.cli, t.waits, t.harness), (75.0, 10.0, 15.0));
+        // One after another: 60 + 30 + 10 = 100 s busy instead of 80.
+        assert_eq!(t.serial, 120.0);
+        assert!((t.saved_share() - 1.0 / 6.0).abs() < 1e-12);
+        assert!((t.harness_share() - 0.15).abs() < 1e-12);
+    }
+
     fn span(started: f64, ended: f64) -> Line {
         Line {
             at: "2026-12-04T10:00:00".into(),
@@ -184,7 +264,7 @@ mod tests {
     fn cli_time_is_the_union_of_the_invocations() {
         // Two evals at once (100-130 and 110-140) count once: 40 s; a canary 10 s.
         let lines = [span(50.0, 60.0), span(100.0, 130.0), span(110.0, 140.0)];
-        assert_eq!(cli_seconds(&lines), 50.0);
+        assert_eq!(Times::of(&lines, 100.0, 0.0).cli, 50.0);
     }
 
     #[test]

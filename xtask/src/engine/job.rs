@@ -394,6 +394,13 @@ impl Job {
                 }
                 RunStep::Wait { attempt, seconds, why } => {
                     crate::say!("[{label}] waiting {seconds} s before attempt {attempt}: {why}");
+                    let epoch = || {
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap_or_default()
+                            .as_secs_f64()
+                    };
+                    let started = epoch();
                     // In one-second slices, so that Ctrl-C stops the wait.
                     for _ in 0..*seconds {
                         if cli::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
@@ -401,6 +408,7 @@ impl Job {
                         }
                         std::thread::sleep(std::time::Duration::from_secs(1));
                     }
+                    self.event(Event::Wait { run: run.clone(), why: why.clone(), started, ended: epoch() });
                 }
                 RunStep::Rerun(pair) => {
                     self.attempts(&run, std::slice::from_ref(pair), "rerun");

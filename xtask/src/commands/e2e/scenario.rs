@@ -46,8 +46,9 @@ pub(super) static SHOW_ALL: std::sync::atomic::AtomicBool = std::sync::atomic::A
 pub(super) struct Outcome {
     pub(super) failures: Vec<String>,
     pub(super) summary: String,
-    pub(super) wall: f64,
-    pub(super) cli: f64,
+    /// Wall time, inside the CLI, deliberate waits, the harness's own, and
+    /// the same work one invocation after another (`edges::events::Times`).
+    pub(super) times: events::Times,
 }
 
 impl Scenario {
@@ -102,7 +103,8 @@ model = "openai/gpt-4o-mini"
 agent = "mini_swe_agent_v2"
 backend = "docker"
 run_concurrency = 2
-eval_concurrency = 2
+# Beside seed k+1's two agents, seed k's evals take the other two.
+eval_concurrency = 4
 baseline_run = "{baseline}"
 seeds = [1, 2]
 seed_run_name = "e2e-solo-seed{{seed}}"
@@ -172,10 +174,9 @@ api_base = "http://127.0.0.1:{port}/v1"
         for c in settled_containers(&self.docker) {
             failures.push(format!("container left: {c}"));
         }
-        let cli = events::cli_seconds(&self.events()) + cli_before;
-        let wall = started.elapsed().as_secs_f64();
+        let times = events::Times::of(&self.events(), started.elapsed().as_secs_f64(), cli_before);
         self.finish(keep);
-        Outcome { failures, summary: summary.into(), wall, cli }
+        Outcome { failures, summary: summary.into(), times }
     }
 
     pub(super) fn finish(self, keep: bool) {
