@@ -265,10 +265,11 @@ impl Ownership {
         Ok(mine.into_iter().filter(|c| of_run.iter().any(|o| o.id == c.id)).collect())
     }
 
-    /// Removes ours that are still there. Only called when none of our
-    /// invocations runs: a container of a live one is not left over.
-    pub fn clean(&self) -> anyhow::Result<Vec<Container>> {
-        let gone = self.ours(None)?;
+    /// Removes ours that are still there (of one run only, if given).
+    /// Only called when none of our invocations runs (of that run): a
+    /// container of a live one is not left over.
+    pub fn clean(&self, run: Option<&str>) -> anyhow::Result<Vec<Container>> {
+        let gone = self.ours(run)?;
         self.docker.remove(&gone.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())?;
         Ok(gone)
     }

@@ -195,8 +195,6 @@ impl RunLogs {
                 }
             }
         }
-        // The class, once per pair: every count and rate reads it.
-        logs.class = crate::study::classify::of(Some(&logs)).0;
         self.read_agent_files(dir, &mut logs);
         // The class, once per pair: every count and rate reads it.
         logs.class = crate::study::classify::of(Some(&logs)).0;

@@ -15,6 +15,7 @@ use crate::edges::events::{Event, Events};
 use crate::edges::manifest::Manifest;
 use crate::edges::quarantine;
 use crate::edges::secrets::Secrets;
+use crate::engine::lanes::Lanes;
 use crate::engine::sandboxes::Sandboxes;
 use crate::study::arms::Arm;
 use crate::study::class::Class;
@@ -105,10 +106,30 @@ pub struct Job {
     pub lock: Option<std::sync::Arc<crate::edges::lock::Lock>>,
 }
 
+/// The evals lane held for one invocation, let go when dropped.
+struct EvalLane<'a>(&'a Lanes, u32);
+
+impl Drop for EvalLane<'_> {
+    fn drop(&mut self) {
+        self.0.release_evals(self.1);
+    }
+}
+
 /// Why a seed stopped.
 pub enum Stop {
     Interrupted,
     Failed(String),
+}
+
+impl From<crate::engine::lanes::Halt> for Stop {
+    fn from(h: crate::engine::lanes::Halt) -> Stop {
+        match h {
+            crate::engine::lanes::Halt::Interrupted => Stop::Interrupted,
+            crate::engine::lanes::Halt::Stopped => {
+                Stop::Failed("another seed stopped: nothing more was started".into())
+            }
+        }
+    }
 }
 
 /// `f` on every item in a thread of its own; results in item order.
@@ -211,38 +232,39 @@ impl Job {
     pub(crate) fn execute(&self, parallel: bool, serial_evals: bool) -> i32 {
         let runs = self.exp.seed_runs();
         if parallel {
-            let outcomes = at_once(&self.exp.seeds, |seed| self.run_seed(*seed));
+            let outcomes = at_once(&self.exp.seeds, |seed| self.run_seed(*seed, None));
             if let Some(code) = self.stop_if_needed(&outcomes) {
                 return code;
             }
             self.clean("after the runs");
             let c = self.exp.eval_concurrency;
             let outcomes = if serial_evals {
-                runs.iter().map(|r| self.eval_seed(r, c)).collect()
+                runs.iter().map(|r| self.eval_seed(r, c, None)).collect()
             } else {
-                at_once(&runs, |r| self.eval_seed(r, c))
+                at_once(&runs, |r| self.eval_seed(r, c, None))
             };
             self.clean("after the evals");
             if let Some(code) = self.stop_if_needed(&outcomes) {
                 return code;
             }
         } else {
-            let stages = plan::pipeline(&self.exp.seeds, self.exp.run_concurrency, self.exp.eval_concurrency);
-            for stage in &stages {
-                if stage.run.is_some() && !stage.evals.is_empty() {
-                    crate::say!(
-                        "\n{}: {} containers at most (agents -c {}, evals -c {})",
-                        stage.label(),
-                        stage.containers(),
-                        stage.run_concurrency,
-                        stage.eval_concurrency
-                    );
-                }
-                let outcomes = self.run_stage(stage);
-                self.clean(&format!("after {}", stage.label()));
-                if let Some(code) = self.stop_if_needed(&outcomes) {
-                    return code;
-                }
+            // Each seed its own way, sharing the agents and evals lanes by
+            // the rules of `study::plan` (lanes.rs): seed k's evals beside
+            // seed k+1's agents, and the next seed's agents through a
+            // seed's rate-limit wait.
+            let lanes = Lanes::new(&self.exp.seeds, self.exp.run_concurrency, self.exp.eval_concurrency);
+            let c = plan::eval_concurrency(self.exp.run_concurrency, self.exp.eval_concurrency, true);
+            crate::say!(
+                "\nat most {} containers at once: a seed's agents at -c {}, beside them another seed's evals at -c {}, alone at -c {}",
+                plan::budget(self.exp.run_concurrency, self.exp.eval_concurrency),
+                self.exp.run_concurrency,
+                c.map(|c| c.to_string()).unwrap_or_else(|| "0 (they wait for the runs)".into()),
+                self.exp.eval_concurrency
+            );
+            let outcomes = at_once(&self.exp.seeds, |seed| self.seed_in_lanes(*seed, &lanes));
+            self.clean("after the seeds");
+            if let Some(code) = self.stop_if_needed(&outcomes) {
+                return code;
             }
         }
         // An image re-made under its tag while a seed ran: its pairs were
@@ -265,23 +287,24 @@ impl Job {
         }
     }
 
-    /// One stage: its run and its evals (one seed after another) at once.
-    fn run_stage(&self, stage: &plan::Stage) -> Vec<Result<(), Stop>> {
-        let evals = || -> Result<(), Stop> {
-            for seed in &stage.evals {
-                self.eval_seed(&self.exp.seed_run(*seed), stage.eval_concurrency)?;
-            }
-            Ok(())
-        };
-        std::thread::scope(|s| {
-            let run = stage.run.map(|seed| s.spawn(move || self.run_seed(seed)));
-            let eval = (!stage.evals.is_empty()).then(|| s.spawn(evals));
-            [run, eval]
-                .into_iter()
-                .flatten()
-                .map(|h| h.join().unwrap_or(Err(Stop::Failed("a worker thread panicked".into()))))
-                .collect()
-        })
+    /// One seed on a shared host: its run, then its evals, each step in
+    /// its lane. A seed that fails stops the others before their next step.
+    fn seed_in_lanes(&self, seed: u32, lanes: &Lanes) -> Result<(), Stop> {
+        let run = self.exp.seed_run(seed);
+        let ran = self.run_seed(seed, Some(lanes));
+        if ran.is_err() {
+            // Before its lane is let go: no other seed starts in between.
+            lanes.stop();
+        }
+        lanes.run_over(seed);
+        ran?;
+        // Its containers left over, while other seeds' may run.
+        self.sandboxes.clean_finished(&run, &format!("after {}'s run", seed_label(&self.exp, &run)));
+        let evaluated = self.eval_seed(&run, self.exp.eval_concurrency, Some(lanes));
+        if evaluated.is_err() {
+            lanes.stop();
+        }
+        evaluated
     }
 
     /// Appends to `.harness/events.jsonl` (when the run has begun).
@@ -328,16 +351,16 @@ impl Job {
         r
     }
 
-    fn run_seed(&self, seed: u32) -> Result<(), Stop> {
+    fn run_seed(&self, seed: u32, lanes: Option<&Lanes>) -> Result<(), Stop> {
         let run = self.exp.seed_run(seed);
-        self.stopped(&run, self.run_seed_steps(seed))
+        self.stopped(&run, self.run_seed_steps(seed, lanes))
     }
 
-    fn eval_seed(&self, run: &str, concurrency: u32) -> Result<(), Stop> {
-        self.stopped(run, self.eval_seed_steps(run, concurrency))
+    fn eval_seed(&self, run: &str, concurrency: u32, lanes: Option<&Lanes>) -> Result<(), Stop> {
+        self.stopped(run, self.eval_seed_steps(run, concurrency, lanes))
     }
 
-    fn run_seed_steps(&self, seed: u32) -> Result<(), Stop> {
+    fn run_seed_steps(&self, seed: u32, lanes: Option<&Lanes>) -> Result<(), Stop> {
         let run = self.exp.seed_run(seed);
         let label = seed_label(&self.exp, &run);
         self.hold_run(&run)?;
@@ -347,6 +370,16 @@ impl Job {
         loop {
             let st = self.state(&run);
             let step = plan::next_run_step(seed, &st, &h, &self.policy, self.spent());
+            // The agents lane: held through the seed's invocations, let go
+            // for a wait (another seed's agents may use it) and at the end.
+            if let Some(l) = lanes {
+                match &step {
+                    RunStep::Wait { .. } | RunStep::Done { .. } => l.release_agents(seed),
+                    // Kept until the seed's stop is known to the others.
+                    RunStep::Stop(_) => {}
+                    _ => l.agents(seed)?,
+                }
+            }
             match &step {
                 RunStep::Quarantine(paths) => self.quarantine(&run, paths)?,
                 RunStep::Canary(pair) => {
@@ -440,11 +473,20 @@ impl Job {
         }
     }
 
-    fn eval_seed_steps(&self, run: &str, concurrency: u32) -> Result<(), Stop> {
+    fn eval_seed_steps(&self, run: &str, concurrency: u32, lanes: Option<&Lanes>) -> Result<(), Stop> {
         let label = seed_label(&self.exp, run);
+        let seed = self.exp.seeds.iter().copied().find(|s| self.exp.seed_run(*s) == run).unwrap_or_default();
         let mut h = EvalHistory::default();
         loop {
             let step = plan::next_eval_step(&self.state(run), &h);
+            // The evals lane, for each invocation; its concurrency is what
+            // the agents leave while any seed's run goes on.
+            let invokes = matches!(step, EvalStep::Eval | EvalStep::EvalRetry { .. } | EvalStep::ForceEval(_));
+            let concurrency = match (lanes, invokes) {
+                (Some(l), true) => l.evals(seed)?,
+                _ => concurrency,
+            };
+            let _lane = lanes.filter(|_| invokes).map(|l| EvalLane(l, seed));
             match &step {
                 EvalStep::Quarantine(paths) => self.quarantine(run, paths)?,
                 EvalStep::Eval => {

@@ -13,6 +13,7 @@ pub mod check;
 pub mod graded;
 pub mod invoke;
 pub mod job;
+pub mod lanes;
 pub mod oracle;
 pub mod preflight;
 pub mod sandboxes;

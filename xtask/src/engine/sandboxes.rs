@@ -180,7 +180,23 @@ impl Sandboxes {
                     self.clean_run(run, when, label, record);
                 }
             }
-            Sandboxes::Docker(d) => match d.clean() {
+            Sandboxes::Docker(_) => self.clean_docker(None, when),
+            Sandboxes::Unseen => {}
+        }
+    }
+
+    /// One seed run's containers left over, once none of its invocations
+    /// runs (other seeds' may: theirs carry another run label). On Modal
+    /// `clean_run` did it after each invocation already.
+    pub fn clean_finished(&self, run: &str, when: &str) {
+        if let Sandboxes::Docker(_) = self {
+            self.clean_docker(Some(run), when);
+        }
+    }
+
+    fn clean_docker(&self, run: Option<&str>, when: &str) {
+        match self {
+            Sandboxes::Docker(d) => match d.clean(run) {
                 Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),
                 Ok(gone) => {
                     crate::say!("docker clean-up {when}: removed {} container(s) of ours", gone.len());
@@ -190,7 +206,7 @@ impl Sandboxes {
                 }
                 Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
             },
-            Sandboxes::Unseen => {}
+            _ => {}
         }
     }
 }

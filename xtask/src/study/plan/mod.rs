@@ -6,7 +6,7 @@
 //! out; `status` shows the same states.
 
 mod budget;
-mod pipeline;
+mod lanes;
 mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::study::class::{Action, Class};
 use crate::study::pair::PairId;
 pub use budget::{human_duration, live_over_budget, run_concurrency, sandbox_over, Estimate, SpendPolicy};
-pub use pipeline::{pipeline, Stage};
+pub use lanes::{agents_next, budget, eval_concurrency};
 pub use state::RunState;
 
 /// What `seeds` did so far in one seed's run phase, in this invocation:
