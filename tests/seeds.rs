@@ -56,10 +56,10 @@ fn happy_path_two_clean_seeds() {
     let o = text(&out);
     assert!(o.contains("[seed1] canary amber_task/1000/f1_f2: Submitted"), "{o}");
     assert!(o.contains("[seed2] progress: "), "no progress line: {o}");
-    // Between stages, when nothing of ours runs (study::plan::pipeline).
+    // Each seed's containers once its run is over; everything at the end.
     assert!(o.contains("docker clean-up after seed1's run: no containers of ours"), "{o}");
-    assert!(o.contains("docker clean-up after seed2's run and seed1's evals: no containers of ours"), "{o}");
-    assert!(o.contains("docker clean-up after seed2's evals: no containers of ours"), "{o}");
+    assert!(o.contains("docker clean-up after seed2's run: no containers of ours"), "{o}");
+    assert!(o.contains("docker clean-up after the seeds: no containers of ours"), "{o}");
     let calls = std::fs::read_to_string(c.tmp.path().join("docker.log")).unwrap();
     assert!(calls.lines().any(|l| l.starts_with("ps -a")), "{calls}");
     assert!(!calls.lines().any(|l| l.starts_with("rm")), "nothing was ours, yet: {calls}");
