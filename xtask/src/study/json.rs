@@ -47,6 +47,17 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
     } else {
         text
     };
+    // The common case in one pass, straight into the model (verify reads
+    // thousands of files: a `Value` first would allocate every string
+    // twice). Anything it refuses (a syntax error, a field, a duplicate key
+    // that Python would take the last of) is read again the careful way
+    // below, whose answer, and whose words, are the rule.
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Ok(v) = T::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(v);
+        }
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| syntax(&e))?;
     // Then the model, whose errors carry the field's path.
     serde_path_to_error::deserialize(value).map_err(|e| {
