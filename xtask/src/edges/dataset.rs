@@ -37,6 +37,11 @@ fn git(cb: &Path, args: &[&str]) -> Option<String> {
 /// Whether `cb` is the top of a git work tree of its own (a checkout
 /// inside another repository is not: its history is not the dataset's).
 pub fn is_git_checkout(cb: &Path) -> bool {
+    // The top of a work tree holds `.git` (a folder, or a file for a
+    // worktree): without it, no process needs asking.
+    if std::fs::symlink_metadata(cb.join(".git")).is_err() {
+        return false;
+    }
     let Some(top) = git(cb, &["rev-parse", "--show-toplevel"]) else { return false };
     match (std::fs::canonicalize(top.trim()), std::fs::canonicalize(cb)) {
         (Ok(a), Ok(b)) => a == b,
@@ -86,7 +91,7 @@ pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
 /// likely saw, the last commit touching `dataset/` before the run's first
 /// result began, and the fingerprints of its pairs in that commit; or why
 /// nothing can be inferred.
-pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
+pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Arc<DatasetRecord>, String> {
     Inference::of(cb).infer(run, pairs)
 }
 
@@ -110,12 +115,13 @@ struct Inference<'a> {
     /// Every commit touching `dataset/`, newest first, with its committer
     /// date in local time (as the CLI writes result times); read once.
     history: Option<Vec<(String, String)>>,
-    trees: BTreeMap<String, BTreeMap<String, String>>,
+    /// Per commit, the record its runs share.
+    records: BTreeMap<String, std::sync::Arc<DatasetRecord>>,
 }
 
 impl<'a> Inference<'a> {
     fn of(cb: &'a Path) -> Inference<'a> {
-        Inference { cb, git: is_git_checkout(cb), history: None, trees: BTreeMap::new() }
+        Inference { cb, git: is_git_checkout(cb), history: None, records: BTreeMap::new() }
     }
 
     fn history(&mut self) -> Result<&[(String, String)], String> {
@@ -132,7 +138,7 @@ impl<'a> Inference<'a> {
         Ok(self.history.as_deref().unwrap_or_default())
     }
 
-    fn infer(&mut self, run: &RunLogs, pairs: &[PairId]) -> Result<DatasetRecord, String> {
+    fn infer(&mut self, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Arc<DatasetRecord>, String> {
         let cb = self.cb;
         if !self.git {
             return Err(
@@ -148,40 +154,39 @@ impl<'a> Inference<'a> {
         let Some((commit, date)) = self.history()?.iter().find(|(_, d)| *d <= before).cloned() else {
             return Err(format!("no commit touched dataset/ before the run began ({before})"));
         };
-        let commit = commit.as_str();
-        if !self.trees.contains_key(commit) {
-            let tree =
-                git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
-            // `<mode> blob <id>\t<path>`.
-            let ids: BTreeMap<String, String> = tree
-                .lines()
-                .filter_map(|l| {
-                    let (meta, path) = l.split_once('\t')?;
-                    Some((path.to_string(), meta.split_whitespace().nth(2)?.to_string()))
-                })
-                .collect();
-            self.trees.insert(commit.to_string(), ids);
+        if let Some(r) = self.records.get(&commit) {
+            return Ok(r.clone());
         }
-        let ids = &self.trees[commit];
+        let tree = git(cb, &["ls-tree", "-r", "--full-tree", &commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
+        // `<mode> blob <id>\t<path>`.
+        let ids: BTreeMap<&str, &str> = tree
+            .lines()
+            .filter_map(|l| {
+                let (meta, path) = l.split_once('\t')?;
+                Some((path, meta.split_whitespace().nth(2)?))
+            })
+            .collect();
         let mut out = BTreeMap::new();
         for pair in pairs {
             let prefix = format!("dataset/{}/task{}/", pair.repo, pair.task_id);
             let fp: Fingerprint = files_of(pair)
                 .into_iter()
-                .filter_map(|f| ids.get(&format!("{prefix}{f}")).map(|id| (f, id.clone())))
+                .filter_map(|f| ids.get(format!("{prefix}{f}").as_str()).map(|id| (f, id.to_string())))
                 .collect();
             out.insert(pair.to_string(), fp);
         }
-        Ok(DatasetRecord {
+        let record = std::sync::Arc::new(DatasetRecord {
             how: How::Inferred,
             source: format!(
-                "the last commit touching dataset/ before the run began ({before}): {} of {date}",
+                "the last commit touching dataset/ before the run began: {} of {date}",
                 &commit[..commit.len().min(12)]
             ),
-            commit: Some(commit.to_string()),
+            commit: Some(commit.clone()),
             dirty: None,
             pairs: out,
-        })
+        });
+        self.records.insert(commit, record.clone());
+        Ok(record)
     }
 }
 

@@ -112,7 +112,8 @@ pub struct RunLogs {
     pub manifest: Option<Result<crate::study::manifest::Manifest, String>>,
     /// For a run whose manifest records no dataset: what `edges::dataset`
     /// inferred from the checkout's history, or why nothing could be.
-    pub inferred_dataset: Option<Result<crate::study::dataset::DatasetRecord, String>>,
+    /// Shared: runs of one day infer one commit, and its record is large.
+    pub inferred_dataset: Option<Result<std::sync::Arc<crate::study::dataset::DatasetRecord>, String>>,
     pub problems: Vec<Problem>,
 }
 
@@ -126,7 +127,7 @@ impl RunLogs {
             }
         }
         match &self.inferred_dataset {
-            Some(Ok(d)) => Ok(d),
+            Some(Ok(d)) => Ok(d.as_ref()),
             Some(Err(why)) => Err(why.clone()),
             None => Err(match &self.manifest {
                 Some(Ok(_)) => "its manifest records no dataset (an older harness made it)".into(),

@@ -50,6 +50,11 @@ impl Timestamp {
     }
 
     fn parse_any(s: &str) -> Result<Timestamp, String> {
+        // What the CLI writes, the common case (verify reads thousands):
+        // chrono's own reading of `%Y-%m-%dT%H:%M:%S%.f`, no format parsed.
+        if let Ok(n) = s.parse::<NaiveDateTime>() {
+            return Ok(Timestamp::Naive(n));
+        }
         let t = s.trim();
         // Python's isoformat(sep=" ") is as valid as the default "T".
         let t = match t.char_indices().nth(10) {
@@ -85,9 +90,21 @@ impl Timestamp {
             Timestamp::Naive(n) => (n, String::new()),
             Timestamp::Offset(d) => (d.naive_local(), d.format("%:z").to_string()),
         };
-        let fmt =
-            if naive.and_utc().timestamp_subsec_micros() == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
-        format!("{}{offset}", naive.format(fmt))
+        // As `%Y-%m-%dT%H:%M:%S%.6f`, written out (a format string would be
+        // parsed on every call, and verify makes thousands).
+        use chrono::{Datelike, Timelike};
+        let (d, t) = (naive.date(), naive.time());
+        let micros = naive.and_utc().timestamp_subsec_micros();
+        let fraction = if micros == 0 { String::new() } else { format!(".{micros:06}") };
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}{offset}",
+            d.year(),
+            d.month(),
+            d.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
     }
 
     /// `micros` microseconds later.
