@@ -171,20 +171,18 @@ pub struct Times {
 
 impl Times {
     pub fn of(lines: &[Line], wall: f64, outside: f64) -> Times {
-        let invocations: Vec<(f64, f64)> = lines
-            .iter()
-            .filter_map(|l| match &l.event {
-                Event::Invocation { started, ended, .. } => Some((*started, *ended)),
-                _ => None,
-            })
-            .collect();
-        let waits: Vec<(f64, f64)> = lines
-            .iter()
-            .filter_map(|l| match &l.event {
-                Event::Wait { started, ended, .. } => Some((*started, *ended)),
-                _ => None,
-            })
-            .collect();
+        let spans = |wait: bool| -> Vec<(f64, f64)> {
+            lines
+                .iter()
+                .filter_map(|l| match (&l.event, wait) {
+                    (Event::Invocation { started, ended, .. }, false) | (Event::Wait { started, ended, .. }, true) => {
+                        Some((*started, *ended))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let (invocations, waits) = (spans(false), spans(true));
         let all: Vec<(f64, f64)> = invocations.iter().chain(&waits).copied().collect();
         let cli = union(&invocations);
         let busy = union(&all);
