@@ -195,18 +195,16 @@ impl Sandboxes {
     }
 
     fn clean_docker(&self, run: Option<&str>, when: &str) {
-        match self {
-            Sandboxes::Docker(d) => match d.clean(run) {
-                Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),
-                Ok(gone) => {
-                    crate::say!("docker clean-up {when}: removed {} container(s) of ours", gone.len());
-                    for c in gone {
-                        crate::say!("  {} (labelled {}={})", docker::describe(&c), docker_proxy::CHECKOUT, d.checkout);
-                    }
+        let Sandboxes::Docker(d) = self else { return };
+        match d.clean(run) {
+            Ok(gone) if gone.is_empty() => crate::say!("docker clean-up {when}: no containers of ours"),
+            Ok(gone) => {
+                crate::say!("docker clean-up {when}: removed {} container(s) of ours", gone.len());
+                for c in gone {
+                    crate::say!("  {} (labelled {}={})", docker::describe(&c), docker_proxy::CHECKOUT, d.checkout);
                 }
-                Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
-            },
-            _ => {}
+            }
+            Err(e) => crate::say!("docker clean-up {when} failed: {e:#}; run `cargo xtask clean-docker`"),
         }
     }
 }

@@ -52,9 +52,12 @@ mod tests {
         evals: f64,
     }
 
+    /// (seed, what, start, end) of one span of work.
+    type Span = (u32, &'static str, f64, f64);
+
     /// The rules above played out in time, as the executor would: returns
-    /// the end of all work and the most containers ever at once.
-    fn simulate(seeds: &[Work], run_c: u32, eval_c: u32) -> (f64, u32, Vec<(u32, &'static str, f64, f64)>) {
+    /// the end of all work, the most containers ever at once, the spans.
+    fn simulate(seeds: &[Work], run_c: u32, eval_c: u32) -> (f64, u32, Vec<Span>) {
         #[derive(Clone, Copy, PartialEq)]
         enum At {
             Run(usize),
