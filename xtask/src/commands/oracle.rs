@@ -126,6 +126,14 @@ pub fn run(flags: OracleFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     }
     let logs = if stale.is_empty() { logs } else { RunLogs::load(&cb, &run) };
     let mut manifest = job.manifest.clone();
+    // Pairs of another subset graded by an earlier oracle keep what they
+    // were graded on: one oracle run serves every subset of the baseline.
+    let mut now = now;
+    if let Some(then) = was {
+        for (pair, fp) in then.pairs {
+            now.pairs.entry(pair).or_insert(fp);
+        }
+    }
     manifest.dataset = Some(now);
     manifest.images = Some(job.sandboxes.images(&job.task_images()));
     manifest.write(&cb, &run)?;
