@@ -103,10 +103,7 @@ pub fn baseline_dataset(
             if allowed { "and pool them, as allow_mixed says" } else { "unless allow_mixed lists \"dataset\"" }
         ))),
         Ok(then) => {
-            let changed: Vec<(String, Vec<String>)> = changed_since(then, now)
-                .into_iter()
-                .filter(|(p, _)| subset.pairs.iter().any(|q| q.to_string() == *p))
-                .collect();
+            let changed = changed_in(subset, then, now);
             if changed.is_empty() {
                 out.push(check(
                     true,
@@ -160,10 +157,13 @@ pub fn oracle_changed(oracle: Option<&Manifest>, now: &DatasetRecord, subset: &S
         Some(d) => d,
         None => return Some("it recorded no fingerprints (an older harness made it)".into()),
     };
-    let changed: Vec<(String, Vec<String>)> = changed_since(then, now)
-        .into_iter()
-        .filter(|(p, _)| subset.pairs.iter().any(|q| q.to_string() == *p))
-        .collect();
+    let changed = changed_in(subset, then, now);
     (!changed.is_empty())
         .then(|| format!("{} pair(s) changed since it graded them: {}", changed.len(), list(&changed, 10)))
+}
+
+/// The pairs of `subset` whose files differ between `then` and `now`.
+fn changed_in(subset: &Subset, then: &DatasetRecord, now: &DatasetRecord) -> Vec<(String, Vec<String>)> {
+    let names: std::collections::BTreeSet<String> = subset.pairs.iter().map(|p| p.to_string()).collect();
+    changed_since(then, now).into_iter().filter(|(p, _)| names.contains(p)).collect()
 }

@@ -189,9 +189,7 @@ impl Sandboxes {
     /// runs (other seeds' may: theirs carry another run label). On Modal
     /// `clean_run` did it after each invocation already.
     pub fn clean_finished(&self, run: &str, when: &str) {
-        if let Sandboxes::Docker(_) = self {
-            self.clean_docker(Some(run), when);
-        }
+        self.clean_docker(Some(run), when);
     }
 
     fn clean_docker(&self, run: Option<&str>, when: &str) {
