@@ -20,6 +20,7 @@
 //! | `COOPERBENCH_SIM_MISSING_IMAGES=repo_task/ID,..` | these tasks have no image: `run` ends their pairs `Error` with the agent's failed `docker run` (as 0.0.29 words it), `eval` writes no eval.json for them |
 //! | `COOPERBENCH_SIM_BROKEN_TASKS=repo_task/ID,..` | these tasks' tests fail on their gold patch |
 //! | `COOPERBENCH_SIM_DOCKER=PROGRAM` | the docker program for that container (default `docker`) |
+//! | `COOPERBENCH_SIM_SHARED=PROGRAM` | a coop `run` on Docker brings up the CLI's shared infrastructure through this docker program, as 0.0.29 does: messaging pings `--redis` and, when nothing answers, creates `cooperbench-redis`; `--git` creates `cooperbench-git` unless `ps` lists it (record: `redis <run> <url> answered|created`, `git <run> created|reused`) |
 //! | `COOPERBENCH_SIM_RECORD=FILE` | where the record of work done goes (default `<log-dir>/.sim-record.log`) |
 //!
 //! A Cohere model (`command-*`) without `COHERE_API_KEY` set ends every
@@ -32,10 +33,12 @@ use serde_json::{json, Value};
 
 mod clock;
 mod dataset;
+mod shared;
 mod transcript;
 
 use clock::Timestamp;
 use dataset::{load_subset, scan_dataset, select};
+use shared::{leave_container, shared_infrastructure};
 use transcript::trajectory;
 
 /// The agents the CLI registers (CONTRACT.md "Agents"), written out here
@@ -73,6 +76,10 @@ struct Args {
     dataset_dir: PathBuf,
     log_dir: PathBuf,
     concurrency: u32,
+    /// `--redis` (the CLI's default when not given).
+    redis: String,
+    messaging: bool,
+    git: bool,
 }
 
 /// One selected pair: features in the order the subset gives them.
@@ -119,6 +126,8 @@ pub struct Knobs {
     pub leak_key: Option<String>,
     /// The docker program, when each `run` invocation leaves a container.
     pub leave_container: Option<String>,
+    /// The docker program a coop run's shared infrastructure goes through.
+    pub shared: Option<String>,
     /// Tasks (`repo/task_id`) whose image is missing.
     pub missing_images: Vec<String>,
     /// Tasks (`repo/task_id`) whose tests fail on the gold patch.
@@ -144,6 +153,7 @@ impl Knobs {
             broken_tasks: std::env::var("COOPERBENCH_SIM_BROKEN_TASKS")
                 .map(|v| v.split(',').filter(|t| !t.is_empty()).map(String::from).collect())
                 .unwrap_or_default(),
+            shared: std::env::var("COOPERBENCH_SIM_SHARED").ok(),
             leave_container: std::env::var_os("COOPERBENCH_SIM_LEAVE_CONTAINER")
                 .map(|_| std::env::var("COOPERBENCH_SIM_DOCKER").unwrap_or_else(|_| "docker".into())),
         }
@@ -203,6 +213,8 @@ fn parse_args(cmd: &str, argv: &[String]) -> Result<Option<Args>, String> {
         dataset_dir: "dataset".into(),
         log_dir: "logs".into(),
         concurrency: 20,
+        redis: "redis://localhost:6379".into(),
+        messaging: true,
         ..Args::default()
     };
     let mut it = argv.iter();
@@ -241,7 +253,10 @@ fn parse_args(cmd: &str, argv: &[String]) -> Result<Option<Args>, String> {
                     return Err(format!("Agent config file not found: {p}"));
                 }
             }
-            "--eval-concurrency" | "--redis" | "--base-url" | "--auth-token" if cmd == "run" => {
+            "--redis" if cmd == "run" => a.redis = value()?,
+            "--no-messaging" if cmd == "run" => a.messaging = false,
+            "--git" if cmd == "run" => a.git = true,
+            "--eval-concurrency" | "--base-url" | "--auth-token" if cmd == "run" => {
                 value()?;
             }
             "--team-no-task-list"
@@ -250,7 +265,7 @@ fn parse_args(cmd: &str, argv: &[String]) -> Result<Option<Args>, String> {
             | "--team-no-auto-refresh"
             | "--team-no-protocol"
                 if cmd == "run" => {}
-            "--no-auto-eval" | "--no-messaging" | "--git" if cmd == "run" => {}
+            "--no-auto-eval" if cmd == "run" => {}
             other => return Err(format!("No such option: {other}")),
         }
     }
@@ -275,22 +290,6 @@ fn record(a: &Args, k: &Knobs, kind: &str, key: &str) {
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(record_path(a, k)) {
         // One write per line: O_APPEND keeps lines whole across processes.
         let _ = f.write_all(format!("{kind} {} {key}\n", a.name).as_bytes());
-    }
-}
-
-/// An agent container as mini-swe-agent starts one (CONTRACT.md), left
-/// behind; named in the record as `container <run> <name>`.
-fn leave_container(a: &Args, k: &Knobs, docker: &str, j: &Job) {
-    let name = format!("minisweagent-{:08x}", hash(&format!("{}:{}:{:?}", a.name, j.key(), Timestamp::now())) as u32);
-    let image = image_of(j);
-    let made = std::process::Command::new(docker)
-        .args(["create", "--name", &name, &image, "sleep", "7200"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if made {
-        record(a, k, "container", &name);
     }
 }
 
@@ -411,6 +410,9 @@ fn run(a: &Args, k: &Knobs) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
 
+    if let (Some(docker), "coop", "docker") = (&k.shared, a.setting.as_str(), a.backend.as_str()) {
+        shared_infrastructure(a, k, docker);
+    }
     let (crash_after, truncate_after, slow) = (k.crash_after, k.truncate_after, k.slow_ms);
     let (mut completed, mut skipped, mut failed, mut total_cost) = (0usize, 0usize, 0usize, 0.0f64);
     let mut results = Vec::new();

@@ -5,6 +5,16 @@
 //! `--all-cooperbench` removes them too, after listing them. While a
 //! `seeds` or `oracle` holds the checkout, it only lists.
 //!
+//! The CLI's shared coop infrastructure (`cooperbench-redis`,
+//! `cooperbench-git`, the `cooperbench` network, the `cooperbench-git-data`
+//! volume; `study::shared`) is listed apart and never removed with the rest,
+//! whoever's labels it carries: every coop run on this host uses it.
+//! `--shared NAME` removes one, by name, only when nothing that could use it
+//! is live (a cooperbench agent or eval container anywhere on the engine, a
+//! container on the `cooperbench` network, a cooperbench process on this
+//! host, a harness holding this checkout); else it names what is live and
+//! exits 1.
+//!
 //! `--modal`: instead, the sandboxes of cooperbench's two apps in each seed
 //! run's own Modal environment (`edges::modal`), listed with their run and
 //! environment, then terminated; never another environment's.
@@ -28,6 +38,11 @@ pub struct CleanDockerFlags {
     /// may be another job's); they are listed first
     #[arg(long)]
     pub all_cooperbench: bool,
+    /// Remove this piece of the CLI's shared coop infrastructure
+    /// (cooperbench-redis, cooperbench-git, cooperbench, cooperbench-git-data),
+    /// only if nothing that could use it is live; repeatable
+    #[arg(long, value_name = "NAME")]
+    pub shared: Vec<String>,
     /// Modal, not Docker: the sandboxes in each seed run's Modal environment
     #[arg(long)]
     pub modal: bool,
@@ -82,6 +97,17 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
             println!("  {}", docker::describe(c));
         }
     }
+    let shared_here = crate::edges::shared::present(&ctx.docker);
+    if !shared_here.is_empty() {
+        println!("shared with every coop run on this host, never removed by a clean-up (`--shared NAME` removes one when nothing is live):");
+        for (name, kind, how) in &shared_here {
+            let what = crate::study::shared::named(name).map_or("", |s| s.2);
+            println!("  {name} ({kind:?}, {how}): {what}");
+        }
+    }
+    if !flags.shared.is_empty() {
+        return shared(&flags, ctx, &cb, dry_run, _lock.is_none(), &shared_here);
+    }
     if !dry_run {
         let mut ids: Vec<&str> = ours.iter().map(|c| c.id.as_str()).collect();
         if flags.all_cooperbench {
@@ -93,6 +119,67 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
         }
     }
     Ok(0)
+}
+
+/// `--shared NAME...`: each named piece of the shared infrastructure,
+/// removed when nothing that could use it is live; else what is live, named,
+/// and exit 1. `held`: this checkout is held by a live harness.
+fn shared(
+    flags: &CleanDockerFlags,
+    ctx: &crate::Context,
+    cb: &std::path::Path,
+    dry_run: bool,
+    held: bool,
+    here: &[(String, crate::study::shared::Kind, String)],
+) -> anyhow::Result<i32> {
+    use crate::study::shared;
+    let mut asked = Vec::new();
+    for name in &flags.shared {
+        match shared::named(name) {
+            Some(s) => asked.push(s),
+            None => {
+                return Err(crate::usage(anyhow::anyhow!(
+                    "--shared {name}: not a piece of the CLI's shared coop infrastructure; they are: {}",
+                    shared::SHARED.map(|s| s.0).join(", ")
+                )))
+            }
+        }
+    }
+    let held = if held && !flags.dry_run { vec![cb.display().to_string()] } else { Vec::new() };
+    // `XTASK_PROC`: the process table to read (tests give one of their own,
+    // so that another test's CLI on this host does not decide theirs).
+    let proc = std::env::var_os("XTASK_PROC").map_or_else(|| PathBuf::from("/proc"), PathBuf::from);
+    let live = crate::edges::shared::liveness(&ctx.docker, &proc, held)?;
+    let why = shared::blockers(&live, docker::IMAGE_PREFIX, docker::NAME_PREFIX);
+    if !why.is_empty() {
+        println!(
+            "not removed: {}: something that could use it is live (other checkouts' harnesses are seen only through their containers and processes):",
+            flags.shared.join(", ")
+        );
+        for w in &why {
+            println!("  {w}");
+        }
+        return Ok(1);
+    }
+    let mut code = 0;
+    for (name, kind, _) in asked {
+        if !here.iter().any(|(n, _, _)| n == name) {
+            println!("{name}: not here");
+            continue;
+        }
+        if dry_run {
+            println!("would remove {name} ({kind:?}): nothing that could use it is live");
+            continue;
+        }
+        match crate::edges::shared::remove(&ctx.docker, name, kind) {
+            Ok(()) => println!("removed {name} ({kind:?}): nothing that could use it was live"),
+            Err(e) => {
+                println!("{name}: not removed: {e:#}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
 }
 
 /// `--modal`: each arm's runs' environments, what runs there, and (unless

@@ -46,6 +46,11 @@ pub fn run(exp: &Arm, run: &str, pair: Option<&PairId>, agent_config: Option<&Pa
     a
 }
 
+/// The Redis a messaging coop invocation uses (`--redis`, `cli.py`).
+pub fn redis(url: &str) -> [String; 2] {
+    ["--redis".into(), url.into()]
+}
+
 /// `cooperbench eval` for one seed run: every pair, or one forced.
 pub fn eval(exp: &Arm, run: &str, forced: Option<&PairId>) -> Vec<String> {
     let mut a: Vec<String> =

@@ -260,6 +260,10 @@ impl Ownership {
             );
             mine.retain(|c| !inherited.contains(&c.id));
         }
+        // The CLI's shared git daemon and Redis carry the labels of whichever
+        // proxy the first coop invocation went through: still every coop
+        // run's on this host (`study::shared`), never ours to remove.
+        mine.retain(|c| !crate::study::shared::is_shared_container(&c.name));
         let Some(run) = run else { return Ok(mine) };
         let of_run = self.docker.labelled(&format!("{}={run}", crate::edges::docker_proxy::RUN))?;
         Ok(mine.into_iter().filter(|c| of_run.iter().any(|o| o.id == c.id)).collect())

@@ -36,6 +36,7 @@ struct File {
     #[serde(default)]
     allow_mixed: Vec<String>,
     timeout_minutes: Option<f64>,
+    redis_image: Option<String>,
     #[serde(default)]
     arm: Vec<ArmSpec>,
 }
@@ -94,6 +95,7 @@ pub fn parse(text: &str) -> anyhow::Result<Study> {
         require_oracle: f.require_oracle,
         allow_mixed: f.allow_mixed.clone(),
         timeout_minutes: f.timeout_minutes,
+        redis_image: f.redis_image.clone().unwrap_or_else(|| crate::study::shared::REDIS_IMAGE.to_string()),
         run_concurrency: f.run_concurrency.unwrap_or(4),
         eval_concurrency: f.eval_concurrency.unwrap_or(10),
         has_arm_tables: !f.arm.is_empty(),

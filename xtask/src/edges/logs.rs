@@ -76,7 +76,14 @@ impl RunLogs {
             }
         }
         run.setting = match settings_seen.as_slice() {
-            [] => run.config.as_ref().and_then(|c| c.setting.clone()).unwrap_or_else(|| "solo".into()),
+            // No pair yet: the CLI's config.json, else our manifest (a coop
+            // arm's run is one before the CLI wrote anything).
+            [] => run
+                .config
+                .as_ref()
+                .and_then(|c| c.setting.clone())
+                .or_else(|| run.manifest.as_ref().and_then(|m| m.as_ref().ok()).and_then(|m| m.setting.clone()))
+                .unwrap_or_else(|| "solo".into()),
             [one] => one.to_string(),
             [first, ..] => {
                 run.problems.push(

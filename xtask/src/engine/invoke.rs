@@ -36,6 +36,22 @@ impl Job {
             Kind::ForceEval(pair) => command::eval(&self.exp, run, Some(pair)),
         };
         let prefix = format!("[{}] ", seed_label(&self.exp, run));
+        // Messaging coop: a Redis of our own for this invocation, so the CLI
+        // never starts (or shares) the host's `cooperbench-redis`.
+        let messaging = self.exp.setting == crate::study::setting::Setting::Coop && self.exp.messaging;
+        let mut args = args;
+        let _redis = match messaging && kind.runs_agents() {
+            true => self.sandboxes.redis(run, &what, &self.exp.study.redis_image).map_err(Stop::Failed)?,
+            false => None,
+        };
+        if let Some(r) = &_redis {
+            crate::say!(
+                "{prefix}{what}: a Redis of our own for the agents' messages, {} (container {})",
+                r.url,
+                &r.id[..r.id.len().min(12)]
+            );
+            args.extend(command::redis(&r.url));
+        }
         let mut inv = Invocation {
             program: &self.program,
             args,

@@ -353,6 +353,7 @@ pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
         modal_environment: None,
         dataset: Some(crate::edges::dataset::record(&cb, &subset.pairs)),
         images: None,
+        setting: None,
     };
     // The oracle's progress is its own: no seed's spend is watched.
     exp.seeds = Vec::new();
@@ -551,6 +552,7 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
         modal_environment: None,
         dataset: Some(dataset_now),
         images: None,
+        setting: (exp.setting == crate::study::setting::Setting::Coop).then(|| "coop".to_string()),
     };
     checks.push(check(
         now.cooperbench_version.is_some(),

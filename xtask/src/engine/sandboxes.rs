@@ -112,6 +112,16 @@ impl Sandboxes {
         }
     }
 
+    /// A Redis of our own for one invocation of a messaging coop arm
+    /// (`edges::redis`): on Docker, started from `image` with the
+    /// invocation's labels; elsewhere none (the CLI's default applies).
+    pub fn redis(&self, run: &str, what: &str, image: &str) -> Result<Option<crate::edges::redis::Redis>, String> {
+        let Sandboxes::Docker(d) = self else { return Ok(None) };
+        crate::edges::redis::Redis::start(d.engine(), image, &d.labels(run, what))
+            .map(Some)
+            .map_err(|e| format!("{e:#}"))
+    }
+
     /// The task images as this backend has them now: on Docker each
     /// image's id and digests; elsewhere the references only, unverified
     /// (Modal resolves the tags in its own cloud).

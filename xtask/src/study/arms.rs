@@ -100,6 +100,10 @@ pub struct Study {
     /// Per CLI invocation, in minutes; none by default. Fractions are
     /// allowed (0.5 is thirty seconds); zero is refused.
     pub timeout_minutes: Option<f64>,
+    /// The image of the Redis the harness starts for each invocation of a
+    /// messaging coop arm on Docker (`edges::redis`) [default: redis:alpine,
+    /// the CLI's own].
+    pub redis_image: String,
     /// The file's concurrency, for arms that set none.
     pub run_concurrency: u32,
     pub eval_concurrency: u32,

@@ -28,6 +28,11 @@ pub struct Manifest {
     /// The task images, before the first invocation and after the last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<crate::study::images::ImagesRecord>,
+    /// `coop` for a coop arm's run, so that it reads as one before any
+    /// result (or the CLI's config.json) exists; absent: solo, or a
+    /// manifest of an older harness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
 }
 
 impl Manifest {

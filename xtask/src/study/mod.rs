@@ -30,6 +30,7 @@ pub(crate) mod provenance;
 pub(crate) mod result;
 pub mod run;
 pub mod setting;
+pub mod shared;
 pub mod story;
 pub(crate) mod subset;
 pub mod table;

@@ -379,6 +379,7 @@ mod tests {
             modal_environment: None,
             dataset: None,
             images: None,
+            setting: None,
         }
     }
 

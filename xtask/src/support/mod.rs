@@ -6,4 +6,5 @@
 
 pub mod fixture;
 pub mod simulator;
+pub(crate) mod infra;
 pub(crate) mod world;

@@ -102,7 +102,7 @@ pub fn pairs() -> Vec<PairId> {
 /// The programs the image holds (CONTRACT.md: what the agent and eval need;
 /// `timeout`: cooperbench's Modal environment runs every agent command
 /// under it, as the real task images, Debian's coreutils, allow).
-const PROGRAMS: [&str; 35] = [
+pub(crate) const PROGRAMS: [&str; 35] = [
     "bash", "sh", "git", "sed", "grep", "xargs", "base64", "find", "diff", "sleep", "cat", "ls", "cp", "mv", "rm",
     "mkdir", "chmod", "echo", "printf", "head", "tail", "tr", "wc", "cut", "sort", "env", "dirname", "basename",
     "mktemp", "touch", "rev", "true", "false", "test", "timeout",
@@ -226,7 +226,7 @@ pub fn write_dataset(cb: &Path, work: &Path) -> anyhow::Result<()> {
 }
 
 /// The shared libraries `ldd` names for a program (the loader included).
-fn libraries(program: &Path) -> Vec<PathBuf> {
+pub(crate) fn libraries(program: &Path) -> Vec<PathBuf> {
     let Ok(out) = duct::cmd!("ldd", program).stdout_capture().stderr_null().unchecked().run() else {
         return Vec::new();
     };
@@ -243,7 +243,7 @@ fn libraries(program: &Path) -> Vec<PathBuf> {
 }
 
 /// Copies `from` (following links) to the same path under `root`.
-fn copy_in(root: &Path, from: &Path) -> anyhow::Result<()> {
+pub(crate) fn copy_in(root: &Path, from: &Path) -> anyhow::Result<()> {
     let to = root.join(from.strip_prefix("/").unwrap_or(from));
     if to.exists() {
         return Ok(());
@@ -253,7 +253,7 @@ fn copy_in(root: &Path, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn which(program: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn which(program: &str) -> anyhow::Result<PathBuf> {
     for dir in ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"] {
         let p = Path::new(dir).join(program);
         if p.is_file() {
@@ -282,7 +282,7 @@ fn inputs_digest(task: &Task, programs: &[PathBuf]) -> anyhow::Result<String> {
 }
 
 /// The root filesystem every task image shares, in `root` (made afresh).
-fn base_rootfs(root: &Path, programs: &[PathBuf]) -> anyhow::Result<()> {
+pub(crate) fn base_rootfs(root: &Path, programs: &[PathBuf]) -> anyhow::Result<()> {
     if root.exists() {
         std::fs::remove_dir_all(root)?;
     }
@@ -336,7 +336,7 @@ fn base_rootfs(root: &Path, programs: &[PathBuf]) -> anyhow::Result<()> {
 
 /// An image of ours, or nothing in the way: `Some(digest)` for an image of
 /// ours, `None` when there is no such image. Someone else's is an error.
-fn our_image(docker: &Docker, image: &str) -> anyhow::Result<Option<String>> {
+pub(crate) fn our_image(docker: &Docker, image: &str) -> anyhow::Result<Option<String>> {
     let format = format!("{{{{index .Config.Labels \"{LABEL}\"}}}} {{{{index .Config.Labels \"{LABEL}-inputs\"}}}}");
     let out = duct::cmd!(docker.program(), "image", "inspect", "--format", format, image)
         .stdout_capture()

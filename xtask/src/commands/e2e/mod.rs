@@ -17,7 +17,9 @@
 //!    endpoint down; and the outcome classes the CLI would grade as plain
 //!    fails or errors (a 429, a patch too large for the grader, an empty
 //!    submission); the oracle; and a study of two models and a coop arm
-//!    from one file, through `cargo xtask study`;
+//!    from one file, through `cargo xtask study`; the coop arms for real
+//!    (messaging through a Redis of ours, a merge conflict, the CLI's shared
+//!    git daemon) beside another job's shared infrastructure;
 //! 5. a table and the times: wall time, time inside the CLI, the harness's
 //!    own overhead.
 //!
@@ -33,6 +35,7 @@ use anyhow::{bail, Context};
 use crate::support::world;
 
 mod classes;
+mod coop;
 mod ctrl_c;
 mod endpoint_down;
 mod image_missing;
@@ -45,6 +48,7 @@ mod study;
 mod two_seeds;
 
 use classes::classes;
+use coop::coop;
 use ctrl_c::ctrl_c;
 use endpoint_down::endpoint_down;
 use image_missing::image_missing;
@@ -64,9 +68,9 @@ pub struct E2eFlags {
     /// Only the two-seed run and its checks, no faults
     #[arg(long)]
     pub no_faults: bool,
-    /// Only this scenario, after the two seeds it needs (none for oracle, study, modal): ctrl-c mid-seed,
-    /// worker leaves its group, task image missing, image re-made, endpoint down, outcome classes, oracle,
-    /// study, modal
+    /// Only this scenario, after the two seeds it needs (none for oracle, study, coop, modal): ctrl-c
+    /// mid-seed, worker leaves its group, task image missing, image re-made, endpoint down, outcome classes,
+    /// oracle, study, coop, modal
     #[arg(long, value_name = "SCENARIO")]
     pub only: Option<String>,
     /// Remove the world's task images (ours, by label) and exit
@@ -82,7 +86,7 @@ type Fault = fn(&Path, &Cli, bool) -> anyhow::Result<Outcome>;
 
 /// The scenarios after the two seeds, in the order they run; `--only`
 /// takes one of these names.
-const SCENARIOS: [(&str, Fault); 9] = [
+const SCENARIOS: [(&str, Fault); 10] = [
     ("ctrl-c mid-seed", ctrl_c),
     ("worker leaves its group", session_worker),
     ("task image missing", image_missing),
@@ -91,6 +95,7 @@ const SCENARIOS: [(&str, Fault); 9] = [
     ("outcome classes", classes),
     ("oracle", oracle),
     ("study", two_models),
+    ("coop", coop),
     ("modal", modal),
 ];
 
@@ -119,7 +124,7 @@ pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         return Ok(SKIPPED);
     }
     if flags.remove_images {
-        for i in world::remove_images(&ctx.docker)? {
+        for i in world::remove_images(&ctx.docker)?.into_iter().chain(crate::support::infra::remove(&ctx.docker)) {
             println!("removed {i}");
         }
         return Ok(0);
@@ -133,6 +138,12 @@ pub fn run(mut flags: E2eFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let images = world::build_images(&ctx.docker, &root.join("world"))?;
     for (image, how) in &images {
         println!("image {image}: {how}");
+    }
+    // The coop scenario's Redis and git-server images.
+    if !flags.no_faults && flags.only.as_deref().is_none_or(|o| o == "coop") {
+        for (image, how) in crate::support::infra::build(&ctx.docker, &root.join("world"))? {
+            println!("image {image}: {how}");
+        }
     }
     println!("world ready in {:.1}s", t.elapsed().as_secs_f64());
 
@@ -258,4 +269,4 @@ fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
 pub const SKIPPED: i32 = 77;
 
 /// Scenarios that make their own runs: `--only` them skips the two seeds.
-const NEEDS_NO_BASELINE: [&str; 3] = ["oracle", "study", "modal"];
+const NEEDS_NO_BASELINE: [&str; 4] = ["oracle", "study", "coop", "modal"];
