@@ -561,3 +561,46 @@ fn a_copied_run_is_not_a_repeat() {
         "{p}"
     );
 }
+
+/// A coop pair is whole only with both agents' patches and trajectories,
+/// its conversation and, once graded, its merge result; a messaging arm's
+/// silent pair is said (a warning: silence is the agents' choice).
+#[test]
+fn a_coop_pairs_missing_files_silence_and_absent_merge_are_named() {
+    let c = clean();
+    fixture::sim_run(&c.cb(), "coopy", "lite", "coop").unwrap();
+    let runs = ["command-a-solo".to_string(), "coopy".to_string()];
+    let clean_report = check_runs(&c, &runs);
+    let coop_checks = ["coop_file_missing", "merge_missing", "no_messages"];
+    assert!(
+        !clean_report.problems.iter().any(|p| coop_checks.contains(&p.check.name())),
+        "{:#?}",
+        clean_report.problems
+    );
+    let dir = c.cb().join("logs/coopy/coop").join(PAIR);
+    std::fs::remove_file(dir.join("agent2.patch")).unwrap();
+    std::fs::remove_file(dir.join("agent1_traj.json")).unwrap();
+    edit_json(&dir.join("eval.json"), |v| v["merge"] = serde_json::Value::Null);
+    let other = c.cb().join("logs/coopy/coop/amber_task/1000/f1_f3");
+    std::fs::write(other.join("conversation.json"), "[]").unwrap();
+    let r = check_runs(&c, &runs);
+    let missing = r.problems.iter().find(|p| p.check.name() == "coop_file_missing").expect("coop_file_missing");
+    assert_eq!(missing.detail, "a coop pair without agent1_traj.json, agent2.patch", "{missing:?}");
+    assert_eq!(missing.pair.as_deref(), Some(PAIR));
+    assert!(has(&r, "merge_missing", &format!("{PAIR}/eval.json")), "{:#?}", r.problems);
+    assert!(!r.ok);
+    // The run's manifest does not say it could message: silence is not named.
+    assert!(!has(&r, "no_messages", "f1_f3"), "{:#?}", r.problems);
+    std::fs::write(
+        c.cb().join("logs/coopy/harness-manifest.json"),
+        serde_json::json!({"cooperbench_version": "0.0.29", "model": "command-a-03-2025", "agent": "mini_swe_agent_v2",
+            "subset": "lite", "backend": "docker", "agent_config_sha256": null, "harness_version": "0.1.0",
+            "setting": "coop", "messaging": true})
+        .to_string(),
+    )
+    .unwrap();
+    let r = check_runs(&c, &runs);
+    let silent = r.problems.iter().find(|p| p.check.name() == "no_messages").expect("no_messages");
+    assert_eq!(format!("{:?}", silent.severity), "Warning");
+    assert!(silent.path.as_deref().unwrap_or("").ends_with("amber_task/1000/f1_f3/conversation.json"), "{silent:?}");
+}

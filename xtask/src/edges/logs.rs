@@ -225,6 +225,21 @@ impl RunLogs {
             .is_some_and(|e| e.starts_with(crate::study::class::FAILED_TO_WRITE.text));
         let agents: Vec<(String, AgentStatus, Option<u64>)> =
             r.agents.iter().map(|a| (a.id.clone(), a.status.clone(), a.patch_lines)).collect();
+        if logs.setting == "coop" {
+            // Stat only: these can be large, and only their presence counts.
+            for (id, _, _) in &agents {
+                for file in [layout::patch_file(id), layout::trajectory_file(id)] {
+                    if regular_file_size(&dir.join(&file)).is_none() {
+                        logs.coop_missing.push(file);
+                    }
+                }
+            }
+            match regular_file_size(&dir.join(layout::CONVERSATION)) {
+                // runner/coop.py writes `json.dump(sent_msgs, indent=2)`: `[]` when none.
+                Some(n) => logs.silent = Some(n <= 2),
+                None => logs.coop_missing.push(layout::CONVERSATION.to_string()),
+            }
+        }
         for (id, status, lines) in agents {
             let tiny = lines.is_none_or(|n| n <= 1);
             let patch_path = dir.join(layout::patch_file(&id));

@@ -354,6 +354,7 @@ pub fn for_oracle(flags: &Inputs, mut exp: Arm) -> (Vec<Check>, Option<Job>) {
         dataset: Some(crate::edges::dataset::record(&cb, &subset.pairs)),
         images: None,
         setting: None,
+        messaging: None,
     };
     // The oracle's progress is its own: no seed's spend is watched.
     exp.seeds = Vec::new();
@@ -553,6 +554,7 @@ pub fn run(flags: &Inputs, exp: Arm) -> (Vec<Check>, Option<Job>) {
         dataset: Some(dataset_now),
         images: None,
         setting: (exp.setting == crate::study::setting::Setting::Coop).then(|| "coop".to_string()),
+        messaging: (exp.setting == crate::study::setting::Setting::Coop).then_some(exp.messaging),
     };
     checks.push(check(
         now.cooperbench_version.is_some(),

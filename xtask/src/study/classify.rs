@@ -43,6 +43,8 @@ pub struct EvalFacts {
     pub error: Option<String>,
     pub both_passed: bool,
     pub tests: Vec<FeatureTests>,
+    /// Coop: `merge.status` (clean, conflicts, ...); `None` for solo.
+    pub merge: Option<String>,
 }
 
 impl PairFacts {
@@ -69,6 +71,7 @@ impl PairFacts {
                 error: e.error.clone(),
                 both_passed: e.both_passed,
                 tests: e.tests.clone(),
+                merge: e.merge.clone(),
             }),
             stale: p.eval.as_ref().is_some_and(|e| is_stale(r, e)),
         }
@@ -192,6 +195,12 @@ pub fn classify(f: &PairFacts) -> (Class, Option<Evidence>) {
     if e.both_passed {
         return (Class::Pass, None);
     }
+    // Two coop patches that do not merge: 0.0.29 grades the lead's patch
+    // alone (eval/sandbox.py, `merge_status = "conflicts"`). The model's
+    // outcome, a fail like any other: the evidence says why.
+    if e.merge.as_deref() == Some("conflicts") {
+        return (Class::Fail, Some(Evidence::new("eval.json", "merge.status", "conflicts")));
+    }
     if !e.tests.is_empty() && e.tests.iter().all(|t| !t.summary) {
         return (
             Class::FailNoTests,
@@ -220,7 +229,12 @@ mod tests {
     }
 
     fn evaluated(both_passed: bool, outputs: [&str; 2]) -> Option<EvalFacts> {
-        Some(EvalFacts { error: None, both_passed, tests: outputs.iter().map(|o| FeatureTests::of(o)).collect() })
+        Some(EvalFacts {
+            error: None,
+            both_passed,
+            tests: outputs.iter().map(|o| FeatureTests::of(o)).collect(),
+            merge: None,
+        })
     }
 
     const PYTEST_FAIL: &str = "===== 1 failed, 3 passed in 0.52s =====";
@@ -335,7 +349,12 @@ mod tests {
         assert_eq!(classify(&facts(a.clone(), evaluated(false, [PYTEST_FAIL, PYTEST_FAIL]))).0, Class::EmptyPatch);
         // 123,519 bytes, the real CLI's error with nothing after the colon.
         a.patch_bytes = Some(123_519);
-        let e = EvalFacts { error: Some("Failed to write solo.patch: ".into()), both_passed: false, tests: vec![] };
+        let e = EvalFacts {
+            error: Some("Failed to write solo.patch: ".into()),
+            both_passed: false,
+            tests: vec![],
+            merge: None,
+        };
         let (c, ev) = classify(&facts(a.clone(), Some(e.clone())));
         assert_eq!(c, Class::EvalGraderLimit);
         assert_eq!(ev.unwrap().text, "\"Failed to write solo.patch: \" with patches of 123519 bytes");
@@ -389,6 +408,41 @@ mod tests {
             stale: false,
         };
         assert_eq!(classify(&coop).0, Class::Pass);
+    }
+
+    #[test]
+    fn a_coop_merge_conflict_is_the_models_fail_and_one_agents_error_names_that_agent() {
+        let agent = |id: &str, status: AgentStatus| AgentFacts {
+            id: id.into(),
+            status: Some(status),
+            steps: Some(5),
+            patch_bytes: Some(300),
+            ..AgentFacts::default()
+        };
+        let mut eval = evaluated(false, ["1 passed", "1 failed"]);
+        if let Some(e) = eval.as_mut() {
+            e.merge = Some("conflicts".into());
+        }
+        let conflict = PairFacts {
+            result: true,
+            agents: vec![agent("agent1", AgentStatus::Submitted), agent("agent2", AgentStatus::Submitted)],
+            eval,
+            stale: false,
+        };
+        let (class, evidence) = classify(&conflict);
+        assert_eq!(class, Class::Fail);
+        let evidence = evidence.expect("the merge is the evidence");
+        assert_eq!(
+            (evidence.file.as_str(), evidence.field.as_str(), evidence.text.as_str()),
+            ("eval.json", "merge.status", "conflicts")
+        );
+        // One agent's error is the pair's, and says which agent.
+        let mut broke = agent("agent2", AgentStatus::Error);
+        broke.error = Some("RuntimeError: boom".into());
+        let one_error = PairFacts { agents: vec![agent("agent1", AgentStatus::Submitted), broke], ..conflict };
+        let (class, evidence) = classify(&one_error);
+        assert_eq!(class, Class::AgentError);
+        assert_eq!(evidence.map(|e| e.field), Some("agent2 error".to_string()));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Manifest {
     /// manifest of an older harness.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setting: Option<String>,
+    /// A coop arm's run: whether its agents could message each other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messaging: Option<bool>,
 }
 
 impl Manifest {

@@ -380,6 +380,7 @@ mod tests {
             dataset: None,
             images: None,
             setting: None,
+            messaging: None,
         }
     }
 

@@ -44,6 +44,13 @@ pub struct PairLogs {
     pub patch_texts: BTreeMap<String, String>,
     /// Per agent id: what the last bytes of its trajectory say.
     pub trajectories: BTreeMap<String, crate::study::class::TrajectoryTail>,
+    /// Coop: the files a coop pair's folder should hold beside result.json
+    /// (each agent's patch and trajectory, `conversation.json`) that are not
+    /// there (runner/coop.py writes them all before result.json).
+    pub coop_missing: Vec<String>,
+    /// Coop: whether `conversation.json` holds no message (`[]`); `None`
+    /// when it is not there or not coop.
+    pub silent: Option<bool>,
     /// Its class, computed once when read (`study::classify::of` recomputes it
     /// with the evidence).
     pub class: crate::study::class::Class,

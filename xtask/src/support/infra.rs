@@ -47,7 +47,9 @@ fn git_server(docker: &Docker, work: &Path) -> anyhow::Result<String> {
         &root,
         image,
         &digest,
-        &[r#"ENTRYPOINT ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--base-path=/git", "--listen=0.0.0.0", "/git"]"#],
+        &[
+            r#"ENTRYPOINT ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--base-path=/git", "--listen=0.0.0.0", "/git"]"#,
+        ],
     )?;
     Ok("built".into())
 }
@@ -122,13 +124,21 @@ fn redis(docker: &Docker, work: &Path) -> anyhow::Result<String> {
 fn fetch_packages(debs: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(debs)?;
     let have = |p: &str| {
-        std::fs::read_dir(debs).is_ok_and(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with(&format!("{p}_"))))
+        std::fs::read_dir(debs)
+            .is_ok_and(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with(&format!("{p}_"))))
     };
     let missing: Vec<&str> = REDIS_PACKAGES.iter().copied().filter(|p| !have(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let download = || duct::cmd("apt-get", ["download"].iter().chain(&missing)).dir(debs).stdout_null().stderr_capture().unchecked().run();
+    let download = || {
+        duct::cmd("apt-get", ["download"].iter().chain(&missing))
+            .dir(debs)
+            .stdout_null()
+            .stderr_capture()
+            .unchecked()
+            .run()
+    };
     if download()?.status.success() {
         return Ok(());
     }
@@ -163,7 +173,11 @@ fn import(docker: &Docker, root: &Path, image: &str, digest: &str, changes: &[&s
         "tar",
     )?;
     let mut args: Vec<String> = vec!["import".into()];
-    for c in [format!("LABEL {LABEL}=1"), format!("LABEL {LABEL}-inputs={digest}")].iter().map(String::as_str).chain(changes.iter().copied()) {
+    for c in [format!("LABEL {LABEL}=1"), format!("LABEL {LABEL}-inputs={digest}")]
+        .iter()
+        .map(String::as_str)
+        .chain(changes.iter().copied())
+    {
         args.extend(["--change".into(), c.to_string()]);
     }
     args.extend([tar.display().to_string(), image.to_string()]);
@@ -185,7 +199,12 @@ pub fn remove(docker: &Docker) -> Vec<String> {
     let mut gone = Vec::new();
     for image in [crate::study::shared::GIT_IMAGE, REDIS_IMAGE] {
         if matches!(world::our_image(docker, image), Ok(Some(_)))
-            && duct::cmd!(docker.program(), "rmi", image).stdout_null().stderr_null().unchecked().run().is_ok_and(|o| o.status.success())
+            && duct::cmd!(docker.program(), "rmi", image)
+                .stdout_null()
+                .stderr_null()
+                .unchecked()
+                .run()
+                .is_ok_and(|o| o.status.success())
         {
             gone.push(image.to_string());
         }

@@ -5,6 +5,6 @@
 //! May import: `study` and `edges`; never `commands`.
 
 pub mod fixture;
-pub mod simulator;
 pub(crate) mod infra;
+pub mod simulator;
 pub(crate) mod world;

@@ -26,15 +26,17 @@ const CONFLICTING: &str = "e2ecalc_task/1/f2_f3";
 pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome> {
     let docker = &cli.docker;
     let mut failures = Vec::new();
-    // The messaging arm's model: every agent talks; calc's f2 and f3 also
-    // rewrite the same line (they meet in f2_f3 only).
+    // Every agent talks (in the --git arm, without messaging, its
+    // `send_message` reaches bash and fails, as a model's would); calc's f2
+    // and f3 also rewrite the same line (they meet in f2_f3 only). The
+    // solo arm is the two-seed scenario's baseline, read only: difficulty
+    // is defined by solo runs.
     let conflict: Vec<&str> = vec!["conflict"; 8];
     let doc = json!({
         "default": "solve",
         "models": {
             "gpt-4o-mini": {"default": "message", "pairs": {
                 "e2ecalc_task/1/f2": conflict, "e2ecalc_task/1/f3": conflict}},
-            "gpt-4o": {"default": "solve", "pairs": {}},
         },
     });
     let sc = Scenario::with_script(root, "coop", cli, Some(doc))?;
@@ -45,13 +47,14 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         )
     };
     let file = format!(
-        "# Written by `cargo xtask e2e` (scenario coop).\nname = \"e2e-coop\"\ncooperbench_dir = \"{}\"\nsubset = \"{}\"\nexpected_pairs = {}\nrun_concurrency = 2\neval_concurrency = 2\nattempts = 2\nredis_image = \"{}\"\n{}{}",
+        "# Written by `cargo xtask e2e` (scenario coop).\nname = \"e2e-coop\"\ncooperbench_dir = \"{}\"\nsubset = \"{}\"\nexpected_pairs = {}\nrun_concurrency = 2\neval_concurrency = 2\nattempts = 2\nredis_image = \"{}\"\n# The baseline is made by the CLI directly (no manifest).\nallow_mixed = [\"cli_version\", \"backend\", \"agent_config\", \"images\"]\n\n[[arm]]\nname = \"base\"\nmodel = \"openai/gpt-4o-mini\"\nagent = \"mini_swe_agent_v2\"\nruns = [\"{}\"]\n{}{}",
         sc.cb.display(),
         world::SUBSET,
         world::pairs().len(),
         infra::REDIS_IMAGE,
+        RUNS[0],
         arm("talk", "openai/gpt-4o-mini", "messaging = true"),
-        arm("git", "openai/gpt-4o", "messaging = false\ngit = true"),
+        arm("git", "openai/gpt-4o-mini", "messaging = false\ngit = true"),
     );
     std::fs::write(&sc.experiment, file)?;
     let t = Instant::now();
@@ -62,7 +65,10 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     // there is one (then only looked at).
     let made_redis = !exists(docker, REDIS_CONTAINER);
     if made_redis {
-        let out = docker_cmd(docker, &["run", "-d", "--name", REDIS_CONTAINER, "--label", &format!("{FOREIGN}=1"), infra::REDIS_IMAGE]);
+        let out = docker_cmd(
+            docker,
+            &["run", "-d", "--name", REDIS_CONTAINER, "--label", &format!("{FOREIGN}=1"), infra::REDIS_IMAGE],
+        );
         if !out.0 {
             failures.push(format!("could not start a foreign {REDIS_CONTAINER}: {}", out.1));
         }
@@ -110,7 +116,10 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     let after = coop_results(&sc.cb, "talk-s1");
     for (pair, id) in &before {
         if after.get(pair) != Some(id) {
-            failures.push(format!("talk-s1 {pair}: done before Ctrl-C, run again after it (run_id {id} -> {:?})", after.get(pair)));
+            failures.push(format!(
+                "talk-s1 {pair}: done before Ctrl-C, run again after it (run_id {id} -> {:?})",
+                after.get(pair)
+            ));
         }
     }
     let read = |p: PathBuf| std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
@@ -127,14 +136,18 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
             }
             let conversation = read(dir.join("conversation.json")).and_then(|c| c.as_array().map(|a| a.len()));
             match (run, conversation) {
-                ("talk-s1", Some(n)) if n < 2 => failures.push(format!("{run} {pair}: {n} message(s), the script sends 2")),
-                ("git-s1", Some(n)) if n > 0 => failures.push(format!("{run} {pair}: {n} message(s) with --no-messaging")),
+                ("talk-s1", Some(n)) if n < 2 => {
+                    failures.push(format!("{run} {pair}: {n} message(s), the script sends 2"))
+                }
+                ("git-s1", Some(n)) if n > 0 => {
+                    failures.push(format!("{run} {pair}: {n} message(s) with --no-messaging"))
+                }
                 (_, None) => failures.push(format!("{run} {pair}: no conversation.json")),
                 _ => {}
             }
             let eval = read(dir.join("eval.json"));
             let status = eval.as_ref().and_then(|e| e["merge"]["status"].as_str().map(String::from));
-            let want = if run == "talk-s1" && pair.to_string() == CONFLICTING { "conflicts" } else { "clean" };
+            let want = if pair.to_string() == CONFLICTING { "conflicts" } else { "clean" };
             if status.as_deref() != Some(want) {
                 failures.push(format!("{run} {pair}: merge status {status:?}, expected {want}"));
             }
@@ -172,12 +185,27 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     let image = crate::edges::docker::task_image(world::TASKS[0].repo, world::TASKS[0].id);
     let started = docker_cmd(
         docker,
-        &["run", "-d", "--name", &client, "--label", &format!("{FOREIGN}=1"), "--network", GIT_NETWORK, &image, "sleep", "600"],
+        &[
+            "run",
+            "-d",
+            "--name",
+            &client,
+            "--label",
+            &format!("{FOREIGN}=1"),
+            "--network",
+            GIT_NETWORK,
+            &image,
+            "sleep",
+            "600",
+        ],
     );
     if !started.0 {
         failures.push(format!("could not start a foreign client on {GIT_NETWORK}: {}", started.1));
     }
-    let ls = docker_cmd(docker, &["exec", &client, "git", "ls-remote", &format!("git://{GIT_CONTAINER}:9418/{FOREIGN}/repo.git")]);
+    let ls = docker_cmd(
+        docker,
+        &["exec", &client, "git", "ls-remote", &format!("git://{GIT_CONTAINER}:9418/{FOREIGN}/repo.git")],
+    );
     // The daemon answers (a repository it does not export is its answer).
     if !(ls.1.contains("not exported") || ls.1.contains("access denied") || ls.0) {
         failures.push(format!("the foreign client got no answer from the git daemon: {}", ls.1.trim()));
@@ -189,7 +217,8 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     };
     let (code, listed) = clean(&[]);
     echo("clean-docker", &listed);
-    if code != Some(0) || !listed.contains("shared with every coop run on this host") || !running(docker, GIT_CONTAINER) {
+    if code != Some(0) || !listed.contains("shared with every coop run on this host") || !running(docker, GIT_CONTAINER)
+    {
         failures.push(format!("clean-docker did not leave {GIT_CONTAINER} listed apart and running (exit {code:?})"));
     }
     let (code, refused) = clean(&["--shared", GIT_CONTAINER]);

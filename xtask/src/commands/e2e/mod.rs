@@ -68,7 +68,7 @@ pub struct E2eFlags {
     /// Only the two-seed run and its checks, no faults
     #[arg(long)]
     pub no_faults: bool,
-    /// Only this scenario, after the two seeds it needs (none for oracle, study, coop, modal): ctrl-c
+    /// Only this scenario, after the two seeds it needs (none for oracle, study, modal): ctrl-c
     /// mid-seed, worker leaves its group, task image missing, image re-made, endpoint down, outcome classes,
     /// oracle, study, coop, modal
     #[arg(long, value_name = "SCENARIO")]
@@ -269,4 +269,4 @@ fn install(ctx: &crate::Context) -> anyhow::Result<Cli> {
 pub const SKIPPED: i32 = 77;
 
 /// Scenarios that make their own runs: `--only` them skips the two seeds.
-const NEEDS_NO_BASELINE: [&str; 4] = ["oracle", "study", "coop", "modal"];
+const NEEDS_NO_BASELINE: [&str; 3] = ["oracle", "study", "modal"];

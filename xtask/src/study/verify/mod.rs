@@ -118,6 +118,12 @@ impl Report {
     }
 }
 
+/// Whether a run's agents could message each other: its manifest says so
+/// for a coop arm the harness ran; `None` when unknown.
+fn messaging(run: &RunLogs) -> Option<bool> {
+    run.manifest.as_ref()?.as_ref().ok()?.messaging
+}
+
 pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool, models: &Models) -> Report {
     let mut problems = Vec::new();
     let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
@@ -338,6 +344,37 @@ fn check_run(subset: &Subset, run: &RunLogs, problems: &mut Vec<Problem>) -> Run
                 ),
                 AgentStatus::Submitted => {}
             }
+        }
+        if !logs.coop_missing.is_empty() {
+            problems.push(
+                Problem::failure(
+                    Check::CoopFileMissing,
+                    format!("a coop pair without {}", logs.coop_missing.join(", ")),
+                )
+                .run(name)
+                .pair(pair)
+                .path(logs.rel_dir.clone()),
+            );
+        }
+        // Silence is the agents' choice, not a defect: said, counted as it is.
+        if logs.silent == Some(true) && messaging(run) == Some(true) {
+            problems.push(
+                Problem::warning(Check::NoMessages, "a messaging arm's agents sent each other no message")
+                    .run(name)
+                    .pair(pair)
+                    .path(format!("{}/conversation.json", logs.rel_dir)),
+            );
+        }
+        if let Some(e) = logs.eval.as_ref().filter(|e| logs.setting == "coop" && e.merge.is_none()) {
+            // runner writes `merge: {status, ...}` for every coop eval; without
+            // it the grade says nothing of how the two patches met.
+            let why = e.error.as_deref().map(one_line).unwrap_or_else(|| "no merge.status".into());
+            problems.push(
+                Problem::failure(Check::MergeMissing, format!("a coop eval without its merge result ({why})"))
+                    .run(name)
+                    .pair(pair)
+                    .path(eval_path.clone()),
+            );
         }
         if !logs.eval_present && logs.result_present {
             s.missing_evals.push(pair.to_string());
