@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::scenario::*;
-use crate::study::shared::{GIT_CONTAINER, GIT_NETWORK, REDIS_CONTAINER};
+use crate::study::shared::{GIT_CONTAINER, GIT_NETWORK, GIT_VOLUME, REDIS_CONTAINER};
 use crate::support::{infra, world};
 
 /// The label of the foreign containers this scenario makes (and removes).
@@ -75,7 +75,17 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         std::thread::sleep(Duration::from_millis(500));
         docker_cmd(docker, &["exec", REDIS_CONTAINER, "redis-cli", "SET", "foreign:job", "working"]);
     }
-    let git_was_there = exists(docker, GIT_CONTAINER);
+    // What of the git server's infrastructure was here before: only the rest
+    // is this scenario's to remove at its end.
+    let made_git: Vec<&str> = [
+        (GIT_CONTAINER, exists(docker, GIT_CONTAINER)),
+        (GIT_NETWORK, docker_cmd(docker, &["network", "inspect", GIT_NETWORK]).0),
+        (GIT_VOLUME, docker_cmd(docker, &["volume", "inspect", GIT_VOLUME]).0),
+    ]
+    .into_iter()
+    .filter(|(_, there)| !there)
+    .map(|(name, _)| name)
+    .collect();
 
     // Ctrl-C once the messaging arm has two pairs done.
     println!("coop: `cargo xtask study --yes` (a messaging arm, then a --git arm), Ctrl-C mid-arm, then the rerun");
@@ -229,11 +239,15 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     docker_cmd(docker, &["rm", "-f", &client]);
     // What this scenario made of the shared infrastructure, it removes (by
     // name, when nothing uses it); what was there before stays.
-    if !git_was_there {
-        let (code, gone) = clean(&["--shared", GIT_CONTAINER]);
+    if !made_git.is_empty() {
+        let mut args = Vec::new();
+        for name in &made_git {
+            args.extend(["--shared", *name]);
+        }
+        let (code, gone) = clean(&args);
         echo("clean-docker --shared (nothing live)", &gone);
         if code != Some(0) || running(docker, GIT_CONTAINER) {
-            failures.push(format!("clean-docker --shared {GIT_CONTAINER} with nothing live: exit {code:?}"));
+            failures.push(format!("clean-docker --shared {} with nothing live: exit {code:?}", made_git.join(" ")));
         }
     }
     if made_redis {
@@ -265,7 +279,7 @@ fn coop_results(cb: &Path, run: &str) -> BTreeMap<String, String> {
 }
 
 fn docker_cmd(docker: &crate::edges::docker::Docker, args: &[&str]) -> (bool, String) {
-    match duct::cmd(docker.program(), args).stdout_capture().stderr_to_stdout().unchecked().run() {
+    match duct::cmd(docker.program(), args).stderr_to_stdout().stdout_capture().unchecked().run() {
         Ok(o) => (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned()),
         Err(e) => (false, e.to_string()),
     }
