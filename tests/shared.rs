@@ -198,3 +198,64 @@ fn clean_docker_lists_the_shared_infrastructure_apart_and_removes_it_only_by_nam
     out.expect_code(2);
     assert!(text(&out).contains("--shared postgres: not a piece of the CLI's shared coop infrastructure"));
 }
+
+/// A Redis of ours outlives a `kill -9` of the harness as a container that
+/// carries our labels: the next run's clean-up removes it before it starts.
+#[test]
+fn a_redis_left_by_a_killed_harness_is_removed_by_the_next_run() {
+    let c = from_template("shared-empty", |dir| {
+        fixture::write_dataset(&dir.join("CooperBench"), "lite", SHAPE).unwrap();
+    });
+    std::fs::write(c.experiment(), STUDY).unwrap();
+    let study = || {
+        c.xtask(&["study", "--cooperbench-bin", SIM, "--yes", "--arm", "a-coop"])
+            .env("COHERE_API_KEY", KEY)
+            .env("COOPERBENCH_SIM_SHARED", fake_docker())
+            .env("COOPERBENCH_SIM_SLOW_MS", "400")
+            .stdin_null()
+    };
+    let handle = study().start().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !names(&c).iter().any(|n| n.starts_with("redis-fake")) {
+        assert!(std::time::Instant::now() < deadline, "no Redis of ours appeared: {}", state(&c));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    handle.kill().unwrap();
+    // The CLI dies with the harness (its parent-death signal), a moment
+    // later, and the docker call under way ends and lets go of the lock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sims_in(c.tmp.path()) || holders_of(&c.cb()) {
+        assert!(std::time::Instant::now() < deadline, "the CLI outlived the harness");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left: Vec<String> = names(&c).into_iter().filter(|n| n.starts_with("redis-fake")).collect();
+    assert_eq!(left.len(), 1, "{}", state(&c));
+    let out = study().env_remove("COOPERBENCH_SIM_SLOW_MS").ran();
+    let t = text(&out);
+    // (verify at the end fails: the solo arm has no runs; not this test's.)
+    assert_eq!(c.sim_work("run", "a-coop-s1").len(), 6, "{t}");
+    assert!(t.contains("docker clean-up left by an earlier seeds: removed 1 container(s) of ours"), "{t}");
+    assert!(!names(&c).contains(&left[0]), "{}\n{t}", state(&c));
+}
+
+/// Whether a simulated CLI works in `dir` (it runs in the checkout).
+fn sims_in(dir: &std::path::Path) -> bool {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| {
+        e.file_name().to_str().is_some_and(|p| p.parse::<u32>().is_ok())
+            && std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c.starts_with(&dir))
+            && std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("cooperbench-sim"))
+    })
+}
+
+/// Whether a process holds a descriptor of something in `dir` (the lock).
+fn holders_of(dir: &std::path::Path) -> bool {
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| {
+        std::fs::read_dir(e.path().join("fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
+    })
+}

@@ -573,7 +573,15 @@ impl Job {
             for st in self.states() {
                 crate::say!("  {}: {}", st.run, st.headline());
             }
-            crate::say!("resume with: cargo xtask seeds --yes (it does only the missing work)");
+            // The same command again; a study of arms is resumed whole (or one arm).
+            if self.exp.study.has_arm_tables {
+                crate::say!(
+                    "resume with: cargo xtask study --yes, or seeds --arm {} --yes for this arm alone (either does only the missing work)",
+                    self.exp.name
+                );
+            } else {
+                crate::say!("resume with: cargo xtask seeds --yes (it does only the missing work)");
+            }
             self.event(Event::Interrupted);
             return Some(INTERRUPTED);
         }

@@ -2,8 +2,9 @@
 //! (the agents talk through a Redis of the harness's own, and two of them
 //! edit the same line of the same file, so that pair's merge conflicts) and
 //! one with `--git` (the CLI's shared git daemon, made from the world's
-//! `cooperbench-git-server:local`). Ctrl-C mid-arm first: nothing of ours
-//! left, nothing paid twice on the rerun. Beside it all, the host's shared
+//! `cooperbench-git-server:local`). Ctrl-C mid messaging arm, then `kill
+//! -9` mid `--git` arm: nothing of ours left, nothing paid twice on the
+//! reruns. Beside it all, the host's shared
 //! infrastructure as another job would use it: a `cooperbench-redis` and a
 //! client on the `cooperbench` network, both still working after our
 //! clean-ups.
@@ -117,19 +118,50 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         failures.push(format!("after Ctrl-C, a Redis of ours was left: {:?}", ours_redis(docker)));
     }
 
+    let first = text(&out);
+    if !first.contains("resume with: cargo xtask study --yes") {
+        failures.push("the interrupted study did not say to resume with `cargo xtask study --yes`".into());
+    }
+
+    // The rerun finishes the messaging arm and starts the --git arm: kill -9
+    // once two of its pairs are done, with the git daemon in use.
+    let handle = sc.xtask(&["study", "--cooperbench-bin", &bin, "--yes"], &[]).start()?;
+    let deadline = Instant::now() + Duration::from_secs(900);
+    while coop_results(&sc.cb, "git-s1").len() < 2 {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            failures.push("the rerun ended (or hung) before two --git pairs were done".into());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before_kill = coop_results(&sc.cb, "git-s1");
+    // SAFETY: kills the harness process this scenario started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
+    let _ = handle.wait();
+    let gone = Instant::now() + Duration::from_secs(10);
+    while !processes_in(&sc.dir).is_empty() && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for p in processes_in(&sc.dir) {
+        failures.push(format!("after kill -9, process left: {p}"));
+    }
+
     let out = sc.xtask(&["study", "--cooperbench-bin", &bin, "--yes"], &[]).run()?;
-    echo("study (resumed)", &text(&out));
+    echo("study (resumed after kill -9)", &text(&out));
     if out.status.code() != Some(0) {
         failures.push(format!("the resumed study exited {:?}, expected 0", out.status.code()));
     }
-    // Paid once: a pair done before the Ctrl-C keeps its result (its run_id).
-    let after = coop_results(&sc.cb, "talk-s1");
-    for (pair, id) in &before {
-        if after.get(pair) != Some(id) {
-            failures.push(format!(
-                "talk-s1 {pair}: done before Ctrl-C, run again after it (run_id {id} -> {:?})",
-                after.get(pair)
-            ));
+    // Paid once: a pair done before the Ctrl-C or the kill keeps its result
+    // (its run_id).
+    for (run, done, what) in [("talk-s1", &before, "Ctrl-C"), ("git-s1", &before_kill, "kill -9")] {
+        let after = coop_results(&sc.cb, run);
+        for (pair, id) in done {
+            if after.get(pair) != Some(id) {
+                failures.push(format!(
+                    "{run} {pair}: done before {what}, run again after it (run_id {id} -> {:?})",
+                    after.get(pair)
+                ));
+            }
         }
     }
     let read = |p: PathBuf| std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
@@ -170,8 +202,7 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         }
     }
     // The messages went through a Redis of ours, never the shared one.
-    let said = |t: &str| text(&out).contains(t);
-    if !said("a Redis of our own for the agents' messages, redis://127.0.0.1:") {
+    if !first.contains("a Redis of our own for the agents' messages, redis://127.0.0.1:") {
         failures.push("the messaging arm's invocations were given no Redis of ours".into());
     }
     if made_redis {
@@ -258,9 +289,10 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         failures.push(format!("the key is in {f}"));
     }
     let summary = format!(
-        "messaging + --git arms, {} pair(s) each; {conflicts} merge conflict graded; Ctrl-C after {} pair(s), none paid twice",
+        "messaging + --git arms, {} pair(s) each; {conflicts} merge conflict(s) graded; Ctrl-C after {} pair(s), kill -9 after {} more, none paid twice",
         world::pairs().len(),
-        before.len()
+        before.len(),
+        before_kill.len()
     );
     Ok(sc.outcome(failures, summary, t, 0.0, keep))
 }
