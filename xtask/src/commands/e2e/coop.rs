@@ -176,11 +176,17 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
                     }
                 }
             }
-            let conversation = read(dir.join("conversation.json")).and_then(|c| c.as_array().map(|a| a.len()));
+            let said = read(dir.join("conversation.json"));
+            let conversation = said.as_ref().and_then(|c| c.as_array().map(|a| a.len()));
+            // The scripted words, each from its own agent to the other.
+            let text = said.as_ref().map(|c| c.to_string()).unwrap_or_default();
+            let scripted = ["agent1", "agent2"].iter().all(|a| text.contains(&format!("{a} here: I take ")));
             match (run, conversation) {
                 ("talk-s1", Some(n)) if n < 2 => {
                     failures.push(format!("{run} {pair}: {n} message(s), the script sends 2"))
                 }
+                ("talk-s1", Some(_)) if !scripted => failures
+                    .push(format!("{run} {pair}: conversation.json does not hold the scripted messages: {text}")),
                 ("git-s1", Some(n)) if n > 0 => {
                     failures.push(format!("{run} {pair}: {n} message(s) with --no-messaging"))
                 }
