@@ -81,6 +81,7 @@ fn a_coop_arm_leaves_the_shared_git_daemon_and_redis_running_and_brings_a_redis_
         "{redis:?}\n{t}"
     );
     assert!(t.contains("a Redis of our own for the agents' messages, redis://127.0.0.1:"), "{t}");
+    assert!(t.contains("ok   redis image redis:alpine is here"), "{t}");
     assert!(!names(&c).iter().any(|n| n.starts_with("redis-fake")), "our Redis outlived its invocation: {}", state(&c));
     assert_eq!(c.sim_work("git", "a-coop-s1").first().map(String::as_str), Some("created"), "{t}");
     // A solo arm gets no Redis.
@@ -258,4 +259,36 @@ fn holders_of(dir: &std::path::Path) -> bool {
             .flatten()
             .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
     })
+}
+
+/// Preflight refuses a messaging coop arm whose Redis image is not here,
+/// before any spend, and says what to do.
+#[test]
+fn a_missing_redis_image_is_refused_before_the_spend() {
+    let c = from_template("shared-empty", |dir| {
+        fixture::write_dataset(&dir.join("CooperBench"), "lite", SHAPE).unwrap();
+    });
+    std::fs::write(
+        c.experiment(),
+        STUDY.replace("name = \"shared\"", "name = \"shared\"\nredis_image = \"redis:7-ours\""),
+    )
+    .unwrap();
+    let subset = xtask::edges::layout::load_subset(&c.cb(), "lite").unwrap();
+    let images: String = subset
+        .pairs
+        .iter()
+        .map(|p| format!("{}\t1000\n", xtask::edges::docker::task_image(&p.repo, p.task_id)))
+        .collect();
+    let here = c.tmp.path().join("images");
+    std::fs::write(&here, images).unwrap();
+    let out = c
+        .xtask(&["study", "--cooperbench-bin", SIM, "--yes", "--arm", "a-coop"])
+        .env("COHERE_API_KEY", KEY)
+        .env("FAKE_DOCKER_IMAGES", &here)
+        .stdin_null()
+        .ran();
+    let t = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("redis image redis:7-ours is not on this host: `docker pull redis:7-ours`"), "{t}");
+    assert!(c.sim_record().is_empty(), "something ran: {t}");
 }

@@ -113,11 +113,14 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
     let found = cli::find_program(flags.cooperbench_bin, &cb);
     let (facts, engine_checks) = std::thread::scope(|s| {
         let facts = found.as_ref().map(|p| s.spawn(move || crate::edges::cli_facts::known(flags.docker.sh(), p)));
-        let engine_checks = match (&subset, exp.backend) {
+        let mut engine_checks = match (&subset, exp.backend) {
             (Ok(sub), Backend::Docker) => docker_checks(flags, Some(sub)),
             (Err(_), Backend::Docker) => docker_checks(flags, None),
             _ => Vec::new(),
         };
+        if exp.backend == Backend::Docker && exp.setting == crate::study::setting::Setting::Coop && exp.messaging {
+            engine_checks.push(redis_image(flags, &exp.study.redis_image));
+        }
         let facts = facts.map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the CLI check panicked"))));
         (facts, engine_checks)
     });
@@ -204,6 +207,25 @@ fn docker_checks(flags: &Inputs, subset: Option<&Subset>) -> Vec<Check> {
         ));
     }
     checks
+}
+
+/// The image of the Redis a messaging coop arm's invocations get
+/// (`edges::redis`): here before the spend, so that no invocation waits on
+/// a pull it did not say, or fails on one mid-seed.
+fn redis_image(flags: &Inputs, image: &str) -> Check {
+    match flags.docker.image_size(image) {
+        Ok(Some(bytes)) => check(
+            true,
+            format!("redis image {image} is here ({:.0} MB): each messaging invocation gets a Redis of its own from it", bytes as f64 / 1e6),
+            "",
+        ),
+        Ok(None) => check(
+            false,
+            "",
+            format!("redis image {image} is not on this host: `docker pull {image}`, or set `redis_image` in the experiment file to one that is (docs/coop.md)"),
+        ),
+        Err(e) => check(false, "", format!("redis image {image}: {e:#}")),
+    }
 }
 
 /// Modal's credentials (where they are, never what), and the CLI's own
