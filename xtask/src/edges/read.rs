@@ -51,12 +51,17 @@ pub fn bytes(path: &Path, max: u64) -> Result<Option<Vec<u8>>, ReadError> {
         Err(e) => return Err(ReadError::Cannot(e.to_string())),
     };
     // Checked on the open file: what was at the path when it was opened.
-    match file.metadata() {
-        Ok(m) if m.is_file() => {}
+    let len = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
         Ok(_) => return Err(ReadError::NotRegular),
         Err(e) => return Err(ReadError::Cannot(e.to_string())),
+    };
+    if len > max {
+        return Err(ReadError::TooLarge { max_mib: (max >> 20).max(1) });
     }
-    let mut out = Vec::new();
+    // Room for the whole file and one byte more: read in one call, the end
+    // seen without growing the buffer (verify reads tens of thousands).
+    let mut out = Vec::with_capacity(len as usize + 1);
     // One byte past the limit tells "too large" without reading it all.
     match file.take(max + 1).read_to_end(&mut out) {
         Ok(n) if n as u64 > max => Err(ReadError::TooLarge { max_mib: (max >> 20).max(1) }),

@@ -85,6 +85,19 @@ impl Timestamp {
     }
 
     /// Formats like Python's `isoformat()`: microseconds only when non-zero.
+    /// What [`Timestamp::to_iso`] writes, as numbers: equal exactly when the
+    /// written times are (the local wall time to the microsecond, and the
+    /// offset if any), without making the text (verify keys thousands).
+    pub fn written(self) -> (i64, Option<i32>) {
+        match self {
+            Timestamp::Naive(n) => (n.and_utc().timestamp_micros(), None),
+            Timestamp::Offset(d) => {
+                // `%:z` writes hours and minutes only.
+                (d.naive_local().and_utc().timestamp_micros(), Some(d.offset().local_minus_utc() / 60))
+            }
+        }
+    }
+
     pub fn to_iso(self) -> String {
         let (naive, offset) = match self {
             Timestamp::Naive(n) => (n, String::new()),
@@ -227,5 +240,27 @@ mod tests {
         assert!(t("2026-01-15T10:00:00") < t("2026-01-15T10:00:00.000001"));
         assert_eq!(t("2026-01-15T10:00:00").plus_micros(1_500_000).to_iso(), "2026-01-15T10:00:01.500000");
         assert_eq!(t("2026-01-15T10:00:02").seconds_since(t("2026-01-15T10:00:00.5")), 1.5);
+    }
+
+    #[test]
+    fn written_keys_are_equal_exactly_when_the_written_times_are() {
+        let times = [
+            "2026-01-01T10:00:00",
+            "2026-01-01T10:00:00.000000",
+            "2026-01-01T10:00:00.5",
+            "2026-01-01T10:00:00.500000",
+            "2026-01-01T10:00:00.5000001",
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T10:00:00+00:00",
+            "2026-01-01T12:00:00+02:00",
+            "2026-01-01T10:00:00-05:00",
+            "2026-01-01T10:00:00.000001",
+        ];
+        for a in times {
+            for b in times {
+                let (ta, tb) = (Timestamp::parse(a).unwrap(), Timestamp::parse(b).unwrap());
+                assert_eq!(ta.written() == tb.written(), ta.to_iso() == tb.to_iso(), "{a} vs {b}");
+            }
+        }
     }
 }

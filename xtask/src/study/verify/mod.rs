@@ -221,12 +221,15 @@ pub fn changes(
 /// copied, not repeated: two folders of one attempt are not two trials.
 /// Older files have no `run_name` to tell them apart, so this is the test.
 fn check_copies(runs: &[RunLogs], problems: &mut Vec<Problem>) {
-    let mut first: BTreeMap<(&PairId, Option<&str>, String), &str> = BTreeMap::new();
+    // Hashed, and the time as the numbers it is written from: one key per
+    // pair of every run, and verify reads tens of thousands.
+    type Attempt<'a> = (&'a PairId, Option<&'a str>, (i64, Option<i32>));
+    let mut first: std::collections::HashMap<Attempt, &str> = std::collections::HashMap::new();
     for run in runs {
         let mut copied: Vec<(&PairId, &str)> = Vec::new();
         for (pair, p) in &run.pairs {
             let Some(r) = &p.result else { continue };
-            let key = (pair, r.run_id.as_deref(), r.ended_at.to_iso());
+            let key = (pair, r.run_id.as_deref(), r.ended_at.written());
             match first.get(&key) {
                 Some(other) if *other != run.name => copied.push((pair, other)),
                 Some(_) => {}
