@@ -135,16 +135,7 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         std::thread::sleep(Duration::from_millis(100));
     }
     let before_kill = coop_results(&sc.cb, "git-s1");
-    // SAFETY: kills the harness process this scenario started.
-    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
-    let _ = handle.wait();
-    let gone = Instant::now() + Duration::from_secs(10);
-    while !processes_in(&sc.dir).is_empty() && Instant::now() < gone {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for p in processes_in(&sc.dir) {
-        failures.push(format!("after kill -9, process left: {p}"));
-    }
+    failures.extend(kill_9(&sc.dir, &handle));
 
     let out = sc.xtask(&["study", "--cooperbench-bin", &bin, "--yes"], &[]).run()?;
     echo("study (resumed after kill -9)", &text(&out));

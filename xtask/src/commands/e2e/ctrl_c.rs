@@ -58,16 +58,7 @@ pub(super) fn ctrl_c(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outco
     if !planted.status.success() {
         failures.push(format!("could not start the foreign container: {}", String::from_utf8_lossy(&planted.stderr)));
     }
-    // SAFETY: kills the harness process this scenario started.
-    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
-    let _ = handle.wait();
-    let gone = Instant::now() + Duration::from_secs(10);
-    while !processes_in(&sc.dir).is_empty() && Instant::now() < gone {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for p in processes_in(&sc.dir) {
-        failures.push(format!("after kill -9, process left: {p}"));
-    }
+    failures.extend(kill_9(&sc.dir, &handle));
     println!("ctrl-c: killed the harness (-9) with {} result(s) before it", before_kill);
     let rerun = sc.seeds(cli, &["--seeds", "1"], &[]).run()?;
     let second = text(&rerun);

@@ -303,6 +303,19 @@ pub(super) fn containers_on_world_images(docker: &crate::edges::docker::Docker) 
         .collect()
 }
 
+/// `kill -9` of the harness started as `handle`, then what of its CLI is
+/// still working in `dir` ten seconds later (it must die with the harness).
+pub(super) fn kill_9(dir: &Path, handle: &duct::Handle) -> Vec<String> {
+    // SAFETY: kills the harness process this scenario started.
+    unsafe { libc::kill(handle.pids()[0] as i32, libc::SIGKILL) };
+    let _ = handle.wait();
+    let gone = Instant::now() + Duration::from_secs(10);
+    while !processes_in(dir).is_empty() && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    processes_in(dir).into_iter().map(|p| format!("after kill -9, process left: {p}")).collect()
+}
+
 /// Processes whose working folder is inside `dir` (the CLI runs in the checkout).
 pub(super) fn processes_in(dir: &Path) -> Vec<String> {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
