@@ -62,7 +62,7 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
     ctx.docker.available().map_err(|e| anyhow::anyhow!("docker is not reachable: {e:#}"))?;
     // A live seeds' containers are its own to clean: while one holds the
     // checkout, this only lists.
-    let (_lock, dry_run) = listing_only(&flags, &cb, "removing nothing");
+    let (lock, dry_run) = listing_only(&flags, &cb, "removing nothing");
     let owner = docker::Ownership::new(&ctx.docker, &cb);
     let ours = owner.ours(flags.run.as_deref())?;
     let all_ours = owner.ours(None)?;
@@ -97,7 +97,7 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
             println!("  {}", docker::describe(c));
         }
     }
-    let shared_here = crate::edges::shared::present(&ctx.docker);
+    let shared_here = crate::edges::shared::present(&ctx.docker, &present);
     if !shared_here.is_empty() {
         println!("shared with every coop run on this host, never removed by a clean-up (`--shared NAME` removes one when nothing is live):");
         for (name, kind, how) in &shared_here {
@@ -106,7 +106,7 @@ pub fn run(flags: CleanDockerFlags, ctx: &crate::Context) -> anyhow::Result<i32>
         }
     }
     if !flags.shared.is_empty() {
-        return shared(&flags, ctx, &cb, dry_run, _lock.is_none(), &shared_here);
+        return shared(&flags, ctx, &cb, dry_run, lock.is_none(), &shared_here);
     }
     if !dry_run {
         let mut ids: Vec<&str> = ours.iter().map(|c| c.id.as_str()).collect();

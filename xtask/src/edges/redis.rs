@@ -76,7 +76,7 @@ impl Drop for Redis {
 }
 
 /// One `PING`, answered `+PONG`.
-pub fn ping(addr: SocketAddr) -> anyhow::Result<()> {
+fn ping(addr: SocketAddr) -> anyhow::Result<()> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
     s.set_read_timeout(Some(Duration::from_secs(1)))?;
     s.write_all(b"PING\r\n")?;

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
-use crate::edges::docker::Docker;
+use crate::edges::docker::{Container, Docker};
 use crate::study::shared::{self, Kind, Liveness};
 
-/// Each shared thing that is there now: `(name, kind, how it is)`.
-pub fn present(docker: &Docker) -> Vec<(String, Kind, String)> {
+/// Each shared thing that is there now: `(name, kind, how it is)`;
+/// `containers`: the engine's, as just listed.
+pub fn present(docker: &Docker, containers: &[Container]) -> Vec<(String, Kind, String)> {
     let mut found = Vec::new();
-    let containers = docker.containers().unwrap_or_default();
     for (name, kind, _) in shared::SHARED {
         let how = match kind {
             Kind::Container => {
@@ -63,12 +63,7 @@ fn processes(proc: &Path) -> Vec<String> {
         }
         let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else { continue };
         if shared::is_cooperbench_process(&cmdline) {
-            let words: Vec<String> = cmdline
-                .split(|b| *b == 0)
-                .filter(|w| !w.is_empty())
-                .map(|w| String::from_utf8_lossy(w).into_owned())
-                .collect();
-            found.push(format!("{pid}: {}", words.join(" ")));
+            found.push(format!("{pid}: {}", String::from_utf8_lossy(&cmdline).replace('\0', " ").trim()));
         }
     }
     found.sort();

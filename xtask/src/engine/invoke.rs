@@ -21,7 +21,7 @@ impl Job {
         // Still the folder we locked (not swapped for a link since).
         self.hold_run(run)?;
         let what = kind.label();
-        let args = match kind {
+        let mut args = match kind {
             Kind::Canary(pair) | Kind::Rerun(pair) | Kind::Retry(pair) => self.run_args(run, Some(pair)),
             Kind::Run { concurrency, .. } => {
                 let mut exp = self.exp.clone();
@@ -38,11 +38,10 @@ impl Job {
         let prefix = format!("[{}] ", seed_label(&self.exp, run));
         // Messaging coop: a Redis of our own for this invocation, so the CLI
         // never starts (or shares) the host's `cooperbench-redis`.
-        let messaging = self.exp.setting == crate::study::setting::Setting::Coop && self.exp.messaging;
-        let mut args = args;
-        let _redis = match messaging && kind.runs_agents() {
-            true => self.sandboxes.redis(run, &what, &self.exp.study.redis_image).map_err(Stop::Failed)?,
-            false => None,
+        let _redis = if self.exp.messages() && kind.runs_agents() {
+            self.sandboxes.redis(run, &what, &self.exp.study.redis_image).map_err(Stop::Failed)?
+        } else {
+            None
         };
         if let Some(r) = &_redis {
             crate::say!(

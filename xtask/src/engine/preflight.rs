@@ -118,7 +118,7 @@ pub fn grader_checks(flags: &Inputs, exp: &Arm) -> (Vec<Check>, Option<PathBuf>,
             (Err(_), Backend::Docker) => docker_checks(flags, None),
             _ => Vec::new(),
         };
-        if exp.backend == Backend::Docker && exp.setting == crate::study::setting::Setting::Coop && exp.messaging {
+        if exp.backend == Backend::Docker && exp.messages() {
             engine_checks.push(redis_image(flags, &exp.study.redis_image));
         }
         let facts = facts.map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the CLI check panicked"))));

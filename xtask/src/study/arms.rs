@@ -371,6 +371,11 @@ impl Arm {
         self.seed_run_name.replace("{baseline}", base).replace("{seed}", &seed.to_string())
     }
 
+    /// A coop arm whose agents message each other (through Redis).
+    pub fn messages(&self) -> bool {
+        self.setting == crate::study::setting::Setting::Coop && self.messaging
+    }
+
     pub fn seed_runs(&self) -> Vec<String> {
         self.seeds.iter().map(|s| self.seed_run(*s)).collect()
     }

@@ -85,21 +85,14 @@ fn redis(docker: &Docker, work: &Path) -> anyhow::Result<String> {
         let from = unpacked.join("usr/bin").join(program);
         std::fs::copy(&from, root.join("usr/bin").join(program)).with_context(|| format!("{}", from.display()))?;
         // Its libraries: the packages' own first, then this machine's.
-        let out = duct::cmd!("ldd", &from).env("LD_LIBRARY_PATH", &libs).stdout_capture().unchecked().run()?;
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let path = match line.split_once("=>") {
-                Some((_, right)) => right.split_whitespace().next(),
-                None => line.split_whitespace().next(),
-            };
-            let Some(path) = path.filter(|p| p.starts_with('/')) else { continue };
-            let path = Path::new(path);
+        for path in world::libraries_with(&from, Some(&libs)) {
             match path.strip_prefix(&unpacked) {
                 Ok(rel) => {
                     let to = root.join(rel);
                     std::fs::create_dir_all(to.parent().unwrap_or(&root))?;
-                    std::fs::copy(path, to)?;
+                    std::fs::copy(&path, to)?;
                 }
-                Err(_) => world::copy_in(&root, path)?,
+                Err(_) => world::copy_in(&root, &path)?,
             }
         }
     }

@@ -226,8 +226,18 @@ pub fn write_dataset(cb: &Path, work: &Path) -> anyhow::Result<()> {
 }
 
 /// The shared libraries `ldd` names for a program (the loader included).
-pub(crate) fn libraries(program: &Path) -> Vec<PathBuf> {
-    let Ok(out) = duct::cmd!("ldd", program).stdout_capture().stderr_null().unchecked().run() else {
+fn libraries(program: &Path) -> Vec<PathBuf> {
+    libraries_with(program, None)
+}
+
+/// [`libraries`], looking in `extra` first (libraries unpacked from a
+/// package, not installed on this machine).
+pub(crate) fn libraries_with(program: &Path, extra: Option<&Path>) -> Vec<PathBuf> {
+    let mut ldd = duct::cmd!("ldd", program);
+    if let Some(dir) = extra {
+        ldd = ldd.env("LD_LIBRARY_PATH", dir);
+    }
+    let Ok(out) = ldd.stdout_capture().stderr_null().unchecked().run() else {
         return Vec::new();
     };
     String::from_utf8_lossy(&out.stdout)

@@ -92,13 +92,8 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     println!("coop: `cargo xtask study --yes` (a messaging arm, then a --git arm), Ctrl-C mid-arm, then the rerun");
     let since = unix_now();
     let handle = sc.xtask(&["study", "--cooperbench-bin", &bin, "--yes"], &[]).start()?;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while coop_results(&sc.cb, "talk-s1").len() < 2 {
-        if handle.try_wait()?.is_some() || Instant::now() > deadline {
-            failures.push("the study ended (or hung) before two coop pairs were done".into());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    if !two_done(&sc.cb, "talk-s1", &handle, 600)? {
+        failures.push("the study ended (or hung) before two coop pairs were done".into());
     }
     let before: BTreeMap<String, String> = coop_results(&sc.cb, "talk-s1");
     // SAFETY: signals the harness process this scenario started.
@@ -126,13 +121,8 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
     // The rerun finishes the messaging arm and starts the --git arm: kill -9
     // once two of its pairs are done, with the git daemon in use.
     let handle = sc.xtask(&["study", "--cooperbench-bin", &bin, "--yes"], &[]).start()?;
-    let deadline = Instant::now() + Duration::from_secs(900);
-    while coop_results(&sc.cb, "git-s1").len() < 2 {
-        if handle.try_wait()?.is_some() || Instant::now() > deadline {
-            failures.push("the rerun ended (or hung) before two --git pairs were done".into());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    if !two_done(&sc.cb, "git-s1", &handle, 900)? {
+        failures.push("the rerun ended (or hung) before two --git pairs were done".into());
     }
     let before_kill = coop_results(&sc.cb, "git-s1");
     failures.extend(kill_9(&sc.dir, &handle));
@@ -292,6 +282,19 @@ pub(super) fn coop(root: &Path, cli: &Cli, keep: bool) -> anyhow::Result<Outcome
         before_kill.len()
     );
     Ok(sc.outcome(failures, summary, t, 0.0, keep))
+}
+
+/// Waits (at most `seconds`) until `run` has two coop results while the
+/// harness started as `handle` works; false when it ended or hung first.
+fn two_done(cb: &Path, run: &str, handle: &duct::Handle, seconds: u64) -> anyhow::Result<bool> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while coop_results(cb, run).len() < 2 {
+        if handle.try_wait()?.is_some() || Instant::now() > deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(true)
 }
 
 /// `pair -> run_id` of a coop run's result.json files.
