@@ -92,54 +92,89 @@ pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
 /// result began, and the fingerprints of its pairs in that commit; or why
 /// nothing can be inferred.
 pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Arc<DatasetRecord>, String> {
-    Inference::of(cb).infer(run, pairs)
+    History::of(cb).infer(run, pairs)
 }
 
 /// Fills in what can be inferred for every run whose manifest records no
 /// dataset (a run the harness did not make, or made before it recorded one).
 pub fn infer_missing(cb: &Path, runs: &mut [RunLogs], pairs: &[PairId]) {
-    let mut inference = Inference::of(cb);
-    for r in runs.iter_mut().filter(|r| r.exists) {
-        let recorded = matches!(&r.manifest, Some(Ok(m)) if m.dataset.is_some());
-        if !recorded {
-            r.inferred_dataset = Some(inference.infer(r, pairs));
-        }
-    }
+    History::ask(cb).infer_missing(runs, pairs)
 }
 
 /// The checkout's history, asked once per question: whether it is a git
-/// checkout, and each commit's tree (runs of one day share a commit).
-struct Inference<'a> {
-    cb: &'a Path,
+/// checkout, every commit touching `dataset/`, and each commit's tree (runs
+/// of one day share a commit). Asked before the runs are read, it is
+/// answered beside the reading ([`History::ask`] needs no run).
+pub struct History {
+    cb: std::path::PathBuf,
     git: bool,
     /// Every commit touching `dataset/`, newest first, with its committer
     /// date in local time (as the CLI writes result times); read once.
-    history: Option<Vec<(String, String)>>,
+    commits: Option<Result<Vec<(String, String)>, String>>,
+    /// `git ls-tree` of a commit, asked ahead for the newest (the one a run
+    /// made after the last change to the dataset saw: nearly every run).
+    trees: BTreeMap<String, String>,
     /// Per commit, the record its runs share.
     records: BTreeMap<String, std::sync::Arc<DatasetRecord>>,
 }
 
-impl<'a> Inference<'a> {
-    fn of(cb: &'a Path) -> Inference<'a> {
-        Inference { cb, git: is_git_checkout(cb), history: None, records: BTreeMap::new() }
+impl History {
+    /// Whether `cb` is a git checkout of its own, its dataset's commits and
+    /// the newest one's tree: three git processes, none of which needs the
+    /// runs, so that a caller can ask them while it reads.
+    pub fn ask(cb: &Path) -> History {
+        let mut h = History::of(cb);
+        if h.git {
+            if let Ok(Some((newest, _))) = h.history().map(|c| c.first().cloned()) {
+                if let Some(tree) = ls_tree(cb, &newest) {
+                    h.trees.insert(newest, tree);
+                }
+            }
+        }
+        h
+    }
+
+    /// Fills in what can be inferred for every run whose manifest records
+    /// no dataset.
+    pub fn infer_missing(mut self, runs: &mut [RunLogs], pairs: &[PairId]) {
+        for r in runs.iter_mut().filter(|r| r.exists) {
+            let recorded = matches!(&r.manifest, Some(Ok(m)) if m.dataset.is_some());
+            if !recorded {
+                r.inferred_dataset = Some(self.infer(r, pairs));
+            }
+        }
+    }
+}
+
+fn ls_tree(cb: &Path, commit: &str) -> Option<String> {
+    git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"])
+}
+
+impl History {
+    fn of(cb: &Path) -> History {
+        History {
+            cb: cb.to_path_buf(),
+            git: is_git_checkout(cb),
+            commits: None,
+            trees: BTreeMap::new(),
+            records: BTreeMap::new(),
+        }
     }
 
     fn history(&mut self) -> Result<&[(String, String)], String> {
-        if self.history.is_none() {
-            let log =
-                git(self.cb, &["log", "--date=format-local:%Y-%m-%dT%H:%M:%S", "--format=%H %cd", "--", "dataset"])
-                    .ok_or("git log failed")?;
-            self.history = Some(
-                log.lines()
-                    .filter_map(|l| l.split_once(' ').map(|(h, d)| (h.to_string(), d.trim().to_string())))
-                    .collect(),
-            );
-        }
-        Ok(self.history.as_deref().unwrap_or_default())
+        let cb = &self.cb;
+        let commits = self.commits.get_or_insert_with(|| {
+            let log = git(cb, &["log", "--date=format-local:%Y-%m-%dT%H:%M:%S", "--format=%H %cd", "--", "dataset"])
+                .ok_or("git log failed")?;
+            Ok(log
+                .lines()
+                .filter_map(|l| l.split_once(' ').map(|(h, d)| (h.to_string(), d.trim().to_string())))
+                .collect())
+        });
+        commits.as_deref().map_err(Clone::clone)
     }
 
     fn infer(&mut self, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Arc<DatasetRecord>, String> {
-        let cb = self.cb;
         if !self.git {
             return Err(
                 "made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into()
@@ -157,7 +192,10 @@ impl<'a> Inference<'a> {
         if let Some(r) = self.records.get(&commit) {
             return Ok(r.clone());
         }
-        let tree = git(cb, &["ls-tree", "-r", "--full-tree", &commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
+        let tree = match self.trees.remove(&commit) {
+            Some(tree) => tree,
+            None => ls_tree(&self.cb, &commit).ok_or("git ls-tree failed")?,
+        };
         // `<mode> blob <id>\t<path>`.
         let ids: BTreeMap<&str, &str> = tree
             .lines()

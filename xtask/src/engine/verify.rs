@@ -67,8 +67,14 @@ pub fn load_and_check_leaving_out(
         Some(base) => Some(crate::engine::oracle::failures(cooperbench_dir, base, &subset)?),
         None => None,
     };
-    let mut logs = load_runs(cooperbench_dir, runs, max_bytes);
-    crate::edges::dataset::infer_missing(cooperbench_dir, &mut logs, &subset.pairs);
+    let (mut logs, history) = std::thread::scope(|s| {
+        // The checkout's git history needs no run: asked beside the reading
+        // (its processes mostly wait), it is ready when the runs are.
+        let history = s.spawn(|| crate::edges::dataset::History::ask(cooperbench_dir));
+        let logs = load_runs(cooperbench_dir, runs, max_bytes);
+        (logs, history.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    history.infer_missing(&mut logs, &subset.pairs);
     let excluded = failing.and_then(|f| crate::study::oracle::exclude(&mut subset, &mut logs, &f));
     let note = left_out(pairs, &mut subset, &mut logs, allow_mixed, models);
     let mut report = check(&subset, &logs, eval_errors, strict, models);
@@ -80,6 +86,9 @@ pub fn load_and_check_leaving_out(
     let now = crate::edges::clock::now();
     report.problems.extend(logs.iter().flat_map(|l| l.implausible_times(now)));
     check_pooling(&mut report, &logs, allow_mixed, strict, models);
+    // Tens of thousands of pairs to free: on a thread of their own, so
+    // that the report is not kept waiting for it.
+    std::thread::spawn(move || drop(logs));
     Ok(report)
 }
 

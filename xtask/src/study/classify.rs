@@ -478,6 +478,10 @@ mod tests {
         // Python's first match: "0 passed" first, then "2 passed" unseen.
         assert_eq!(parse_results("0 passed\n2 passed"), (0, 0));
         assert_eq!(parse_results("1 failed, 2 passed, 1 error"), (2, 2));
+        // Each count is the first match's number, whatever follows it.
+        assert_eq!(parse_results("== 12 passed, 3 failed, 10 errors in 2s ==\n7 passed"), (12, 13));
+        assert_eq!(parse_results("Tests:       15 passed, 15 total"), (15, 0));
+        assert_eq!(parse_results("test result: ok. 4 passed; 0 failed; 0 ignored"), (4, 0));
         // A failing go package zeroes the passes.
         assert_eq!(parse_results("ok  a/b 0.1s\nFAIL a/c 0.2s"), (0, 1));
         assert!(!runner_summary("Traceback (most recent call last):\n  ImportError"));

@@ -100,6 +100,7 @@ impl DatasetRecord {
 }
 
 /// One run's view of the dataset, as the pooling rule sees it.
+#[derive(Clone)]
 pub struct RunDataset<'a> {
     pub run: &'a str,
     pub record: Option<&'a DatasetRecord>,
@@ -122,9 +123,20 @@ pub struct ChangedPair {
 /// runs' unknown records are said once by [`unknown_runs`]).
 pub fn changed_pairs(pairs: &[PairId], runs: &[RunDataset]) -> Vec<ChangedPair> {
     let mut out = Vec::new();
+    // Runs inferred at one commit share one record: compared once.
+    let mut records: Vec<&DatasetRecord> = Vec::new();
+    for d in runs.iter().filter_map(|r| r.record) {
+        if !records.iter().any(|seen| std::ptr::eq(*seen, d)) {
+            records.push(d);
+        }
+    }
+    if runs.iter().all(|r| r.record.is_some()) && records.len() == 1 {
+        return out;
+    }
     for pair in pairs {
+        let key = pair.to_string();
         let seen: Vec<(&str, Option<&Fingerprint>)> =
-            runs.iter().map(|r| (r.run, r.record.and_then(|d| d.of(pair)))).collect();
+            runs.iter().map(|r| (r.run, r.record.and_then(|d| d.pairs.get(&key)))).collect();
         let Some((first_run, first)) = seen.iter().find_map(|(r, f)| f.map(|f| (*r, f))) else { continue };
         let mut why = Vec::new();
         for (run, f) in &seen {
@@ -236,6 +248,21 @@ mod tests {
         ];
         assert_eq!(changed_pairs(&[p.clone(), q.clone()], &runs).len(), 2);
         assert_eq!(unknown_runs(&runs).len(), 1);
+        // Runs that share one record (inferred at one commit) see alike;
+        // beside an unknown run, the shared record's pairs are still changed.
+        let shared = [
+            RunDataset { run: "base", record: Some(&seed), why_unknown: None },
+            RunDataset { run: "seed1", record: Some(&seed), why_unknown: None },
+        ];
+        assert!(changed_pairs(&[p.clone(), q.clone(), r.clone()], &shared).is_empty());
+        let copy = seed.clone();
+        let equal = [shared[0].clone(), RunDataset { run: "seed2", record: Some(&copy), why_unknown: None }];
+        assert!(changed_pairs(&[p.clone(), q.clone(), r.clone()], &equal).is_empty());
+        let with_unknown =
+            [shared[0].clone(), shared[1].clone(), RunDataset { run: "x", record: None, why_unknown: None }];
+        let c = changed_pairs(&[p.clone(), q.clone()], &with_unknown);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].why, ["unknown in `x`"]);
         // Nobody knows: nothing is known to differ.
         let none = [RunDataset { run: "base", record: None, why_unknown: None }];
         assert!(changed_pairs(std::slice::from_ref(&p), &none).is_empty() && unknown_runs(&none).is_empty());

@@ -126,7 +126,17 @@ fn messaging(run: &RunLogs) -> Option<bool> {
 
 pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool, models: &Models) -> Report {
     let mut problems = Vec::new();
-    let summaries: Vec<RunSummary> = runs.iter().map(|r| check_run(subset, r, &mut problems)).collect();
+    let checked = on_every_core(runs, |r| {
+        let mut mine = Vec::new();
+        (check_run(subset, r, &mut mine), mine)
+    });
+    let summaries: Vec<RunSummary> = checked
+        .into_iter()
+        .map(|(summary, mine)| {
+            problems.extend(mine);
+            summary
+        })
+        .collect();
     let overlap = check_overlap(runs, &mut problems);
     check_copies(runs, &mut problems);
     let image_pairs = |image: &str| -> Vec<String> {
@@ -151,6 +161,23 @@ pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict:
         pairs_note: None,
         problems,
     }
+}
+
+/// `f` of each run, in the runs' order, the runs shared out among the
+/// machine's cores: each run's checks read that run alone, and verify
+/// checks twenty runs of hundreds of pairs.
+fn on_every_core<R: Send>(runs: &[RunLogs], f: impl Fn(&RunLogs) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = runs.len().div_ceil(cores).max(1);
+    if runs.len() <= chunk {
+        return runs.iter().map(&f).collect();
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let parts: Vec<_> =
+            runs.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
 
 /// Adds each run's provenance and the pooling rule's findings over the runs
@@ -224,7 +251,8 @@ fn check_copies(runs: &[RunLogs], problems: &mut Vec<Problem>) {
     // Hashed, and the time as the numbers it is written from: one key per
     // pair of every run, and verify reads tens of thousands.
     type Attempt<'a> = (&'a PairId, Option<&'a str>, (i64, Option<i32>));
-    let mut first: std::collections::HashMap<Attempt, &str> = std::collections::HashMap::new();
+    let mut first: std::collections::HashMap<Attempt, &str> =
+        std::collections::HashMap::with_capacity(runs.iter().map(|r| r.pairs.len()).sum());
     for run in runs {
         let mut copied: Vec<(&PairId, &str)> = Vec::new();
         for (pair, p) in &run.pairs {
