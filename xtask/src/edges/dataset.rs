@@ -98,7 +98,8 @@ pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Ar
 /// Fills in what can be inferred for every run whose manifest records no
 /// dataset (a run the harness did not make, or made before it recorded one).
 pub fn infer_missing(cb: &Path, runs: &mut [RunLogs], pairs: &[PairId]) {
-    History::ask(cb).infer_missing(runs, pairs)
+    // Asked as needed: nothing ahead when every run recorded its own.
+    History::of(cb).infer_missing(runs, pairs)
 }
 
 /// The checkout's history, asked once per question: whether it is a git
@@ -111,24 +112,25 @@ pub struct History {
     /// Every commit touching `dataset/`, newest first, with its committer
     /// date in local time (as the CLI writes result times); read once.
     commits: Option<Result<Vec<(String, String)>, String>>,
-    /// `git ls-tree` of a commit, asked ahead for the newest (the one a run
-    /// made after the last change to the dataset saw: nearly every run).
-    trees: BTreeMap<String, String>,
+    /// The pairs the records are of.
+    asked_for: Vec<PairId>,
     /// Per commit, the record its runs share.
     records: BTreeMap<String, std::sync::Arc<DatasetRecord>>,
 }
 
 impl History {
     /// Whether `cb` is a git checkout of its own, its dataset's commits and
-    /// the newest one's tree: three git processes, none of which needs the
-    /// runs, so that a caller can ask them while it reads.
-    pub fn ask(cb: &Path) -> History {
+    /// the record of `pairs` in the newest (the one a run made after the
+    /// last change to the dataset saw: nearly every run): three git
+    /// processes, none of which needs the runs, so that a caller can ask
+    /// them while it reads.
+    pub fn ask(cb: &Path, pairs: &[PairId]) -> History {
         let mut h = History::of(cb);
+        h.asked_for = pairs.to_vec();
         if h.git {
-            if let Ok(Some((newest, _))) = h.history().map(|c| c.first().cloned()) {
-                if let Some(tree) = ls_tree(cb, &newest) {
-                    h.trees.insert(newest, tree);
-                }
+            if let Ok(Some((newest, date))) = h.history().map(|c| c.first().cloned()) {
+                // A failure here is asked again, and said, by the run that needs it.
+                let _ = h.record_at(&newest, &date, pairs);
             }
         }
         h
@@ -137,6 +139,10 @@ impl History {
     /// Fills in what can be inferred for every run whose manifest records
     /// no dataset.
     pub fn infer_missing(mut self, runs: &mut [RunLogs], pairs: &[PairId]) {
+        if !self.records.is_empty() && pairs != self.asked_for.as_slice() {
+            // Records made ahead for other pairs do not answer for these.
+            self.records.clear();
+        }
         for r in runs.iter_mut().filter(|r| r.exists) {
             let recorded = matches!(&r.manifest, Some(Ok(m)) if m.dataset.is_some());
             if !recorded {
@@ -156,7 +162,7 @@ impl History {
             cb: cb.to_path_buf(),
             git: is_git_checkout(cb),
             commits: None,
-            trees: BTreeMap::new(),
+            asked_for: Vec::new(),
             records: BTreeMap::new(),
         }
     }
@@ -189,13 +195,20 @@ impl History {
         let Some((commit, date)) = self.history()?.iter().find(|(_, d)| *d <= before).cloned() else {
             return Err(format!("no commit touched dataset/ before the run began ({before})"));
         };
-        if let Some(r) = self.records.get(&commit) {
+        self.record_at(&commit, &date, pairs)
+    }
+
+    /// The record of `pairs` in `commit` (of `date`), made once per commit.
+    fn record_at(
+        &mut self,
+        commit: &str,
+        date: &str,
+        pairs: &[PairId],
+    ) -> Result<std::sync::Arc<DatasetRecord>, String> {
+        if let Some(r) = self.records.get(commit) {
             return Ok(r.clone());
         }
-        let tree = match self.trees.remove(&commit) {
-            Some(tree) => tree,
-            None => ls_tree(&self.cb, &commit).ok_or("git ls-tree failed")?,
-        };
+        let tree = ls_tree(&self.cb, commit).ok_or("git ls-tree failed")?;
         // `<mode> blob <id>\t<path>`.
         let ids: BTreeMap<&str, &str> = tree
             .lines()
@@ -219,11 +232,11 @@ impl History {
                 "the last commit touching dataset/ before the run began: {} of {date}",
                 &commit[..commit.len().min(12)]
             ),
-            commit: Some(commit.clone()),
+            commit: Some(commit.to_string()),
             dirty: None,
             pairs: out,
         });
-        self.records.insert(commit, record.clone());
+        self.records.insert(commit.to_string(), record.clone());
         Ok(record)
     }
 }

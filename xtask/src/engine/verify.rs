@@ -69,8 +69,9 @@ pub fn load_and_check_leaving_out(
     };
     let (mut logs, history) = std::thread::scope(|s| {
         // The checkout's git history needs no run: asked beside the reading
-        // (its processes mostly wait), it is ready when the runs are.
-        let history = s.spawn(|| crate::edges::dataset::History::ask(cooperbench_dir));
+        // (its processes mostly wait), it is ready when the runs are, with
+        // the record of the subset's pairs at the newest commit made.
+        let history = s.spawn(|| crate::edges::dataset::History::ask(cooperbench_dir, &subset.pairs));
         let logs = load_runs(cooperbench_dir, runs, max_bytes);
         (logs, history.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
