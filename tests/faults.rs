@@ -405,6 +405,35 @@ fn bench_removes_only_what_it_made() {
     assert!(d.path().join("mine.txt").exists() && d.path().join("CooperBench").is_file());
 }
 
+/// A signal while the bench builds its tree (gigabytes at the default
+/// size) stops it with 130, and the tree it made is removed as on any
+/// other return; the rest of its folder stays.
+#[test]
+fn bench_stopped_by_a_signal_removes_its_tree() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("mine.txt"), "keep me").unwrap();
+    let dir = d.path().to_str().unwrap();
+    let handle = duct::cmd(XTASK, ["bench", "--this-build", "--dir", dir, "--runs", "500", "--pairs", "4"])
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .start()
+        .unwrap();
+    // Stopped while it builds: once its first run is written.
+    let first = d.path().join("CooperBench/logs/solo-00");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !first.exists() {
+        assert!(handle.try_wait().unwrap().is_none(), "the bench ended before it was stopped");
+        assert!(Instant::now() < deadline, "the bench never began its tree");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = interrupt(&handle, 1);
+    out.expect_code(130);
+    assert!(text(&out).contains("interrupted; the tree it made is removed"), "{}", text(&out));
+    assert!(!d.path().join("CooperBench").exists(), "bench left its tree");
+    assert!(d.path().join("mine.txt").exists(), "bench removed a file it did not make");
+}
+
 /// Another job's container, exactly like the ones cooperbench leaves, in
 /// the fake Docker's state before `seeds` starts; see [`assert_foreign_kept`].
 fn plant_foreign(c: &Checkout) -> String {

@@ -43,6 +43,11 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         let status = duct::cmd(cargo, args).dir(&ctx.root).unchecked().run()?.status;
         return Ok(status.code().unwrap_or(1));
     }
+    // The tree is large (a MiB of trajectory per pair, gigabytes at the
+    // default size): a signal stops the bench between steps, and the tree
+    // is removed as on any other return.
+    let stop = crate::edges::cli::interrupted();
+    let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
     let dir = flags
         .dir
         .clone()
@@ -62,6 +67,9 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
     let mut files = Vec::new();
     let trajectory = vec![b'x'; 1 << 20];
     for run in &runs {
+        if stopped() {
+            return interrupted();
+        }
         // The record of work done is for tests; here it would be quadratic.
         crate::support::simulator::run(&sim, &cb, "full", run, "solo", &[("COOPERBENCH_SIM_RECORD", "/dev/null")])?;
         let pattern =
@@ -80,6 +88,9 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         t.elapsed().as_secs_f64()
     );
 
+    if stopped() {
+        return interrupted();
+    }
     // Warm the page cache once so both sides read from memory.
     floor(&files)?;
     let floor_t = best(flags.repeat, || floor(&files).map(|_| ()))?;
@@ -99,10 +110,18 @@ pub fn run(flags: BenchFlags, ctx: &crate::Context) -> anyhow::Result<i32> {
         std::hint::black_box(json);
         Ok(())
     })?;
+    if stopped() {
+        return interrupted();
+    }
     println!("floor (read every result.json and eval.json): {:.3}s", floor_t.as_secs_f64());
     println!("verify --json:                                {:.3}s", verify_t.as_secs_f64());
     println!("verify/floor ratio: {:.2}", verify_t.as_secs_f64() / floor_t.as_secs_f64());
     Ok(0)
+}
+
+fn interrupted() -> anyhow::Result<i32> {
+    eprintln!("bench: interrupted; the tree it made is removed");
+    Ok(crate::engine::job::INTERRUPTED)
 }
 
 struct Cleanup {
