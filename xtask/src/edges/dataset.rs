@@ -92,14 +92,14 @@ pub fn record(cb: &Path, pairs: &[PairId]) -> DatasetRecord {
 /// result began, and the fingerprints of its pairs in that commit; or why
 /// nothing can be inferred.
 pub fn infer(cb: &Path, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Arc<DatasetRecord>, String> {
-    History::of(cb).infer(run, pairs)
+    History::of(cb, pairs).infer(run)
 }
 
 /// Fills in what can be inferred for every run whose manifest records no
 /// dataset (a run the harness did not make, or made before it recorded one).
 pub fn infer_missing(cb: &Path, runs: &mut [RunLogs], pairs: &[PairId]) {
     // Asked as needed: nothing ahead when every run recorded its own.
-    History::of(cb).infer_missing(runs, pairs)
+    History::of(cb, pairs).infer_missing(runs)
 }
 
 /// The checkout's history, asked once per question: whether it is a git
@@ -112,25 +112,34 @@ pub struct History {
     /// Every commit touching `dataset/`, newest first, with its committer
     /// date in local time (as the CLI writes result times); read once.
     commits: Option<Result<Vec<(String, String)>, String>>,
-    /// The pairs the records are of.
-    asked_for: Vec<PairId>,
+    /// The pairs whose records are made.
+    pairs: Vec<PairId>,
     /// Per commit, the record its runs share.
     records: BTreeMap<String, std::sync::Arc<DatasetRecord>>,
 }
 
 impl History {
+    fn of(cb: &Path, pairs: &[PairId]) -> History {
+        History {
+            cb: cb.to_path_buf(),
+            git: is_git_checkout(cb),
+            commits: None,
+            pairs: pairs.to_vec(),
+            records: BTreeMap::new(),
+        }
+    }
+
     /// Whether `cb` is a git checkout of its own, its dataset's commits and
     /// the record of `pairs` in the newest (the one a run made after the
     /// last change to the dataset saw: nearly every run): three git
     /// processes, none of which needs the runs, so that a caller can ask
     /// them while it reads.
     pub fn ask(cb: &Path, pairs: &[PairId]) -> History {
-        let mut h = History::of(cb);
-        h.asked_for = pairs.to_vec();
+        let mut h = History::of(cb, pairs);
         if h.git {
             if let Ok(Some((newest, date))) = h.history().map(|c| c.first().cloned()) {
                 // A failure here is asked again, and said, by the run that needs it.
-                let _ = h.record_at(&newest, &date, pairs);
+                let _ = h.record_at(&newest, &date);
             }
         }
         h
@@ -138,32 +147,12 @@ impl History {
 
     /// Fills in what can be inferred for every run whose manifest records
     /// no dataset.
-    pub fn infer_missing(mut self, runs: &mut [RunLogs], pairs: &[PairId]) {
-        if !self.records.is_empty() && pairs != self.asked_for.as_slice() {
-            // Records made ahead for other pairs do not answer for these.
-            self.records.clear();
-        }
+    pub fn infer_missing(mut self, runs: &mut [RunLogs]) {
         for r in runs.iter_mut().filter(|r| r.exists) {
             let recorded = matches!(&r.manifest, Some(Ok(m)) if m.dataset.is_some());
             if !recorded {
-                r.inferred_dataset = Some(self.infer(r, pairs));
+                r.inferred_dataset = Some(self.infer(r));
             }
-        }
-    }
-}
-
-fn ls_tree(cb: &Path, commit: &str) -> Option<String> {
-    git(cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"])
-}
-
-impl History {
-    fn of(cb: &Path) -> History {
-        History {
-            cb: cb.to_path_buf(),
-            git: is_git_checkout(cb),
-            commits: None,
-            asked_for: Vec::new(),
-            records: BTreeMap::new(),
         }
     }
 
@@ -180,7 +169,7 @@ impl History {
         commits.as_deref().map_err(Clone::clone)
     }
 
-    fn infer(&mut self, run: &RunLogs, pairs: &[PairId]) -> Result<std::sync::Arc<DatasetRecord>, String> {
+    fn infer(&mut self, run: &RunLogs) -> Result<std::sync::Arc<DatasetRecord>, String> {
         if !self.git {
             return Err(
                 "made by the CLI directly, in a checkout that is not a git repository: nothing to infer from".into()
@@ -195,20 +184,16 @@ impl History {
         let Some((commit, date)) = self.history()?.iter().find(|(_, d)| *d <= before).cloned() else {
             return Err(format!("no commit touched dataset/ before the run began ({before})"));
         };
-        self.record_at(&commit, &date, pairs)
+        self.record_at(&commit, &date)
     }
 
-    /// The record of `pairs` in `commit` (of `date`), made once per commit.
-    fn record_at(
-        &mut self,
-        commit: &str,
-        date: &str,
-        pairs: &[PairId],
-    ) -> Result<std::sync::Arc<DatasetRecord>, String> {
+    /// The record of the pairs in `commit` (of `date`), made once per commit.
+    fn record_at(&mut self, commit: &str, date: &str) -> Result<std::sync::Arc<DatasetRecord>, String> {
         if let Some(r) = self.records.get(commit) {
             return Ok(r.clone());
         }
-        let tree = ls_tree(&self.cb, commit).ok_or("git ls-tree failed")?;
+        let tree =
+            git(&self.cb, &["ls-tree", "-r", "--full-tree", commit, "--", "dataset"]).ok_or("git ls-tree failed")?;
         // `<mode> blob <id>\t<path>`.
         let ids: BTreeMap<&str, &str> = tree
             .lines()
@@ -218,7 +203,7 @@ impl History {
             })
             .collect();
         let mut out = BTreeMap::new();
-        for pair in pairs {
+        for pair in &self.pairs {
             let prefix = format!("dataset/{}/task{}/", pair.repo, pair.task_id);
             let fp: Fingerprint = files_of(pair)
                 .into_iter()

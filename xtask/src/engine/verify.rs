@@ -75,7 +75,7 @@ pub fn load_and_check_leaving_out(
         let logs = load_runs(cooperbench_dir, runs, max_bytes);
         (logs, history.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
-    history.infer_missing(&mut logs, &subset.pairs);
+    history.infer_missing(&mut logs);
     let excluded = failing.and_then(|f| crate::study::oracle::exclude(&mut subset, &mut logs, &f));
     let note = left_out(pairs, &mut subset, &mut logs, allow_mixed, models);
     let mut report = check(&subset, &logs, eval_errors, strict, models);
@@ -127,26 +127,7 @@ pub fn check_names(cooperbench_dir: &Path, runs: &[String]) -> anyhow::Result<()
 
 /// Reads runs on every core: reading and parsing is nearly all of verify's time.
 pub fn load_runs(cooperbench_dir: &Path, runs: &[String], max_bytes: u64) -> Vec<RunLogs> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(runs.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut loaded: Vec<(usize, RunLogs)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(run) = runs.get(i) else { break };
-                        mine.push((i, RunLogs::load_limited(cooperbench_dir, run, max_bytes)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    });
-    loaded.sort_by_key(|(i, _)| *i);
-    loaded.into_iter().map(|(_, r)| r).collect()
+    crate::study::cores::map(runs, |run| RunLogs::load_limited(cooperbench_dir, run, max_bytes))
 }
 
 /// `verify` over every run that defines difficulty (all solo arms, each

@@ -492,10 +492,9 @@ pub fn parse_results(output: &str) -> (u64, u64) {
     let number = |m: Option<regex::Match>| m.and_then(|m| m.as_str().parse::<u64>().ok()).unwrap_or(0);
     // `captures` allocates on every call, match or not (verify parses
     // thousands of outputs): a cheaper search decides first.
-    if re[0].is_match(output) {
-        if let Some(c) = re[0].captures(output) {
-            return (number(c.get(2)), number(c.get(1)));
-        }
+    let captures = |r: &Regex| r.is_match(output).then(|| r.captures(output)).flatten();
+    if let Some(c) = captures(&re[0]) {
+        return (number(c.get(2)), number(c.get(1)));
     }
     // Python's re.search: the first match of each. The number is the match
     // without its fixed ending, which is all that group 1 holds.
@@ -516,7 +515,7 @@ pub fn parse_results(output: &str) -> (u64, u64) {
     }
     static CARGO: OnceLock<Regex> = OnceLock::new();
     let cargo = CARGO.get_or_init(|| Regex::new(r"test result:.*?(\d+) passed.*?(\d+) failed").expect("compiles"));
-    if let Some(c) = cargo.is_match(output).then(|| cargo.captures(output)).flatten() {
+    if let Some(c) = captures(cargo) {
         return (number(c.get(1)), number(c.get(2)));
     }
     (passed, failed)

@@ -123,15 +123,11 @@ pub struct ChangedPair {
 /// runs' unknown records are said once by [`unknown_runs`]).
 pub fn changed_pairs(pairs: &[PairId], runs: &[RunDataset]) -> Vec<ChangedPair> {
     let mut out = Vec::new();
-    // Runs inferred at one commit share one record: compared once.
-    let mut records: Vec<&DatasetRecord> = Vec::new();
-    for d in runs.iter().filter_map(|r| r.record) {
-        if !records.iter().any(|seen| std::ptr::eq(*seen, d)) {
-            records.push(d);
+    // Runs inferred at one commit share one record: nothing can differ.
+    if let Some(one) = runs.first().and_then(|r| r.record) {
+        if runs.iter().all(|r| r.record.is_some_and(|d| std::ptr::eq(d, one))) {
+            return out;
         }
-    }
-    if runs.iter().all(|r| r.record.is_some()) && records.len() == 1 {
-        return out;
     }
     for pair in pairs {
         let key = pair.to_string();

@@ -12,6 +12,7 @@ pub mod arms;
 pub mod changed;
 pub mod class;
 pub mod classify;
+pub mod cores;
 pub mod dataset;
 pub(crate) mod difficulty;
 pub mod exact;

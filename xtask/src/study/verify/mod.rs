@@ -126,7 +126,8 @@ fn messaging(run: &RunLogs) -> Option<bool> {
 
 pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict: bool, models: &Models) -> Report {
     let mut problems = Vec::new();
-    let checked = on_every_core(runs, |r| {
+    // Each run's checks read that run alone.
+    let checked = crate::study::cores::map(runs, |r| {
         let mut mine = Vec::new();
         (check_run(subset, r, &mut mine), mine)
     });
@@ -161,23 +162,6 @@ pub fn check(subset: &Subset, runs: &[RunLogs], eval_errors: EvalErrors, strict:
         pairs_note: None,
         problems,
     }
-}
-
-/// `f` of each run, in the runs' order, the runs shared out among the
-/// machine's cores: each run's checks read that run alone, and verify
-/// checks twenty runs of hundreds of pairs.
-fn on_every_core<R: Send>(runs: &[RunLogs], f: impl Fn(&RunLogs) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = runs.len().div_ceil(cores).max(1);
-    if runs.len() <= chunk {
-        return runs.iter().map(&f).collect();
-    }
-    std::thread::scope(|s| {
-        let f = &f;
-        let parts: Vec<_> =
-            runs.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
-        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    })
 }
 
 /// Adds each run's provenance and the pooling rule's findings over the runs
